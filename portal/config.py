@@ -1,0 +1,108 @@
+"""Settings of the portal, read from environment variables with documented defaults.
+
+Every setting is declared once in `SETTINGS` (name, default, parser, help); the README's
+configuration table is checked against this list by a test, so the two cannot drift.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_bool(value: str) -> bool:
+    """Parse the usual spellings of a boolean environment value."""
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def parse_optional(value: str) -> str | None:
+    """An empty value means 'not configured'."""
+    return value.strip() or None
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", None, parse_optional,
+            "Signs sessions and CSRF tokens. Unset: a random key kept in INSTANCE_DIR/secret_key."),
+    Setting("INSTANCE_DIR", str(PROJECT_ROOT / "instance"), str,
+            "Local state of the embedded default: PostgreSQL data, secret key, job work dirs."),
+    Setting("DATABASE_URL", None, parse_optional,
+            "SQLAlchemy URL of PostgreSQL. Unset: the embedded PostgreSQL in INSTANCE_DIR/pgdata."),
+    Setting("CELERY_BROKER_URL", None, parse_optional,
+            "Celery broker (e.g. amqp://guest:guest@127.0.0.1:5672//). Unset: kombu's SQLAlchemy "
+            "transport on DATABASE_URL."),
+    Setting("CELERY_RESULT_BACKEND", None, parse_optional,
+            "Celery result backend. Unset: the database (db+DATABASE_URL)."),
+    Setting("REDIS_URL", None, parse_optional,
+            "Redis for rate limits, caches and locks. Unset: per-process memory / the database."),
+    Setting("LOGIN_RATE_LIMIT", "10 per minute", str,
+            "Failed logins allowed per client IP and account before 429."),
+    Setting("SESSION_COOKIE_SECURE", False, parse_bool,
+            "Force the Secure flag on the session cookie (it is set anyway on HTTPS requests)."),
+    Setting("TRUST_PROXY_HEADERS", 0, int,
+            "Number of reverse proxies whose X-Forwarded-* headers are trusted (0 = none)."),
+    Setting("MAX_CONTENT_LENGTH", 1024 * 1024, int,
+            "Largest request body accepted, in bytes (larger ones get 413)."),
+    Setting("LOG_LEVEL", "INFO", str, "Root log level."),
+    Setting("LOG_FORMAT", "json", str, "`json` (one JSON object per line) or `text`."),
+    Setting("AUDIT_RETENTION_DAYS", 400, int, "Audit entries older than this are purged daily."),
+    Setting("PORTAL_HOST", "127.0.0.1", str, "Address `portal dev` listens on."),
+    Setting("PORTAL_PORT", 5000, int, "Port `portal dev` listens on."),
+)
+
+
+def instance_secret_key(instance_dir: str) -> str:
+    """Return the secret key kept in the instance folder, creating it on first use."""
+    path = Path(instance_dir) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the settings dict from environment variables, falling back to defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        try:
+            values[setting.name] = setting.default if raw is None else setting.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"invalid {setting.name}: {exc}") from exc
+    if not values["SECRET_KEY"]:
+        values["SECRET_KEY"] = instance_secret_key(values["INSTANCE_DIR"])
+    return values
+
+
+def flask_config(settings: dict[str, Any]) -> dict[str, Any]:
+    """Translate settings into the Flask/extension config keys that depend on them."""
+    return {
+        **settings,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session; pages stay open for hours
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "RATELIMIT_STORAGE_URI": settings["REDIS_URL"] or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "ARGON2_PARAMS": {},
+        "AUDIT_ENFORCE": False,
+    }

@@ -1,0 +1,33 @@
+"""Signals between domains (blinker, which Flask already uses).
+
+A domain that makes something happen sends a signal; a domain that cares connects a
+receiver in its `receivers` module. Senders never import receivers, so the dependency
+direction stays one-way. Every signal passes the SQLAlchemy `session` so receivers write
+in the same transaction as the sender.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# A service's timeline got an entry (deploy, job step, policy change, ...).
+# kwargs: session, event (portal.catalog.models.ServiceEvent)
+service_event = _signals.signal("service-event")
+
+# Alertmanager sent an alert (firing or resolved), already validated and deduplicated.
+# kwargs: session, alert (dict: fingerprint, status 'firing'|'resolved', labels, annotations,
+#         starts_at, ends_at (datetimes), severity (str|None), service (slug|None))
+alert_received = _signals.signal("alert-received")
+
+# An incident was opened (by hand, from an alert, or from a service page).
+# kwargs: session, incident_id, severity ('sev1'..'sev4'), title, service_slugs (list[str])
+incident_opened = _signals.signal("incident-opened")
+
+# A page was sent, acknowledged, escalated or resolved.
+# kwargs: session, incident_id (int|None), kind ('sent'|'acked'|'escalated'|'resolved'),
+#         user_email (str|None), summary (str), at (datetime)
+page_event = _signals.signal("page-event")
+
+# An Alertmanager silence was created or expired through the portal.
+# kwargs: session, silence_id, action ('created'|'expired'), actor_email, matchers (list),
+#         comment, incident_id (int|None)
+silence_changed = _signals.signal("silence-changed")

@@ -1,0 +1,34 @@
+"""The home page: one section per role the user holds."""
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.auth import audit
+from portal.auth.access import require_roles
+from portal.catalog import service as catalog
+from portal.demo import meridian
+from portal.extensions import db
+from portal.tenants import service as tenants
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@require_roles("tenant_viewer", "developer", "oncall", "manager")
+def index():
+    """What each role needs first on day one, with links into its areas."""
+    user = current_user
+    context = {"escalation": meridian.ESCALATION, "runbooks": meridian.RUNBOOK_ENTRY_POINTS,
+               "dashboards": meridian.DASHBOARDS}
+    if user.is_internal:
+        context["services"] = catalog.list_services(session=db.session, kind="service")
+        context["tenant_counts"] = tenants.count_by_plan(session=db.session)
+    if user.has_role("admin"):
+        context["recent_audit"] = audit.recent(session=db.session, limit=8)
+    return render_template("home/index.html", **context)
+
+
+@bp.get("/my-tenant")
+@require_roles("tenant_viewer")
+def my_tenant():
+    """Shortcut to the signed-in tenant viewer's own tenant page."""
+    return redirect(url_for("tenants.show", slug=current_user.tenant.slug))

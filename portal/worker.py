@@ -1,0 +1,48 @@
+"""The Celery app: broker and backend from the portal's config, tasks run in app context."""
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+from portal import domains
+
+
+def beat_schedule() -> dict:
+    """The periodic tasks: every domain's tasks module may define BEAT_SCHEDULE."""
+    schedule: dict = {}
+    for module in domains.modules("tasks"):
+        schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
+    return schedule
+
+
+def broker_urls(config: dict) -> tuple[str, str]:
+    """Broker and result backend: configured ones, or the portal's own database."""
+    database = config["DATABASE_URL"]
+    broker = config.get("CELERY_BROKER_URL") or f"sqla+{database}"
+    backend = config.get("CELERY_RESULT_BACKEND") or f"db+{database}"
+    return broker, backend
+
+
+def make_celery(app: Flask) -> Celery:
+    """Build the Celery app bound to `app`; every task body runs inside its app context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    broker, backend = broker_urls(app.config)
+    celery = Celery(app.import_name, task_cls=FlaskTask, include=domains.module_names("tasks"))
+    celery.conf.update(
+        broker_url=broker, result_backend=backend,
+        task_serializer="json", result_serializer="json", accept_content=["json"],
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True, broker_connection_timeout=5,
+        broker_transport_options={"polling_interval": 0.2},
+        result_extended=True, task_track_started=True, timezone="UTC",
+        beat_schedule=beat_schedule(),
+        database_table_names={"task": "celery_taskmeta", "group": "celery_groupmeta"},
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
