@@ -1,7 +1,8 @@
 """Settings of the portal, read from environment variables with documented defaults.
 
-Every setting is declared once in `SETTINGS` (name, default, parser, help); the README's
-configuration table is checked against this list by a test, so the two cannot drift.
+Every setting is declared once: the portal-wide ones in `SETTINGS` here, each domain's own
+in `portal/<domain>/settings.py` (a `SETTINGS` tuple of `Setting`). The README's
+configuration table is checked against `all_settings()` by a test, so they cannot drift.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+from portal import domains
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,11 +80,17 @@ def instance_secret_key(instance_dir: str) -> str:
     return path.read_text().strip()
 
 
+def all_settings() -> tuple[Setting, ...]:
+    """The portal-wide settings followed by every domain's own."""
+    extra = tuple(s for module in domains.modules("settings") for s in module.SETTINGS)
+    return SETTINGS + extra
+
+
 def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the settings dict from environment variables, falling back to defaults."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    for setting in SETTINGS:
+    for setting in all_settings():
         raw = environ.get(setting.name)
         try:
             values[setting.name] = setting.default if raw is None else setting.parse(raw)

@@ -2,8 +2,8 @@
 
 Each domain is a package `portal/<domain>/` that may define any of: `models` (tables),
 `views` (a Blueprint named `bp`), `receivers` (signal handlers, see portal.events),
-`tasks` (Celery tasks and an optional BEAT_SCHEDULE dict) and `demo` (a `seed(*, session)`
-function called by `portal seed-demo`). A domain adds a module and it is picked up here,
+`tasks` (Celery tasks and an optional BEAT_SCHEDULE dict), `settings` (a SETTINGS tuple of
+portal.config.Setting) and `demo` (a `seed(*, session)` function called by `portal seed-demo`). A domain adds a module and it is picked up here,
 so domains never edit each other's wiring.
 """
 from __future__ import annotations
@@ -12,7 +12,8 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-DOMAINS = ("tenants", "auth", "catalog", "home", "slo", "oncall", "incidents", "selfservice")
+DOMAINS = ("tenants", "auth", "catalog", "health", "home", "slo", "oncall", "incidents",
+           "selfservice")
 
 
 def module_names(kind: str) -> list[str]:
