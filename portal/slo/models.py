@@ -1,0 +1,99 @@
+"""SLO specs, their per-minute SLI samples (with an hourly rollup), scrape cursors and
+error-budget policy overrides."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.catalog.models import Service
+from portal.db import Base, Timestamped
+
+SLI_KINDS = ("ratio", "latency")
+
+
+class Slo(Timestamped, Base):
+    """One service level objective: good/total event selectors, objective and window."""
+    __tablename__ = "slo_specs"
+    __table_args__ = (
+        UniqueConstraint("service_id", "name", name="uq_slo_specs_service_name"),
+        CheckConstraint("objective > 0 AND objective < 100", name="objective"),
+        CheckConstraint("window_days BETWEEN 1 AND 90", name="window_days"),
+        CheckConstraint("sli_kind IN ('ratio', 'latency')", name="sli_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            index=True)
+    name: Mapped[str] = mapped_column(String(63))
+    sli_kind: Mapped[str] = mapped_column(String(10), default="ratio")
+    objective: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    window_days: Mapped[int] = mapped_column(Integer, default=30)
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    good_query: Mapped[str] = mapped_column(Text)
+    total_query: Mapped[str] = mapped_column(Text)
+    latency_threshold_ms: Mapped[int | None] = mapped_column(Integer)
+
+    service: Mapped[Service] = relationship(lazy="joined")
+
+
+class Sample(Base):
+    """Good and total events of one SLO during one minute (the minute's start)."""
+    __tablename__ = "slo_samples"
+
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slo_specs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    good: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+
+
+class HourlySample(Base):
+    """Sum of an SLO's samples over one hour, kept in step with `slo_samples` so a 30-day
+    window reads 720 rows instead of 43,200."""
+    __tablename__ = "slo_sample_hours"
+
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slo_specs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    good: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+
+
+class ScrapeCursor(Base):
+    """Last raw counter values seen per series by the portal's own scrape of /metrics."""
+    __tablename__ = "slo_scrape_cursors"
+
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slo_specs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    scraped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    good_series: Mapped[dict] = mapped_column(JSONB, default=dict)
+    total_series: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class PolicyOverride(Timestamped, Base):
+    """A manager's time-limited permission to deploy despite an exhausted budget."""
+    __tablename__ = "slo_policy_overrides"
+    __table_args__ = (
+        CheckConstraint("expires_at > starts_at", name="expiry_after_start"),
+        CheckConstraint("length(justification) >= 20", name="justification"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            index=True)
+    justification: Mapped[str] = mapped_column(Text)
+    created_by_email: Mapped[str] = mapped_column(String(254))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by_email: Mapped[str | None] = mapped_column(String(254))
+
+    service: Mapped[Service] = relationship(lazy="joined")
