@@ -93,7 +93,7 @@ def _install_request_hooks(app: Flask) -> None:
             if app.config["AUDIT_ENFORCE"]:
                 raise RuntimeError(message)
             log.error(message)
-        session = g.get("db_session")
+        session = db.current()
         if session is not None:
             session.commit()
         return response

@@ -5,6 +5,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from portal import config as portal_config
 from portal import migrate
 from portal.auth import audit
 from portal.auth import service as accounts
@@ -57,7 +58,24 @@ def create_user_command(email: str, name: str, roles: tuple[str, ...], tenant: s
     click.echo(f"created {email}")
 
 
+@click.command("settings")
+@click.option("--update-readme", is_flag=True, help="Rewrite the table in README.md.")
+def settings_command(update_readme: bool) -> None:
+    """Print every setting with its default, as the README's configuration table."""
+    table = portal_config.settings_table()
+    if not update_readme:
+        click.echo(table)
+        return
+    readme = portal_config.PROJECT_ROOT / "README.md"
+    start, end = "<!-- settings:start -->\n", "\n<!-- settings:end -->"
+    text = readme.read_text()
+    head, rest = text.split(start, 1)
+    readme.write_text(head + start + table + end + rest.split(end, 1)[1])
+    click.echo(f"updated {readme}")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app's CLI."""
-    for command in (db_cli, seed_demo_command, create_user_command, dev_command):
+    for command in (db_cli, seed_demo_command, create_user_command, dev_command,
+                    settings_command):
         app.cli.add_command(command)

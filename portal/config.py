@@ -115,3 +115,15 @@ def flask_config(settings: dict[str, Any]) -> dict[str, Any]:
         "ARGON2_PARAMS": {},
         "AUDIT_ENFORCE": False,
     }
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting, as the README shows it."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for setting in all_settings():
+        default = setting.default
+        if isinstance(default, str) and default.startswith(str(PROJECT_ROOT)):
+            default = "./" + default[len(str(PROJECT_ROOT)) + 1:]
+        shown = "unset" if default is None else f"`{default}`"
+        rows.append(f"| `{setting.name}` | {shown} | {setting.help} |")
+    return "\n".join(rows)

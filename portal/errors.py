@@ -11,7 +11,7 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal.extensions import htmx
+from portal.extensions import db, htmx
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,5 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return _http(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.rollback()
-            session.close()
+        db.discard(rollback=True)
         return render_error(InternalServerError.code)

@@ -38,7 +38,6 @@ def make_celery(app: Flask) -> Celery:
         task_serializer="json", result_serializer="json", accept_content=["json"],
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True, broker_connection_timeout=5,
-        broker_transport_options={"polling_interval": 0.2},
         result_extended=True, task_track_started=True, timezone="UTC",
         beat_schedule=beat_schedule(),
         database_table_names={"task": "celery_taskmeta", "group": "celery_groupmeta"},

@@ -18,13 +18,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
-from portal import migrate  # noqa: E402
-from portal.app import create_app  # noqa: E402
-from portal.auth import service as accounts  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.tenants import service as tenants  # noqa: E402
+from portal import migrate
+from portal.app import create_app
+from portal.auth import service as accounts
+from portal.extensions import db
+from portal.tenants import service as tenants
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, makes sure PostgreSQL, Redis and RabbitMQ
+# answer (starting them if not), then runs pytest (unit, integration, Playwright e2e).
+# Extra arguments go to pytest, e.g. scripts/test.sh -k audit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-services.sh
+scripts/bootstrap.sh
+exec .venv/bin/python -m pytest "$@"
