@@ -1,0 +1,193 @@
+"""Alertmanager API v2 client: alerts, silences, status.
+
+Timeouts on every call; connection failures and 5xx are retried a bounded number of times
+(GETs and DELETE are idempotent; a silence POST is only retried when the connection was
+never made, so it cannot be created twice). Results are typed; a down Alertmanager raises
+`AlertmanagerUnavailable`, a request it refuses raises `AlertmanagerRejected` with its
+message.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import requests
+
+
+class AlertmanagerUnavailable(RuntimeError):
+    """Alertmanager did not answer (refused, timed out, or 5xx after retries)."""
+
+
+class AlertmanagerRejected(ValueError):
+    """Alertmanager answered 4xx: the request itself is wrong; the text says why."""
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    value: str
+    is_regex: bool = False
+    is_equal: bool = True
+
+    @property
+    def operator(self) -> str:
+        return {(False, True): "=", (False, False): "!=", (True, True): "=~",
+                (True, False): "!~"}[(self.is_regex, self.is_equal)]
+
+    def as_filter(self) -> str:
+        """The matcher in Alertmanager's filter syntax, e.g. `job=~"api.*"`."""
+        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{self.name}{self.operator}"{escaped}"'
+
+    def to_api(self) -> dict:
+        return {"name": self.name, "value": self.value, "isRegex": self.is_regex,
+                "isEqual": self.is_equal}
+
+
+@dataclass(frozen=True)
+class Alert:
+    fingerprint: str
+    labels: dict
+    annotations: dict
+    starts_at: datetime
+    ends_at: datetime | None
+    state: str  # active | suppressed | unprocessed
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: str
+    matchers: tuple[Matcher, ...]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    state: str  # active | pending | expired
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewSilence:
+    matchers: tuple[Matcher, ...]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    extra: dict = field(default_factory=dict)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Alertmanager's RFC 3339 timestamps (with Z and up to nanoseconds) as aware datetimes."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    head, _, frac = value.replace("Z", "+00:00").partition(".")
+    if frac:  # Python parses at most microseconds
+        digits = "".join(ch for ch in frac if ch.isdigit())
+        frac = "." + digits[:6] + frac[len(digits):]
+    return datetime.fromisoformat(head + frac)
+
+
+def iso(moment: datetime) -> str:
+    """A datetime as Alertmanager wants it: UTC with a Z."""
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class AlertmanagerClient:
+    """A thin client for one Alertmanager at `base_url`."""
+
+    def __init__(self, base_url: str, *, timeout: float = 3.0, retries: int = 2,
+                 backoff: float = 0.2, session: requests.Session | None = None):
+        self.base = base_url.rstrip("/") + "/api/v2"
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.http = session or requests.Session()
+
+    def _call(self, method: str, path: str, *, safe: bool = True, **kwargs) -> requests.Response:
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.http.request(method, self.base + path, timeout=self.timeout,
+                                             **kwargs)
+            except requests.ConnectionError as exc:
+                last = exc  # nothing reached the server: always safe to retry
+            except requests.Timeout as exc:
+                last = exc
+                if not safe:
+                    break
+            else:
+                if response.status_code < 500:
+                    if response.status_code >= 400:
+                        raise AlertmanagerRejected(response.text.strip() or response.reason)
+                    return response
+                last = AlertmanagerUnavailable(f"HTTP {response.status_code}")
+                if not safe:
+                    break
+            if attempt < self.retries:
+                time.sleep(self.backoff * (2 ** attempt))
+        raise AlertmanagerUnavailable(f"Alertmanager at {self.base} is unreachable: {last}")
+
+    def list_alerts(self, matchers: tuple[Matcher, ...] = (), *,
+                    include_suppressed: bool = True) -> list[Alert]:
+        """Current alerts, optionally only those matching `matchers` (Alertmanager's rules)."""
+        params = [("filter", m.as_filter()) for m in matchers]
+        params += [("silenced", str(include_suppressed).lower()),
+                   ("inhibited", str(include_suppressed).lower())]
+        return [_alert(a) for a in self._call("GET", "/alerts", params=params).json()]
+
+    def post_alerts(self, alerts: list[dict]) -> None:
+        """Push alerts the way Prometheus does (used for tests and synthetic checks)."""
+        self._call("POST", "/alerts", json=alerts)
+
+    def list_silences(self) -> list[Silence]:
+        """Every silence Alertmanager still knows, newest first."""
+        silences = [_silence(s) for s in self._call("GET", "/silences").json()]
+        return sorted(silences, key=lambda s: s.starts_at, reverse=True)
+
+    def get_silence(self, silence_id: str) -> Silence:
+        """One silence by id."""
+        return _silence(self._call("GET", f"/silence/{silence_id}").json())
+
+    def create_silence(self, silence: NewSilence) -> str:
+        """Create a silence; returns its id."""
+        body = {"matchers": [m.to_api() for m in silence.matchers],
+                "startsAt": iso(silence.starts_at), "endsAt": iso(silence.ends_at),
+                "createdBy": silence.created_by, "comment": silence.comment, **silence.extra}
+        return self._call("POST", "/silences", json=body, safe=False).json()["silenceID"]
+
+    def expire_silence(self, silence_id: str) -> None:
+        """Expire a silence now (Alertmanager keeps it, in state expired)."""
+        self._call("DELETE", f"/silence/{silence_id}")
+
+    def ready(self) -> bool:
+        """Whether Alertmanager answers its status endpoint."""
+        try:
+            self._call("GET", "/status")
+        except AlertmanagerUnavailable:
+            return False
+        return True
+
+
+def _alert(raw: dict) -> Alert:
+    status = raw.get("status", {})
+    return Alert(fingerprint=raw["fingerprint"], labels=raw.get("labels", {}),
+                 annotations=raw.get("annotations", {}),
+                 starts_at=parse_time(raw.get("startsAt")), ends_at=parse_time(raw.get("endsAt")),
+                 state=status.get("state", "unprocessed"),
+                 silenced_by=tuple(status.get("silencedBy") or ()),
+                 inhibited_by=tuple(status.get("inhibitedBy") or ()))
+
+
+def _silence(raw: dict) -> Silence:
+    return Silence(
+        id=raw["id"],
+        matchers=tuple(Matcher(m["name"], m["value"], m.get("isRegex", False),
+                               m.get("isEqual", True)) for m in raw.get("matchers", [])),
+        starts_at=parse_time(raw["startsAt"]), ends_at=parse_time(raw["endsAt"]),
+        created_by=raw.get("createdBy", ""), comment=raw.get("comment", ""),
+        state=raw.get("status", {}).get("state", ""), updated_at=parse_time(raw.get("updatedAt")))

@@ -1,0 +1,202 @@
+"""Alerts: the Alertmanager webhook (validated, deduplicated by fingerprint) and the live
+board pulled from Alertmanager API v2, with a last-known state when it is down."""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from portal import events
+from portal.catalog import service as catalog
+from portal.db import utcnow
+from portal.integrations.alertmanager import (
+    Alert, AlertmanagerClient, AlertmanagerRejected, AlertmanagerUnavailable,
+)
+from portal.oncall.models import ReceivedAlert
+
+SEVERITY_ORDER = {"critical": 0, "page": 0, "warning": 1, "info": 2}
+
+
+class PayloadInvalid(ValueError):
+    """The webhook body is not a valid Alertmanager notification."""
+
+
+class WebhookAlert(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str] = Field(min_length=1)
+    annotations: dict[str, str] = {}
+    startsAt: datetime
+    endsAt: datetime | None = None
+    fingerprint: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-zA-Z]+$")
+
+
+class WebhookPayload(BaseModel):
+    """Alertmanager's webhook body, version 4."""
+    model_config = ConfigDict(extra="ignore")
+    version: Literal["4"]
+    status: Literal["firing", "resolved"]
+    receiver: str = Field(max_length=200)
+    groupKey: str = Field(max_length=2000)
+    alerts: list[WebhookAlert] = Field(min_length=1, max_length=5000)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    received: int
+    changed: list[str]  # fingerprints that are new or changed status
+
+
+def parse_webhook(body: bytes) -> WebhookPayload:
+    """Validate a webhook body; raises PayloadInvalid with a short description."""
+    try:
+        return WebhookPayload.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PayloadInvalid(f"{exc.error_count()} error(s); first at {where or 'body'}: "
+                             f"{first['msg']}") from exc
+
+
+def _ends(alert: WebhookAlert) -> datetime | None:
+    return None if alert.endsAt is None or alert.endsAt.year < 2 else alert.endsAt
+
+
+def ingest(*, session: Session, payload: WebhookPayload,
+           now: datetime | None = None) -> IngestResult:
+    """Upsert the alerts by fingerprint and announce the new or changed ones."""
+    now = now or utcnow()
+    latest = {a.fingerprint: a for a in payload.alerts}  # the last copy in a batch wins
+    known = {s.slug for s in catalog.list_services(session=session)}
+    rows = [{"fingerprint": fp, "status": a.status, "labels": a.labels,
+             "annotations": a.annotations, "starts_at": a.startsAt, "ends_at": _ends(a),
+             "severity": a.labels.get("severity"), "last_received_at": now,
+             "service": a.labels.get("service") if a.labels.get("service") in known else None}
+            for fp, a in latest.items()]
+    stmt = insert(ReceivedAlert).values(rows)
+    table = ReceivedAlert.__table__
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.fingerprint], set_={
+        "previous_status": table.c.status,  # the old value, inside the row lock
+        **{c: stmt.excluded[c] for c in ("status", "labels", "annotations", "starts_at",
+                                         "ends_at", "severity", "service", "last_received_at")},
+        "received_count": table.c.received_count + 1,
+    }).returning(table.c.fingerprint, table.c.status, table.c.previous_status,
+                 table.c.received_count)
+    changed = []
+    for fp, status, previous, count in session.execute(stmt):
+        if count == 1 or previous != status:
+            changed.append(fp)
+    by_fp = {r["fingerprint"]: r for r in rows}
+    for fp in sorted(changed):
+        row = by_fp[fp]
+        events.alert_received.send(session=session, alert={
+            "fingerprint": fp, "status": row["status"], "labels": row["labels"],
+            "annotations": row["annotations"], "starts_at": row["starts_at"],
+            "ends_at": row["ends_at"], "severity": row["severity"], "service": row["service"]})
+    return IngestResult(len(rows), changed)
+
+
+def received_alerts(*, session: Session, status: str = "firing",
+                    limit: int = 1000) -> list[ReceivedAlert]:
+    """Alerts last reported by webhook in `status`, newest first."""
+    return list(session.scalars(select(ReceivedAlert).where(ReceivedAlert.status == status)
+                                .order_by(ReceivedAlert.starts_at.desc()).limit(limit)))
+
+
+def count_received(*, session: Session) -> int:
+    """How many distinct alerts the webhook has seen."""
+    return session.scalar(select(func.count()).select_from(ReceivedAlert))
+
+
+@dataclass(frozen=True)
+class AlertView:
+    fingerprint: str
+    name: str
+    service: str
+    severity: str
+    state: str  # firing | silenced | inhibited
+    summary: str
+    starts_at: datetime | None
+    labels: dict
+    silenced_by: tuple[str, ...] = ()
+
+
+@dataclass
+class AlertBoard:
+    groups: list[tuple[str, str, list[AlertView]]]
+    source: str  # alertmanager | last-known | webhook | none
+    fetched_at: datetime | None
+    error: str | None = None
+    total: int = 0
+    states: dict = field(default_factory=dict)
+
+    @property
+    def degraded(self) -> bool:
+        return self.error is not None
+
+
+_last_known: dict[str, tuple[datetime, list[AlertView]]] = {}
+_last_known_lock = threading.Lock()
+
+
+def view_of(alert: Alert) -> AlertView:
+    """A live Alertmanager alert as the board shows it."""
+    state = "inhibited" if alert.inhibited_by else "silenced" if alert.silenced_by else "firing"
+    return AlertView(alert.fingerprint, alert.name, _service_of(alert.labels),
+                     alert.labels.get("severity", "none"), state,
+                     alert.annotations.get("summary", ""), alert.starts_at, alert.labels,
+                     alert.silenced_by)
+
+
+def _service_of(labels: dict) -> str:
+    return labels.get("service") or labels.get("job") or "unknown"
+
+
+def _received_view(row: ReceivedAlert) -> AlertView:
+    return AlertView(row.fingerprint, row.labels.get("alertname", ""), _service_of(row.labels),
+                     row.severity or "none", "firing", row.annotations.get("summary", ""),
+                     row.starts_at, row.labels)
+
+
+def group(views: list[AlertView]) -> list[tuple[str, str, list[AlertView]]]:
+    """Alerts grouped by service, then severity (most severe first)."""
+    buckets: dict[tuple[str, str], list[AlertView]] = defaultdict(list)
+    for v in views:
+        buckets[(v.service, v.severity)].append(v)
+    keys = sorted(buckets, key=lambda k: (k[0], SEVERITY_ORDER.get(k[1], 9), k[1]))
+    return [(svc, sev, sorted(buckets[(svc, sev)], key=lambda v: v.name)) for svc, sev in keys]
+
+
+def board(*, session: Session, client: AlertmanagerClient | None,
+          now: datetime | None = None) -> AlertBoard:
+    """Active alerts from Alertmanager; when it is down, the last known state and why."""
+    now = now or utcnow()
+    if client is None:
+        views = [_received_view(r) for r in received_alerts(session=session)]
+        return _board(views, "webhook", None, None)
+    try:
+        views = [view_of(a) for a in client.list_alerts()]
+    except (AlertmanagerUnavailable, AlertmanagerRejected) as exc:
+        with _last_known_lock:
+            cached = _last_known.get(client.base)
+        if cached is not None:
+            return _board(cached[1], "last-known", cached[0], str(exc))
+        views = [_received_view(r) for r in received_alerts(session=session)]
+        return _board(views, "webhook", None, str(exc))
+    with _last_known_lock:
+        _last_known[client.base] = (now, views)
+    return _board(views, "alertmanager", now, None)
+
+
+def _board(views, source, fetched_at, error) -> AlertBoard:
+    states: dict[str, int] = defaultdict(int)
+    for v in views:
+        states[v.state] += 1
+    return AlertBoard(group(views), source, fetched_at, error, len(views), dict(states))

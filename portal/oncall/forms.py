@@ -1,0 +1,79 @@
+"""Forms of the on-call pages."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField,
+    StringField, TextAreaField, TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.oncall.models import LAYERS
+
+WEEKDAYS = [(str(i), d) for i, d in enumerate(
+    ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))]
+OPERATORS = [("=", "equals (=)"), ("!=", "not equal (!=)"), ("=~", "matches regex (=~)"),
+             ("!~", "does not match regex (!~)")]
+DURATIONS = [("1", "1 hour"), ("2", "2 hours"), ("4", "4 hours"), ("8", "8 hours"),
+             ("24", "1 day"), ("", "until the end time below")]
+STEP_TARGETS = [("", "—"), ("primary", "Primary on-call"), ("secondary", "Secondary on-call"),
+                ("user", "A person (e-mail)")]
+LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class OverrideForm(FlaskForm):
+    layer = SelectField("Layer", choices=[(l, l.capitalize()) for l in LAYERS])
+    user_email = SelectField("Who covers", validators=[DataRequired()])
+    starts_at = DateTimeLocalField("From (your time zone)", format=LOCAL,
+                                   validators=[DataRequired("Enter when the cover starts.")])
+    ends_at = DateTimeLocalField("Until (your time zone)", format=LOCAL,
+                                 validators=[DataRequired("Enter when the cover ends.")])
+    reason = StringField("Reason", validators=[Length(max=300)])
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Hand-off note", validators=[
+        DataRequired("Write something in the hand-off note."), Length(max=5000)])
+
+
+class ScheduleForm(FlaskForm):
+    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
+    handoff_weekday = SelectField("Hand-off day", choices=WEEKDAYS)
+    handoff_time = TimeField("Hand-off time (local)", validators=[DataRequired()])
+    primary = TextAreaField("Primary participants, in order (one e-mail per line)",
+                            validators=[DataRequired("The primary layer needs someone.")])
+    secondary = TextAreaField("Secondary participants, in order (one e-mail per line)")
+
+
+class StepForm(Form):
+    after_minutes = IntegerField("After (minutes)", validators=[Optional(),
+                                                                NumberRange(0, 7 * 24 * 60)])
+    target = SelectField("Page", choices=STEP_TARGETS, validate_choice=True)
+    user_email = StringField("Person", validators=[Optional(), Length(max=254)])
+    label = StringField("Label", validators=[Optional(), Length(max=80)])
+
+
+class PolicyForm(FlaskForm):
+    description = StringField("Meaning", validators=[Length(max=200)])
+    ack_minutes = IntegerField("Ack target (minutes)",
+                               validators=[DataRequired(), NumberRange(1, 7 * 24 * 60)])
+    next_business_day = BooleanField("Hold pages until the next business morning")
+    steps = FieldList(FormField(StepForm), min_entries=5, max_entries=8)
+
+
+class MatcherForm(Form):
+    name = StringField("Label", validators=[Optional(), Length(max=100)])
+    operator = SelectField("Operator", choices=OPERATORS, validate_choice=True)
+    value = StringField("Value", validators=[Optional(), Length(max=500)])
+
+
+class SilenceForm(FlaskForm):
+    matchers = FieldList(FormField(MatcherForm), min_entries=3, max_entries=20)
+    starts_at = DateTimeLocalField("Starts (your time zone; empty = now)", format=LOCAL,
+                                   validators=[Optional()])
+    duration = SelectField("Duration", choices=DURATIONS, default="2")
+    ends_at = DateTimeLocalField("Ends (your time zone)", format=LOCAL, validators=[Optional()])
+    comment = TextAreaField("Justification", validators=[
+        DataRequired("A justification is required."), Length(max=2000)])
+    incident_id = IntegerField("Linked incident number (optional)",
+                               validators=[Optional(), NumberRange(min=1)])

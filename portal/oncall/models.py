@@ -1,0 +1,225 @@
+"""On-call: schedules and their layers, overrides, hand-off notes, escalation policies,
+pages with their event log and notifications, and the alerts Alertmanager sent us."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time,
+    UniqueConstraint, func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.catalog.models import Team
+from portal.db import Base, Timestamped, utcnow
+
+LAYERS = ("primary", "secondary")
+SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
+PAGE_STATES = ("triggered", "acked", "resolved")
+STEP_TARGETS = ("primary", "secondary", "user")
+
+
+class Schedule(Timestamped, Base):
+    """A weekly rotation of one team, handed off at a local time in its time zone."""
+    __tablename__ = "oncall_schedules"
+    __table_args__ = (CheckConstraint("handoff_weekday BETWEEN 0 AND 6", name="weekday"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"),
+                                                unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    handoff_weekday: Mapped[int] = mapped_column(default=0)  # Monday, as date.weekday()
+    handoff_time: Mapped[time] = mapped_column(Time, default=time(10, 0))
+    rotation_start: Mapped[date] = mapped_column(Date)  # local date of the first hand-off
+    is_default: Mapped[bool] = mapped_column(default=False)
+
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    members: Mapped[list["LayerMember"]] = relationship(
+        back_populates="schedule", cascade="all, delete-orphan",
+        order_by=lambda: [LayerMember.layer, LayerMember.position])
+
+    def participants(self, layer: str) -> list[User]:
+        """The layer's participants in rotation order."""
+        return [m.user for m in self.members if m.layer == layer]
+
+
+class LayerMember(Base):
+    __tablename__ = "oncall_layer_members"
+    __table_args__ = (UniqueConstraint("schedule_id", "layer", "position", name="slot"),
+                      CheckConstraint("layer IN ('primary', 'secondary')", name="layer"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_schedules.id", ondelete="CASCADE"))
+    layer: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    schedule: Mapped[Schedule] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Override(Timestamped, Base):
+    """Someone covers a layer of a schedule for a period (a cover or one half of a swap)."""
+    __tablename__ = "oncall_overrides"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="period"),
+                      CheckConstraint("layer IN ('primary', 'secondary')", name="layer"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_schedules.id", ondelete="CASCADE"), index=True)
+    layer: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class HandoffNote(Timestamped, Base):
+    __tablename__ = "oncall_handoff_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_schedules.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class EscalationPolicy(Base):
+    """How a severity is paged: an ack target and steps offset from the page's start."""
+    __tablename__ = "oncall_escalation_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    severity: Mapped[str] = mapped_column(String(10), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    ack_minutes: Mapped[int] = mapped_column(default=15)
+    next_business_day: Mapped[bool] = mapped_column(default=False)  # Sev4: no night pages
+
+    steps: Mapped[list["EscalationStep"]] = relationship(
+        back_populates="policy", cascade="all, delete-orphan", lazy="selectin",
+        order_by="EscalationStep.position")
+
+
+class EscalationStep(Base):
+    __tablename__ = "oncall_escalation_steps"
+    __table_args__ = (UniqueConstraint("policy_id", "position", name="slot"),
+                      CheckConstraint("target IN ('primary', 'secondary', 'user')",
+                                      name="target"),
+                      CheckConstraint("target <> 'user' OR user_id IS NOT NULL", name="user"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_escalation_policies.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    after_minutes: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(80), default="")
+
+    policy: Mapped[EscalationPolicy] = relationship(back_populates="steps")
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Page(Base):
+    """One paging run for an incident: who is paged now, and whether it was acked."""
+    __tablename__ = "oncall_pages"
+    __table_args__ = (Index("ix_oncall_pages_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(index=True)  # the incidents domain's id
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oncall_schedules.id", ondelete="SET NULL"))
+    severity: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(12), default="triggered")
+    step: Mapped[int] = mapped_column(default=0)  # position of the last step notified; 0 = none
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when step 1 goes out
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    schedule: Mapped[Schedule | None] = relationship(lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    acked_by: Mapped[User | None] = relationship(foreign_keys=[acked_by_id], lazy="joined")
+    events: Mapped[list["PageEvent"]] = relationship(
+        cascade="all, delete-orphan", order_by="PageEvent.id", lazy="selectin")
+
+
+class PageEvent(Base):
+    """Every page, escalation, ack and resolution, with its timestamp (MTTA comes from here)."""
+    __tablename__ = "oncall_page_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("oncall_pages.id", ondelete="CASCADE"),
+                                         index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Notification(Base):
+    """One message to one person over one channel, retried a bounded number of times."""
+    __tablename__ = "oncall_notifications"
+    __table_args__ = (Index("ix_oncall_notifications_due", "status", "next_attempt_at"),
+                      CheckConstraint("channel IN ('webhook', 'email')", name="channel"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("oncall_pages.id", ondelete="CASCADE"),
+                                         index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ReceivedAlert(Base):
+    """The latest state of each alert Alertmanager sent, one row per fingerprint."""
+    __tablename__ = "oncall_alerts"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    # The status before the latest delivery, written by the same upsert, so dedupe is
+    # decided atomically by the database even when two webhooks race.
+    previous_status: Mapped[str | None] = mapped_column(String(10))
+    labels: Mapped[dict] = mapped_column(JSONB)
+    annotations: Mapped[dict] = mapped_column(JSONB)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    service: Mapped[str | None] = mapped_column(String(63))
+    received_count: Mapped[int] = mapped_column(default=1)
+    last_received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                       server_default=func.now())
+
+
+class FeedToken(Base):
+    """A user's secret for calendar feeds, which calendar clients fetch without a login."""
+    __tablename__ = "oncall_feed_tokens"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")

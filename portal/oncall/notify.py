@@ -1,0 +1,152 @@
+"""Notification channels for pages: a Slack-compatible webhook and SMTP e-mail.
+
+Notifications are rows created in the paging transaction and delivered afterwards by the
+paging engine's tick, so a page is never lost to a crash between the commit and the send.
+A failed attempt is recorded with its error and retried with backoff up to a bound; after
+that the notification is `failed` and shown on the page, never swallowed.
+"""
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+import requests
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.oncall.models import Notification, Page
+
+ACTION_MAX_AGE = 24 * 3600
+BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+
+
+@dataclass(frozen=True)
+class Channels:
+    secret_key: str
+    link_base: str
+    webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "oncall@meridian.example"
+    max_attempts: int = 3
+    timeout: float = 5.0
+
+    @classmethod
+    def from_config(cls, config) -> "Channels":
+        return cls(config["SECRET_KEY"], config["ONCALL_LINK_BASE_URL"].rstrip("/"),
+                   config["ONCALL_NOTIFY_WEBHOOK_URL"], config["ONCALL_SMTP_HOST"],
+                   config["ONCALL_SMTP_PORT"], config["ONCALL_SMTP_FROM"],
+                   config["ONCALL_NOTIFY_MAX_ATTEMPTS"], config["ONCALL_NOTIFY_TIMEOUT"])
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n, on in (("webhook", self.webhook_url), ("email", self.smtp_host)) if on]
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="oncall-page-action")
+
+
+def action_token(secret_key: str, *, page_id: int, user_id: int) -> str:
+    """A signed token letting `user_id` ack or resolve `page_id` from a notification."""
+    return _serializer(secret_key).dumps({"page": page_id, "user": user_id})
+
+
+def read_action_token(secret_key: str, token: str) -> tuple[int, int]:
+    """(page_id, user_id) of a valid token; raises ValueError with a readable reason."""
+    try:
+        data = _serializer(secret_key).loads(token, max_age=ACTION_MAX_AGE)
+    except SignatureExpired as exc:
+        raise ValueError("This link has expired; open the page in the portal instead.") from exc
+    except BadSignature as exc:
+        raise ValueError("This link is not valid.") from exc
+    return int(data["page"]), int(data["user"])
+
+
+def enqueue(*, session: Session, page: Page, user: User, why: str, channels: Channels,
+            now: datetime) -> list[Notification]:
+    """Queue one notification per configured channel telling `user` about `page`."""
+    link = f"{channels.link_base}/oncall/pages/act/" + action_token(
+        channels.secret_key, page_id=page.id, user_id=user.id)
+    text = (f"[{page.severity.upper()}] {page.title} — {why}. "
+            f"Acknowledge or resolve: {link}")
+    out = []
+    for channel in channels.names:
+        payload = {"text": text, "to": user.email, "subject": f"[{page.severity.upper()}] "
+                   f"{page.title}", "link": link}
+        if page.schedule and page.schedule.team and page.schedule.team.chat_channel:
+            payload["channel"] = page.schedule.team.chat_channel
+        note = Notification(page_id=page.id, user=user, channel=channel, next_attempt_at=now,
+                            payload=payload)
+        session.add(note)
+        out.append(note)
+    session.flush()
+    return out
+
+
+def send_webhook(url: str, payload: dict, timeout: float) -> None:
+    """POST a Slack-compatible message; raises on anything but 2xx."""
+    body = {"text": payload["text"]}
+    if "channel" in payload:
+        body["channel"] = payload["channel"]
+    response = requests.post(url, json=body, timeout=timeout)
+    if not 200 <= response.status_code < 300:
+        raise RuntimeError(f"webhook answered HTTP {response.status_code}")
+
+
+def send_email(channels: Channels, payload: dict) -> None:
+    """Send the page by SMTP; raises on refusal or a dead server."""
+    message = EmailMessage()
+    message["From"], message["To"] = channels.smtp_from, payload["to"]
+    message["Subject"] = payload["subject"]
+    message.set_content(payload["text"])
+    with smtplib.SMTP(channels.smtp_host, channels.smtp_port, timeout=channels.timeout) as smtp:
+        smtp.send_message(message)
+
+
+def deliver(*, notification: Notification, channels: Channels, now: datetime) -> None:
+    """Attempt one notification once, recording success, or the error and the next try."""
+    notification.attempts += 1
+    try:
+        if notification.channel == "webhook":
+            send_webhook(channels.webhook_url, notification.payload, channels.timeout)
+        else:
+            send_email(channels, notification.payload)
+    except (OSError, RuntimeError, smtplib.SMTPException, requests.RequestException) as exc:
+        notification.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        if notification.attempts >= channels.max_attempts:
+            notification.status = "failed"
+        else:
+            notification.next_attempt_at = now + BACKOFF[min(notification.attempts - 1,
+                                                             len(BACKOFF) - 1)]
+        return
+    notification.status, notification.sent_at, notification.last_error = "sent", now, None
+
+
+def deliver_due(*, session: Session, channels: Channels, now: datetime | None = None,
+                limit: int = 100) -> int:
+    """Deliver the pending notifications whose next attempt is due; returns how many tried."""
+    now = now or utcnow()
+    due = list(session.scalars(
+        select(Notification).where(Notification.status == "pending",
+                                   Notification.next_attempt_at <= now)
+        .order_by(Notification.id).limit(limit)
+        .with_for_update(skip_locked=True, of=Notification)))
+    for notification in due:
+        if notification.channel not in channels.names:
+            notification.status, notification.last_error = "failed", "channel not configured"
+            continue
+        deliver(notification=notification, channels=channels, now=now)
+    session.flush()
+    return len(due)
+
+
+def for_page(*, session: Session, page: Page) -> list[Notification]:
+    """A page's notifications, oldest first."""
+    return list(session.scalars(select(Notification).where(Notification.page_id == page.id)
+                                .order_by(Notification.id)))

@@ -1,0 +1,253 @@
+"""Schedule pages: calendar, overrides, hand-off notes, editing, calendar feeds, and the
+escalation policies (a child blueprint of `oncall`)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth import service as accounts
+from portal.auth.access import audit_action, require_roles
+from portal.extensions import db
+from portal.oncall import feeds, forms, service
+from portal.oncall.models import SEVERITIES
+from portal.oncall.service import OncallError
+
+bp = Blueprint("schedules", __name__)
+ONCALL = ("oncall", "manager")
+
+
+def to_utc(local: datetime) -> datetime:
+    """A naive datetime typed by the user, read in their time zone."""
+    zone = ZoneInfo(current_user.timezone or "UTC")
+    return local.replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+def _schedule(slug: str):
+    schedule = service.get_schedule(session=db.session, slug=slug)
+    if schedule is None:
+        abort(404)
+    return schedule
+
+
+def _eligible_users():
+    return service.eligible_people(session=db.session)
+
+
+def _show(schedule, override_form=None, note_form=None, status=200):
+    override_form = override_form or forms.OverrideForm()
+    override_form.user_email.choices = [(u.email, f"{u.name} <{u.email}>")
+                                        for u in _eligible_users()]
+    return render_template(
+        "oncall/schedule.html", schedule=schedule,
+        weeks=service.calendar(session=db.session, schedule=schedule, weeks=6),
+        overrides=service.list_overrides(session=db.session, schedule=schedule),
+        notes=service.list_notes(session=db.session, schedule=schedule),
+        override_form=override_form, note_form=note_form or forms.NoteForm(),
+        feed=service.feed_token(session=db.session, user=current_user)), status
+
+
+@bp.get("/schedules/<slug>")
+@require_roles(*ONCALL)
+def show(slug: str):
+    """A schedule: layers, the coming weeks, overrides and hand-off notes."""
+    return _show(_schedule(slug))
+
+
+@bp.post("/schedules/<slug>/overrides")
+@require_roles(*ONCALL)
+def add_override(slug: str):
+    """Let someone cover a layer for a period."""
+    schedule = _schedule(slug)
+    form = forms.OverrideForm()
+    form.user_email.choices = [(u.email, u.email) for u in _eligible_users()]
+    if not form.validate_on_submit():
+        return _show(schedule, override_form=form, status=422)
+    user = accounts.get_by_email(session=db.session, email=form.user_email.data)
+    try:
+        override = service.add_override(
+            session=db.session, schedule=schedule, layer=form.layer.data, user=user,
+            starts_at=to_utc(form.starts_at.data), ends_at=to_utc(form.ends_at.data),
+            reason=form.reason.data or "", actor=current_user._get_current_object())
+    except OncallError as exc:
+        form.ends_at.errors = [str(exc)]
+        return _show(schedule, override_form=form, status=422)
+    audit_action("oncall.override_create", target_type="schedule", target_id=schedule.slug,
+                 details={"override_id": override.id, "layer": override.layer,
+                          "user": user.email, "starts_at": override.starts_at.isoformat(),
+                          "ends_at": override.ends_at.isoformat()})
+    flash(f"{user.name} covers {override.layer} from {form.starts_at.data:%a %d %b %H:%M}.",
+          "success")
+    return redirect(url_for("oncall.schedules.show", slug=slug), 303)
+
+
+@bp.post("/schedules/<slug>/overrides/<int:override_id>/delete")
+@require_roles(*ONCALL)
+def delete_override(slug: str, override_id: int):
+    """Remove an override."""
+    schedule = _schedule(slug)
+    try:
+        override = service.delete_override(session=db.session, schedule=schedule,
+                                           override_id=override_id)
+    except LookupError:
+        abort(404)
+    audit_action("oncall.override_delete", target_type="schedule", target_id=schedule.slug,
+                 details={"override_id": override_id, "user": override.user.email})
+    return redirect(url_for("oncall.schedules.show", slug=slug), 303)
+
+
+@bp.post("/schedules/<slug>/notes")
+@require_roles(*ONCALL)
+def add_note(slug: str):
+    """Leave a hand-off note."""
+    schedule = _schedule(slug)
+    form = forms.NoteForm()
+    if not form.validate_on_submit():
+        return _show(schedule, note_form=form, status=422)
+    note = service.add_note(session=db.session, schedule=schedule,
+                            author=current_user._get_current_object(), body=form.body.data)
+    audit_action("oncall.note_create", target_type="schedule", target_id=schedule.slug,
+                 details={"note_id": note.id})
+    return redirect(url_for("oncall.schedules.show", slug=slug) + "#notes", 303)
+
+
+def _users_from_lines(text: str, field) -> list | None:
+    users = []
+    for email in [line.strip() for line in (text or "").splitlines() if line.strip()]:
+        user = accounts.get_by_email(session=db.session, email=email)
+        if user is None or not user.is_active or not user.is_internal:
+            field.errors = [f"No active staff account for {email}."]
+            return None
+        users.append(user)
+    return users
+
+
+@bp.route("/schedules/<slug>/edit", methods=["GET", "POST"])
+@require_roles("manager")
+def edit(slug: str):
+    """Change the hand-off rule and the ordered participants of each layer."""
+    schedule = _schedule(slug)
+    form = forms.ScheduleForm(obj=None if request.method == "POST" else schedule)
+    if request.method == "GET":
+        form.handoff_weekday.data = str(schedule.handoff_weekday)
+        form.primary.data = "\n".join(u.email for u in schedule.participants("primary"))
+        form.secondary.data = "\n".join(u.email for u in schedule.participants("secondary"))
+        return render_template("oncall/schedule_edit.html", schedule=schedule, form=form)
+    if form.validate_on_submit():
+        primary = _users_from_lines(form.primary.data, form.primary)
+        secondary = _users_from_lines(form.secondary.data, form.secondary)
+        if primary is not None and secondary is not None:
+            try:
+                service.update_schedule(
+                    session=db.session, schedule=schedule, timezone=form.timezone.data.strip(),
+                    handoff_weekday=int(form.handoff_weekday.data),
+                    handoff_time=form.handoff_time.data,
+                    participants={"primary": primary, "secondary": secondary})
+            except OncallError as exc:
+                form.timezone.errors = [str(exc)]
+            else:
+                audit_action("oncall.schedule_update", target_type="schedule",
+                             target_id=schedule.slug, details={
+                                 "timezone": schedule.timezone,
+                                 "primary": [u.email for u in primary],
+                                 "secondary": [u.email for u in secondary]})
+                return redirect(url_for("oncall.schedules.show", slug=slug), 303)
+    return render_template("oncall/schedule_edit.html", schedule=schedule, form=form), 422
+
+
+@bp.post("/feed-token")
+@require_roles(*ONCALL)
+def rotate_feed_token():
+    """Create or replace my secret calendar-feed link."""
+    service.rotate_feed_token(session=db.session, user=current_user._get_current_object())
+    audit_action("oncall.feed_token_rotate", target_type="user", target_id=current_user.id)
+    flash("New calendar links created; links you shared before no longer work.", "success")
+    return redirect(request.form.get("next") or url_for("oncall.index"), 303)
+
+
+def _feed_user(token: str):
+    user = service.user_for_feed(session=db.session, token=token)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _ics(body: bytes, name: str):
+    return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
+                       "Content-Disposition": f'inline; filename="{name}.ics"',
+                       "Cache-Control": "private, max-age=300"}
+
+
+@bp.get("/feeds/<token>/me.ics")
+def person_feed(token: str):
+    """My shifts as iCalendar (the secret token in the URL is the credential)."""
+    user = _feed_user(token)
+    return _ics(feeds.person_feed(session=db.session, user=user), "my-on-call")
+
+
+@bp.get("/feeds/<token>/schedules/<slug>.ics")
+def schedule_feed(token: str, slug: str):
+    """A schedule's shifts as iCalendar (the secret token in the URL is the credential)."""
+    _feed_user(token)
+    return _ics(feeds.schedule_feed(session=db.session, schedule=_schedule(slug)), slug)
+
+
+@bp.get("/policies")
+@require_roles(*ONCALL)
+def policies():
+    """The escalation policy of each severity."""
+    return render_template("oncall/policies.html",
+                           policies=service.list_policies(session=db.session))
+
+
+def _policy_form(policy) -> forms.PolicyForm:
+    form = forms.PolicyForm(obj=policy)
+    for entry, step in zip(form.steps.entries, policy.steps if policy else []):
+        entry.form.after_minutes.data, entry.form.target.data = step.after_minutes, step.target
+        entry.form.user_email.data = step.user.email if step.user else ""
+        entry.form.label.data = step.label
+    return form
+
+
+def _steps_from(form) -> list:
+    steps = []
+    for entry in form.steps.entries:
+        f = entry.form
+        if not f.target.data:
+            continue
+        user = accounts.get_by_email(session=db.session, email=f.user_email.data or "") \
+            if f.target.data == "user" else None
+        if f.target.data == "user" and user is None:
+            raise OncallError(f"No account for {f.user_email.data or '(empty e-mail)'}.")
+        steps.append((f.after_minutes.data or 0, f.target.data, user, f.label.data or ""))
+    return steps
+
+
+@bp.route("/policies/<severity>", methods=["GET", "POST"])
+@require_roles("manager")
+def edit_policy(severity: str):
+    """Edit a severity's ack target and escalation steps."""
+    if severity not in SEVERITIES:
+        abort(404)
+    policy = service.get_policy(session=db.session, severity=severity)
+    form = forms.PolicyForm() if request.method == "POST" else _policy_form(policy)
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            saved = service.set_policy(
+                session=db.session, severity=severity, description=form.description.data or "",
+                ack_minutes=form.ack_minutes.data, steps=_steps_from(form),
+                next_business_day=form.next_business_day.data)
+        except OncallError as exc:
+            error = str(exc)
+        else:
+            audit_action("oncall.policy_update", target_type="escalation_policy",
+                         target_id=severity, details={"steps": [
+                             [s.after_minutes, s.target, s.user.email if s.user else None]
+                             for s in saved.steps], "ack_minutes": saved.ack_minutes})
+            return redirect(url_for("oncall.schedules.policies"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("oncall/policy_edit.html", severity=severity, form=form,
+                           error=error), status

@@ -1,0 +1,279 @@
+"""Schedules: who is on call now and next, the calendar, overrides, hand-off notes,
+participants and escalation policies."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from portal.auth.models import User
+from portal.catalog import service as catalog
+from portal.db import utcnow
+from portal.oncall import rotation
+from portal.oncall.models import (
+    LAYERS, SEVERITIES, EscalationPolicy, EscalationStep, FeedToken, HandoffNote, LayerMember,
+    Override, Schedule,
+)
+
+
+class OncallError(ValueError):
+    """A request that breaks an on-call rule; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class OnCallRow:
+    schedule: Schedule
+    primary: rotation.Shift | None
+    secondary: rotation.Shift | None
+    next_primary: rotation.Shift | None
+
+
+@dataclass(frozen=True)
+class Week:
+    starts_at: datetime
+    ends_at: datetime
+    layers: dict[str, list[rotation.Shift]]
+
+
+def list_schedules(*, session: Session) -> list[Schedule]:
+    """Every schedule, by name."""
+    return list(session.scalars(select(Schedule).order_by(Schedule.name)).unique())
+
+
+def get_schedule(*, session: Session, slug: str) -> Schedule | None:
+    """A schedule by slug."""
+    return session.scalars(select(Schedule).where(Schedule.slug == slug)).unique().one_or_none()
+
+
+def default_schedule(*, session: Session) -> Schedule | None:
+    """The schedule paged when no team schedule applies."""
+    return session.scalars(select(Schedule).where(Schedule.is_default)).unique().first()
+
+
+def schedule_for_services(*, session: Session, service_slugs: list[str]) -> Schedule | None:
+    """The schedule of the first listed service's team that has one, else the default."""
+    for slug in service_slugs:
+        service = catalog.get_service(session=session, slug=slug)
+        if service is None:
+            continue
+        found = session.scalars(select(Schedule).where(Schedule.team_id == service.team_id)
+                                ).unique().first()
+        if found is not None:
+            return found
+    return default_schedule(session=session)
+
+
+def rotation_of(schedule: Schedule, layer: str) -> rotation.Rotation:
+    """The pure rotation of one layer of a schedule."""
+    return rotation.Rotation(schedule.timezone, schedule.handoff_weekday, schedule.handoff_time,
+                             schedule.rotation_start, tuple(schedule.participants(layer)))
+
+
+def covers(*, session: Session, schedule: Schedule, layer: str, start: datetime,
+           end: datetime) -> list[rotation.Cover]:
+    """Overrides of a layer overlapping [start, end), oldest first (later ones win)."""
+    stmt = (select(Override).where(Override.schedule_id == schedule.id, Override.layer == layer,
+                                   Override.ends_at > start, Override.starts_at < end)
+            .order_by(Override.id))
+    return [rotation.Cover(o.user, o.starts_at, o.ends_at) for o in session.scalars(stmt)]
+
+
+def layer_timeline(*, session: Session, schedule: Schedule, layer: str, start: datetime,
+                   end: datetime) -> list[rotation.Shift]:
+    """Who is on call on one layer over [start, end), with overrides and gaps."""
+    return rotation.timeline(rotation_of(schedule, layer),
+                             covers(session=session, schedule=schedule, layer=layer,
+                                    start=start, end=end), start, end)
+
+
+def on_call(*, session: Session, schedule: Schedule, layer: str,
+            at: datetime | None = None) -> rotation.Shift | None:
+    """The shift of `layer` containing `at` (now by default), or None in a gap."""
+    at = at or utcnow()
+    found = covers(session=session, schedule=schedule, layer=layer, start=at,
+                   end=at + timedelta(days=36))
+    return rotation.on_call_at(rotation_of(schedule, layer), found, at)
+
+
+def who_is_on_call(*, session: Session, at: datetime | None = None,
+                   schedules: list[Schedule] | None = None) -> list[OnCallRow]:
+    """Now and next for each schedule."""
+    at = at or utcnow()
+    rows = []
+    for schedule in schedules if schedules is not None else list_schedules(session=session):
+        found = covers(session=session, schedule=schedule, layer="primary", start=at,
+                       end=at + timedelta(days=36))
+        rows.append(OnCallRow(
+            schedule, rotation.on_call_at(rotation_of(schedule, "primary"), found, at),
+            on_call(session=session, schedule=schedule, layer="secondary", at=at),
+            rotation.next_on_call(rotation_of(schedule, "primary"), found, at)))
+    return rows
+
+
+def calendar(*, session: Session, schedule: Schedule, weeks: int = 6,
+             now: datetime | None = None) -> list[Week]:
+    """The coming weeks, hand-off to hand-off, with both layers."""
+    now = now or utcnow()
+    primary = rotation_of(schedule, "primary")
+    n = rotation.shift_number(primary, now)
+    n = 0 if n is None else n
+    out = []
+    for k in range(n, n + weeks):
+        begin, end = rotation.handoff_at(primary, k), rotation.handoff_at(primary, k + 1)
+        out.append(Week(begin, end, {layer: layer_timeline(
+            session=session, schedule=schedule, layer=layer, start=begin, end=end)
+            for layer in LAYERS}))
+    return out
+
+
+def add_override(*, session: Session, schedule: Schedule, layer: str, user: User,
+                 starts_at: datetime, ends_at: datetime, reason: str,
+                 actor: User | None) -> Override:
+    """Let `user` cover `layer` of `schedule` for a period."""
+    if layer not in LAYERS:
+        raise OncallError(f"Layer must be one of {', '.join(LAYERS)}.")
+    if ends_at <= starts_at:
+        raise OncallError("The override must end after it starts.")
+    if ends_at - starts_at > timedelta(days=31):
+        raise OncallError("An override lasts at most 31 days; change the rotation instead.")
+    if not user.has_role("oncall", "manager"):
+        raise OncallError(f"{user.email} does not hold the on-call role.")
+    override = Override(schedule_id=schedule.id, layer=layer, user=user, starts_at=starts_at,
+                        ends_at=ends_at, reason=reason.strip()[:300],
+                        created_by_id=actor.id if actor else None)
+    session.add(override)
+    session.flush()
+    return override
+
+
+def list_overrides(*, session: Session, schedule: Schedule,
+                   now: datetime | None = None) -> list[Override]:
+    """Overrides of a schedule that have not ended yet, soonest first."""
+    stmt = (select(Override).where(Override.schedule_id == schedule.id,
+                                   Override.ends_at > (now or utcnow()))
+            .order_by(Override.starts_at))
+    return list(session.scalars(stmt))
+
+
+def delete_override(*, session: Session, schedule: Schedule, override_id: int) -> Override:
+    """Remove an override of `schedule`."""
+    override = session.get(Override, override_id)
+    if override is None or override.schedule_id != schedule.id:
+        raise LookupError(override_id)
+    session.delete(override)
+    session.flush()
+    return override
+
+
+def add_note(*, session: Session, schedule: Schedule, author: User, body: str) -> HandoffNote:
+    """Leave a hand-off note for the next person on call."""
+    body = body.strip()
+    if not body:
+        raise OncallError("Write something in the hand-off note.")
+    note = HandoffNote(schedule_id=schedule.id, author=author, body=body[:5000])
+    session.add(note)
+    session.flush()
+    return note
+
+
+def list_notes(*, session: Session, schedule: Schedule, limit: int = 10) -> list[HandoffNote]:
+    """The newest hand-off notes of a schedule."""
+    return list(session.scalars(select(HandoffNote).where(HandoffNote.schedule_id == schedule.id)
+                                .order_by(HandoffNote.id.desc()).limit(limit)))
+
+
+def update_schedule(*, session: Session, schedule: Schedule, timezone: str,
+                    handoff_weekday: int, handoff_time: time,
+                    participants: dict[str, list[User]]) -> Schedule:
+    """Change the hand-off rule and the participants of each layer, in order."""
+    if timezone not in available_timezones():
+        raise OncallError(f"Unknown time zone {timezone!r}; use an IANA name like Europe/Berlin.")
+    if not 0 <= handoff_weekday <= 6:
+        raise OncallError("The hand-off day must be Monday to Sunday.")
+    if not participants.get("primary"):
+        raise OncallError("The primary layer needs at least one participant.")
+    schedule.timezone, schedule.handoff_weekday = timezone, handoff_weekday
+    schedule.handoff_time = handoff_time
+    schedule.members.clear()
+    session.flush()
+    for layer, users in participants.items():
+        for position, user in enumerate(users, start=1):
+            schedule.members.append(LayerMember(layer=layer, position=position, user=user))
+    session.flush()
+    return schedule
+
+
+def local_now(schedule: Schedule, now: datetime | None = None) -> datetime:
+    """Now in the schedule's time zone."""
+    return (now or utcnow()).astimezone(ZoneInfo(schedule.timezone))
+
+
+def eligible_people(*, session: Session) -> list[User]:
+    """Active staff who may be put on call (on-call, manager or admin role)."""
+    # portal.auth.service has no user listing yet; this read-only query is the one place
+    # on-call reads the users table directly.
+    roles = or_(*(User.roles.any(role) for role in ("oncall", "manager", "admin")))
+    stmt = select(User).where(User.is_active, roles).order_by(User.name)
+    return list(session.scalars(stmt).unique())
+
+
+def feed_token(*, session: Session, user: User) -> FeedToken | None:
+    """The user's calendar-feed token, if they created one."""
+    return session.get(FeedToken, user.id)
+
+
+def rotate_feed_token(*, session: Session, user: User) -> FeedToken:
+    """Create or replace the user's calendar-feed token (old feed URLs stop working)."""
+    token = session.get(FeedToken, user.id) or FeedToken(user_id=user.id)
+    token.token, token.created_at = secrets.token_urlsafe(32), utcnow()
+    session.add(token)
+    session.flush()
+    return token
+
+
+def user_for_feed(*, session: Session, token: str) -> User | None:
+    """The active internal user owning a feed token, or None."""
+    found = session.scalar(select(FeedToken).where(FeedToken.token == token))
+    if found is None or not found.user.is_active or not found.user.has_role("oncall", "manager"):
+        return None
+    return found.user
+
+
+def list_policies(*, session: Session) -> list[EscalationPolicy]:
+    """The escalation policies, Sev1 first."""
+    return list(session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.severity)))
+
+
+def get_policy(*, session: Session, severity: str) -> EscalationPolicy | None:
+    """The policy of one severity."""
+    return session.scalar(select(EscalationPolicy).where(EscalationPolicy.severity == severity))
+
+
+def set_policy(*, session: Session, severity: str, description: str, ack_minutes: int,
+               next_business_day: bool, steps: list[tuple[int, str, User | None, str]]
+               ) -> EscalationPolicy:
+    """Create or replace a severity's policy; steps are (after_minutes, target, user, label)."""
+    if severity not in SEVERITIES:
+        raise OncallError(f"Unknown severity {severity!r}.")
+    if not steps or steps[0][0] != 0 or steps[0][1] != "primary":
+        raise OncallError("The first step pages the primary at minute 0.")
+    offsets = [s[0] for s in steps]
+    if offsets != sorted(set(offsets)):
+        raise OncallError("Step times must strictly increase.")
+    if any(target == "user" and user is None for _, target, user, _ in steps):
+        raise OncallError("A step that pages a person needs that person.")
+    policy = get_policy(session=session, severity=severity) or EscalationPolicy(severity=severity)
+    policy.description, policy.ack_minutes = description, ack_minutes
+    policy.next_business_day = next_business_day
+    policy.steps.clear()
+    session.add(policy)
+    session.flush()
+    for position, (after, target, user, label) in enumerate(steps, start=1):
+        policy.steps.append(EscalationStep(position=position, after_minutes=after, target=target,
+                                           user=user if target == "user" else None, label=label))
+    session.flush()
+    return policy

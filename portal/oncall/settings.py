@@ -1,0 +1,28 @@
+"""Settings of the on-call domain."""
+from portal.config import Setting, parse_optional
+
+SETTINGS = (
+    Setting("ALERTMANAGER_URL", None, parse_optional,
+            "Base URL of Alertmanager (API v2 under /api/v2). Unset: the on-call page shows "
+            "only the alerts received by webhook."),
+    Setting("ALERTMANAGER_TIMEOUT", 3.0, float,
+            "Seconds before a call to Alertmanager is given up (then retried a bounded number "
+            "of times)."),
+    Setting("ALERTMANAGER_WEBHOOK_TOKEN", None, parse_optional,
+            "Bearer token Alertmanager must send to /oncall/alertmanager/webhook. Unset: the "
+            "webhook refuses every call (503)."),
+    Setting("ONCALL_SILENCE_MAX_HOURS", 72, int,
+            "Longest silence the portal lets anyone create, in hours."),
+    Setting("ONCALL_NOTIFY_WEBHOOK_URL", None, parse_optional,
+            "Slack-compatible incoming-webhook URL pages are posted to. Unset: no chat "
+            "notifications."),
+    Setting("ONCALL_SMTP_HOST", None, parse_optional,
+            "SMTP server for page e-mails. Unset: no e-mail notifications."),
+    Setting("ONCALL_SMTP_PORT", 25, int, "Port of ONCALL_SMTP_HOST."),
+    Setting("ONCALL_SMTP_FROM", "oncall@meridian.example", str, "Sender of page e-mails."),
+    Setting("ONCALL_NOTIFY_MAX_ATTEMPTS", 3, int,
+            "Attempts per notification before it is marked failed (shown on the page)."),
+    Setting("ONCALL_NOTIFY_TIMEOUT", 5.0, float, "Seconds per webhook or SMTP attempt."),
+    Setting("ONCALL_LINK_BASE_URL", "http://127.0.0.1:5000", str,
+            "Public URL of the portal, for the signed ack/resolve links in notifications."),
+)

@@ -1,0 +1,168 @@
+"""Silence pages (a child blueprint of `oncall`): list, create with a matcher editor and a
+preview, expire early, re-create from an expired one."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
+)
+from flask_login import current_user
+
+from portal.auth.access import audit_action, require_roles
+from portal.db import utcnow
+from portal.extensions import db
+from portal.integrations.alertmanager import (
+    AlertmanagerClient, AlertmanagerRejected, AlertmanagerUnavailable, Matcher,
+)
+from portal.oncall import alerts, forms, silences
+from portal.oncall.schedule_views import to_utc
+from portal.rendering import page_or_fragment
+
+bp = Blueprint("silences", __name__, url_prefix="/silences")
+ONCALL = ("oncall", "manager")
+OPERATOR_FLAGS = {"=": (False, True), "!=": (False, False), "=~": (True, True),
+                  "!~": (True, False)}
+
+
+def _client() -> AlertmanagerClient:
+    url = current_app.config.get("ALERTMANAGER_URL")
+    if not url:
+        abort(503, description="No Alertmanager is configured (ALERTMANAGER_URL).")
+    return AlertmanagerClient(url, timeout=current_app.config["ALERTMANAGER_TIMEOUT"],
+                              retries=1)
+
+
+def matchers_of(form: forms.SilenceForm) -> tuple[Matcher, ...]:
+    """The filled-in matcher rows; rows without a label name are ignored."""
+    out = []
+    for entry in form.matchers.entries:
+        f = entry.form
+        if (f.name.data or "").strip():
+            is_regex, is_equal = OPERATOR_FLAGS.get(f.operator.data, (False, True))
+            out.append(Matcher(f.name.data.strip(), f.value.data or "", is_regex, is_equal))
+    return tuple(out)
+
+
+def request_of(form: forms.SilenceForm) -> silences.SilenceRequest:
+    """The silence the form describes: start (default now) and a duration or an end."""
+    starts = to_utc(form.starts_at.data) if form.starts_at.data else utcnow()
+    if form.duration.data:
+        ends = starts + timedelta(hours=int(form.duration.data))
+    elif form.ends_at.data:
+        ends = to_utc(form.ends_at.data)
+    else:
+        raise silences.SilenceError("Choose a duration or an end time.")
+    return silences.SilenceRequest(matchers_of(form), starts, ends, form.comment.data or "",
+                                   form.incident_id.data)
+
+
+@bp.get("/")
+@require_roles(*ONCALL)
+def index():
+    """Silences by state: active, pending, expired."""
+    try:
+        grouped, error = silences.by_state(client=_client()), None
+    except AlertmanagerUnavailable as exc:
+        grouped, error = {state: [] for state in silences.STATES}, str(exc)
+    return render_template("oncall/silences.html", grouped=grouped, error=error), \
+        503 if error else 200
+
+
+def _prefill(form: forms.SilenceForm, silence_id: str) -> None:
+    old = _client().get_silence(silence_id)
+    flags = {v: k for k, v in OPERATOR_FLAGS.items()}
+    while len(form.matchers.entries) < len(old.matchers):
+        form.matchers.append_entry()
+    for entry, m in zip(form.matchers.entries, old.matchers):
+        entry.form.name.data, entry.form.value.data = m.name, m.value
+        entry.form.operator.data = flags[(m.is_regex, m.is_equal)]
+    form.comment.data = old.comment
+
+
+def _form_page(form, *, error=None, status=200):
+    return render_template("oncall/silence_new.html", form=form, error=error,
+                           max_hours=current_app.config["ONCALL_SILENCE_MAX_HOURS"]), status
+
+
+@bp.get("/new")
+@require_roles(*ONCALL)
+def new():
+    """The silence form; `?from=<id>` fills it from an existing (e.g. expired) silence."""
+    form = forms.SilenceForm(formdata=None)
+    if request.args.get("m_name"):  # a link from an alert presets one matcher
+        form.matchers.entries[0].form.name.data = request.args["m_name"][:100]
+        form.matchers.entries[0].form.value.data = request.args.get("m_value", "")[:500]
+    if request.args.get("from"):
+        try:
+            _prefill(form, request.args["from"])
+        except (AlertmanagerUnavailable, AlertmanagerRejected) as exc:
+            return _form_page(form, error=f"Could not load that silence: {exc}")
+    return _form_page(form)
+
+
+@bp.get("/preview")
+@require_roles(*ONCALL)
+def preview():
+    """Which current alerts the matchers in the form would silence (a fragment)."""
+    form = forms.SilenceForm(request.args, meta={"csrf": False})
+    matchers = matchers_of(form)
+    error, found = None, []
+    try:
+        if not matchers:
+            raise silences.SilenceError("Add at least one matcher to see what it would silence.")
+        if silences.matches_everything(matchers):
+            raise silences.SilenceError("These matchers would silence every alert.")
+        found = [alerts.view_of(a) for a in silences.preview(client=_client(),
+                                                             matchers=matchers)]
+    except (silences.SilenceError, AlertmanagerRejected, AlertmanagerUnavailable) as exc:
+        error = str(exc)
+    return page_or_fragment("oncall/silence_preview.html", "oncall/_silence_preview.html",
+                            found=found, error=error, matchers=matchers)
+
+
+@bp.post("/")
+@require_roles(*ONCALL)
+def create():
+    """Create the silence in Alertmanager as the signed-in user."""
+    form = forms.SilenceForm()
+    if not form.validate_on_submit():
+        return _form_page(form, error="Check the fields marked below.", status=422)
+    try:
+        silence_request = request_of(form)
+        silence_id = silences.create(
+            session=db.session, client=_client(), request=silence_request,
+            actor_email=current_user.email,
+            max_hours=current_app.config["ONCALL_SILENCE_MAX_HOURS"])
+    except (silences.SilenceError, AlertmanagerRejected) as exc:
+        return _form_page(form, error=str(exc), status=422)
+    except AlertmanagerUnavailable as exc:
+        return _form_page(form, error=f"Alertmanager is unreachable; nothing was created. "
+                                      f"({exc})", status=503)
+    audit_action("oncall.silence_create", target_type="silence", target_id=silence_id, details={
+        "matchers": [m.as_filter() for m in silence_request.matchers],
+        "starts_at": silence_request.starts_at.isoformat(),
+        "ends_at": silence_request.ends_at.isoformat(), "comment": silence_request.comment,
+        "incident_id": silence_request.incident_id})
+    flash(f"Silence {silence_id[:8]} created.", "success")
+    return redirect(url_for("oncall.silences.index"), 303)
+
+
+@bp.post("/<silence_id>/expire")
+@require_roles(*ONCALL)
+def expire(silence_id: str):
+    """Expire a silence now."""
+    incident_id = request.form.get("incident_id", type=int)
+    try:
+        old = silences.expire(session=db.session, client=_client(), silence_id=silence_id,
+                              actor_email=current_user.email, incident_id=incident_id)
+    except silences.SilenceError as exc:
+        abort(409, description=str(exc))
+    except AlertmanagerRejected:
+        abort(404)
+    except AlertmanagerUnavailable as exc:
+        abort(503, description=f"Alertmanager is unreachable; the silence is unchanged. ({exc})")
+    audit_action("oncall.silence_expire", target_type="silence", target_id=silence_id,
+                 details={"matchers": [m.as_filter() for m in old.matchers]})
+    flash(f"Silence {silence_id[:8]} expired.", "success")
+    return redirect(url_for("oncall.silences.index"), 303)

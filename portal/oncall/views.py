@@ -1,0 +1,160 @@
+"""On-call pages: who is on call, my pages, live alerts, the Alertmanager webhook, and the
+signed ack/resolve links. Schedules and silences have their own child blueprints."""
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import (
+    Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
+)
+from flask_login import current_user
+
+from portal.auth import service as accounts
+from portal.auth.access import audit_action, require_roles
+from portal.extensions import csrf, db
+from portal.integrations.alertmanager import AlertmanagerClient
+from portal.oncall import alerts, notify, paging, service
+from portal.oncall.schedule_views import bp as schedules_bp
+from portal.oncall.service import OncallError
+from portal.oncall.silence_views import bp as silences_bp
+from portal.rendering import page_or_fragment
+
+log = logging.getLogger(__name__)
+bp = Blueprint("oncall", __name__, url_prefix="/oncall")
+bp.register_blueprint(schedules_bp)
+bp.register_blueprint(silences_bp)
+ONCALL = ("oncall", "manager")
+
+
+def am_client() -> AlertmanagerClient | None:
+    """The Alertmanager client of the configured URL, or None when none is set."""
+    url = current_app.config.get("ALERTMANAGER_URL")
+    return AlertmanagerClient(url, timeout=current_app.config["ALERTMANAGER_TIMEOUT"],
+                              retries=1) if url else None
+
+
+@bp.get("/")
+@require_roles(*ONCALL)
+def index():
+    """Who is on call now and next, my open pages, and the live alert board."""
+    return render_template(
+        "oncall/index.html", rows=service.who_is_on_call(session=db.session),
+        my_pages=paging.open_pages(session=db.session, user=current_user),
+        open_pages=paging.open_pages(session=db.session),
+        board=alerts.board(session=db.session, client=am_client()))
+
+
+@bp.get("/alerts")
+@require_roles(*ONCALL)
+def alert_board():
+    """The active alerts grouped by service and severity (polled by the on-call page)."""
+    board = alerts.board(session=db.session, client=am_client())
+    return page_or_fragment("oncall/alerts.html", "oncall/_alerts.html", board=board)
+
+
+def _page_or_404(page_id: int):
+    page = paging.get_page(session=db.session, page_id=page_id)
+    if page is None:
+        abort(404)
+    return page
+
+
+@bp.get("/pages/<int:page_id>")
+@require_roles(*ONCALL)
+def page_detail(page_id: int):
+    """One page: its escalation log and every notification with its delivery state."""
+    page = _page_or_404(page_id)
+    return render_template("oncall/page.html", page=page,
+                           notifications=notify.for_page(session=db.session, page=page),
+                           policy=service.get_policy(session=db.session, severity=page.severity))
+
+
+@bp.post("/pages/<int:page_id>/<any(ack, resolve):action>")
+@require_roles(*ONCALL)
+def page_action(page_id: int, action: str):
+    """Acknowledge or resolve a page from the portal."""
+    page = _page_or_404(page_id)
+    change = paging.ack if action == "ack" else paging.resolve
+    try:
+        change(session=db.session, page=page, user=current_user._get_current_object())
+    except OncallError as exc:
+        abort(409, description=str(exc))
+    audit_action(f"oncall.page_{action}", target_type="page", target_id=page.id,
+                 details={"incident_id": page.incident_id, "via": "portal"})
+    flash(f"Page #{page.id} {'acknowledged' if action == 'ack' else 'resolved'}.", "success")
+    return redirect(request.form.get("next") or url_for("oncall.page_detail", page_id=page.id),
+                    303)
+
+
+def _signed(token: str):
+    try:
+        page_id, user_id = notify.read_action_token(current_app.config["SECRET_KEY"], token)
+    except ValueError as exc:
+        abort(403, description=str(exc))
+    page, user = paging.get_page(session=db.session, page_id=page_id), accounts.get(
+        session=db.session, user_id=user_id)
+    if page is None or user is None or not user.is_active:
+        abort(404)
+    return page, user
+
+
+@bp.route("/pages/act/<token>", methods=["GET", "POST"])
+def act_by_link(token: str):
+    """The signed link of a notification: GET confirms, POST acks or resolves."""
+    page, user = _signed(token)
+    if request.method == "GET":
+        return render_template("oncall/act.html", page=page, user=user, token=token)
+    action = request.form.get("action")
+    if action not in ("ack", "resolve"):
+        abort(400, description="Choose acknowledge or resolve.")
+    change = paging.ack if action == "ack" else paging.resolve
+    try:
+        change(session=db.session, page=page, user=user, via="signed link")
+    except OncallError as exc:
+        return render_template("oncall/act.html", page=page, user=user, token=token,
+                               error=str(exc)), 409
+    audit_action(f"oncall.page_{action}", actor=user, target_type="page", target_id=page.id,
+                 details={"incident_id": page.incident_id, "via": "signed link"})
+    return render_template("oncall/act.html", page=page, user=user, token=token, done=action)
+
+
+@bp.post("/alertmanager/webhook")
+@csrf.exempt
+def alertmanager_webhook():
+    """Receive Alertmanager notifications: bearer token, validated body, dedupe by fingerprint."""
+    expected = current_app.config.get("ALERTMANAGER_WEBHOOK_TOKEN")
+    if not expected:
+        abort(503, description="The Alertmanager webhook is not configured on this portal.")
+    sent = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(sent.encode(), f"Bearer {expected}".encode()):
+        log.warning("alertmanager webhook: refused a call without the right bearer token")
+        return {"error": "unauthorized"}, 401, {"WWW-Authenticate": "Bearer"}
+    try:
+        payload = alerts.parse_webhook(request.get_data())
+    except alerts.PayloadInvalid as exc:
+        log.warning("alertmanager webhook: malformed payload refused: %s", exc)
+        return {"error": "malformed payload", "detail": str(exc)}, 400
+    result = alerts.ingest(session=db.session, payload=payload)
+    audit_action("oncall.alerts_received", actor_email="alertmanager",
+                 target_type="alertmanager_group", target_id=payload.groupKey[:120],
+                 details={"received": result.received, "changed": len(result.changed),
+                          "status": payload.status})
+    return {"received": result.received, "changed": len(result.changed)}, 200
+
+
+@bp.app_template_global()
+def oncall_for_service(service_obj) -> dict | None:
+    """Who is on call for a catalog service's team (for the service page's panel)."""
+    schedule = service.schedule_for_services(session=db.session, service_slugs=[service_obj.slug])
+    if schedule is None:
+        return None
+    row = service.who_is_on_call(session=db.session, schedules=[schedule])[0]
+    return {"row": row, "team_schedule": schedule.team_id == service_obj.team_id}
+
+
+@bp.app_template_global()
+def oncall_home() -> dict:
+    """Now/next for every schedule and the signed-in user's open pages (home panel)."""
+    return {"rows": service.who_is_on_call(session=db.session),
+            "my_pages": paging.open_pages(session=db.session, user=current_user)}
