@@ -7,6 +7,7 @@ starts them when they are not running.
 """
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import re
@@ -101,7 +102,14 @@ def session(connection) -> Session:
 
 
 class PortalClient(FlaskClient):
-    """A test client that can fetch a CSRF token and send forms and htmx requests."""
+    """A test client that can fetch a CSRF token and send forms and htmx requests.
+
+    Each request runs in an empty contextvars context, so it gets its own app context and
+    `g` (as in production) even while the `app` fixture holds an app context for the test.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:
         response = self.get("/")

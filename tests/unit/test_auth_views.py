@@ -111,7 +111,7 @@ def test_session_cookie_is_secure_over_https_and_always_httponly_samesite(client
                            headers={"Referer": "https://portal.test/login"},
                            data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
     assert response.status_code == 303
-    cookie = response.headers["Set-Cookie"]
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
     plain = client.get("/login", base_url="http://portal.test")
     assert "Secure" not in plain.headers.get("Set-Cookie", "")
