@@ -3,13 +3,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    Boolean, CheckConstraint, Computed, DateTime, ForeignKey, Index, String, Text, UniqueConstraint,
+    func, true,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, Timestamped, utcnow
 
 SERVICE_KINDS = ("service", "datastore", "infrastructure")
+
+# Full-text search document of a catalog entry; a generated column so it can never go stale.
+SERVICE_SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english', coalesce(name, '') || ' ' || coalesce(slug, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(purpose, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce(language, '') || ' ' || coalesce(namespace, '') "
+    "|| ' ' || coalesce(slo_summary, '')), 'C') || "
+    "setweight(jsonb_to_tsvector('english', coalesce(failure_modes, '[]'::jsonb), '[\"string\"]'), 'C')")
+RUNBOOK_SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(body, '')), 'B')")
 
 
 class Team(Timestamped, Base):
@@ -29,6 +43,7 @@ class Service(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("tier BETWEEN 1 AND 3", name="tier"),
         CheckConstraint("kind IN ('service', 'datastore', 'infrastructure')", name="kind"),
+        Index("ix_catalog_services_search", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +58,17 @@ class Service(Timestamped, Base):
     slo_summary: Mapped[str] = mapped_column(Text, default="")
     failure_modes: Mapped[list[str]] = mapped_column(JSONB, default=list)
     base_url: Mapped[str | None] = mapped_column(String(200))
+    namespace: Mapped[str | None] = mapped_column(String(80))
+    clusters: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    dashboards: Mapped[list[dict]] = mapped_column(JSONB, default=list, server_default="[]")
+    helm_chart: Mapped[str | None] = mapped_column(String(63))
+    oncall_schedule: Mapped[str | None] = mapped_column(String(120))
+    rpo: Mapped[str | None] = mapped_column(String(200))
+    rto: Mapped[str | None] = mapped_column(String(200))
+    backup: Mapped[str | None] = mapped_column(Text)
+    redundancy: Mapped[str | None] = mapped_column(Text)
+    search_vector = mapped_column(TSVECTOR, Computed(SERVICE_SEARCH_DOCUMENT, persisted=True),
+                                  deferred=True)
 
     team: Mapped[Team] = relationship(back_populates="services", lazy="joined")
     dependencies: Mapped[list["Dependency"]] = relationship(
@@ -62,6 +88,8 @@ class Dependency(Base):
     depends_on_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
                                                index=True)
     purpose: Mapped[str] = mapped_column(String(200), default="")
+    # False when the dependent only degrades if this dependency fails (see blast radius).
+    critical: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     service: Mapped[Service] = relationship(foreign_keys=[service_id],
                                             back_populates="dependencies")
@@ -96,3 +124,40 @@ class ServiceEvent(Base):
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
 
     service: Mapped[Service] = relationship(lazy="joined")
+
+
+class CatalogRunbook(Base):
+    """A Markdown runbook, optionally owned by one catalog entry, answering named alerts."""
+    __tablename__ = "catalog_runbooks"
+    __table_args__ = (Index("ix_catalog_runbooks_search", "search_vector",
+                            postgresql_using="gin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(160))
+    body: Mapped[str] = mapped_column(Text, default="")
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("services.id", ondelete="SET NULL"), index=True)
+    alertnames: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 server_default=func.now())
+    updated_by: Mapped[str | None] = mapped_column(String(254))
+    search_vector = mapped_column(TSVECTOR, Computed(RUNBOOK_SEARCH_DOCUMENT, persisted=True),
+                                  deferred=True)
+
+    service: Mapped[Service | None] = relationship(lazy="joined")
+
+
+class ScoreSnapshot(Base):
+    """A service's production-readiness score at one moment, for the trend."""
+    __tablename__ = "catalog_score_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            index=True)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                               server_default=func.now())
+    score: Mapped[int]
+    passed: Mapped[int]
+    applicable: Mapped[int]
+    failing: Mapped[list[str]] = mapped_column(JSONB, default=list)

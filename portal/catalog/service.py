@@ -1,11 +1,16 @@
-"""Catalog lookups and the idempotent upserts used by seeding."""
+"""Catalog lookups, the idempotent upserts used by seeding and import, and the catalog's
+entry points for other domains (runbook_for, critical_checks_failing, record_event)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal import events
-from portal.catalog.models import Cluster, Dependency, Service, ServiceEvent, Team
+from portal.catalog import descriptors, readiness, runbooks
+from portal.catalog.models import Cluster, Dependency, CatalogRunbook, Service, ServiceEvent, Team
 
 
 def list_services(*, session: Session, team: str | None = None, kind: str | None = None,
@@ -65,9 +70,10 @@ def upsert_service(*, session: Session, slug: str, team: Team, **fields) -> Serv
     return service
 
 
-def set_dependencies(*, session: Session, service: Service,
-                     depends_on: dict[str, str]) -> None:
-    """Make `service` depend on exactly the services named in `depends_on` (slug -> purpose)."""
+def set_dependencies(*, session: Session, service: Service, depends_on: dict[str, str],
+                     degrading: set[str] = frozenset()) -> None:
+    """Make `service` depend on exactly the services named in `depends_on` (slug -> purpose);
+    failures of those in `degrading` only degrade it."""
     targets = {s.slug: s for s in session.scalars(
         select(Service).where(Service.slug.in_(depends_on)))}
     missing = set(depends_on) - set(targets)
@@ -80,8 +86,10 @@ def set_dependencies(*, session: Session, service: Service,
     for slug, purpose in depends_on.items():
         if slug in current:
             current[slug].purpose = purpose
+            current[slug].critical = slug not in degrading
         else:
-            service.dependencies.append(Dependency(depends_on=targets[slug], purpose=purpose))
+            service.dependencies.append(Dependency(depends_on=targets[slug], purpose=purpose,
+                                                   critical=slug not in degrading))
     session.flush()
 
 
@@ -112,3 +120,86 @@ def timeline(*, session: Session, service: Service, limit: int = 50) -> list[Ser
     return list(session.scalars(select(ServiceEvent).where(ServiceEvent.service_id == service.id)
                                 .order_by(ServiceEvent.at.desc(), ServiceEvent.id.desc())
                                 .limit(limit)))
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # service | runbook
+    slug: str
+    title: str
+    snippet: str
+
+
+def search(*, session: Session, query: str, limit: int = 30) -> list[SearchHit]:
+    """Catalog entries and runbooks matching a web-style full-text query, best first."""
+    tsquery = func.websearch_to_tsquery("english", query)
+    rank = func.ts_rank(Service.search_vector, tsquery)
+    snippet = func.ts_headline("english", Service.purpose, tsquery,
+                               "MaxFragments=1, MaxWords=18, MinWords=6, StartSel=«, StopSel=»")
+    rows = session.execute(select(Service.slug, Service.name, snippet, rank)
+                           .where(Service.search_vector.op("@@")(tsquery))
+                           .order_by(rank.desc(), Service.name).limit(limit)).all()
+    hits = [SearchHit("service", slug, name, text) for slug, name, text, _ in rows]
+    hits += [SearchHit("runbook", r.slug, r.title, (r.service.name if r.service else "General"))
+             for r in runbooks.search(session=session, query=query, limit=limit)]
+    return hits
+
+
+def runbook_for(*, session: Session, service_slug: str | None = None,
+                alertname: str | None = None) -> CatalogRunbook | None:
+    """The runbook for an alert (by alert name) or a service; None when there is none."""
+    return runbooks.lookup(session=session, service_slug=service_slug, alertname=alertname)
+
+
+def scorecard(*, session: Session, service: Service,
+              helm_root: Path = readiness.HELM_ROOT) -> readiness.Scorecard:
+    """The production-readiness scorecard of one service, evaluated now."""
+    return readiness.evaluate(session=session, service=service, helm_root=helm_root)
+
+
+def critical_checks_failing(*, session: Session, service_id: int,
+                            helm_root: Path = readiness.HELM_ROOT) -> list[str]:
+    """Titles and reasons of the critical readiness checks the service fails now."""
+    service = session.get(Service, service_id)
+    if service is None:
+        return []
+    card = readiness.evaluate(session=session, service=service, helm_root=helm_root)
+    return [f"{r.check.title}: {r.detail}" for r in card.critical_failing]
+
+
+def snapshot_scores(*, session: Session, helm_root: Path = readiness.HELM_ROOT) -> int:
+    """Store a score snapshot for every catalog entry; returns how many were stored."""
+    rules = readiness.alert_rules()
+    services = list_services(session=session)
+    for service in services:
+        readiness.snapshot(session=session, card=readiness.evaluate(
+            session=session, service=service, helm_root=helm_root, rules=rules))
+    return len(services)
+
+
+def import_descriptors(*, session: Session, text: str) -> descriptors.ImportResult:
+    """Create or update catalog entries from a catalog-info.yaml; raises DescriptorError."""
+    planned, problems = descriptors.plan(session=session,
+                                         entities=descriptors.parse(text))
+    if problems:
+        raise descriptors.DescriptorError(problems)
+    result = descriptors.ImportResult()
+    existing = set(session.scalars(select(Service.slug)))
+    saved = {}
+    for entry in planned:
+        saved[entry["slug"]] = upsert_service(session=session, slug=entry["slug"],
+                                              team=entry["team"], **entry["fields"])
+        (result.updated if entry["slug"] in existing else result.created).append(entry["slug"])
+    for entry in planned:
+        deps = entry["deps"]
+        set_dependencies(session=session, service=saved[entry["slug"]],
+                         depends_on={slug: purpose for slug, (purpose, _) in deps.items()},
+                         degrading={slug for slug, (_, critical) in deps.items() if not critical})
+    return result
+
+
+def export_descriptors(*, session: Session, slug: str | None = None) -> str:
+    """catalog-info.yaml of one entry, or of the whole catalog."""
+    services = [get_service(session=session, slug=slug)] if slug else \
+        list_services(session=session)
+    return descriptors.export([s for s in services if s is not None])

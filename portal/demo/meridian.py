@@ -271,3 +271,259 @@ def demo_password(email: str) -> str:
     """The demo password of a demo user: mailbox and domain's first label, plus a suffix."""
     mailbox, domain = email.split("@", 1)
     return f"{mailbox}-{domain.split('.', 1)[0]}{DEMO_PASSWORD_SUFFIX}"
+
+
+# --- Catalog facts (issue 10). Infrastructure components of seed 000's architecture that
+# the services above lean on; same shape as SERVICES so every domain sees one catalog.
+_INFRA = "infrastructure"
+SERVICES.update({
+    "portal": dict(
+        name="Meridian Platform Portal", team="platform", tier=2, kind="service",
+        language="Python",
+        purpose="The internal developer platform portal: catalog, SLOs, on-call, incidents, "
+                "self-service provisioning and tenant dashboards.",
+        slo_summary="",
+        failure_modes=["PostgreSQL unreachable: every page fails.",
+                       "Celery broker down: self-service jobs and paging queue up."],
+        depends_on={"postgresql": "portal database", "rabbitmq": "Celery broker",
+                    "redis": "rate limits, caches, locks", "vault": "secrets",
+                    "prometheus": "SLI queries", "alertmanager": "alerts and silences",
+                    "argocd": "GitOps deploys"}),
+    "ingress-nginx": dict(
+        name="Ingress-NGINX", team="platform", tier=1, kind=_INFRA, language=None,
+        purpose="TLS termination (Let's Encrypt via cert-manager), ModSecurity WAF, global rate "
+                "limiting; 3 replicas in namespace ingress behind the AWS NLB.",
+        slo_summary="", failure_modes=["Expired certificate breaks TLS for api.meridian.io."],
+        depends_on={"route53": "api.meridian.io DNS", "cert-manager": "TLS certificates"}),
+    "cloudfront": dict(
+        name="CloudFront (CDN)", team="platform", tier=2, kind=_INFRA, language=None,
+        purpose="CDN in front of the platform; bare-metal edge nodes act as origin and cache.",
+        slo_summary="", failure_modes=["CORS misconfiguration blocks browser uploads."],
+        depends_on={"s3": "media origin", "edge-nodes": "CDN origin, local caching"}),
+    "route53": dict(
+        name="Route53 DNS", team="platform", tier=1, kind=_INFRA, language=None,
+        purpose="External DNS (api.meridian.io), split-horizon db.internal.meridian.io, health-"
+                "check based DNS failover to the DR cluster (TTL 60 s).",
+        slo_summary="", failure_modes=["DNS misconfiguration makes the platform unreachable."],
+        depends_on={}),
+    "cert-manager": dict(
+        name="cert-manager", team="platform", tier=2, kind=_INFRA, language=None,
+        purpose="Public TLS via Let's Encrypt (DNS-01) and internal mTLS via Vault PKI "
+                "(90-day rotation).",
+        slo_summary="", failure_modes=["Certificate expiry alert: issuer or DNS challenge "
+                                       "failing."],
+        depends_on={"vault": "internal PKI", "route53": "DNS-01 challenge"}),
+    "gatekeeper": dict(
+        name="OPA Gatekeeper", team="platform", tier=2, kind=_INFRA, language=None,
+        purpose="Admission policies: non-root, resource limits, no latest tags, approved "
+                "registries, NetworkPolicies, no privileged containers, PDB when replicas > 1.",
+        slo_summary="", failure_modes=["New policies run in audit mode for 7 days first."],
+        depends_on={}),
+    "calico": dict(
+        name="Calico", team="platform", tier=1, kind=_INFRA, language=None,
+        purpose="CNI (VXLAN) and NetworkPolicy enforcement: default-deny per namespace.",
+        slo_summary="", failure_modes=["A missing allow rule blocks inter-service traffic."],
+        depends_on={}),
+    "coredns": dict(
+        name="CoreDNS", team="platform", tier=1, kind=_INFRA, language=None,
+        purpose="In-cluster DNS: <service>.meridian-prod.svc.cluster.local.",
+        slo_summary="", failure_modes=["Resolution failures look like every service failing."],
+        depends_on={}),
+    "prometheus": dict(
+        name="Prometheus", team="platform", tier=2, kind=_INFRA, language=None,
+        purpose="Metrics (kube-prometheus-stack), 15 days local, Thanos to S3 for 1 year; SLO "
+                "recording rules and 85 alert rules.",
+        slo_summary="", failure_modes=["Scrape failures leave SLIs with gaps."],
+        depends_on={"s3": "Thanos long-term storage"}),
+    "alertmanager": dict(
+        name="Alertmanager", team="platform", tier=2, kind=_INFRA, language=None,
+        purpose="Severity-based routing to PagerDuty, Slack and e-mail; silences need a "
+                "justification.",
+        slo_summary="", failure_modes=["Misrouted alerts page nobody."],
+        depends_on={"prometheus": "alert source"}),
+    "grafana": dict(
+        name="Grafana", team="platform", tier=3, kind=_INFRA, language=None,
+        purpose="24 dashboards as code (ConfigMaps) over Prometheus, Loki, Tempo and "
+                "PostgreSQL.",
+        slo_summary="", failure_modes=["Dashboards unavailable slow down investigation."],
+        depends_on={"prometheus": "metrics", "loki": "logs", "tempo": "traces"}),
+    "loki": dict(
+        name="Loki", team="platform", tier=3, kind=_INFRA, language=None,
+        purpose="Logs, simple scalable mode, 30 days, S3 chunks.",
+        slo_summary="", failure_modes=["S3 outage stops log ingestion."],
+        depends_on={"s3": "chunk storage"}),
+    "tempo": dict(
+        name="Tempo", team="platform", tier=3, kind=_INFRA, language=None,
+        purpose="Traces (OpenTelemetry), 14 days, 10% head sampling, 100% errors and slow "
+                "requests.",
+        slo_summary="", failure_modes=["Ingester backlog drops traces."],
+        depends_on={"s3": "trace storage"}),
+    "argocd": dict(
+        name="ArgoCD", team="platform", tier=2, kind=_INFRA, language=None,
+        purpose="GitOps: staging auto-sync, prod manual sync with approval, DR synced 30 min "
+                "after prod; Argo Rollouts canary for the Order Service.",
+        slo_summary="", failure_modes=["Sync failures leave clusters drifting from Git."],
+        depends_on={"ghcr": "container images"}),
+    "ghcr": dict(
+        name="GitHub Container Registry", team="platform", tier=2, kind=_INFRA, language=None,
+        purpose="The only approved registry: ghcr.io/meridian/*; images built by GitHub Actions "
+                "and scanned with Trivy.",
+        slo_summary="", failure_modes=["Registry outage blocks new pods from pulling images."],
+        depends_on={}),
+    "edge-nodes": dict(
+        name="Edge nodes", team="platform", tier=3, kind=_INFRA, language=None,
+        purpose="12 bare-metal edge nodes at 3 sites (CDN origin, local caching), managed with "
+                "Ansible (bootstrap, upgrade, addons).",
+        slo_summary="", failure_modes=["Node NotReady after a failed OS patch run."],
+        depends_on={}),
+    "sendgrid": dict(
+        name="SendGrid", team="messaging", tier=3, kind=_INFRA, language=None,
+        purpose="External e-mail provider (failover to SES).", slo_summary="External dependency",
+        failure_modes=["Provider outage delays e-mail."], depends_on={}),
+    "twilio": dict(
+        name="Twilio", team="messaging", tier=3, kind=_INFRA, language=None,
+        purpose="External SMS provider.", slo_summary="External dependency",
+        failure_modes=["Provider outage delays SMS."], depends_on={}),
+    "carrier-apis": dict(
+        name="Carrier APIs", team="logistics", tier=3, kind=_INFRA, language=None,
+        purpose="External carrier APIs (FedEx, UPS, USPS) for shipping labels and tracking.",
+        slo_summary="External dependency",
+        failure_modes=["Carrier API timeout delays labels (retry with back-off)."],
+        depends_on={}),
+})
+SERVICES["api-gateway"]["depends_on"]["ingress-nginx"] = "upstream: all traffic arrives through it"
+SERVICES["fulfillment"]["depends_on"]["carrier-apis"] = "labels and tracking"
+SERVICES["notification"]["depends_on"].update(sendgrid="e-mail", twilio="SMS")
+
+# Edges whose failure degrades the dependent instead of taking it down, per the failure
+# modes above ("degrades to permissive mode", "orders still persist", "queue for retry"...).
+DEGRADING_DEPENDENCIES = {
+    ("api-gateway", "redis"), ("api-gateway", "order"), ("api-gateway", "inventory"),
+    ("api-gateway", "search"), ("api-gateway", "billing"), ("auth", "vault"),
+    ("order", "rabbitmq"), ("inventory", "rabbitmq"), ("search", "postgresql"),
+    ("search", "rabbitmq"), ("billing", "stripe"), ("billing", "redis"),
+    ("fulfillment", "carrier-apis"), ("notification", "sendgrid"), ("notification", "twilio"),
+    ("report", "redis"), ("ingress-nginx", "cert-manager"), ("cloudfront", "edge-nodes"),
+    ("prometheus", "s3"), ("portal", "prometheus"), ("portal", "alertmanager"),
+    ("portal", "argocd"), ("portal", "redis"), ("portal", "vault"),
+}
+
+# The seed's SPOF method (004): trace the path from the user to each critical service; the
+# user reaches the API services through these entry points.
+USER_ENTRY_POINTS = ("api-gateway",)
+
+# The seed's SPOF remediation table (004), keyed by catalog kind of component.
+SPOF_REMEDIATIONS = {
+    "postgresql": "Hot standby with automated failover (PostgreSQL HA with Patroni / RDS Multi-AZ).",
+    "api-gateway": "Multiple instances behind a load balancer across AZs.",
+    "rabbitmq": "Cluster with replication (3+ nodes, quorum queues).",
+    "redis": "Redis Sentinel for failover or Redis Cluster for sharding.",
+    "route53": "Multiple DNS providers (Route53 + a second provider).",
+    "ingress-nginx": "Load balancers across AZs, with multi-region failover.",
+}
+
+_APP_CLUSTERS = ["prod-us-east-1", "staging-us-east-1", "dr-eu-west-1"]
+_PG_DR = dict(rpo="< 1 minute (PostgreSQL WAL streaming)",
+              rto="< 15 minutes (DNS failover + DB promotion + verification)",
+              backup="RDS daily snapshots, WAL archived to S3, 7-day point-in-time recovery")
+_LOW_PRIORITY_DR = dict(rpo="< 1 minute (state lives in PostgreSQL)",
+                        rto="< 4 hours (low-priority workload, seed 001)",
+                        backup="Stateless; data in PostgreSQL and S3 (backups retained 30 days)")
+
+
+def _dashboards(*paths: str) -> list[dict]:
+    by_path = {path: title for title, path, _ in DASHBOARDS}
+    return [{"title": by_path[p], "path": p} for p in paths]
+
+
+def _app(slug: str, *dashboards: str, dr: dict = _PG_DR, redundancy: str = "") -> dict:
+    return dict(repository=f"https://github.com/meridian/{slug}", namespace="meridian-prod",
+                clusters=_APP_CLUSTERS, helm_chart=slug,
+                dashboards=_dashboards("/d/system-overview", "/d/slo-burn-rate", *dashboards),
+                redundancy=redundancy, **dr)
+
+
+# Per-entry facts beyond SERVICES: repository (GHCR org ghcr.io/meridian), namespace,
+# clusters, Grafana dashboards, Helm chart in infra/helm/, redundancy, backups and DR.
+CATALOG_FACTS = {
+    "api-gateway": _app("api-gateway", "/d/order-pipeline",
+                        redundancy="3 replicas + PDB behind Ingress-NGINX"),
+    "auth": _app("auth"),
+    "order": _app("order", "/d/order-pipeline", redundancy="Canary via Argo Rollouts"),
+    "inventory": _app("inventory", "/d/order-pipeline"),
+    "search": _app("search", dr=dict(
+        rpo="< 30 seconds index lag (rebuildable from PostgreSQL)",
+        rto="< 1 hour (reindex from PostgreSQL takes 45 minutes)",
+        backup="Index rebuilt from PostgreSQL; no separate backup")),
+    "billing": _app("billing"),
+    "fulfillment": _app("fulfillment", "/d/order-pipeline"),
+    "notification": _app("notification", dr=_LOW_PRIORITY_DR),
+    "worker": _app("worker", dr=_LOW_PRIORITY_DR),
+    "report": _app("report", dr=_LOW_PRIORITY_DR),
+    "portal": dict(_app("portal", dr=_PG_DR), repository="https://github.com/meridian/portal",
+                   namespace="platform-portal", clusters=["prod-us-east-1"]),
+    "postgresql": dict(namespace="RDS (private subnet)", clusters=_APP_CLUSTERS,
+                       dashboards=_dashboards("/d/infra-overview"), **_PG_DR,
+                       redundancy="Primary + 2 read replicas, RDS Multi-AZ failover 60-120 s; "
+                                  "cross-region replica in DR"),
+    "redis": dict(namespace="ElastiCache (private subnet)", clusters=_APP_CLUSTERS,
+                  dashboards=_dashboards("/d/infra-overview"),
+                  rpo="n/a: cache only, authoritative data in PostgreSQL",
+                  rto="10-30 s failover; cold start in DR", backup="None (AOF disabled, cache only)",
+                  redundancy="Primary + 1 replica (not replicated to DR)"),
+    "rabbitmq": dict(namespace="rabbitmq", clusters=_APP_CLUSTERS,
+                     dashboards=_dashboards("/d/infra-overview", "/d/order-pipeline"),
+                     rpo="In-flight messages are lost on DR failover", rto="< 15 minutes",
+                     backup="None (not replicated to DR)",
+                     redundancy="3-node cluster with quorum queues, pause-minority"),
+    "elasticsearch": dict(namespace="elastic-system", clusters=_APP_CLUSTERS,
+                          dashboards=_dashboards("/d/infra-overview"),
+                          redundancy="3 data nodes, 2 dedicated masters, 2 replicas per index"),
+    "s3": dict(namespace="AWS (VPC endpoint)", dashboards=_dashboards("/d/infra-overview"),
+               rpo="0 (S3 durability)", rto="n/a (99.99% available)",
+               backup="meridian-backups retained 30 days; reports to Glacier after 90 days",
+               redundancy="Managed, multi-AZ"),
+    "vault": dict(namespace="vault", clusters=_APP_CLUSTERS,
+                  dashboards=_dashboards("/d/infra-overview"),
+                  redundancy="HA: 3 pods, Raft storage, auto-unseal via AWS KMS"),
+    "ingress-nginx": dict(namespace="ingress", clusters=_APP_CLUSTERS,
+                          dashboards=_dashboards("/d/infra-overview", "/d/system-overview"),
+                          redundancy="3 replicas behind the AWS NLB"),
+    "route53": dict(namespace="AWS", redundancy="Single DNS provider"),
+    "prometheus": dict(namespace="monitoring", clusters=_APP_CLUSTERS,
+                       dashboards=_dashboards("/d/infra-overview")),
+    "alertmanager": dict(namespace="monitoring", clusters=_APP_CLUSTERS,
+                         dashboards=_dashboards("/d/oncall-summary")),
+    "grafana": dict(namespace="monitoring", clusters=_APP_CLUSTERS),
+    "loki": dict(namespace="monitoring", clusters=_APP_CLUSTERS),
+    "tempo": dict(namespace="monitoring", clusters=_APP_CLUSTERS),
+    "argocd": dict(namespace="argocd", clusters=_APP_CLUSTERS),
+    "cert-manager": dict(namespace="cert-manager", clusters=_APP_CLUSTERS),
+    "gatekeeper": dict(namespace="gatekeeper-system", clusters=_APP_CLUSTERS),
+    "calico": dict(namespace="kube-system", clusters=_APP_CLUSTERS),
+    "coredns": dict(namespace="kube-system", clusters=_APP_CLUSTERS),
+    "edge-nodes": dict(namespace="bare metal (3 sites)"),
+}
+
+# On-call: the seed's weekly 2-person rotation, one schedule per owning team.
+ONCALL_ROTATION = "weekly, primary + secondary, handoff Monday 10:00"
+
+# Runbook entry points (above) that belong to one catalog entry, and the alerts they answer.
+RUNBOOK_LINKS = {
+    "Pod CrashLoopBackOff": (None, ["KubePodCrashLooping"]),
+    "High error rate on API Gateway": ("api-gateway", ["APIGatewayHighErrorRate"]),
+    "Database connection errors": ("postgresql", ["PostgreSQLConnectionErrors",
+                                                  "PgBouncerPoolExhausted"]),
+    "RabbitMQ queue backup": ("rabbitmq", ["RabbitMQQueueBackup", "RabbitMQDLQGrowing"]),
+    "Node NotReady": (None, ["KubeNodeNotReady"]),
+    "Certificate expiry alert": ("cert-manager", ["CertificateExpiringSoon"]),
+    "Vault sealed": ("vault", ["VaultSealed"]),
+}
+
+# Seed 000's rollback section, quoted in every service runbook.
+ROLLBACK = [
+    "Helm: `helm rollback <release> <revision>` reverts to the previous manifest set.",
+    "ArgoCD: revert the commit in the GitOps repo; ArgoCD syncs it.",
+    "Database migrations are forward-only: a rollback needs a new forward migration.",
+    "Time to rollback: < 5 minutes for the application, 15-30 minutes with a DB migration.",
+]

@@ -11,17 +11,20 @@ from portal.tenants import service as tenants
 
 
 def seed_catalog(*, session: Session) -> None:
-    """Teams, services with their dependencies, clusters."""
+    """Teams, services with their catalog facts and dependencies, clusters."""
     teams = {slug: catalog.upsert_team(session=session, slug=slug, name=name, chat_channel=chan)
              for slug, (name, chan) in meridian.TEAMS.items()}
     services = {}
     for slug, spec in meridian.SERVICES.items():
         fields = {k: v for k, v in spec.items() if k not in {"team", "depends_on"}}
+        fields.update(meridian.CATALOG_FACTS.get(slug, {}))
+        fields["oncall_schedule"] = f"{teams[spec['team']].name} ({meridian.ONCALL_ROTATION})"
         services[slug] = catalog.upsert_service(session=session, slug=slug,
                                                 team=teams[spec["team"]], **fields)
     for slug, spec in meridian.SERVICES.items():
+        degrading = {b for a, b in meridian.DEGRADING_DEPENDENCIES if a == slug}
         catalog.set_dependencies(session=session, service=services[slug],
-                                 depends_on=spec["depends_on"])
+                                 depends_on=spec["depends_on"], degrading=degrading)
     for name, spec in meridian.CLUSTERS.items():
         catalog.upsert_cluster(session=session, name=name, **spec)
 

@@ -1,0 +1,156 @@
+"""The dependency graph: blast radius of a failure and single points of failure.
+
+Edges point from a dependent to what it depends on, and carry `critical`: False when the
+dependent only degrades if the dependency fails (the seed's failure modes say which).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import plotly.graph_objects as go
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.catalog.models import Dependency, Service
+
+# The seed's SPOF method (004) traces the user's path to each critical service; users reach
+# the API services through the gateway (seed 000's network topology).
+USER_ENTRY_POINTS = ("api-gateway",)
+KIND_SYMBOLS = {"service": "circle", "datastore": "square", "infrastructure": "diamond"}
+
+
+@dataclass(frozen=True)
+class Impact:
+    slug: str
+    name: str
+    state: str  # down | degraded
+    via: str  # the dependency through which the failure reaches it
+
+
+def build(*, session: Session) -> nx.DiGraph:
+    """The catalog as a directed graph (dependent -> dependency)."""
+    graph = nx.DiGraph()
+    for service in session.scalars(select(Service)):
+        graph.add_node(service.slug, name=service.name, kind=service.kind, tier=service.tier,
+                       team=service.team.name)
+    pairs = session.execute(select(Dependency.critical, Service.slug, Dependency.depends_on_id)
+                            .join(Service, Service.id == Dependency.service_id))
+    slugs = dict(session.execute(select(Service.id, Service.slug)).all())
+    for critical, source, target_id in pairs:
+        graph.add_edge(source, slugs[target_id], critical=critical)
+    return graph
+
+
+def _critical_only(graph: nx.DiGraph) -> nx.DiGraph:
+    return graph.edge_subgraph([(a, b) for a, b, c in graph.edges(data="critical") if c]).copy()
+
+
+def down_set(graph: nx.DiGraph, slug: str) -> set[str]:
+    """`slug` and every entry that fails with it (reached through critical edges only)."""
+    critical = _critical_only(graph)
+    return {slug} | (nx.ancestors(critical, slug) if slug in critical else set())
+
+
+def blast_radius(graph: nx.DiGraph, slug: str) -> list[Impact]:
+    """What breaks if `slug` fails: transitive dependents, each down or degraded."""
+    down = down_set(graph, slug)
+    dependents = nx.ancestors(graph, slug)
+    affected = dependents | {slug}
+    impacts = []
+    for node in sorted(dependents, key=lambda n: (n not in down, n)):
+        hops = sorted(b for b in graph.successors(node) if b in affected)
+        via = next((b for b in hops if b in down), hops[0])
+        impacts.append(Impact(node, graph.nodes[node]["name"],
+                              "down" if node in down else "degraded", via))
+    return impacts
+
+
+def critical_services(graph: nx.DiGraph) -> list[str]:
+    """Tier-1 services: the user journeys the SPOF method protects."""
+    return sorted(n for n, d in graph.nodes(data=True) if d["kind"] == "service" and d["tier"] == 1)
+
+
+def _journey_fails(graph: nx.DiGraph, service: str, down: set[str]) -> bool:
+    if service in down:
+        return True
+    return any(entry in down and (entry == service or graph.has_edge(entry, service))
+               for entry in USER_ENTRY_POINTS if entry in graph)
+
+
+def single_points_of_failure(graph: nx.DiGraph) -> list[str]:
+    """Entries whose failure alone breaks the user's path to every critical service."""
+    journeys = critical_services(graph)
+    if not journeys:
+        return []
+    return sorted(node for node in graph.nodes
+                  if all(_journey_fails(graph, j, down_set(graph, node)) for j in journeys))
+
+
+def _layers(graph: nx.DiGraph) -> dict[str, int]:
+    """Row of each node: callers on top, the things everything depends on at the bottom."""
+    condensed = nx.condensation(graph)  # cycles (possible after an import) collapse to one row
+    rows = {}
+    for depth, members in enumerate(nx.topological_generations(condensed)):
+        for component in members:
+            for node in condensed.nodes[component]["members"]:
+                rows[node] = depth
+    return rows
+
+
+def figure(graph: nx.DiGraph, *, focus: str | None = None, spofs: set[str] = frozenset(),
+           nodes: set[str] | None = None) -> go.Figure:
+    """A Plotly network figure; the focus, its blast radius and the SPOFs are highlighted."""
+    shown = graph.subgraph(nodes) if nodes else graph
+    rows = _layers(shown)
+    by_row: dict[int, list[str]] = {}
+    for node in sorted(shown.nodes):
+        by_row.setdefault(rows[node], []).append(node)
+    pos = {n: ((i + 1) / (len(members) + 1), -row)
+           for row, members in by_row.items() for i, n in enumerate(members)}
+    radius = {i.slug: i.state for i in blast_radius(graph, focus)} if focus else {}
+    fig = go.Figure()
+    for dashed in (False, True):
+        xs, ys = [], []
+        for a, b, critical in shown.edges(data="critical"):
+            if critical is dashed:
+                continue
+            xs += [pos[a][0], pos[b][0], None]
+            ys += [pos[a][1], pos[b][1], None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip",
+                                 name="degrades only" if dashed else "critical dependency",
+                                 line={"width": 1, "color": "#999",
+                                       "dash": "dot" if dashed else "solid"}))
+    for label, color, members in _node_groups(shown, focus, radius, spofs):
+        fig.add_trace(go.Scatter(
+            x=[pos[n][0] for n in members], y=[pos[n][1] for n in members], name=label,
+            mode="markers+text", text=members, textposition="top center",
+            marker={"size": 14, "color": color, "line": {"width": 1, "color": "#333"},
+                    "symbol": [KIND_SYMBOLS[shown.nodes[n]["kind"]] for n in members]},
+            hovertext=[f"{shown.nodes[n]['name']} ({shown.nodes[n]['kind']}, tier "
+                       f"{shown.nodes[n]['tier']}, {shown.nodes[n]['team']})" for n in members],
+            hoverinfo="text"))
+    fig.update_layout(height=560, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis={"visible": False}, yaxis={"visible": False},
+                      legend={"orientation": "h"}, plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def _node_groups(graph, focus, radius, spofs):
+    groups = {"focus": [], "down if it fails": [], "degraded if it fails": [],
+              "single point of failure": [], "other": []}
+    for node in sorted(graph.nodes):
+        if node == focus:
+            groups["focus"].append(node)
+        elif radius.get(node) == "down":
+            groups["down if it fails"].append(node)
+        elif radius.get(node) == "degraded":
+            groups["degraded if it fails"].append(node)
+        elif node in spofs:
+            groups["single point of failure"].append(node)
+        else:
+            groups["other"].append(node)
+    colors = {"focus": "#1565c0", "down if it fails": "#c62828",
+              "degraded if it fails": "#ef6c00", "single point of failure": "#6a1b9a",
+              "other": "#9e9e9e"}
+    return [(label, colors[label], members) for label, members in groups.items() if members]

@@ -1,0 +1,246 @@
+"""Production-readiness scorecards: checks, their evaluation per service, score snapshots."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.catalog import policies, runbooks
+from portal.catalog.helm import Chart, ChartError, load_chart
+from portal.catalog.models import ScoreSnapshot, Service
+from portal.config import PROJECT_ROOT
+
+HELM_ROOT = PROJECT_ROOT / "infra" / "helm"
+RULES_ROOT = PROJECT_ROOT / "infra" / "prometheus"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    critical: bool
+    how_to_fix: str
+
+
+@dataclass(frozen=True)
+class Result:
+    check: Check
+    status: str  # pass | fail | na
+    detail: str
+
+
+@dataclass
+class Context:
+    """What the checks of one service look at."""
+    service: Service
+    runbook_count: int
+    alerts: list[dict]
+    alert_runbooks: dict[str, str | None]
+    chart: Chart | None = None
+    chart_error: str | None = None
+
+
+@dataclass
+class Scorecard:
+    service: Service
+    results: list[Result] = field(default_factory=list)
+
+    @property
+    def applicable(self) -> list[Result]:
+        return [r for r in self.results if r.status != "na"]
+
+    @property
+    def passed(self) -> int:
+        return sum(r.status == "pass" for r in self.results)
+
+    @property
+    def score(self) -> int:
+        return round(100 * self.passed / len(self.applicable)) if self.applicable else 100
+
+    @property
+    def failing(self) -> list[Result]:
+        return [r for r in self.results if r.status == "fail"]
+
+    @property
+    def critical_failing(self) -> list[Result]:
+        return [r for r in self.failing if r.check.critical]
+
+
+def _has(value, fail: str, ok: str) -> tuple[str, str]:
+    return ("pass", ok) if value else ("fail", fail)
+
+
+def _owner(ctx: Context):
+    return _has(ctx.service.team, "No owning team.", f"Owned by {ctx.service.team.name}.")
+
+
+def _oncall(ctx: Context):
+    return _has(ctx.service.oncall_schedule, "No on-call schedule is named for this entry.",
+                f"On-call: {ctx.service.oncall_schedule}.")
+
+
+def _slo(ctx: Context):
+    return _has(ctx.service.slo_summary.strip(), "No service level objective is declared.",
+                f"Objectives: {ctx.service.slo_summary}.")
+
+
+def _runbooks(ctx: Context):
+    missing = sorted(a for a, r in ctx.alert_runbooks.items() if r is None)
+    if missing:
+        return "fail", "Alerts without a runbook: " + ", ".join(missing) + "."
+    if not ctx.runbook_count:
+        return "fail", "No runbook belongs to this entry."
+    return "pass", (f"{ctx.runbook_count} runbook(s); every one of {len(ctx.alerts)} "
+                    "alert(s) resolves to a runbook.")
+
+
+def _alerts(ctx: Context):
+    return _has(ctx.alerts, f"No alerting rule in infra/prometheus/ carries service="
+                f"{ctx.service.slug}.", f"{len(ctx.alerts)} alerting rule(s).")
+
+
+def _dashboards(ctx: Context):
+    titles = [d.get("title", d.get("path")) for d in ctx.service.dashboards]
+    return _has(titles, "No Grafana dashboard is linked.", "Dashboards: " + ", ".join(titles) + ".")
+
+
+def _chart(ctx: Context):
+    if ctx.chart_error:
+        return "fail", ctx.chart_error
+    if ctx.chart is None:
+        return "na", "Not deployed from a chart of ours (managed or external)."
+    return "pass", (f"infra/helm/{ctx.chart.path.name} renders "
+                    f"{len(ctx.chart.objects)} objects.")
+
+
+def _policy(rule: Callable[[list[dict]], list[str]], ok: str):
+    def check(ctx: Context):
+        if ctx.chart is None:
+            return ("fail", "Cannot be checked: the chart does not render.") if ctx.chart_error \
+                else ("na", "No chart to check.")
+        problems = rule(ctx.chart.objects)
+        return ("fail", "; ".join(problems) + ".") if problems else ("pass", ok)
+    return check
+
+
+def _dr(ctx: Context):
+    if ctx.service.kind == "infrastructure":
+        return "na", "Infrastructure component: DR follows the platform's runbooks."
+    s = ctx.service
+    missing = [name for name, value in (("RPO", s.rpo), ("RTO", s.rto)) if not value]
+    if missing:
+        return "fail", f"No {' or '.join(missing)} declared."
+    return "pass", f"RPO {s.rpo}; RTO {s.rto}."
+
+
+CHECKS: list[tuple[Check, Callable[[Context], tuple[str, str]]]] = [
+    (Check("owner", "Owner team set", True, "Set `spec.owner` in catalog-info.yaml to a "
+           "team (group:<team>) and re-import, or ask an admin to assign the team."), _owner),
+    (Check("oncall", "On-call schedule set", True, "Name the on-call schedule in the "
+           "`meridian.io/oncall-schedule` annotation; create it in the on-call area."), _oncall),
+    (Check("slo", "SLO defined", True, "Declare objectives (availability and latency) for the "
+           "service and define them in the SLO area."), _slo),
+    (Check("runbooks", "Runbook for each alert", True, "Write a runbook in the catalog and "
+           "list the alert names it answers; point the alert's `runbook_url` at it."), _runbooks),
+    (Check("alerts", "Alerting rules exist", False, "Add alerting rules with a `service` label "
+           "(the SLO area generates burn-rate alerts into infra/prometheus/)."), _alerts),
+    (Check("dashboards", "Dashboards linked", False, "Link the Grafana dashboards "
+           "(e.g. /d/system-overview) in the catalog entry's links."), _dashboards),
+    (Check("chart", "Helm chart renders", True, "Add infra/helm/<service>/ with Chart.yaml, "
+           "values.yaml and templates/ (copy a platform service's chart)."), _chart),
+    (Check("non-root", "Runs as non-root", True, "Set `podSecurityContext.runAsNonRoot: true` "
+           "and a non-zero `runAsUser` in values.yaml."),
+     _policy(policies.non_root, "Every container runs as non-root.")),
+    (Check("not-privileged", "No privileged containers", True, "Set `securityContext."
+           "privileged: false` and drop capabilities."),
+     _policy(policies.not_privileged, "No container is privileged.")),
+    (Check("limits", "Resource limits", True, "Set `resources.limits.cpu` and `.memory` in "
+           "values.yaml (size from load tests)."),
+     _policy(policies.resource_limits, "Every container has CPU and memory limits.")),
+    (Check("no-latest", "No latest image tag", True, "Pin `image.tag` to a release version or "
+           "digest; ArgoCD writes the tag per environment."),
+     _policy(policies.no_latest_tag, "Every image is pinned.")),
+    (Check("registry", "Approved registry", True, "Push the image to ghcr.io/meridian/<service> "
+           "and set `image.repository`."),
+     _policy(policies.approved_registry, "Every image comes from ghcr.io/meridian/*.")),
+    (Check("network-policy", "NetworkPolicy present", True, "Enable `networkPolicy` and allow "
+           "only the callers of the service (default-deny per namespace)."),
+     _policy(policies.network_policy, "A NetworkPolicy selects every workload.")),
+    (Check("pdb", "PDB when replicas > 1", True, "Add templates/pdb.yaml rendering a "
+           "PodDisruptionBudget when replicaCount > 1."),
+     _policy(policies.disruption_budget, "Replicated workloads have a PodDisruptionBudget.")),
+    (Check("probes", "Liveness, readiness and startup probes", False, "Enable `probes` with "
+           "/healthz and /readyz paths."),
+     _policy(policies.probes, "Every container has all three probes.")),
+    (Check("backups-dr", "Backups and DR: RPO/RTO declared", True, "Declare RPO and RTO "
+           "(`meridian.io/rpo`, `meridian.io/rto`) and how the data is backed up."), _dr),
+]
+CHECKS_BY_ID = {check.id: check for check, _ in CHECKS}
+
+
+def alert_rules(rules_root: Path = RULES_ROOT) -> dict[str, list[dict]]:
+    """Alerting rules of infra/prometheus/ grouped by their `service` label."""
+    by_service: dict[str, list[dict]] = {}
+    for path in sorted(list(rules_root.rglob("*.yml")) + list(rules_root.rglob("*.yaml"))):
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError):
+            continue  # rule files are validated by promtool in their own domain's tests
+        for group in (data or {}).get("groups", []) if isinstance(data, dict) else []:
+            for rule in group.get("rules") or []:
+                service = ((rule.get("labels") or {}).get("service")
+                           if isinstance(rule, dict) and rule.get("alert") else None)
+                if service:
+                    by_service.setdefault(str(service), []).append(rule)
+    return by_service
+
+
+def _context(*, session: Session, service: Service, rules: dict[str, list[dict]],
+             helm_root: Path) -> Context:
+    alerts = rules.get(service.slug, [])
+    found = {a["alert"]: runbooks.lookup(session=session, service_slug=service.slug,
+                                         alertname=a["alert"]) for a in alerts}
+    ctx = Context(service=service, alerts=alerts,
+                  runbook_count=len(runbooks.for_service(session=session, service=service)),
+                  alert_runbooks={name: r.slug if r else None for name, r in found.items()})
+    chart_name = service.helm_chart or (service.slug if service.kind == "service" else None)
+    if chart_name:
+        try:
+            ctx.chart = load_chart(helm_root / chart_name)
+        except ChartError as exc:
+            ctx.chart_error = f"infra/helm/{chart_name}: {exc}"
+    return ctx
+
+
+def evaluate(*, session: Session, service: Service, helm_root: Path = HELM_ROOT,
+             rules: dict[str, list[dict]] | None = None) -> Scorecard:
+    """Run every check against one service."""
+    rules = alert_rules() if rules is None else rules
+    ctx = _context(session=session, service=service, rules=rules, helm_root=helm_root)
+    card = Scorecard(service=service)
+    for check, run in CHECKS:
+        status, detail = run(ctx)
+        card.results.append(Result(check, status, detail))
+    return card
+
+
+def snapshot(*, session: Session, card: Scorecard) -> ScoreSnapshot:
+    """Store a scorecard's score for the trend."""
+    row = ScoreSnapshot(service_id=card.service.id, score=card.score, passed=card.passed,
+                        applicable=len(card.applicable),
+                        failing=[r.check.id for r in card.failing])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def trend(*, session: Session, service: Service, limit: int = 60) -> list[ScoreSnapshot]:
+    """The service's stored scores, oldest first."""
+    rows = session.scalars(select(ScoreSnapshot).where(ScoreSnapshot.service_id == service.id)
+                           .order_by(ScoreSnapshot.taken_at.desc(), ScoreSnapshot.id.desc())
+                           .limit(limit))
+    return list(reversed(list(rows)))
