@@ -1,0 +1,131 @@
+"""Alerts from Alertmanager, as the incidents domain sees them: open, dedupe, link.
+
+Severity mapping (seed 000 escalation levels, seed 004 alert rules):
+- `P0` → Sev1 ("service completely unavailable, production data loss").
+- `critical`, `page`, `P1`, `P2` → Sev2. The seeds' critical rules (HighErrorRate > 5%,
+  DBConnectionPoolExhausted) describe degraded service and partial outage, which seed 000
+  calls Sev2; calling every critical alert Sev1 would page all on-call engineers for them.
+- A rule may ask for another level with the label `incident_severity="sev1"` (wins).
+- `warning`/`P3` (business hours, seed 000) and `info`/`P4` open nothing by themselves;
+  they wait on the incidents page where someone may declare them (Sev3 / Sev4).
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from portal.catalog import service as catalog
+from portal.db import utcnow
+from portal.incidents import service, timeline
+from portal.incidents.models import SEVERITIES, Incident, LinkedAlert
+
+AUTO_OPEN = {"p0": "sev1", "critical": "sev2", "page": "sev2", "p1": "sev2", "p2": "sev2"}
+BY_HAND = {"warning": "sev3", "p3": "sev3", "info": "sev4", "p4": "sev4"}
+
+
+def auto_severity(severity_label: str | None, labels: dict) -> str | None:
+    """The severity an alert opens an incident with, or None when it opens none by itself."""
+    explicit = str(labels.get("incident_severity", "")).lower()
+    if explicit in SEVERITIES:
+        return explicit
+    return AUTO_OPEN.get((severity_label or "").lower())
+
+
+def suggested_severity(alert: LinkedAlert) -> str:
+    """The severity offered when someone declares an incident from this alert."""
+    key = (alert.severity_label or "").lower()
+    return auto_severity(key, alert.labels) or BY_HAND.get(key, "sev3")
+
+
+def _upsert(session: Session, fingerprint: str) -> tuple[LinkedAlert, str | None]:
+    session.execute(insert(LinkedAlert).values(fingerprint=fingerprint, status="new",
+                                               labels={}, annotations={}, alertname="",
+                                               last_seen_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["fingerprint"]))
+    row = session.scalar(select(LinkedAlert).where(LinkedAlert.fingerprint == fingerprint)
+                         .with_for_update().execution_options(populate_existing=True))
+    return row, (None if row.status == "new" else row.status)
+
+
+def _title(row: LinkedAlert) -> str:
+    summary = row.annotations.get("summary") or row.annotations.get("description") or ""
+    return f"{row.alertname}: {summary}" if summary else row.alertname or row.fingerprint
+
+
+def _service_slug(session: Session, slug: str | None) -> str | None:
+    return slug if slug and catalog.get_service(session=session, slug=slug) else None
+
+
+def _link(session: Session, row: LinkedAlert, incident: Incident, actor: str | None) -> None:
+    row.incident = incident
+    timeline.add_entry(session=session, incident_id=incident.id, kind="alert", pinned=True,
+                       summary=f"Alert fired: {_title(row)}", actor_email=actor,
+                       at=row.starts_at, details={"fingerprint": row.fingerprint,
+                                                  "labels": row.labels})
+    if row.runbook_url:
+        try:
+            service.add_runbook(session=session, incident=incident, url=row.runbook_url,
+                                title=f"Runbook for {row.alertname}")
+        except ValueError:
+            pass  # a malformed annotation must not stop the incident from opening
+
+
+def receive(*, session: Session, alert: dict) -> Incident | None:
+    """Record an alert; open or update the incident linked to its fingerprint."""
+    row, previous = _upsert(session, alert["fingerprint"])
+    labels, annotations = dict(alert.get("labels") or {}), dict(alert.get("annotations") or {})
+    row.status, row.labels, row.annotations = alert["status"], labels, annotations
+    row.alertname = str(labels.get("alertname", ""))[:200]
+    row.severity_label = alert.get("severity") or labels.get("severity")
+    row.service_slug = _service_slug(session, alert.get("service"))
+    row.runbook_url = (annotations.get("runbook_url") or annotations.get("runbook") or None)
+    row.starts_at, row.ends_at, row.last_seen_at = alert.get("starts_at"), alert.get("ends_at"), utcnow()
+    incident = row.incident
+    if alert["status"] == "resolved":
+        if incident is not None and previous == "firing":
+            timeline.add_entry(session=session, incident_id=incident.id, kind="alert",
+                               summary=f"Alert resolved: {_title(row)}",
+                               details={"fingerprint": row.fingerprint})
+        return incident
+    if incident is not None and incident.is_open:
+        if previous == "resolved":  # a repeat notification of a firing alert adds nothing
+            timeline.add_entry(session=session, incident_id=incident.id, kind="alert",
+                               summary=f"Alert fired again: {_title(row)}",
+                               details={"fingerprint": row.fingerprint})
+        return incident
+    severity = auto_severity(row.severity_label, labels)
+    if severity is None:
+        row.incident = None
+        return None
+    return _open(session, row, severity, actor=None)
+
+
+def _open(session: Session, row: LinkedAlert, severity: str, actor: str | None) -> Incident:
+    incident = service.declare(
+        session=session, title=_title(row), severity=severity, actor_email=actor,
+        source="alert", summary=row.annotations.get("description", ""),
+        service_slugs=[row.service_slug] if row.service_slug else [])
+    _link(session, row, incident, actor)
+    return incident
+
+
+def declare_from(*, session: Session, alert: LinkedAlert, severity: str,
+                 actor_email: str) -> Incident:
+    """Declare an incident by hand from an alert that did not open one."""
+    if alert.incident is not None and alert.incident.is_open:
+        raise service.LifecycleError(f"Alert {alert.alertname} already belongs to incident "
+                                     f"#{alert.incident_id}.")
+    return _open(session, alert, severity, actor=actor_email)
+
+
+def get(*, session: Session, alert_id: int) -> LinkedAlert | None:
+    """One recorded alert."""
+    return session.get(LinkedAlert, alert_id)
+
+
+def unlinked_firing(*, session: Session, limit: int = 50) -> list[LinkedAlert]:
+    """Firing alerts that no open incident covers, newest first."""
+    return list(session.scalars(select(LinkedAlert).where(
+        LinkedAlert.status == "firing", LinkedAlert.incident_id.is_(None))
+        .order_by(LinkedAlert.last_seen_at.desc()).limit(limit)))

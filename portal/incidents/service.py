@@ -1,0 +1,267 @@
+"""Incidents: declare, move through the lifecycle, assign roles, talk to customers."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal import events
+from portal.auth import service as accounts
+from portal.catalog import service as catalog
+from portal.db import utcnow
+from portal.incidents import postmortems
+from portal.incidents import timeline
+from portal.incidents.models import (
+    ROLES, SEVERITIES, STATUSES, CustomerUpdate, Incident, IncidentService, IncidentTenant,
+    Runbook,
+)
+from portal.tenants import service as tenants
+
+# Forward moves anyone with a status role may make; the rest needs more (see `_check_move`).
+TRANSITIONS = {("triggered", "acknowledged"), ("acknowledged", "mitigated"),
+               ("acknowledged", "resolved"), ("mitigated", "resolved")}
+ADMIN_ONLY = {("triggered", "mitigated"), ("triggered", "resolved")}
+REOPEN = {("mitigated", "acknowledged"), ("resolved", "acknowledged")}
+STATUS_ROLES = ("oncall", "manager")
+CUSTOMER_MESSAGES = {
+    "triggered": "We are investigating an issue that affects your service.",
+    "acknowledged": "Our engineers are working on the issue.",
+    "mitigated": "A fix is in place and we are monitoring the results.",
+    "resolved": "The issue is resolved. Thank you for your patience.",
+}
+
+
+class LifecycleError(ValueError):
+    """A move the lifecycle rules forbid; the message names the rule."""
+
+
+class NotAllowed(PermissionError):
+    """The actor's roles do not allow this change; the message says which role would."""
+
+
+def label(severity: str) -> str:
+    """'sev2' -> 'Sev2'."""
+    return severity.capitalize()
+
+
+def _services(session: Session, slugs) -> list:
+    found = []
+    for slug in dict.fromkeys(s for s in slugs if s):
+        service = catalog.get_service(session=session, slug=slug)
+        if service is None:
+            raise ValueError(f"Unknown service {slug!r}.")
+        found.append(service)
+    return found
+
+
+def _tenant_ids(session: Session, slugs) -> list[int]:
+    ids = []
+    for slug in dict.fromkeys(s for s in slugs if s):
+        tenant = tenants.get_by_slug(session=session, slug=slug)
+        if tenant is None:
+            raise ValueError(f"Unknown tenant {slug!r}.")
+        ids.append(tenant.id)
+    return ids
+
+
+def declare(*, session: Session, title: str, severity: str, actor_email: str | None,
+            summary: str = "", service_slugs=(), tenant_slugs=(), customer_facing=False,
+            source: str = "manual", opened_at: datetime | None = None) -> Incident:
+    """Open an incident, record it on its services' timelines and announce it."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"Unknown severity {severity!r}; choose one of Sev1, Sev2, Sev3, Sev4.")
+    title = (title or "").strip()
+    if not title:
+        raise ValueError("An incident needs a title.")
+    services = _services(session, service_slugs)
+    incident = Incident(title=title[:200], severity=severity, summary=summary,
+                        customer_facing=customer_facing, source=source, declared_by=actor_email,
+                        roles={"commander": actor_email} if actor_email else {},
+                        opened_at=opened_at or utcnow(), services=services,
+                        tenant_links=[IncidentTenant(tenant_id=t)
+                                      for t in _tenant_ids(session, tenant_slugs)])
+    session.add(incident)
+    session.flush()
+    timeline.add_entry(session=session, incident_id=incident.id, kind="status", pinned=True,
+                       summary=f"Incident declared as {label(severity)} ({source})",
+                       actor_email=actor_email, at=incident.opened_at,
+                       details={"to": "triggered", "source": source})
+    if customer_facing:
+        publish_update(session=session, incident=incident, actor_email=actor_email,
+                       message=CUSTOMER_MESSAGES["triggered"])
+    for service in services:
+        catalog.record_event(session=session, service=service, kind="incident",
+                             summary=f"Incident #{incident.id} declared ({label(severity)}): "
+                                     f"{incident.title}", actor_email=actor_email,
+                             details={"incident_id": incident.id})
+    events.incident_opened.send(session=session, incident_id=incident.id, severity=severity,
+                                title=incident.title, service_slugs=[s.slug for s in services])
+    return incident
+
+
+def get(*, session: Session, incident_id: int) -> Incident | None:
+    """One incident."""
+    return session.get(Incident, incident_id)
+
+
+def list_incidents(*, session: Session, status: str | None = None, severity: str | None = None,
+                   service: str | None = None, limit: int = 200) -> list[Incident]:
+    """Incidents newest first; `status` may be 'open' for everything not resolved."""
+    stmt = select(Incident).order_by(Incident.opened_at.desc()).limit(limit)
+    if status == "open":
+        stmt = stmt.where(Incident.status != "resolved")
+    elif status:
+        stmt = stmt.where(Incident.status == status)
+    if severity:
+        stmt = stmt.where(Incident.severity == severity)
+    if service:
+        stmt = stmt.where(Incident.services.any(slug=service))
+    return list(session.scalars(stmt))
+
+
+def open_for_service(*, session: Session, service_id: int) -> list[Incident]:
+    """Open incidents affecting one service."""
+    stmt = (select(Incident).join(IncidentService, IncidentService.incident_id == Incident.id)
+            .where(IncidentService.service_id == service_id, Incident.status != "resolved")
+            .order_by(Incident.opened_at.desc()))
+    return list(session.scalars(stmt))
+
+
+def _check_move(incident: Incident, to: str, actor) -> None:
+    move = (incident.status, to)
+    if to not in STATUSES:
+        raise LifecycleError(f"Unknown status {to!r}.")
+    if not actor.has_role(*STATUS_ROLES):
+        raise NotAllowed("Changing an incident's status needs the oncall or manager role.")
+    if move in TRANSITIONS:
+        return
+    if move in ADMIN_ONLY:
+        if "admin" not in actor.roles:
+            raise NotAllowed(f"Only an admin may move an incident from {move[0]} to {to}: "
+                             "acknowledge it first.")
+        return
+    if move in REOPEN:
+        if not actor.has_role("manager"):
+            raise NotAllowed("Reopening an incident needs the manager role.")
+        return
+    raise LifecycleError(f"An incident cannot go from {move[0]} to {to}.")
+
+
+def change_status(*, session: Session, incident: Incident, to: str, actor,
+                  due_hours: int = postmortems.DUE_HOURS) -> Incident:
+    """Move the incident to `to` if the rules and the actor's roles allow it."""
+    _check_move(incident, to, actor)
+    timeline.lock_incident(session=session, incident_id=incident.id)
+    session.refresh(incident)  # re-read under the lock: two people may click at once
+    _check_move(incident, to, actor)
+    now, previous = utcnow(), incident.status
+    incident.status = to
+    if to == "acknowledged" and previous in ("mitigated", "resolved"):
+        incident.resolved_at = incident.mitigated_at = None
+    elif to == "acknowledged":
+        incident.acknowledged_at = incident.acknowledged_at or now
+    elif to == "mitigated":
+        incident.mitigated_at = now
+    elif to == "resolved":
+        incident.mitigated_at = incident.mitigated_at or now
+        incident.resolved_at = now
+    timeline.add_entry(session=session, incident_id=incident.id, kind="status", pinned=True,
+                       summary=f"Status {previous} → {to}", actor_email=actor.email,
+                       details={"from": previous, "to": to})
+    if incident.customer_facing:
+        publish_update(session=session, incident=incident, actor_email=actor.email,
+                       message=CUSTOMER_MESSAGES[to])
+    if to == "resolved":
+        postmortems.require_if_needed(session=session, incident=incident, due_hours=due_hours)
+        for service in incident.services:
+            catalog.record_event(session=session, service=service, kind="incident",
+                                 summary=f"Incident #{incident.id} resolved: {incident.title}",
+                                 actor_email=actor.email, details={"incident_id": incident.id})
+    session.flush()
+    return incident
+
+
+def change_severity(*, session: Session, incident: Incident, severity: str, actor_email: str,
+                    due_hours: int = postmortems.DUE_HOURS) -> Incident:
+    """Raise or lower the severity, on the record."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"Unknown severity {severity!r}; choose one of Sev1, Sev2, Sev3, Sev4.")
+    if severity == incident.severity:
+        return incident
+    previous, incident.severity = incident.severity, severity
+    timeline.add_entry(session=session, incident_id=incident.id, kind="severity", pinned=True,
+                       summary=f"Severity {label(previous)} → {label(severity)}",
+                       actor_email=actor_email, details={"from": previous, "to": severity})
+    if not incident.is_open:
+        postmortems.require_if_needed(session=session, incident=incident, due_hours=due_hours)
+    return incident
+
+
+def assign_role(*, session: Session, incident: Incident, role: str, email: str | None,
+                actor_email: str) -> Incident:
+    """Give one of the incident roles to a portal user (or clear it with None)."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown incident role {role!r}.")
+    if email:
+        user = accounts.get_by_email(session=session, email=email)
+        if user is None or not user.is_internal:
+            raise ValueError(f"No Meridian staff account has the e-mail {email!r}.")
+        email = user.email
+    roles = dict(incident.roles)
+    if roles.get(role) == email:
+        return incident
+    roles[role] = email
+    incident.roles = {k: v for k, v in roles.items() if v}
+    what = f"{ROLES[role]}: {email}" if email else f"{ROLES[role]} unassigned"
+    timeline.add_entry(session=session, incident_id=incident.id, kind="role", summary=what,
+                       actor_email=actor_email, details={"role": role, "email": email})
+    return incident
+
+
+def publish_update(*, session: Session, incident: Incident, message: str,
+                   actor_email: str | None) -> CustomerUpdate:
+    """Post a status update the affected tenants see (customer-facing incidents only)."""
+    message = (message or "").strip()
+    if not incident.customer_facing:
+        raise LifecycleError("Only customer-facing incidents publish customer updates.")
+    if not message or len(message) > 2000:
+        raise ValueError("A customer update has 1 to 2,000 characters.")
+    update = CustomerUpdate(incident_id=incident.id, status=incident.status, message=message,
+                            author_email=actor_email)
+    session.add(update)
+    timeline.add_entry(session=session, incident_id=incident.id, kind="customer_update",
+                       summary=f"Customer update: {message[:180]}", actor_email=actor_email)
+    return update
+
+
+def add_runbook(*, session: Session, incident: Incident, title: str, url: str) -> Runbook:
+    """Link a runbook (http/https URL) to the incident, once."""
+    if not url.startswith(("https://", "http://")) or len(url) > 500:
+        raise ValueError("A runbook link is an http(s) URL of at most 500 characters.")
+    existing = next((r for r in incident.runbooks if r.url == url), None)
+    if existing:
+        return existing
+    runbook = Runbook(title=(title or url)[:200], url=url)
+    incident.runbooks.append(runbook)
+    session.flush()
+    return runbook
+
+
+def updates(*, session: Session, incident_id: int) -> list[CustomerUpdate]:
+    """An incident's customer updates, newest first."""
+    return list(session.scalars(select(CustomerUpdate).where(
+        CustomerUpdate.incident_id == incident_id).order_by(CustomerUpdate.id.desc())))
+
+
+def for_tenant(*, session: Session, tenant_id: int, open_only: bool = False,
+               days: int = 90) -> list[Incident]:
+    """Customer-facing incidents affecting one tenant (recent ones, or only open ones)."""
+    stmt = (select(Incident).join(IncidentTenant, IncidentTenant.incident_id == Incident.id)
+            .where(IncidentTenant.tenant_id == tenant_id, Incident.customer_facing)
+            .order_by(Incident.opened_at.desc()))
+    if open_only:
+        stmt = stmt.where(Incident.status != "resolved")
+    else:
+        stmt = stmt.where(Incident.opened_at >= utcnow() - timedelta(days=days))
+    return list(session.scalars(stmt))
