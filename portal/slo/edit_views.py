@@ -1,0 +1,141 @@
+"""Views that change SLO data: spec create/edit/delete, OpenSLO import, freeze overrides.
+
+Registered on the SLO blueprint by `register(bp)`, so views.py stays the reading side.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth.access import audit_action, require_roles
+from portal.catalog import service as catalog
+from portal.extensions import db
+from portal.slo import openslo, specs
+from portal.slo import service as slo
+from portal.slo.forms import ImportForm, OverrideForm, SloForm
+from portal.slo.models import PolicyOverride
+
+EDITORS = ("developer", "manager")
+
+
+def _form(obj=None) -> SloForm:
+    form = SloForm(obj=obj)
+    form.service.choices = [(s.slug, s.name) for s in
+                            catalog.list_services(session=db.session, kind="service")]
+    if obj is not None and request.method == "GET":
+        form.service.data = obj.service.slug
+    return form
+
+
+def _save(form: SloForm, existing=None):
+    """Validate through specs.clean; put its messages on the form fields on failure."""
+    if not form.validate_on_submit():
+        return None
+    service = catalog.get_service(session=db.session, slug=form.service.data)
+    raw = {f: getattr(form, f).data for f in specs.FIELDS}
+    try:
+        spec = specs.clean(raw)
+        if existing is None:
+            return specs.create(session=db.session, service=service, spec=spec)
+        if existing.service_id != service.id:
+            existing.service_id = service.id
+            db.session.flush()
+        return specs.update(session=db.session, slo=existing, spec=spec)
+    except specs.SpecInvalid as exc:
+        for field, message in exc.errors.items():
+            getattr(form, field).errors = [*getattr(form, field).errors, message]
+        return None
+
+
+@require_roles(*EDITORS)
+def create():
+    """A new SLO for a service."""
+    form = _form()
+    if request.method == "GET" and request.args.get("service"):
+        form.service.data = request.args["service"]
+    saved = _save(form)
+    if saved is None:
+        return render_template("slo/form.html", form=form, slo=None), 422 if form.errors else 200
+    audit_action("slo.create", target_type="slo", target_id=saved.id,
+                 details={"service": saved.service.slug, "name": saved.name})
+    return redirect(url_for("slo.detail", slo_id=saved.id), 303)
+
+
+@require_roles(*EDITORS)
+def edit(slo_id: int):
+    """Change an SLO's spec."""
+    existing = specs.get(session=db.session, slo_id=slo_id) or abort(404)
+    form = _form(existing)
+    saved = _save(form, existing)
+    if saved is None:
+        return (render_template("slo/form.html", form=form, slo=existing),
+                422 if form.errors else 200)
+    audit_action("slo.update", target_type="slo", target_id=saved.id,
+                 details={"service": saved.service.slug, "name": saved.name,
+                          "objective": str(saved.objective)})
+    return redirect(url_for("slo.detail", slo_id=saved.id), 303)
+
+
+@require_roles(*EDITORS)
+def delete(slo_id: int):
+    """Remove an SLO with its samples."""
+    existing = specs.get(session=db.session, slo_id=slo_id) or abort(404)
+    details = {"service": existing.service.slug, "name": existing.name}
+    specs.delete(session=db.session, slo=existing)
+    audit_action("slo.delete", target_type="slo", target_id=slo_id, details=details)
+    return redirect(url_for("slo.index"), 303)
+
+
+@require_roles(*EDITORS)
+def import_openslo():
+    """Create or update SLOs from pasted OpenSLO YAML."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            imported = openslo.import_documents(session=db.session, text=form.document.data)
+        except specs.SpecInvalid as exc:
+            form.document.errors = [exc.errors.get("document") or str(exc)]
+        else:
+            audit_action("slo.import", target_type="slo", target_id=None,
+                         details={"slos": [f"{s.service.slug}/{s.name}" for s in imported]})
+            flash(f"Imported {len(imported)} SLO(s).")
+            return redirect(url_for("slo.index"), 303)
+    return render_template("slo/import.html", form=form), 422 if form.errors else 200
+
+
+@require_roles("manager")
+def grant_override(slug: str):
+    """A manager lets a frozen service deploy for a while, with a written justification."""
+    service = catalog.get_service(session=db.session, slug=slug) or abort(404)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        return render_template("slo/override.html", form=form, service=service), 422
+    override = slo.grant_override(session=db.session, service=service,
+                                  justification=form.justification.data,
+                                  hours=form.hours.data, actor_email=current_user.email)
+    audit_action("slo.override_grant", target_type="service", target_id=service.slug,
+                 details={"override_id": override.id, "hours": form.hours.data,
+                          "justification": override.justification})
+    return redirect(url_for("catalog.service_detail", slug=slug), 303)
+
+
+@require_roles("manager")
+def revoke_override(override_id: int):
+    """End an override early."""
+    override = db.session.get(PolicyOverride, override_id) or abort(404)
+    slo.revoke_override(session=db.session, override=override, actor_email=current_user.email)
+    audit_action("slo.override_revoke", target_type="service", target_id=override.service.slug,
+                 details={"override_id": override.id})
+    return redirect(url_for("catalog.service_detail", slug=override.service.slug), 303)
+
+
+def register(bp: Blueprint) -> None:
+    """Add these views to the SLO blueprint."""
+    bp.add_url_rule("/new", "create", create, methods=["GET", "POST"])
+    bp.add_url_rule("/<int:slo_id>/edit", "edit", edit, methods=["GET", "POST"])
+    bp.add_url_rule("/<int:slo_id>/delete", "delete", delete, methods=["POST"])
+    bp.add_url_rule("/import", "import_openslo", import_openslo, methods=["GET", "POST"])
+    bp.add_url_rule("/services/<slug>/override", "grant_override", grant_override,
+                    methods=["POST"])
+    bp.add_url_rule("/overrides/<int:override_id>/revoke", "revoke_override", revoke_override,
+                    methods=["POST"])

@@ -1,0 +1,134 @@
+"""SLO-as-code: Prometheus recording rules (error ratio per burn window) and multiwindow
+multi-burn-rate alerting rules (SRE Workbook) generated from the same specs.
+
+`python -m portal.slo.rules infra/prometheus` rewrites the committed files from the seeded
+specs; `/slo/rules.yml` serves the rules of the specs currently in the database.
+"""
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Protocol
+
+import yaml
+
+from portal.slo.demo import SEED_SLOS
+from portal.slo.service import ALERT_RULES, BURN_WINDOWS, budget_fraction
+
+RUNBOOK_BASE = "https://runbooks.meridian.example/slo"
+DASHBOARD = "https://grafana.meridian.example/d/slo-burn-rate"
+
+
+class SpecLike(Protocol):
+    service_slug: str
+    name: str
+    objective: Decimal
+    good_query: str
+    total_query: str
+
+
+def slo_id(spec: SpecLike) -> str:
+    return f"{spec.service_slug}-{spec.name}"
+
+
+def record_name(window: str) -> str:
+    return f"slo:sli_error:ratio_rate{window}"
+
+
+def _recording(spec: SpecLike) -> list[dict]:
+    labels = {"slo": slo_id(spec), "service": spec.service_slug}
+    return [{"record": record_name(w),
+             "expr": f"1 - (sum(rate({spec.good_query}[{w}])) / "
+                     f"sum(rate({spec.total_query}[{w}])))",
+             "labels": labels} for w in BURN_WINDOWS]
+
+
+def _alerts(spec: SpecLike) -> list[dict]:
+    allowed = budget_fraction(spec.objective)
+    sid = slo_id(spec)
+    out = []
+    for severity, long_w, short_w, threshold in ALERT_RULES:
+        limit = f"({float(threshold):g} * {float(allowed):g})"
+        out.append({
+            "alert": "ErrorBudgetBurn",
+            "expr": f'{record_name(long_w)}{{slo="{sid}"}} > {limit}\n'
+                    f'and\n{record_name(short_w)}{{slo="{sid}"}} > {limit}',
+            "for": "2m" if severity == "page" else "15m",
+            "labels": {"severity": severity, "slo": sid, "service": spec.service_slug,
+                       "long_window": long_w, "short_window": short_w},
+            "annotations": {
+                "summary": f"{sid} burns its error budget {float(threshold):g}x too fast "
+                           f"({long_w} and {short_w} windows)",
+                "runbook_url": f"{RUNBOOK_BASE}/{sid}",
+                "dashboard_url": f"{DASHBOARD}?var-slo={sid}"}})
+    return out
+
+
+def rule_groups(specs: list[SpecLike]) -> dict:
+    """The rules file content: one recording and one alerting group per SLO."""
+    groups = []
+    for spec in specs:
+        groups.append({"name": f"slo-{slo_id(spec)}-recording", "interval": "30s",
+                       "rules": _recording(spec)})
+        groups.append({"name": f"slo-{slo_id(spec)}-alerts", "rules": _alerts(spec)})
+    return {"groups": groups}
+
+
+def dump(specs: list[SpecLike]) -> str:
+    """The rules as YAML."""
+    return yaml.safe_dump(rule_groups(specs), sort_keys=False, width=200)
+
+
+def promtool_test(spec: SpecLike, rules_file: str, *, good_series: str,
+                  bad_series: str) -> dict:
+    """A `promtool test rules` case: 1000 events/min, then 20x the allowed error rate for
+    an hour. One minute in nothing fires; after the hour the 1h/5m page and the 3d/6h
+    ticket fire, while the 6h/30m and 1d/2h pairs stay below their thresholds."""
+    bad = round(1000 * float(budget_fraction(spec.objective)) * 20)
+    alerts = {(a["labels"]["long_window"]): a for a in _alerts(spec)}
+    return {"rule_files": [rules_file], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [
+            {"series": good_series, "values": f"0+1000x480 480000+{1000 - bad}x60"},
+            {"series": bad_series, "values": f"0+0x480 0+{bad}x60"}],
+        "alert_rule_test": [
+            {"eval_time": "481m", "alertname": "ErrorBudgetBurn", "exp_alerts": []},
+            {"eval_time": "540m", "alertname": "ErrorBudgetBurn", "exp_alerts": [
+                {"exp_labels": alerts[w]["labels"], "exp_annotations": alerts[w]["annotations"]}
+                for w in ("1h", "3d")]}]}]}
+
+
+def from_slo(slo) -> SpecLike:
+    """The fields rules need, from a stored SLO."""
+    return SimpleNamespace(service_slug=slo.service.slug, name=slo.name,
+                           objective=slo.objective, good_query=slo.good_query,
+                           total_query=slo.total_query)
+
+
+def _seed_specs() -> list[SpecLike]:
+    return [SimpleNamespace(service_slug=slug, name=raw["name"],
+                            objective=Decimal(raw["objective"]), good_query=raw["good_query"],
+                            total_query=raw["total_query"])
+            for slug, raws in SEED_SLOS.items() for raw in raws]
+
+
+def write(out_dir: Path) -> None:
+    """Write slo_rules.yml and its promtool test (API gateway availability) into `out_dir`."""
+    specs = _seed_specs()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "slo_rules.yml").write_text(
+        "# Generated by `python -m portal.slo.rules infra/prometheus`: do not edit by hand.\n"
+        + dump(specs))
+    (out_dir / "slo_rules_test.yml").write_text(
+        "# Generated with slo_rules.yml: promtool test rules slo_rules_test.yml\n"
+        + yaml.safe_dump(promtool_test(
+            specs[0], "slo_rules.yml",
+            good_series='http_requests_total{service="api-gateway", code="200"}',
+            bad_series='http_requests_total{service="api-gateway", code="500"}'),
+            sort_keys=False, width=200))
+
+
+if __name__ == "__main__":
+    write(Path(sys.argv[1] if len(sys.argv) > 1 else "infra/prometheus"))

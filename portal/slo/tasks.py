@@ -1,0 +1,39 @@
+"""Celery tasks of the SLO domain: the per-minute SLI collection."""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from flask import current_app
+
+from portal.db import utcnow
+from portal.extensions import db
+from portal.integrations.prometheus import PrometheusClient, PrometheusUnavailable
+from portal.slo import specs
+from portal.slo.sources import PrometheusSource, ScrapeSource, SliSource
+
+log = logging.getLogger(__name__)
+BEAT_SCHEDULE = {
+    "slo-collect-samples": {"task": "portal.slo.tasks.collect_samples", "schedule": 60.0},
+}
+
+
+def configured_source() -> SliSource:
+    """Prometheus when PROMETHEUS_URL is set, else the portal's own scrape of /metrics."""
+    url = current_app.config.get("PROMETHEUS_URL")
+    if url:
+        client = PrometheusClient(url, timeout=current_app.config.get("PROMETHEUS_TIMEOUT", 5.0))
+        return PrometheusSource(client)
+    return ScrapeSource(timeout=current_app.config.get("SLO_SCRAPE_TIMEOUT", 5.0))
+
+
+@shared_task(name="portal.slo.tasks.collect_samples", ignore_result=True)
+def collect_samples() -> int:
+    """Store the minutes completed since the last run for every SLO; returns minutes stored."""
+    try:
+        with db.session_scope() as session:
+            return specs.collect(session=session, source=configured_source(), now=utcnow())
+    except PrometheusUnavailable as exc:
+        # The next run fetches the missed minutes again (PrometheusSource backfills a day).
+        log.warning("SLI collection skipped: %s", exc)
+        return 0
