@@ -1,0 +1,45 @@
+"""The pieces every service builds the same way: metrics, engine, Redis, broker probe."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import redis
+from sqlalchemy.engine import Engine
+
+from platform_services.common.app import Check
+from platform_services.common.config import ServiceConfig
+from platform_services.common.observability import Metrics, configure_logging
+from platform_services.common.resources import make_engine, make_redis
+
+
+@dataclass
+class Foundation:
+    config: ServiceConfig
+    metrics: Metrics
+    engine: Engine
+    redis: redis.Redis | None
+
+    def key(self, *parts: object) -> str:
+        """A Redis key in this deployment's namespace."""
+        return self.config.redis_prefix + ":".join(str(p) for p in parts)
+
+
+def foundation(config: ServiceConfig, *, pool_size: int = 10,
+               log: bool = True) -> Foundation:
+    """Metrics registry, database engine and optional Redis for one service."""
+    if log:
+        configure_logging(config.service, config.log_level, config.log_format)
+    return Foundation(config, Metrics(config.service),
+                      make_engine(config.database_url, pool_size), make_redis(config))
+
+
+def broker_check(config: ServiceConfig, flags: list[threading.Event], fallback: str) -> Check:
+    """Degradable: without RabbitMQ the service keeps working on `fallback`."""
+    def probe() -> str | None:
+        if not config.rabbitmq_url:
+            return f"not configured ({fallback})"
+        if all(flag.is_set() for flag in flags):
+            return None
+        return f"disconnected ({fallback})"
+    return Check("rabbitmq", probe, critical=False)

@@ -1,0 +1,117 @@
+"""Service settings from environment variables, each with a default and a reason.
+
+Read once by the process entry point (`python -m platform_services serve ...`) and passed
+down; nothing reads the environment at import time, so tests build configs directly.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+SERVICES = ("order", "inventory", "fulfillment", "worker", "report")
+DEFAULT_PORTS = {"order": 8101, "inventory": 8102, "fulfillment": 8103, "worker": 8104,
+                 "report": 8105}
+
+
+def _optional(value: str) -> str | None:
+    return value.strip() or None
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    service: str
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 0
+    replica_database_url: str | None = field(default=None, metadata={
+        "env": "REPLICA_DATABASE_URL", "help": "Read replica for reports (unset: DATABASE_URL)."})
+    redis_url: str | None = field(default=None, metadata={
+        "env": "REDIS_URL", "help": "Redis for idempotency keys, hot cache, locks. Unset: "
+                                    "PostgreSQL fallbacks (unique constraint, advisory locks)."})
+    redis_prefix: str = field(default="meridian:", metadata={
+        "env": "REDIS_KEY_PREFIX", "help": "Prefix of every Redis key the services write."})
+    rabbitmq_url: str | None = field(default=None, metadata={
+        "env": "RABBITMQ_URL", "help": "AMQP URL. Unset: events wait in the outbox tables."})
+    exchange_prefix: str = field(default="", metadata={
+        "env": "EXCHANGE_PREFIX", "help": "Prefix of exchange/queue names (test isolation)."})
+    s3_endpoint_url: str | None = field(default=None, metadata={
+        "env": "S3_ENDPOINT_URL", "help": "S3 endpoint (unset: AWS, or OBJECT_STORE_DIR)."})
+    object_store_dir: str | None = field(default=None, metadata={
+        "env": "OBJECT_STORE_DIR", "help": "Keep objects in this folder instead of S3 "
+                                           "(the embedded default of `portal dev`)."})
+    s3_region: str = field(default="us-east-1", metadata={"env": "S3_REGION", "help": "Region."})
+    fulfillment_bucket: str = field(default="meridian-fulfillment", metadata={
+        "env": "FULFILLMENT_BUCKET", "help": "Shipping labels."})
+    reports_bucket: str = field(default="meridian-reports", metadata={
+        "env": "REPORTS_BUCKET", "help": "Reports and tenant exports."})
+    inventory_url: str = field(default="http://127.0.0.1:8102", metadata={
+        "env": "INVENTORY_URL", "help": "Inventory service base URL (order service)."})
+    inventory_timeout: float = field(default=5.0, metadata={
+        "env": "INVENTORY_TIMEOUT", "help": "Seconds before a reservation call gives up."})
+    breaker_fail_max: int = field(default=5, metadata={
+        "env": "BREAKER_FAIL_MAX", "help": "Consecutive failures that open the breaker."})
+    breaker_reset_seconds: float = field(default=30.0, metadata={
+        "env": "BREAKER_RESET_SECONDS", "help": "Open breaker retries after this long."})
+    carrier_url: str | None = field(default=None, metadata={
+        "env": "CARRIER_URL", "help": "Carrier label API. Unset: labels are made locally."})
+    retry_base_delay: float = field(default=1.0, metadata={
+        "env": "RETRY_BASE_DELAY", "help": "First back-off of consumers and carrier calls, s."})
+    max_attempts: int = field(default=3, metadata={
+        "env": "MAX_ATTEMPTS", "help": "Failed deliveries before a message goes to *.dlq."})
+    relay_interval: float = field(default=0.2, metadata={
+        "env": "RELAY_INTERVAL", "help": "Seconds between outbox polls when idle."})
+    report_cache_seconds: int = field(default=900, metadata={
+        "env": "REPORT_CACHE_SECONDS", "help": "Report cache TTL (seed: 15 minutes)."})
+    export_chunk_bytes: int = field(default=5 * 1024 * 1024, metadata={
+        "env": "EXPORT_CHUNK_BYTES", "help": "Export part size (S3 multipart minimum 5 MiB)."})
+    log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL", "help": "Log level."})
+    log_format: str = field(default="json", metadata={
+        "env": "LOG_FORMAT", "help": "`json` or `text`."})
+
+    def with_(self, **changes: Any) -> "ServiceConfig":
+        """A copy with some values changed (tests, the dev server)."""
+        return replace(self, **changes)
+
+    def prefixed(self, name: str) -> str:
+        """An exchange or queue name in this deployment's namespace."""
+        return f"{self.exchange_prefix}{name}"
+
+
+def _parse(kind: type | str, raw: str) -> Any:
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (float, "float"):
+        return float(raw)
+    if "None" in str(kind):
+        return _optional(raw)
+    return raw
+
+
+def from_env(service: str, environ: dict[str, str] | None = None) -> ServiceConfig:
+    """Build the config of `service` from environment variables."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    env = os.environ if environ is None else environ
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        raise ValueError("DATABASE_URL is required (`portal dev` passes the embedded one)")
+    values: dict[str, Any] = {
+        "service": service, "database_url": url,
+        "host": env.get("SERVICE_HOST", "127.0.0.1"),
+        "port": int(env.get("SERVICE_PORT", DEFAULT_PORTS[service])),
+    }
+    for f in fields(ServiceConfig):
+        name = f.metadata.get("env")
+        if name and name in env:
+            try:
+                values[f.name] = _parse(f.type, env[name])
+            except ValueError as exc:
+                raise ValueError(f"invalid {name}: {exc}") from exc
+    return ServiceConfig(**values)
+
+
+def documented_settings() -> list[tuple[str, Any, str]]:
+    """(env name, default, help) of every setting, for the README table."""
+    return [(f.metadata["env"], f.default, f.metadata["help"])
+            for f in fields(ServiceConfig) if "env" in f.metadata]

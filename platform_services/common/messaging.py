@@ -1,0 +1,193 @@
+"""RabbitMQ with pika: the seed's topic exchanges, confirmed publishing, and consumers with
+manual acks, back-off retries and a `<queue>.dlq` after MAX_ATTEMPTS failed deliveries.
+
+Retry works through a `<queue>.retry` queue that dead-letters back into `<queue>` when a
+message's per-message TTL (the back-off) expires, so a failing message never blocks the
+consumer and the attempt count travels in the `x-attempts` header.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pika
+from pika.adapters.blocking_connection import BlockingChannel
+
+from platform_services.common.config import ServiceConfig
+from platform_services.common.observability import Metrics
+
+log = logging.getLogger(__name__)
+EXCHANGES = ("orders.events", "inventory.events", "fulfillment.events", "notifications",
+             "reports.scheduled")
+BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
+
+
+def connect(config: ServiceConfig) -> pika.BlockingConnection:
+    """A blocking connection with short timeouts so an outage is noticed quickly."""
+    params = pika.URLParameters(config.rabbitmq_url)
+    params.socket_timeout = 5
+    params.blocked_connection_timeout = 30
+    params.connection_attempts = 1
+    params.heartbeat = 60
+    return pika.BlockingConnection(params)
+
+
+def declare_exchanges(channel: BlockingChannel, config: ServiceConfig) -> None:
+    """Declare the seed's durable topic exchanges (idempotent)."""
+    for name in EXCHANGES:
+        channel.exchange_declare(config.prefixed(name), exchange_type="topic", durable=True)
+
+
+class Publisher:
+    """Publishes with broker confirms on a connection of its own (one per thread)."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self._conn: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+
+    def _ensure(self) -> BlockingChannel:
+        if self._channel is None or self._channel.is_closed:
+            self.close()
+            self._conn = connect(self.config)
+            self._channel = self._conn.channel()
+            self._channel.confirm_delivery()
+            declare_exchanges(self._channel, self.config)
+        return self._channel
+
+    def publish(self, exchange: str, routing_key: str, payload: dict[str, Any],
+                message_id: str, headers: dict[str, Any] | None = None) -> None:
+        """Publish persistently; returns only once the broker confirmed the message."""
+        channel = self._ensure()
+        try:
+            channel.basic_publish(
+                self.config.prefixed(exchange), routing_key, json.dumps(payload).encode(),
+                pika.BasicProperties(content_type="application/json", delivery_mode=2,
+                                     message_id=message_id, headers=headers or {}))
+        except BROKER_ERRORS:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the connection, ignoring errors of an already broken one."""
+        conn, self._conn, self._channel = self._conn, None, None
+        if conn is not None and conn.is_open:
+            try:
+                conn.close()
+            except BROKER_ERRORS:
+                log.debug("closing a broken broker connection failed", exc_info=True)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message handed to a handler."""
+    message_id: str
+    routing_key: str
+    payload: dict[str, Any]
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Subscription:
+    queue: str
+    exchange: str
+    routing_keys: tuple[str, ...]
+    handler: Callable[[Delivery], None]
+
+
+def _decode(body: bytes) -> dict[str, Any]:
+    payload = json.loads(body)
+    if not isinstance(payload, dict):
+        raise ValueError("message body is not a JSON object")
+    return payload
+
+
+class Consumer(threading.Thread):
+    """Consumes one queue with manual acks until `stop()`; reconnects after outages."""
+
+    def __init__(self, config: ServiceConfig, metrics: Metrics, sub: Subscription) -> None:
+        super().__init__(name=f"consumer-{sub.queue}", daemon=True)
+        self.config, self.metrics, self.sub = config, metrics, sub
+        self.queue = config.prefixed(sub.queue)
+        self.connected = threading.Event()
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the loop to finish after the message in hand (graceful shutdown)."""
+        self._stopping.set()
+
+    def run(self) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                self._consume()
+                delay = 0.2
+            except BROKER_ERRORS as exc:
+                self.connected.clear()
+                log.warning("consumer %s lost the broker: %s", self.queue, exc)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+
+    def declare(self, channel: BlockingChannel) -> None:
+        """Declare the queue, its retry queue and its DLQ, and bind the queue."""
+        declare_exchanges(channel, self.config)
+        channel.queue_declare(self.queue, durable=True)
+        channel.queue_declare(f"{self.queue}.retry", durable=True, arguments={
+            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.queue})
+        channel.queue_declare(f"{self.queue}.dlq", durable=True)
+        for key in self.sub.routing_keys:
+            channel.queue_bind(self.queue, self.config.prefixed(self.sub.exchange), key)
+
+    def _consume(self) -> None:
+        conn = connect(self.config)
+        try:
+            channel = conn.channel()
+            self.declare(channel)
+            channel.basic_qos(prefetch_count=10)
+            self.connected.set()
+            for method, props, body in channel.consume(self.queue, inactivity_timeout=0.5):
+                if self._stopping.is_set():
+                    break
+                if method is not None:
+                    self._handle(channel, method, props, body)
+            channel.cancel()
+        finally:
+            self.connected.clear()
+            if conn.is_open:
+                conn.close()
+
+    def _handle(self, channel: BlockingChannel, method, props, body: bytes) -> None:
+        headers = dict(props.headers or {})
+        attempt = int(headers.get("x-attempts", 0)) + 1
+        message_id = props.message_id or f"{method.routing_key}:{method.delivery_tag}"
+        try:
+            self.sub.handler(Delivery(message_id, method.routing_key, _decode(body), attempt))
+        except Exception as exc:  # any handler failure is retried, then dead-lettered
+            self._retry_or_dead_letter(channel, props, body, attempt, exc)
+        else:
+            self.metrics.messages.labels(self.metrics.service, self.sub.queue, "ok").inc()
+        channel.basic_ack(method.delivery_tag)
+
+    def _retry_or_dead_letter(self, channel, props, body: bytes, attempt: int,
+                              exc: Exception) -> None:
+        headers = {**(props.headers or {}), "x-attempts": attempt,
+                   "x-last-error": f"{type(exc).__name__}: {exc}"[:500]}
+        base = {"content_type": props.content_type, "delivery_mode": 2,
+                "message_id": props.message_id, "headers": headers}
+        if attempt >= self.config.max_attempts:
+            log.error("message %s dead-lettered after %d attempts: %s", props.message_id,
+                      attempt, exc)
+            channel.basic_publish("", f"{self.queue}.dlq", body, pika.BasicProperties(**base))
+            self.metrics.dead_lettered.labels(self.metrics.service, self.sub.queue).inc()
+            self.metrics.messages.labels(self.metrics.service, self.sub.queue,
+                                         "dead_lettered").inc()
+            return
+        backoff_ms = int(1000 * self.config.retry_base_delay * 2 ** (attempt - 1))
+        log.warning("message %s failed (attempt %d), retrying in %d ms: %s",
+                    props.message_id, attempt, backoff_ms, exc)
+        channel.basic_publish("", f"{self.queue}.retry", body,
+                              pika.BasicProperties(**base, expiration=str(max(backoff_ms, 1))))
+        self.metrics.messages.labels(self.metrics.service, self.sub.queue, "retried").inc()

@@ -1,0 +1,77 @@
+"""Each service's own registry of tenants (id and slug as in the portal's `tenants` table).
+
+The services never read the portal's tables: tenants are registered with
+`PUT /v1/tenants/<slug>` (the demo seeding and the load generator do it), and every
+tenant-scoped row carries a `tenant_id` column.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, jsonify
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from platform_services.common.app import ApiError, json_body
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def tenants_table(metadata: MetaData) -> Table:
+    """The `tenants` table of one service's schema."""
+    return Table("tenants", metadata,
+                 Column("id", Integer, primary_key=True, autoincrement=False),
+                 Column("slug", String(63), nullable=False, unique=True),
+                 Column("name", String(200), nullable=False),
+                 Column("registered_at", DateTime(timezone=True), server_default=func.now(),
+                        nullable=False))
+
+
+def resolve(conn: Connection, table: Table, ref: str) -> int:
+    """The id of the tenant given by slug or id, or a 404 ApiError."""
+    column = table.c.id if ref.isdigit() else table.c.slug
+    value = int(ref) if ref.isdigit() else ref
+    if not ref.isdigit() and not SLUG.match(ref):
+        raise ApiError(404, "unknown_tenant", f"no tenant {ref!r}")
+    tenant_id = conn.scalar(select(table.c.id).where(column == value))
+    if tenant_id is None:
+        raise ApiError(404, "unknown_tenant", f"no tenant {ref!r}")
+    return tenant_id
+
+
+def register(conn: Connection, table: Table, *, tenant_id: int, slug: str, name: str) -> None:
+    """Insert or update a tenant (idempotent)."""
+    stmt = insert(table).values(id=tenant_id, slug=slug, name=name)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[table.c.id],
+                                            set_={"slug": slug, "name": name}))
+
+
+def blueprint(engine: Engine, table: Table) -> Blueprint:
+    """`PUT /v1/tenants/<slug>` with {"id": int, "name": str}: register a tenant."""
+    bp = Blueprint("tenants", __name__)
+
+    @bp.put("/v1/tenants/<slug>")
+    def put_tenant(slug: str):
+        data = json_body()
+        errors = {}
+        if not SLUG.match(slug):
+            errors["slug"] = "lowercase letters, digits and dashes, at most 63"
+        if not isinstance(data.get("id"), int) or isinstance(data.get("id"), bool) \
+                or data["id"] < 1:
+            errors["id"] = "a positive integer (the portal's tenant id)"
+        name = data.get("name", slug)
+        if not isinstance(name, str) or not 0 < len(name) <= 200:
+            errors["name"] = "a string of 1 to 200 characters"
+        if errors:
+            raise ApiError(422, "invalid", "invalid tenant", errors)
+        try:
+            with engine.begin() as conn:
+                register(conn, table, tenant_id=data["id"], slug=slug, name=name)
+        except IntegrityError as exc:
+            raise ApiError(409, "conflict", f"slug {slug!r} belongs to another tenant id") \
+                from exc
+        return jsonify({"id": data["id"], "slug": slug, "name": name})
+
+    return bp

@@ -1,0 +1,73 @@
+"""The fulfillment service: consumes confirmed orders, exposes shipment status."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, jsonify
+
+from platform_services.common.app import ApiError, create_service_app
+from platform_services.common.base import broker_check, foundation
+from platform_services.common.config import ServiceConfig
+from platform_services.common.messaging import Consumer, Subscription
+from platform_services.common.outbox import OutboxRelay, pending_count
+from platform_services.common.resources import postgres_check
+from platform_services.common.runner import Service
+from platform_services.common.storage import ensure_bucket_quietly, make_store, storage_check
+from platform_services.fulfillment import service
+from platform_services.fulfillment.carrier import Carrier
+from platform_services.fulfillment.models import outbox
+
+
+def _order_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise ApiError(404, "not_found", "no shipment for this order") from exc
+
+
+def _routes(engine) -> Blueprint:
+    bp = Blueprint("fulfillment", __name__)
+
+    @bp.get("/v1/tenants/<tenant>/shipments/<order_id>")
+    def shipment(tenant: str, order_id: str):
+        found = service.get(engine, tenant=tenant, order_id=_order_id(order_id))
+        if found is None:
+            raise ApiError(404, "not_found", "no shipment for this order")
+        return jsonify(found)
+
+    @bp.post("/v1/tenants/<tenant>/shipments/<order_id>/delivered")
+    def delivered(tenant: str, order_id: str):
+        oid = _order_id(order_id)
+        if service.get(engine, tenant=tenant, order_id=oid) is None:
+            raise ApiError(404, "not_found", "no shipment for this order")
+        if not service.mark_delivered(engine, tenant=tenant, order_id=oid):
+            raise ApiError(409, "illegal_transition", "only a shipped shipment can be delivered")
+        return jsonify(service.get(engine, tenant=tenant, order_id=oid))
+
+    return bp
+
+
+def build(config: ServiceConfig, *, log: bool = True) -> Service:
+    """The fulfillment service, its consumer of confirmed orders and its outbox relay."""
+    base = foundation(config, log=log)
+    store = make_store(config)
+    ensure_bucket_quietly(store, config.fulfillment_bucket)
+    carrier = Carrier(config.carrier_url, config.retry_base_delay)
+    workers = []
+    if config.rabbitmq_url:
+        relay = OutboxRelay(config, base.engine, outbox, base.metrics)
+        consumer = Consumer(config, base.metrics, Subscription(
+            "fulfillment.orders", "orders.events", ("order.confirmed",),
+            lambda d: service.fulfill(engine=base.engine, carrier=carrier, store=store,
+                                      bucket=config.fulfillment_bucket,
+                                      metrics=base.metrics, event=d.payload)))
+        workers = [relay, consumer]
+    base.metrics.outbox_pending.labels(config.service).set_function(
+        lambda: pending_count(base.engine, outbox))
+    checks = [postgres_check(base.engine),
+              broker_check(config, [w.connected for w in workers],
+                           "confirmed orders wait in orders.outbox"),
+              storage_check(store, config.fulfillment_bucket)]
+    app = create_service_app(config.service, base.metrics, checks)
+    app.register_blueprint(_routes(base.engine))
+    return Service(config.service, app, workers, [base.engine])

@@ -1,0 +1,157 @@
+"""The inventory service: reservations, stock reads, warehouse sync, event consumers."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from platform_services.common import tenants as tenant_registry
+from platform_services.common.app import ApiError, create_service_app, json_body
+from platform_services.common.base import Foundation, broker_check, foundation
+from platform_services.common.config import ServiceConfig
+from platform_services.common.messaging import Consumer, Delivery, Subscription
+from platform_services.common.outbox import first_delivery
+from platform_services.common.resources import postgres_check, redis_check
+from platform_services.common.runner import Service
+from platform_services.inventory import service
+from platform_services.inventory.cache import StockCache
+from platform_services.inventory.models import processed, tenants
+from platform_services.common.validation import SKU, parse_order
+
+WAREHOUSE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+REFERENCE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _sync_items(data: dict[str, Any]) -> list[dict[str, Any]]:
+    items, errors = data.get("items"), {}
+    if not isinstance(items, list) or not items or len(items) > 1000:
+        raise ApiError(422, "invalid", "invalid sync", {"items": "1 to 1000 {sku, on_hand}"})
+    seen = set()
+    for i, item in enumerate(items):
+        sku = item.get("sku") if isinstance(item, dict) else None
+        qty = item.get("on_hand") if isinstance(item, dict) else None
+        if not isinstance(sku, str) or not SKU.match(sku) or sku in seen:
+            errors[f"items[{i}].sku"] = "a valid SKU, once per sync"
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 <= qty <= 10_000_000:
+            errors[f"items[{i}].on_hand"] = "a whole number from 0"
+        seen.add(sku)
+    if errors:
+        raise ApiError(422, "invalid", "invalid sync", errors)
+    return items
+
+
+def _routes(base: Foundation, cache: StockCache) -> Blueprint:
+    bp = Blueprint("inventory", __name__)
+    engine, metrics = base.engine, base.metrics
+
+    def tenant_id(ref: str) -> int:
+        with engine.connect() as conn:
+            return tenant_registry.resolve(conn, tenants, ref)
+
+    def refresh_cache(tid: int, skus: list[str]) -> None:
+        with engine.connect() as conn:
+            for sku in skus:
+                cache.write(tid, sku, service.levels(conn, tenant_id=tid, sku=sku))
+
+    @bp.post("/v1/tenants/<tenant>/reservations")
+    def reserve(tenant: str):
+        data = json_body()
+        reference = data.get("reference")
+        if not isinstance(reference, str) or not REFERENCE.match(reference):
+            raise ApiError(422, "invalid", "invalid reservation", {"reference": "1 to 64 of "
+                                                                   "letters, digits, . _ : -"})
+        req = parse_order({"lines": data.get("lines")})
+        tid = tenant_id(tenant)
+        try:
+            with engine.begin() as conn:
+                held = service.reserve(conn, tenant_id=tid, reference=reference,
+                                       lines=req.lines)
+        except ApiError as exc:
+            metrics.event("reservation", "insufficient" if exc.status == 409 else "invalid")
+            raise
+        metrics.event("reservation", "reserved")
+        refresh_cache(tid, [line["sku"] for line in held])
+        return jsonify({"reference": reference, "reservations": held}), 201
+
+    @bp.post("/v1/tenants/<tenant>/reservations/<reference>/release")
+    def release(tenant: str, reference: str):
+        tid = tenant_id(tenant)
+        with engine.begin() as conn:
+            skus = service.settle(conn, tenant_id=tid, reference=reference,
+                                  outcome="released")
+        refresh_cache(tid, skus)
+        return jsonify({"reference": reference, "released": skus})
+
+    @bp.get("/v1/tenants/<tenant>/stock")
+    def stock_levels(tenant: str):
+        tid = tenant_id(tenant)
+        with engine.connect() as conn:
+            return jsonify({"stock": service.levels(conn, tenant_id=tid)})
+
+    @bp.get("/v1/tenants/<tenant>/stock/<sku>")
+    def stock_of(tenant: str, sku: str):
+        tid = tenant_id(tenant)
+        if not SKU.match(sku):
+            raise ApiError(404, "unknown_sku", f"unknown SKU {sku!r}")
+
+        def load():
+            with engine.connect() as conn:
+                return service.levels(conn, tenant_id=tid, sku=sku)
+        rows, source = cache.read(tid, sku, load)
+        if not rows:
+            raise ApiError(404, "unknown_sku", f"unknown SKU {sku!r} for this tenant")
+        return jsonify({"sku": sku, "source": source, "warehouses": rows,
+                        "available": sum(r["available"] for r in rows)})
+
+    @bp.put("/v1/tenants/<tenant>/warehouses/<warehouse>/stock")
+    def warehouse_sync(tenant: str, warehouse: str):
+        if not WAREHOUSE.match(warehouse):
+            raise ApiError(404, "unknown_warehouse", f"invalid warehouse {warehouse!r}")
+        items = _sync_items(json_body())
+        tid = tenant_id(tenant)
+        with engine.begin() as conn:
+            skus = service.sync_warehouse(conn, tenant_id=tid, warehouse=warehouse, items=items)
+        refresh_cache(tid, skus)
+        metrics.event("warehouse_sync", "ok", len(skus))
+        return jsonify({"warehouse": warehouse, "synced": len(skus)})
+
+    return bp
+
+
+def _settle_handler(base: Foundation, cache: StockCache, outcome: str):
+    def handle(delivery: Delivery) -> None:
+        tid, ref = int(delivery.payload["tenant_id"]), str(delivery.payload["order_id"])
+        with base.engine.begin() as conn:
+            if not first_delivery(conn, processed, delivery.message_id):
+                return
+            skus = service.settle(conn, tenant_id=tid, reference=ref, outcome=outcome)
+        with base.engine.connect() as conn:
+            for sku in skus:
+                cache.write(tid, sku, service.levels(conn, tenant_id=tid, sku=sku))
+    return handle
+
+
+def build(config: ServiceConfig, *, log: bool = True) -> Service:
+    """The inventory service and its consumers of shipments and cancellations."""
+    base = foundation(config, pool_size=20, log=log)
+    cache = StockCache(base.redis, config.redis_prefix)
+    workers = []
+    if config.rabbitmq_url:
+        workers = [
+            Consumer(config, base.metrics, Subscription(
+                "inventory.shipments", "fulfillment.events", ("shipment.shipped",),
+                _settle_handler(base, cache, "consumed"))),
+            Consumer(config, base.metrics, Subscription(
+                "inventory.cancellations", "orders.events", ("order.canceled",),
+                _settle_handler(base, cache, "released"))),
+        ]
+    checks = [postgres_check(base.engine),
+              broker_check(config, [w.connected for w in workers],
+                           "cancellations and shipments wait in the order/fulfillment outboxes"),
+              redis_check(base.redis, "stock reads go to PostgreSQL")]
+    app = create_service_app(config.service, base.metrics, checks)
+    app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
+    app.register_blueprint(_routes(base, cache))
+    return Service(config.service, app, workers, [base.engine],
+                   [base.redis.close] if base.redis else [])

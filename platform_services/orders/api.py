@@ -1,0 +1,137 @@
+"""The order service: REST API, outbox relay, and the consumer of shipment events."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from platform_services.common import tenants as tenant_registry
+from platform_services.common.app import ApiError, create_service_app, json_body
+from platform_services.common.base import Foundation, broker_check, foundation
+from platform_services.common.config import ServiceConfig
+from platform_services.common.messaging import Consumer, Delivery, Subscription
+from platform_services.common.outbox import OutboxRelay, pending_count
+from platform_services.common.resources import postgres_check, redis_check
+from platform_services.common.runner import Service
+from platform_services.orders import service
+from platform_services.orders.idempotency import IdempotencyKeys
+from platform_services.orders.inventory_client import InventoryClient
+from platform_services.orders.models import STATUSES, outbox, tenants
+from platform_services.common.validation import parse_idempotency_key, parse_order
+
+
+def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
+            relay: OutboxRelay | None) -> Blueprint:
+    bp = Blueprint("orders", __name__)
+    engine, metrics = base.engine, base.metrics
+
+    def tenant_id(ref: str) -> int:
+        with engine.connect() as conn:
+            return tenant_registry.resolve(conn, tenants, ref)
+
+    @bp.post("/v1/tenants/<tenant>/orders")
+    def create_order(tenant: str):
+        data = json_body()
+        req = parse_order(data)
+        key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
+        tid = tenant_id(tenant)
+        claim = keys.claim(tid, key, req.fingerprint) if key else None
+        if claim is not None and not claim.owner:
+            return _answer_claim(claim, tid)
+        try:
+            order, created = service.create_in_transaction(
+                engine, inventory, tenant_id=tid, tenant=tenant, req=req, key=key,
+                request_id=g.request_id)
+        except BaseException:
+            if key:
+                keys.abandon(tid, key)
+            metrics.event("order_create", "rejected")
+            raise
+        if key:
+            keys.complete(tid, key, req.fingerprint, order["id"])
+        if relay is not None:
+            relay.wake()
+        metrics.event("order_create", "created" if created else "replayed")
+        return _order_response(order, 201 if created else 200, replayed=not created)
+
+    def _answer_claim(claim, tid: int):
+        if claim.fingerprint_mismatch:
+            raise ApiError(422, "idempotency_key_reused",
+                           "this Idempotency-Key was used for a different order")
+        if claim.order_id is None:
+            raise ApiError(409, "in_progress", "a request with this Idempotency-Key is "
+                                               "still being processed; retry shortly")
+        with engine.connect() as conn:
+            order = service.get(conn, tenant_id=tid, order_id=claim.order_id)
+        metrics.event("order_create", "replayed")
+        return _order_response(order, 200, replayed=True)
+
+    @bp.get("/v1/tenants/<tenant>/orders/<order_id>")
+    def get_order(tenant: str, order_id: str):
+        tid = tenant_id(tenant)
+        with engine.connect() as conn:
+            order = service.get(conn, tenant_id=tid, order_id=order_id)
+        if order is None:
+            raise ApiError(404, "not_found", "no such order for this tenant")
+        return jsonify(order)
+
+    @bp.get("/v1/tenants/<tenant>/orders")
+    def list_orders(tenant: str):
+        status = request.args.get("status") or None
+        if status is not None and status not in STATUSES:
+            raise ApiError(422, "invalid", "unknown status", {"status": ", ".join(STATUSES)})
+        limit = request.args.get("limit", "50")
+        if not limit.isdigit() or not 1 <= int(limit) <= 500:
+            raise ApiError(422, "invalid", "invalid limit", {"limit": "1 to 500"})
+        tid = tenant_id(tenant)
+        with engine.connect() as conn:
+            rows = service.list_recent(conn, tenant_id=tid, status=status, limit=int(limit))
+        return jsonify({"orders": rows})
+
+    @bp.post("/v1/tenants/<tenant>/orders/<order_id>/<action>")
+    def act_on_order(tenant: str, order_id: str, action: str):
+        target = {"confirm": "confirmed", "cancel": "canceled"}.get(action)
+        if target is None:
+            raise ApiError(404, "not_found", f"no action {action!r} (confirm, cancel)")
+        tid = tenant_id(tenant)
+        with engine.begin() as conn:
+            order = service.transition(conn, tenant_id=tid, tenant=tenant,
+                                       order_id=order_id, to=target)
+        if relay is not None:
+            relay.wake()
+        metrics.event(f"order_{action}", "ok")
+        return jsonify(order)
+
+    return bp
+
+
+def _order_response(order: dict, status: int, replayed: bool) -> Response:
+    response = jsonify(order)
+    response.status_code = status
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def build(config: ServiceConfig, *, log: bool = True) -> Service:
+    """The order service with its relay (when RabbitMQ is configured) and consumer."""
+    base = foundation(config, pool_size=20, log=log)
+    inventory = InventoryClient(config.inventory_url, config.inventory_timeout, base.metrics,
+                                config.breaker_fail_max, config.breaker_reset_seconds)
+    keys = IdempotencyKeys(base.redis, config.redis_prefix, config.inventory_timeout + 2)
+    relay = OutboxRelay(config, base.engine, outbox, base.metrics) if config.rabbitmq_url \
+        else None
+    workers = [relay] if relay else []
+    if config.rabbitmq_url:
+        workers.append(Consumer(config, base.metrics, Subscription(
+            "orders.shipments", "fulfillment.events", ("shipment.shipped",),
+            lambda d: service.on_shipment(base.engine, d.message_id, d.payload))))
+    base.metrics.outbox_pending.labels(config.service).set_function(
+        lambda: pending_count(base.engine, outbox))
+    checks = [postgres_check(base.engine),
+              broker_check(config, [w.connected for w in workers],
+                           "orders persist; events wait in orders.outbox"),
+              redis_check(base.redis, "idempotency by the unique constraint")]
+    app = create_service_app(config.service, base.metrics, checks)
+    app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
+    app.register_blueprint(_routes(base, inventory, keys, relay))
+    return Service(config.service, app, workers, [base.engine],
+                   [base.redis.close] if base.redis else [])

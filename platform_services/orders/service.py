@@ -1,0 +1,179 @@
+"""Order logic: creation with stock reservation and outbox events, the state machine,
+and the reaction to shipments. Functions take a connection or engine; the caller owns
+the transaction unless the name says otherwise."""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from platform_services.common.app import ApiError
+from platform_services.common.outbox import enqueue, first_delivery
+from platform_services.orders.inventory_client import (
+    InventoryClient, InventoryRejected, InventoryUnavailable,
+)
+from platform_services.orders.models import (
+    STATUSES, TRANSITIONS, order_lines, orders, outbox, processed, tenants,
+)
+from platform_services.common.validation import OrderRequest
+
+log = logging.getLogger(__name__)
+
+
+def _order_id(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def get(conn: Connection, *, tenant_id: int, order_id: str) -> dict[str, Any] | None:
+    """The tenant's order with its lines; None for unknown ids and other tenants' orders."""
+    oid = _order_id(order_id)
+    if oid is None:
+        return None
+    row = conn.execute(select(orders).where(orders.c.id == oid,
+                                            orders.c.tenant_id == tenant_id)).mappings().first()
+    if row is None:
+        return None
+    lines = conn.execute(select(order_lines.c.sku, order_lines.c.quantity,
+                                order_lines.c.warehouse)
+                         .where(order_lines.c.order_id == oid)
+                         .order_by(order_lines.c.sku)).mappings().all()
+    return _public(row, [dict(line) for line in lines])
+
+
+def _public(row, lines: list[dict]) -> dict[str, Any]:
+    return {"id": str(row["id"]), "tenant_id": row["tenant_id"], "status": row["status"],
+            "customer_ref": row["customer_ref"], "total_quantity": row["total_quantity"],
+            "created_at": row["created_at"].isoformat(),
+            "updated_at": row["updated_at"].isoformat(), "lines": lines}
+
+
+def list_recent(conn: Connection, *, tenant_id: int, status: str | None,
+                limit: int) -> list[dict[str, Any]]:
+    """The tenant's latest orders, newest first, without lines."""
+    stmt = select(orders).where(orders.c.tenant_id == tenant_id)
+    if status:
+        stmt = stmt.where(orders.c.status == status)
+    rows = conn.execute(stmt.order_by(orders.c.created_at.desc()).limit(limit)).mappings()
+    return [_public(row, []) for row in rows]
+
+
+def find_by_key(conn: Connection, *, tenant_id: int, key: str) -> dict[str, Any] | None:
+    """The order made earlier with this idempotency key, with its request fingerprint."""
+    row = conn.execute(select(orders.c.id, orders.c.request_hash).where(
+        orders.c.tenant_id == tenant_id, orders.c.idempotency_key == key)).first()
+    if row is None:
+        return None
+    return {"order": get(conn, tenant_id=tenant_id, order_id=str(row.id)),
+            "fingerprint": row.request_hash}
+
+
+def _event(name: str, order: dict[str, Any], tenant: str) -> dict[str, Any]:
+    return {"event": name, "order_id": order["id"], "tenant_id": order["tenant_id"],
+            "tenant": tenant, "status": order["status"], "lines": order["lines"],
+            "occurred_at": datetime.now(timezone.utc).isoformat()}
+
+
+def create_in_transaction(engine: Engine, inventory: InventoryClient, *, tenant_id: int,
+                          tenant: str, req: OrderRequest, key: str | None,
+                          request_id: str = "") -> tuple[dict[str, Any], bool]:
+    """Create a pending order holding reserved stock; (order, created). Commits itself.
+
+    The order row is inserted first so a concurrent twin with the same idempotency key
+    waits on the unique index and then finds this order instead of reserving twice.
+    """
+    order_id = str(uuid.uuid4())
+    reserved = False
+    try:
+        with engine.begin() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(orders.insert().values(
+                        id=order_id, tenant_id=tenant_id, customer_ref=req.customer_ref,
+                        idempotency_key=key, request_hash=req.fingerprint,
+                        total_quantity=req.total_quantity))
+            except IntegrityError:
+                return _replay(conn, tenant_id=tenant_id, key=key, req=req), False
+            lines = inventory.reserve(tenant, order_id, req.lines, request_id)
+            reserved = True
+            conn.execute(order_lines.insert(), [
+                {"order_id": order_id, "sku": r.sku, "quantity": r.quantity,
+                 "warehouse": r.warehouse} for r in lines])
+            order = get(conn, tenant_id=tenant_id, order_id=order_id)
+            enqueue(conn, outbox, exchange="orders.events", routing_key="order.created",
+                    payload=_event("order.created", order, tenant))
+        return order, True
+    except InventoryRejected as exc:
+        raise ApiError(exc.status if exc.status in (404, 409, 422) else 409,
+                       exc.body.get("error", "rejected"), str(exc),
+                       exc.body.get("fields")) from exc
+    except InventoryUnavailable as exc:
+        raise ApiError(503, "inventory_unavailable", str(exc)) from exc
+    except BaseException:
+        if reserved:  # the order did not commit: give the stock back
+            _release_quietly(inventory, tenant, order_id, request_id)
+        raise
+
+
+def _replay(conn: Connection, *, tenant_id: int, key: str | None,
+            req: OrderRequest) -> dict[str, Any]:
+    earlier = find_by_key(conn, tenant_id=tenant_id, key=key) if key else None
+    if earlier is None:
+        raise ApiError(409, "conflict", "the order could not be stored; retry")
+    if earlier["fingerprint"] != req.fingerprint:
+        raise ApiError(422, "idempotency_key_reused",
+                       "this Idempotency-Key was used for a different order")
+    return earlier["order"]
+
+
+def _release_quietly(inventory: InventoryClient, tenant: str, order_id: str,
+                     request_id: str) -> None:
+    try:
+        inventory.release(tenant, order_id, request_id)
+    except (InventoryUnavailable, InventoryRejected):
+        log.error("could not release the reservation of uncommitted order %s", order_id)
+
+
+def transition(conn: Connection, *, tenant_id: int, tenant: str, order_id: str,
+               to: str) -> dict[str, Any]:
+    """Move an order to `to` if the state machine allows it, with its outbox event."""
+    if to not in STATUSES or to == "pending":
+        raise ApiError(422, "invalid", f"unknown target state {to!r}")
+    oid = _order_id(order_id)
+    current = get(conn, tenant_id=tenant_id, order_id=order_id) if oid else None
+    if current is None:
+        raise ApiError(404, "not_found", "no such order for this tenant")
+    moved = conn.execute(update(orders).where(
+        orders.c.id == oid, orders.c.tenant_id == tenant_id,
+        orders.c.status.in_(TRANSITIONS[to])).values(status=to, updated_at=func.now()))
+    if moved.rowcount != 1:
+        raise ApiError(409, "illegal_transition",
+                       f"an order that is {current['status']} cannot become {to}")
+    order = get(conn, tenant_id=tenant_id, order_id=oid)
+    enqueue(conn, outbox, exchange="orders.events", routing_key=f"order.{to}",
+            payload=_event(f"order.{to}", order, tenant))
+    return order
+
+
+def on_shipment(engine: Engine, message_id: str, payload: dict[str, Any]) -> None:
+    """A shipment left the warehouse: the order becomes fulfilled (once per message)."""
+    with engine.begin() as conn:
+        if not first_delivery(conn, processed, message_id):
+            return
+        tenant = conn.scalar(select(tenants.c.slug).where(tenants.c.id == payload["tenant_id"]))
+        if tenant is None:
+            raise ValueError(f"shipment for unknown tenant {payload['tenant_id']}")
+        try:
+            transition(conn, tenant_id=payload["tenant_id"], tenant=tenant,
+                       order_id=payload["order_id"], to="fulfilled")
+        except ApiError as exc:
+            # A canceled or already fulfilled order stays as it is; the shipment is noted.
+            log.warning("shipment %s not applied to order %s: %s", message_id,
+                        payload["order_id"], exc.message)

@@ -1,0 +1,90 @@
+"""Fixtures of the platform services' integration tests (see servers.py)."""
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+
+import pytest
+import redis
+from moto.server import ThreadedMotoServer
+
+from platform_services.common.config import ServiceConfig
+from platform_services.common.runner import start
+from platform_services.registry import build
+from tests.integration.services import servers
+
+QUEUES = ["orders.shipments", "inventory.shipments", "inventory.cancellations",
+          "fulfillment.orders", "worker.jobs", "report.scheduled", "test.events"]
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def services_db():
+    url = servers.create_database()
+    yield url
+    servers.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def run_prefix():
+    return f"t{os.getpid()}{secrets.token_hex(2)}."
+
+
+@pytest.fixture(scope="session")
+def broker(run_prefix):
+    yield servers.BROKER_URL
+    servers.delete_broker_objects(run_prefix, QUEUES)
+
+
+@pytest.fixture(scope="session")
+def redis_client(run_prefix):
+    client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=True)
+    yield client
+    for key in client.scan_iter(f"{run_prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                      AWS_DEFAULT_REGION="us-east-1")
+    port = servers.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def config(services_db, run_prefix):
+    """Build a ServiceConfig for this run; fast back-offs, namespaced names."""
+    def factory(service: str, **overrides) -> ServiceConfig:
+        values = dict(service=service, database_url=services_db, redis_prefix=run_prefix,
+                      exchange_prefix=run_prefix, retry_base_delay=0.05, relay_interval=0.05,
+                      log_format="text")
+        values.update(overrides)
+        return ServiceConfig(**values)
+    return factory
+
+
+@pytest.fixture
+def run_service():
+    """Start services on free ports; all stopped at the end of the test."""
+    running = []
+
+    def starter(config: ServiceConfig):
+        service = start(build(config, log=False))
+        running.append(service)
+        return service
+    yield starter
+    for service in reversed(running):
+        service.stop()
+
+
+@pytest.fixture
+def tenant():
+    """A fresh (id, slug) for this test, so tests never see each other's rows."""
+    n = next(_ids)
+    return 700_000 + os.getpid() % 1000 * 100 + n, f"svc-test-{n}-{secrets.token_hex(2)}"
