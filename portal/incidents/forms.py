@@ -4,12 +4,13 @@ from wtforms import (
     BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
 from portal.incidents.models import ACTION_STATUSES, ROLES, SEVERITIES
 from portal.incidents.postmortems import SECTIONS
 
-SEVERITY_CHOICES = [(s, s.capitalize()) for s in SEVERITIES]
+SEVERITY_CHOICES = [SelectChoice(s, s.capitalize()) for s in SEVERITIES]
 UNKNOWN_SEVERITY = "Unknown severity: choose Sev1, Sev2, Sev3 or Sev4."
 
 
@@ -32,13 +33,13 @@ class DeclareForm(FlaskForm):
     customer_facing = BooleanField("Customer-facing (affected tenants see status updates)")
 
     def validate_services(self, field):
-        known = {value for value, _ in field.choices}
+        known = {choice.value for choice in field.choices}
         unknown = [v for v in field.data if v not in known]
         if unknown:
             raise ValidationError(f"Unknown service: {', '.join(unknown)}.")
 
     def validate_tenants(self, field):
-        known = {value for value, _ in field.choices}
+        known = {choice.value for choice in field.choices}
         unknown = [v for v in field.data if v not in known]
         if unknown:
             raise ValidationError(f"Unknown tenant: {', '.join(unknown)}.")
@@ -55,7 +56,7 @@ class SeverityForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=list(ROLES.items()))
+    role = SelectField("Role", choices=[SelectChoice(k, v) for k, v in ROLES.items()])
     email = EmailField("Staff e-mail (empty to unassign)", validators=[
         Optional(), Email("Enter an e-mail address."), Length(max=254)])
 
@@ -79,7 +80,8 @@ class ActionItemForm(FlaskForm):
 
 
 class ActionStatusForm(FlaskForm):
-    status = SelectField("Status", choices=[(s, s.replace("_", " ")) for s in ACTION_STATUSES])
+    status = SelectField("Status", choices=[SelectChoice(s, s.replace("_", " "))
+                                            for s in ACTION_STATUSES])
 
 
 class PostmortemForm(FlaskForm):

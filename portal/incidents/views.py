@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import service as catalog
@@ -49,8 +50,10 @@ def run(call, **kwargs):
 
 def _declare_form() -> DeclareForm:
     form = DeclareForm()
-    form.services.choices = [(s.slug, s.name) for s in catalog.list_services(session=db.session)]
-    form.tenants.choices = [(t.slug, t.name) for t in tenants.list_all(session=db.session)]
+    form.services.choices = [SelectChoice(s.slug, s.name)
+                             for s in catalog.list_services(session=db.session)]
+    form.tenants.choices = [SelectChoice(t.slug, t.name)
+                            for t in tenants.list_all(session=db.session)]
     return form
 
 
