@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['policy_id'], ['oncall_escalation_policies.id'], name=op.f('fk_oncall_escalation_steps_policy_id_oncall_escalation_policies'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_oncall_escalation_steps_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oncall_escalation_steps')),
-    sa.UniqueConstraint('policy_id', 'position', name='slot')
+    sa.UniqueConstraint('policy_id', 'position', name='uq_oncall_escalation_steps_slot')
     )
     op.create_table('oncall_feed_tokens',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -100,7 +100,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['schedule_id'], ['oncall_schedules.id'], name=op.f('fk_oncall_layer_members_schedule_id_oncall_schedules'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_oncall_layer_members_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oncall_layer_members')),
-    sa.UniqueConstraint('schedule_id', 'layer', 'position', name='slot')
+    sa.UniqueConstraint('schedule_id', 'layer', 'position', name='uq_oncall_layer_members_slot')
     )
     op.create_table('oncall_overrides',
     sa.Column('id', sa.Integer(), nullable=False),

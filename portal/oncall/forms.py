@@ -48,7 +48,7 @@ class ScheduleForm(FlaskForm):
 class StepForm(Form):
     after_minutes = IntegerField("After (minutes)", validators=[Optional(),
                                                                 NumberRange(0, 7 * 24 * 60)])
-    target = SelectField("Page", choices=STEP_TARGETS, validate_choice=True)
+    target = SelectField("Page", choices=STEP_TARGETS, validate_choice=False)  # checked by service
     user_email = StringField("Person", validators=[Optional(), Length(max=254)])
     label = StringField("Label", validators=[Optional(), Length(max=80)])
 
@@ -63,7 +63,7 @@ class PolicyForm(FlaskForm):
 
 class MatcherForm(Form):
     name = StringField("Label", validators=[Optional(), Length(max=100)])
-    operator = SelectField("Operator", choices=OPERATORS, validate_choice=True)
+    operator = SelectField("Operator", choices=OPERATORS, validate_choice=False)  # see views
     value = StringField("Value", validators=[Optional(), Length(max=500)])
 
 

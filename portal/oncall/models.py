@@ -49,7 +49,7 @@ class Schedule(Timestamped, Base):
 
 class LayerMember(Base):
     __tablename__ = "oncall_layer_members"
-    __table_args__ = (UniqueConstraint("schedule_id", "layer", "position", name="slot"),
+    __table_args__ = (UniqueConstraint("schedule_id", "layer", "position", name="uq_oncall_layer_members_slot"),
                       CheckConstraint("layer IN ('primary', 'secondary')", name="layer"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,7 +112,7 @@ class EscalationPolicy(Base):
 
 class EscalationStep(Base):
     __tablename__ = "oncall_escalation_steps"
-    __table_args__ = (UniqueConstraint("policy_id", "position", name="slot"),
+    __table_args__ = (UniqueConstraint("policy_id", "position", name="uq_oncall_escalation_steps_slot"),
                       CheckConstraint("target IN ('primary', 'secondary', 'user')",
                                       name="target"),
                       CheckConstraint("target <> 'user' OR user_id IS NOT NULL", name="user"))

@@ -217,6 +217,8 @@ def _steps_from(form) -> list:
         f = entry.form
         if not f.target.data:
             continue
+        if f.target.data not in {"primary", "secondary", "user"}:
+            raise OncallError(f"Unknown step target {f.target.data!r}.")
         user = accounts.get_by_email(session=db.session, email=f.user_email.data or "") \
             if f.target.data == "user" else None
         if f.target.data == "user" and user is None:

@@ -39,7 +39,9 @@ def matchers_of(form: forms.SilenceForm) -> tuple[Matcher, ...]:
     for entry in form.matchers.entries:
         f = entry.form
         if (f.name.data or "").strip():
-            is_regex, is_equal = OPERATOR_FLAGS.get(f.operator.data, (False, True))
+            if f.operator.data not in OPERATOR_FLAGS:
+                raise silences.SilenceError(f"Unknown operator {f.operator.data!r}.")
+            is_regex, is_equal = OPERATOR_FLAGS[f.operator.data]
             out.append(Matcher(f.name.data.strip(), f.value.data or "", is_regex, is_equal))
     return tuple(out)
 
@@ -106,9 +108,9 @@ def new():
 def preview():
     """Which current alerts the matchers in the form would silence (a fragment)."""
     form = forms.SilenceForm(request.args, meta={"csrf": False})
-    matchers = matchers_of(form)
-    error, found = None, []
+    error, found, matchers = None, [], ()
     try:
+        matchers = matchers_of(form)
         if not matchers:
             raise silences.SilenceError("Add at least one matcher to see what it would silence.")
         if silences.matches_everything(matchers):

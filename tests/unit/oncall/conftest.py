@@ -1,0 +1,48 @@
+"""Factories for on-call rows: a team schedule with ordered layers, and the seed's policies."""
+from datetime import date, time
+
+import pytest
+
+from portal.catalog import service as catalog
+from portal.oncall import demo, service
+from portal.oncall.models import LayerMember, Schedule
+
+
+@pytest.fixture
+def make_schedule(session):
+    def factory(primary, secondary=(), *, slug="sched", team=None, tz="Europe/Berlin",
+                start=date(2026, 1, 5), default=False):
+        schedule = Schedule(slug=slug, name=f"{slug} on-call", timezone=tz, handoff_weekday=0,
+                            handoff_time=time(10, 0), rotation_start=start, is_default=default,
+                            team_id=team.id if team else None)
+        for layer, users in (("primary", primary), ("secondary", secondary)):
+            for position, user in enumerate(users, start=1):
+                schedule.members.append(LayerMember(layer=layer, position=position, user=user))
+        session.add(schedule)
+        session.flush()
+        return schedule
+    return factory
+
+
+@pytest.fixture
+def seed_policies(session, make_user):
+    """The seed's four policies, with a manager and a VP as the named escalation people."""
+    manager, vp = make_user("manager"), make_user("manager")
+    people = {"manager@meridian.example": manager, "admin@meridian.example": vp}
+    for severity, (description, ack, next_day, steps) in demo.POLICIES.items():
+        service.set_policy(session=session, severity=severity, description=description,
+                           ack_minutes=ack, next_business_day=next_day,
+                           steps=[(after, target, people.get(email), label)
+                                  for after, target, email, label in steps])
+    session.flush()
+    return {"manager": manager, "vp": vp}
+
+
+@pytest.fixture
+def team_with_service(session):
+    team = catalog.upsert_team(session=session, slug="oncall-test-team", name="Test Team",
+                               chat_channel="#test-team")
+    svc = catalog.upsert_service(session=session, slug="oncall-test-svc", team=team,
+                                 name="Test Service")
+    session.flush()
+    return team, svc

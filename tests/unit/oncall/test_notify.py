@@ -1,0 +1,124 @@
+"""Notification channels against local servers: a real SMTP server (aiosmtpd) and a local
+HTTP server standing in for Slack's incoming webhook (Slack cannot run here; the server
+checks the documented Slack-compatible JSON body). Failures are retried a bounded number
+of times and recorded."""
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+
+from portal.oncall import notify, paging
+from tests.integration.oncall.amserver import free_port
+
+T0 = datetime(2026, 11, 18, 3, 0, tzinfo=timezone.utc)
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def chat_server():
+    """A Slack-compatible incoming webhook: 200 for a JSON body with `text`, else 400."""
+    received, status = [], {"code": 200}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            ok = self.headers["Content-Type"] == "application/json" and "text" in body
+            received.append(body)
+            self.send_response(status["code"] if ok else 400)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks/oncall", received, status
+    server.shutdown()
+
+
+@pytest.fixture
+def paged(session, make_user, make_schedule, seed_policies, team_with_service):
+    team, svc = team_with_service
+    primary = make_user("oncall")
+    make_schedule([primary], slug="notify-sched", team=team)
+    return primary, svc
+
+
+def start(session, svc, channels):
+    return paging.start_paging(session=session, incident_id=7, severity="sev1",
+                               title="Orders failing", service_slugs=[svc.slug],
+                               channels=channels, now=T0)
+
+
+def test_page_is_delivered_by_email_and_chat_with_a_signed_link(
+        session, paged, smtp_server, chat_server):
+    primary, svc = paged
+    (port, inbox), (url, received, _) = smtp_server, chat_server
+    channels = notify.Channels("k", "http://portal.test", webhook_url=url,
+                               smtp_host="127.0.0.1", smtp_port=port, timeout=5)
+    page = start(session, svc, channels)
+    assert notify.deliver_due(session=session, channels=channels, now=T0) == 2
+    assert {n.status for n in notify.for_page(session=session, page=page)} == {"sent"}
+    mail = inbox.messages[0]
+    assert mail["To"] == primary.email and "[SEV1] Orders failing" in mail["Subject"]
+    assert received[0]["channel"] == "#test-team" and "Orders failing" in received[0]["text"]
+    token = mail.get_payload(decode=True).decode().split("/oncall/pages/act/")[1].split()[0]
+    assert notify.read_action_token("k", token) == (page.id, primary.id)
+
+
+def test_failing_channel_is_retried_with_backoff_then_marked_failed(
+        session, paged, chat_server):
+    _, svc = paged
+    url, received, status = chat_server
+    status["code"] = 500
+    channels = notify.Channels("k", "http://portal.test", webhook_url=url, max_attempts=3)
+    page = start(session, svc, channels)
+    note = notify.for_page(session=session, page=page)[0]
+    now = T0
+    for attempt in (1, 2, 3):
+        assert notify.deliver_due(session=session, channels=channels, now=now) == 1
+        assert note.attempts == attempt and "HTTP 500" in note.last_error
+        assert notify.deliver_due(session=session, channels=channels, now=now) == 0
+        now = note.next_attempt_at
+    assert note.status == "failed" and len(received) == 3
+    assert notify.deliver_due(session=session, channels=channels,
+                              now=T0 + timedelta(days=1)) == 0  # bounded: no fourth try
+
+
+def test_dead_smtp_server_is_recorded_not_swallowed(session, paged):
+    _, svc = paged
+    channels = notify.Channels("k", "http://portal.test", smtp_host="127.0.0.1",
+                               smtp_port=free_port(), max_attempts=1, timeout=2)
+    page = start(session, svc, channels)
+    notify.deliver_due(session=session, channels=channels, now=T0)
+    note = notify.for_page(session=session, page=page)[0]
+    assert note.status == "failed" and "ConnectionRefusedError" in note.last_error
+
+
+def test_tampered_or_expired_action_token_is_refused():
+    token = notify.action_token("k", page_id=1, user_id=2)
+    with pytest.raises(ValueError, match="not valid"):
+        notify.read_action_token("other-key", token)
+    with pytest.raises(ValueError, match="not valid"):
+        notify.read_action_token("k", token[:-2] + "xx")
