@@ -59,11 +59,18 @@ def blast_radius(graph: nx.DiGraph, slug: str) -> list[Impact]:
     affected = dependents | {slug}
     impacts = []
     for node in sorted(dependents, key=lambda n: (n not in down, n)):
-        hops = sorted(b for b in graph.successors(node) if b in affected)
-        via = next((b for b in hops if b in down), hops[0])
+        # The failed entry itself when it is a direct dependency, else the nearest hop.
+        hops = sorted((b for b in graph.successors(node) if b in affected),
+                      key=lambda b: (b != slug, b not in down, b))
+        via = hops[0]
         impacts.append(Impact(node, graph.nodes[node]["name"],
                               "down" if node in down else "degraded", via))
     return impacts
+
+
+def neighbourhood(graph: nx.DiGraph, slug: str) -> set[str]:
+    """`slug`, everything it depends on and everything that depends on it, transitively."""
+    return {slug} | nx.ancestors(graph, slug) | nx.descendants(graph, slug)
 
 
 def critical_services(graph: nx.DiGraph) -> list[str]:

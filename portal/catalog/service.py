@@ -39,6 +39,11 @@ def dependents_of(*, session: Session, service: Service) -> list[Service]:
     return list(session.scalars(stmt))
 
 
+def redundancy_by_slug(*, session: Session) -> dict[str, str | None]:
+    """The declared redundancy of every catalog entry."""
+    return dict(session.execute(select(Service.slug, Service.redundancy)).all())
+
+
 def list_teams(*, session: Session) -> list[Team]:
     """All teams by name."""
     return list(session.scalars(select(Team).order_by(Team.name)))

@@ -1,14 +1,23 @@
-"""Catalog pages: services, one service, clusters."""
-from flask import Blueprint, abort, render_template, request
+"""Catalog pages: services, one service, search, the dependency graph, clusters.
+
+Runbooks, scorecards and descriptor import/export live in their own view modules, which
+register their routes on the same Blueprint when imported here.
+"""
+from flask import abort, current_app, render_template, request, url_for
 
 from portal.auth.access import require_roles
+from portal.catalog import graph as dependency_graph
+from portal.catalog import readiness, runbooks
 from portal.catalog import service as catalog
-from portal.catalog.models import SERVICE_KINDS
+from portal.catalog.blueprint import STAFF, bp, plot
+from portal.catalog.models import SERVICE_KINDS, Service
+from portal.demo.meridian import SPOF_REMEDIATIONS
 from portal.extensions import db
 from portal.rendering import page_or_fragment
 
-bp = Blueprint("catalog", __name__, url_prefix="/catalog")
-STAFF = ("developer", "oncall", "manager")
+from portal.catalog import descriptor_views, readiness_views, runbook_views  # noqa: E402,F401
+
+__all__ = ["bp"]
 
 
 @bp.get("/")
@@ -28,15 +37,61 @@ def index():
                             selected=request.args)
 
 
+@bp.get("/search")
+@require_roles(*STAFF)
+def search():
+    """Full-text search over catalog entries and runbooks."""
+    query = (request.args.get("q") or "").strip()
+    if len(query) > 200:
+        abort(400, description="Search for at most 200 characters.")
+    hits = catalog.search(session=db.session, query=query) if query else []
+    return page_or_fragment("catalog/search.html", "catalog/_search_results.html",
+                            query=query, hits=hits)
+
+
 @bp.get("/services/<slug>")
 @require_roles(*STAFF)
 def service_detail(slug: str):
-    """A service: purpose, owner, SLO targets, dependencies both ways, failure modes."""
+    """A service: facts, dependencies both ways, blast radius graph, panels, failure modes."""
     service = catalog.get_service(session=db.session, slug=slug)
     if service is None:
         abort(404)
-    return render_template("catalog/service.html", service=service,
-                           dependents=catalog.dependents_of(session=db.session, service=service))
+    graph = dependency_graph.build(session=db.session)
+    spofs = set(dependency_graph.single_points_of_failure(graph))
+    figure = dependency_graph.figure(graph, focus=slug, spofs=spofs,
+                                     nodes=dependency_graph.neighbourhood(graph, slug))
+    return render_template(
+        "catalog/service.html", service=service,
+        dependents=catalog.dependents_of(session=db.session, service=service),
+        impacts=dependency_graph.blast_radius(graph, slug), is_spof=slug in spofs,
+        graph_html=plot(figure, "service-graph"), oncall_url=_oncall_url())
+
+
+def _oncall_url() -> str | None:
+    # The on-call area is another domain's: link to it only once its blueprint exists.
+    return url_for("oncall.index") if "oncall.index" in current_app.view_functions else None
+
+
+@bp.get("/graph")
+@require_roles(*STAFF)
+def graph():
+    """The whole dependency graph, single points of failure, and one entry's blast radius."""
+    full = dependency_graph.build(session=db.session)
+    focus = request.args.get("focus") or None
+    if focus is not None and focus not in full:
+        abort(404, description=f"No catalog entry {focus!r}.")
+    spofs = dependency_graph.single_points_of_failure(full)
+    rows = [{"slug": n, **full.nodes[n], "depends_on": sorted(full.successors(n)),
+             "used_by": sorted(full.predecessors(n)),
+             "radius": dependency_graph.blast_radius(full, n)} for n in sorted(full.nodes)]
+    redundancy = catalog.redundancy_by_slug(session=db.session)
+    return render_template(
+        "catalog/graph.html", rows=rows, spofs=spofs, focus=focus,
+        impacts=dependency_graph.blast_radius(full, focus) if focus else [],
+        remediations=SPOF_REMEDIATIONS, redundancy=redundancy,
+        journeys=dependency_graph.critical_services(full),
+        graph_html=plot(dependency_graph.figure(full, focus=focus, spofs=set(spofs)),
+                        "catalog-graph"))
 
 
 @bp.get("/clusters")
@@ -45,3 +100,10 @@ def clusters():
     """The Kubernetes clusters: node groups and namespaces."""
     return render_template("catalog/clusters.html",
                            clusters=catalog.list_clusters(session=db.session))
+
+
+@bp.app_template_global()
+def catalog_panel(service: Service) -> dict:
+    """Scorecard summary and runbooks of a service, for templates/catalog/_service_panel.html."""
+    card = readiness.evaluate(session=db.session, service=service)
+    return {"card": card, "runbooks": runbooks.for_service(session=db.session, service=service)}

@@ -1,0 +1,63 @@
+"""Backstage catalog-info.yaml: download descriptors, import a team's file."""
+from flask import Response, abort, flash, redirect, render_template, url_for
+
+from portal.auth.access import audit_action, require_roles
+from portal.catalog import descriptors
+from portal.catalog import service as catalog
+from portal.catalog.blueprint import IMPORTERS, STAFF, bp
+from portal.catalog.forms import ImportForm
+from portal.extensions import db
+
+YAML = "application/yaml"
+
+
+@bp.get("/catalog-info.yaml")
+@require_roles(*STAFF)
+def export_all():
+    """The whole catalog as one multi-document catalog-info.yaml."""
+    return Response(catalog.export_descriptors(session=db.session), mimetype=YAML,
+                    headers={"Content-Disposition": "attachment; filename=catalog-info.yaml"})
+
+
+@bp.get("/services/<slug>/catalog-info.yaml")
+@require_roles(*STAFF)
+def export_one(slug: str):
+    """One entry's catalog-info.yaml, to keep in the team's repository."""
+    if catalog.get_service(session=db.session, slug=slug) is None:
+        abort(404)
+    return Response(catalog.export_descriptors(session=db.session, slug=slug), mimetype=YAML)
+
+
+def _uploaded_text(form: ImportForm) -> str:
+    upload = form.descriptor.data
+    if upload and getattr(upload, "filename", ""):
+        raw = upload.read()
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            abort(422, description="The uploaded file is not UTF-8 text.")
+    return form.text.data or ""
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require_roles(*IMPORTERS)
+def import_descriptors():
+    """Create or update catalog entries from a team's catalog-info.yaml."""
+    form, problems = ImportForm(), []
+    if form.validate_on_submit():
+        text = _uploaded_text(form)
+        if not text.strip():
+            problems = ["Upload a catalog-info.yaml file or paste its YAML."]
+        else:
+            try:
+                result = catalog.import_descriptors(session=db.session, text=text)
+            except descriptors.DescriptorError as exc:
+                problems = exc.problems
+            else:
+                audit_action("catalog.import", target_type="catalog",
+                             details={"created": result.created, "updated": result.updated})
+                flash(f"Imported: {len(result.created)} created, {len(result.updated)} "
+                      "updated.", "success")
+                return redirect(url_for("catalog.index"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("catalog/import.html", form=form, problems=problems), status
