@@ -1,0 +1,114 @@
+"""Signals from other domains landing on incidents: alerts, pages, silences, service events."""
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from portal import events
+from portal.catalog import service as catalog
+from portal.incidents import alerts, service, timeline
+from portal.incidents.models import Incident, LinkedAlert
+
+T0 = datetime(2026, 11, 20, 14, 32, tzinfo=timezone.utc)
+
+
+def alert(status="firing", severity="critical", fingerprint="fp-1", service_slug="order-t",
+          **labels):
+    return {"fingerprint": fingerprint, "status": status, "severity": severity,
+            "service": service_slug, "starts_at": T0, "ends_at": None,
+            "labels": {"alertname": "HighErrorRate", "severity": severity, **labels},
+            "annotations": {"summary": "order error rate > 5%",
+                            "runbook_url": "https://runbooks.meridian.example/high-error-rate"}}
+
+
+def incidents(session):
+    return list(session.scalars(select(Incident).order_by(Incident.id)))
+
+
+def summaries(session, incident):
+    return [e.summary for e in timeline.all_entries(session=session, incident_id=incident.id)]
+
+
+@pytest.mark.parametrize("label, labels, expected", [
+    ("critical", {}, "sev2"), ("page", {}, "sev2"), ("P0", {}, "sev1"), ("P1", {}, "sev2"),
+    ("critical", {"incident_severity": "sev1"}, "sev1"), ("warning", {}, None),
+    ("info", {}, None), (None, {}, None)])
+def test_severity_mapping(label, labels, expected):
+    assert alerts.auto_severity(label, labels) == expected
+
+
+def test_critical_alert_opens_one_incident_and_dedupes_by_fingerprint(session, svc,
+                                                                      opened_signals):
+    events.alert_received.send(session=session, alert=alert())
+    events.alert_received.send(session=session, alert=alert())  # repeat notification
+    [incident] = incidents(session)
+    assert (incident.severity, incident.source, [s.slug for s in incident.services]) == (
+        "sev2", "alert", [svc.slug])
+    assert [r.url for r in incident.runbooks] == [
+        "https://runbooks.meridian.example/high-error-rate"]
+    linked = session.scalar(select(LinkedAlert))
+    assert (linked.incident_id, linked.labels["alertname"]) == (incident.id, "HighErrorRate")
+    assert sum("Alert fired" in s for s in summaries(session, incident)) == 1
+    assert len(opened_signals) == 1
+    events.alert_received.send(session=session, alert=alert(status="resolved"))
+    events.alert_received.send(session=session, alert=alert())
+    assert len(incidents(session)) == 1
+    assert summaries(session, incident)[-2:] == ["Alert resolved: HighErrorRate: order error "
+                                                 "rate > 5%", "Alert fired again: HighErrorRate:"
+                                                 " order error rate > 5%"]
+
+
+def test_alert_firing_after_its_incident_resolved_opens_a_new_one(session, svc, make_user):
+    events.alert_received.send(session=session, alert=alert())
+    [first] = incidents(session)
+    service.change_status(session=session, incident=first, to="resolved",
+                          actor=make_user("admin"))
+    events.alert_received.send(session=session, alert=alert(status="resolved"))
+    events.alert_received.send(session=session, alert=alert())
+    assert len(incidents(session)) == 2
+
+
+def test_warning_waits_for_a_human_who_can_declare_from_it(session, svc):
+    events.alert_received.send(session=session, alert=alert(severity="warning", fingerprint="w"))
+    assert incidents(session) == []
+    [waiting] = alerts.unlinked_firing(session=session)
+    assert alerts.suggested_severity(waiting) == "sev3"
+    incident = alerts.declare_from(session=session, alert=waiting, severity="sev3",
+                                   actor_email="oncall@test.example")
+    assert waiting.incident_id == incident.id and incident.roles["commander"]
+    assert alerts.unlinked_firing(session=session) == []
+    with pytest.raises(service.LifecycleError):
+        alerts.declare_from(session=session, alert=waiting, severity="sev3", actor_email="x")
+
+
+def test_unknown_service_label_does_not_stop_the_incident(session):
+    events.alert_received.send(session=session, alert=alert(service_slug="ghost"))
+    [incident] = incidents(session)
+    assert incident.services == []
+
+
+def test_page_and_silence_events_reach_the_incident_timeline(session, make_incident):
+    incident = make_incident()
+    events.page_event.send(session=session, incident_id=incident.id, kind="escalated",
+                           user_email="lead@test.example", summary="to secondary after 15 min",
+                           at=T0)
+    events.silence_changed.send(session=session, silence_id="s-1", action="created",
+                                actor_email="oncall@test.example", comment="deploy window",
+                                matchers=[{"name": "alertname", "value": "HighErrorRate",
+                                           "isRegex": False}], incident_id=incident.id)
+    events.page_event.send(session=session, incident_id=None, kind="sent", user_email=None,
+                           summary="unrelated", at=T0)
+    assert summaries(session, incident)[-2:] == [
+        "Page escalated: to secondary after 15 min",
+        "Silence created (alertname=HighErrorRate): deploy window"]
+
+
+def test_service_events_reach_open_incidents_of_that_service_only(session, make_incident, svc,
+                                                                  make_user):
+    open_one, closed = make_incident(title="open"), make_incident(title="closed")
+    service.change_status(session=session, incident=closed, to="resolved",
+                          actor=make_user("admin"))
+    catalog.record_event(session=session, service=svc, kind="deploy",
+                         summary="v2.3.1 to prod", actor_email="dev@test.example")
+    assert summaries(session, open_one)[-1] == "Order T: deploy: v2.3.1 to prod"
+    assert not any("v2.3.1" in s for s in summaries(session, closed))
