@@ -39,9 +39,10 @@ def matchers_of(form: forms.SilenceForm) -> tuple[Matcher, ...]:
     for entry in form.matchers.entries:
         f = entry.form
         if (f.name.data or "").strip():
-            if f.operator.data not in OPERATOR_FLAGS:
-                raise silences.SilenceError(f"Unknown operator {f.operator.data!r}.")
-            is_regex, is_equal = OPERATOR_FLAGS[f.operator.data]
+            operator = f.operator.data or "="
+            if operator not in OPERATOR_FLAGS:
+                raise silences.SilenceError(f"Unknown operator {operator!r}.")
+            is_regex, is_equal = OPERATOR_FLAGS[operator]
             out.append(Matcher(f.name.data.strip(), f.value.data or "", is_regex, is_equal))
     return tuple(out)
 

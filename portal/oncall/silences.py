@@ -78,6 +78,9 @@ def validate(request: SilenceRequest, *, max_hours: int, now: datetime | None = 
     if matches_everything(request.matchers):
         raise SilenceError("These matchers would silence every alert. Narrow them down, "
                            "for example with alertname or service.")
+    if all(matches(m, "") for m in request.matchers):
+        raise SilenceError("Every matcher also matches alerts without that label; add one "
+                           "that requires a value (Alertmanager refuses such silences).")
     if request.ends_at <= request.starts_at:
         raise SilenceError("The silence must end after it starts.")
     if request.ends_at <= now:
