@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 import redis
+from moto.s3 import models as moto_s3_models
 from moto.server import ThreadedMotoServer
 
 from platform_services.common.config import ServiceConfig
@@ -48,6 +49,9 @@ def redis_client(run_prefix):
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
+    """moto's S3 server in this process on a free port. Its minimum multipart part size
+    is lowered from S3's 5 MiB to 1 KiB so a small export already spans several parts."""
+    moto_s3_models.S3_UPLOAD_PART_MIN_SIZE = 1024
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                       AWS_DEFAULT_REGION="us-east-1")
     port = servers.free_port()
