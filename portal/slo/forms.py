@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField, IntegerField, SelectField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.slo.specs import NAME_PATTERN
 
@@ -16,7 +16,7 @@ class SloForm(FlaskForm):
     sli_kind = SelectField("SLI kind", choices=[("ratio", "ratio of good/total events"),
                                                ("latency", "latency: share under a threshold")])
     objective = DecimalField("Objective (%)", places=4, validators=[
-        DataRequired("Enter the objective, e.g. 99.95."),
+        InputRequired("Enter the objective, e.g. 99.95."),
         NumberRange(min=0, max=100, message="Between 0 and 100 (both excluded).")])
     window_days = IntegerField("Window (days)", default=30, validators=[
         DataRequired("Enter the window."),

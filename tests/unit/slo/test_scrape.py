@@ -1,0 +1,68 @@
+"""The portal's own per-minute scrape of /metrics against a local HTTP server exposing
+Prometheus text format (a real HTTP exchange; the server stands in for a platform service)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from portal.slo import samples, selectors, specs
+from portal.slo.samples import MinuteSample
+from portal.slo.sources import ScrapeSource, counter_increase, minute_increases
+from tests.unit.slo.factories import make_service, make_slo
+from tests.unit.slo.metrics_server import FakeService, metrics_server
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+
+
+def _at(i: int) -> datetime:
+    return T0 + timedelta(minutes=i, seconds=7)   # beat runs a few seconds late
+
+
+def test_scrape_turns_counters_into_minutes_with_gaps_and_restarts(session):
+    fake = FakeService("shop")
+    with metrics_server(fake) as url:
+        svc = make_service(session, base_url=url)
+        fake.slug = svc.slug
+        slo = make_slo(session, svc)
+        other = make_slo(session, make_service(session), name="no-url")  # skipped: no base_url
+        source = ScrapeSource(timeout=2)
+        fake.serve(100, 0)
+        assert specs.collect(session=session, source=source, now=_at(0)) == 0   # first reading
+        fake.serve(95, 5)
+        assert specs.collect(session=session, source=source, now=_at(1)) == 1
+        assert specs.collect(session=session, source=source, now=_at(1)) == 0   # same minute
+        fake.up = False
+        specs.collect(session=session, source=source, now=_at(2))               # down: gap
+        fake.up = True
+        fake.serve(50, 50)
+        specs.collect(session=session, source=source, now=_at(3))               # 2 min later: gap
+        fake.restart()
+        fake.serve(8, 2)
+        specs.collect(session=session, source=source, now=_at(4))               # restart
+    stored = samples.minute_series(session=session, slo_id=slo.id, start=T0,
+                                   end=T0 + timedelta(hours=1))
+    assert stored == [MinuteSample(T0, 95, 100), MinuteSample(T0 + timedelta(minutes=3), 8, 10)]
+    assert samples.minute_series(session=session, slo_id=other.id, start=T0,
+                                 end=T0 + timedelta(hours=1)) == []
+
+
+def test_counter_semantics():
+    assert counter_increase(10, 15) == 5
+    assert counter_increase(10, 3) == 3
+    t = [T0 + timedelta(minutes=i) for i in range(4)]
+    got = minute_increases([(t[0], {"a": 1, "b": 5}), (t[1], {"a": 4, "b": 6}),
+                            (t[3], {"a": 9, "b": 9})])
+    assert got == {t[0]: 4}
+
+
+def test_selectors_match_like_prometheus():
+    sel = selectors.parse('http_requests_total{service="shop", code!~"5.."}')
+    assert sel.matches("http_requests_total", {"service": "shop", "code": "200"})
+    assert not sel.matches("http_requests_total", {"service": "shop", "code": "503"})
+    assert not sel.matches("http_requests_total", {"service": "shopx", "code": "200"})
+    assert selectors.parse("up").matches("up", {"job": "x"})
+    for bad in ["", "rate(x[5m])", 'x{a=~"("}', "x{a=b}"]:
+        try:
+            selectors.parse(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {bad!r}")
