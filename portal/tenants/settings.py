@@ -1,0 +1,32 @@
+"""Settings of the tenants area: reporting database, cache, S3 reports, e-mail delivery."""
+from portal.config import Setting, parse_optional
+
+SETTINGS = (
+    Setting("REPORTING_DATABASE_URL", None, parse_optional,
+            "Read replica for dashboards, rollup refresh and reports. Unset: the main database."),
+    Setting("S3_ENDPOINT_URL", None, parse_optional,
+            "S3 endpoint (e.g. a MinIO or moto URL). Unset: AWS S3 of the configured region."),
+    Setting("S3_REGION", "us-east-1", str, "AWS region of the S3 client."),
+    Setting("S3_REPORTS_BUCKET", "meridian-reports", str,
+            "Bucket of tenant reports (seed 000); keys live under tenants/<tenant id>/reports/."),
+    Setting("TENANTS_CACHE_SECONDS", 60, int,
+            "How long dashboard aggregates are cached (Redis when REDIS_URL is set)."),
+    Setting("TENANTS_LOW_STOCK_THRESHOLD", 10, int,
+            "A SKU is low on stock when on hand minus reserved is at or below this."),
+    Setting("TENANTS_DOWNLOAD_LINK_SECONDS", 600, int,
+            "Lifetime of the portal's signed download link shown on the reports page."),
+    Setting("TENANTS_EMAIL_LINK_SECONDS", 7 * 86400, int,
+            "Lifetime of the signed download link sent by e-mail with scheduled reports."),
+    Setting("TENANTS_S3_URL_SECONDS", 120, int,
+            "Expiry of the S3 pre-signed URL a download redirects to (signed fresh each time)."),
+    Setting("TENANTS_REPORT_RETENTION_DAYS", 90, int,
+            "Reports older than this are listed as archived (seed 000: Glacier after 90 days)."),
+    Setting("TENANTS_PDF_MAX_ROWS", 20000, int,
+            "PDF reports stop after this many rows (the CSV has them all)."),
+    Setting("TENANTS_SMTP_HOST", None, parse_optional,
+            "SMTP server for scheduled report e-mails. Unset: scheduled reports are not mailed."),
+    Setting("TENANTS_SMTP_PORT", 25, int, "Port of TENANTS_SMTP_HOST."),
+    Setting("TENANTS_SMTP_FROM", "reports@meridian.example", str, "Sender of report e-mails."),
+    Setting("TENANTS_LINK_BASE_URL", "http://127.0.0.1:5000", str,
+            "Public base URL of the portal, for links in e-mails."),
+)
