@@ -1,0 +1,1 @@
+"""Self-service provisioning: templates, policy, jobs, approvals, environments."""

@@ -1,0 +1,123 @@
+"""Self-service: environments developers own, jobs that change things, and job logs."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
+    UniqueConstraint, func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.catalog.models import Service
+from portal.db import Base, Timestamped, utcnow
+
+JOB_STATUSES = ("queued", "awaiting_approval", "running", "succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled")
+PHASES = ("plan", "apply")
+# Who lets a planned job go on: its requester (confirm), a second person with the manager
+# role (approval, prod), or nobody (staging deploys sync automatically).
+GATES = ("confirm", "approval", "auto")
+ENV_STATUSES = ("requested", "provisioning", "active", "destroying", "destroyed", "failed")
+
+
+class Environment(Timestamped, Base):
+    """A Terraform-managed environment a developer requested and owns."""
+    __tablename__ = "selfservice_environments"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('requested','provisioning','active','destroying','destroyed','failed')",
+            name="status"),
+        # A live name is unique; a destroyed environment frees its name.
+        Index("uq_selfservice_environments_live_name", "name", unique=True,
+              postgresql_where="status <> 'destroyed'"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    template: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[str] = mapped_column(String(10))  # dev / staging / prod
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    tags: Mapped[dict] = mapped_column(JSONB, default=dict)
+    variables: Mapped[dict] = mapped_column(JSONB, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    outputs: Mapped[dict] = mapped_column(JSONB, default=dict)
+    destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    owner: Mapped[User] = relationship(lazy="joined")
+
+
+class Job(Timestamped, Base):
+    """One self-service request: planned, gated, applied; the Celery task id is `id`."""
+    __tablename__ = "selfservice_jobs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued','awaiting_approval','running','succeeded',"
+                        "'failed','cancelled')", name="status"),
+        CheckConstraint("phase IN ('plan','apply')", name="phase"),
+        CheckConstraint("gate IN ('confirm','approval','auto')", name="gate"),
+        CheckConstraint("approved_by_id IS NULL OR approved_by_id <> requested_by_id",
+                        name="approver_is_not_requester"),
+        Index("ix_selfservice_jobs_status_heartbeat", "status", "heartbeat_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True,
+                                          default=uuid.uuid4)
+    template: Mapped[str] = mapped_column(String(40), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # create/destroy/patch/deploy/rollback
+    tier: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(120), index=True)  # the lock key
+    params: Mapped[dict] = mapped_column(JSONB, default=dict)
+    gate: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    phase: Mapped[str] = mapped_column(String(10), default="plan")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("selfservice_environments.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"), index=True)
+    retry_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("selfservice_jobs.id"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    planned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str | None] = mapped_column(String(200))
+    timeout_seconds: Mapped[int] = mapped_column(Integer, default=1800)
+    plan: Mapped[dict] = mapped_column(JSONB, default=dict)
+    result: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+    environment: Mapped[Environment | None] = relationship(lazy="joined")
+    service: Mapped[Service | None] = relationship(lazy="joined")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id],
+                                                    lazy="joined")
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def label(self) -> str:
+        return str(self.id)[:8]
+
+
+class JobLog(Base):
+    """One log line of a job; `seq` is the offset the job page tails from."""
+    __tablename__ = "selfservice_job_logs"
+    __table_args__ = (UniqueConstraint("job_id", "seq", name="uq_selfservice_job_logs_job_seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("selfservice_jobs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                         server_default=func.now())
+    line: Mapped[str] = mapped_column(Text)

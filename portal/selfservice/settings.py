@@ -1,0 +1,41 @@
+"""Settings of self-service provisioning (environment variables with defaults)."""
+from portal.config import PROJECT_ROOT, Setting, parse_bool, parse_optional
+
+
+def parse_pairs(value: str) -> dict[str, str] | None:
+    """`k=v,k=v` into a dict (Terraform backend settings); empty means none."""
+    pairs = [p.strip() for p in value.split(",") if p.strip()]
+    if not pairs:
+        return None
+    if any("=" not in p for p in pairs):
+        raise ValueError("expected key=value pairs separated by commas")
+    return dict(p.split("=", 1) for p in pairs)
+
+
+SETTINGS = (
+    Setting("SELFSERVICE_QUEUE", "celery", str,
+            "Celery queue the self-service job tasks are sent to."),
+    Setting("SELFSERVICE_WORK_DIR", None, parse_optional,
+            "Terraform working dirs and state. Unset: INSTANCE_DIR/selfservice."),
+    Setting("SELFSERVICE_TF_BACKEND", None, parse_pairs,
+            "S3 backend for environment state, e.g. bucket=b,region=us-east-1,"
+            "dynamodb_table=locks,key=envs.tfstate. Unset: local state per workspace."),
+    Setting("SELFSERVICE_TF_MODULE", str(PROJECT_ROOT / "infra/terraform/modules/sandbox"), str,
+            "Terraform module behind the environment templates."),
+    Setting("SELFSERVICE_SANDBOX_APPLY_DELAY", 0, int,
+            "Seconds each sandbox app replica takes to apply (demo pacing; 0 = instant)."),
+    Setting("SELFSERVICE_ANSIBLE_INVENTORY",
+            str(PROJECT_ROOT / "infra/ansible/inventory/edge.yml"), str,
+            "Ansible inventory of the edge nodes (groups = sites)."),
+    Setting("SELFSERVICE_GITOPS_REPO", None, parse_optional,
+            "Clone of the GitOps repo. Unset: INSTANCE_DIR/gitops, created from infra/argocd."),
+    Setting("SELFSERVICE_GITOPS_PUSH", False, parse_bool,
+            "Push deploy commits to the clone's `origin`."),
+    Setting("ARGOCD_URL", None, parse_optional,
+            "ArgoCD API base URL. Unset: commits are left for ArgoCD's own polling."),
+    Setting("ARGOCD_TOKEN", None, parse_optional, "Bearer token of the ArgoCD API account."),
+    Setting("SELFSERVICE_JOB_TIMEOUT", 1800, int, "Seconds a job phase may run before it is stopped."),
+    Setting("SELFSERVICE_HEARTBEAT_SECONDS", 5, int, "How often a running job beats."),
+    Setting("SELFSERVICE_WORKER_LOST_AFTER", 60, int,
+            "Seconds without a heartbeat after which a running job is failed (worker lost)."),
+)
