@@ -68,7 +68,7 @@ class MatcherForm(Form):
 
 
 class SilenceForm(FlaskForm):
-    matchers = FieldList(FormField(MatcherForm), min_entries=3, max_entries=20)
+    matchers = FieldList(FormField(MatcherForm), min_entries=5, max_entries=20)
     starts_at = DateTimeLocalField("Starts (your time zone; empty = now)", format=LOCAL,
                                    validators=[Optional()])
     duration = SelectField("Duration", choices=DURATIONS, default="2")

@@ -119,8 +119,11 @@ def on_call_at(rot: Rotation, covers: Sequence[Cover], at: datetime) -> Shift | 
     if first is None or first.who is None:
         return None
     n = shift_number(rot, at)
-    begins = handoff_at(rot, n) if n is not None and first.source == "rotation" else at
-    return Shift(first.who, begins, first.ends_at, first.source)
+    if n is None or first.source != "rotation":
+        return first
+    # A rotation shift runs hand-off to hand-off, even when the same person is on again.
+    return Shift(first.who, handoff_at(rot, n),
+                 min(first.ends_at, handoff_at(rot, n + 1)), first.source)
 
 
 def next_on_call(rot: Rotation, covers: Sequence[Cover], at: datetime) -> Shift | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
@@ -141,6 +142,12 @@ def alertmanager_webhook():
                  details={"received": result.received, "changed": len(result.changed),
                           "status": payload.status})
     return {"received": result.received, "changed": len(result.changed)}, 200
+
+
+@bp.app_template_filter("in_zone")
+def in_zone(value, zone: str, fmt: str = "%a %d %b %H:%M %Z") -> str:
+    """A UTC timestamp shown in a schedule's own time zone (hand-offs are local times)."""
+    return value.astimezone(ZoneInfo(zone)).strftime(fmt) if value else ""
 
 
 @bp.app_template_global()

@@ -94,3 +94,11 @@ def test_participants_rotate_in_order(weeks):
     rot = berlin("ana", "ben", "cem")
     at = r.handoff_at(rot, weeks) + timedelta(hours=1)
     assert r.on_call_at(rot, [], at).who == ("ana", "ben", "cem")[weeks % 3]
+
+
+def test_a_sole_participant_is_on_call_until_the_next_handoff():
+    rot = berlin("ana")
+    now = r.handoff_at(rot, 3) + timedelta(hours=5)
+    shift = r.on_call_at(rot, [], now)
+    assert (shift.who, shift.starts_at, shift.ends_at) == ("ana", r.handoff_at(rot, 3),
+                                                           r.handoff_at(rot, 4))
