@@ -1,18 +1,27 @@
-"""Tenant pages: the list for staff, and each tenant's own page."""
-from flask import Blueprint, abort, render_template, request
+"""Tenant pages: the list for staff, each tenant's page and its dashboard.
+
+Report pages register their routes on the same Blueprint from report_views.
+"""
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from portal.auth.access import require_roles
+from portal.db import utcnow
 from portal.extensions import db
 from portal.rendering import page_or_fragment
-from portal.tenants import service
+from portal.tenants import charts, dashboard, rollups, service
+from portal.tenants.blueprint import (
+    DASHBOARD_USERS, STAFF, audit_staff_access, bp, tenant_or_404,
+)
 from portal.tenants.models import PLANS
 
-bp = Blueprint("tenants", __name__, url_prefix="/tenants")
+from portal.tenants import report_views  # noqa: E402,F401  (registers the report routes)
+
+__all__ = ["bp"]
 
 
 @bp.get("/")
-@require_roles("manager", "oncall", "developer")
+@require_roles(*STAFF)
 def index():
     """All tenants, filterable by plan."""
     plan = request.args.get("plan") or None
@@ -24,11 +33,31 @@ def index():
 
 
 @bp.get("/<slug>")
-@require_roles("tenant_viewer", "manager", "oncall", "developer")
+@require_roles("tenant_viewer", *STAFF)
 def show(slug: str):
     """One tenant's page; another tenant's slug is a 404 for a tenant viewer."""
     tenant = service.get_by_slug(session=db.session, slug=slug)
     if tenant is None:
         abort(404)
     return render_template("tenants/show.html", tenant=tenant,
-                           own=current_user.tenant_id == tenant.id)
+                           own=current_user.tenant_id == tenant.id,
+                           may_open_dashboard=current_user.has_role(*DASHBOARD_USERS))
+
+
+@bp.get("/<slug>/dashboard")
+@require_roles(*DASHBOARD_USERS)
+def show_dashboard(slug: str):
+    """Orders, fulfillment, stock and SLA of one tenant; filters swap the panels via htmx."""
+    tenant = tenant_or_404(slug)
+    today = utcnow().date()
+    try:
+        filters = dashboard.parse_filters(request.args, today=today)
+    except dashboard.FilterError as exc:
+        abort(400, description=str(exc))
+    data = dashboard.aggregates(session=db.session, tenant_id=tenant.id, filters=filters,
+                                today=today)
+    audit_staff_access(tenant, "dashboard")
+    return page_or_fragment(
+        "tenants/dashboard.html", "tenants/_dashboard.html", tenant=tenant, filters=filters,
+        data=data, charts=charts.all_charts(data, float(tenant.sla_target)),
+        as_of=rollups.data_as_of(session=db.session), max_days=dashboard.MAX_DAYS)

@@ -1,0 +1,166 @@
+"""A tenant's dashboard aggregates, read from the rollups and cached per tenant.
+
+Every query names the tenant id explicitly: the reads go through the reporting connection,
+where the ORM's automatic tenant filter does not apply.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Mapping
+
+from sqlalchemy import Connection, distinct, func, select, union
+from sqlalchemy.orm import Session
+
+from portal.tenants import cache, sources
+from portal.tenants.models import DURATION_BOUNDS, DailyFulfillment, DailyOrders, LowStock
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
+LOW_STOCK_ROWS = 25
+WAREHOUSE = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
+STATUSES = ("pending", "confirmed", "fulfilled", "canceled")
+
+
+class FilterError(ValueError):
+    """The filters cannot be used; the message says why, in the user's words."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date
+    date_to: date
+    warehouse: str | None
+
+    def as_args(self) -> dict:
+        return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
+                "warehouse": self.warehouse or ""}
+
+
+def _day(args: Mapping, name: str, default: date) -> date:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FilterError(f"'{name}' must be a date like 2026-11-01, not {raw[:20]!r}.") from None
+
+
+def parse_filters(args: Mapping, *, today: date) -> Filters:
+    """Date range and warehouse from query arguments (default: the last 30 days)."""
+    date_to = _day(args, "to", today)
+    date_from = _day(args, "from", date_to - timedelta(days=DEFAULT_DAYS - 1))
+    if date_from > date_to:
+        raise FilterError("The start date is after the end date.")
+    if (date_to - date_from).days + 1 > MAX_DAYS:
+        raise FilterError(f"A range covers at most {MAX_DAYS} days.")
+    warehouse = (args.get("warehouse") or "").strip() or None
+    if warehouse is not None and not WAREHOUSE.match(warehouse):
+        raise FilterError("A warehouse name has letters, digits, '.', '_' or '-' only.")
+    return Filters(date_from, date_to, warehouse)
+
+
+def quantile(buckets: list[int], q: float) -> float | None:
+    """The q-quantile in seconds of a duration histogram, interpolated inside its bucket."""
+    total = sum(buckets)
+    if total == 0:
+        return None
+    target, seen = q * total, 0
+    for index, count in enumerate(buckets):
+        if count and seen + count >= target:
+            lower = DURATION_BOUNDS[index - 1] if index else 0
+            upper = DURATION_BOUNDS[min(index, len(DURATION_BOUNDS) - 1)]
+            return lower + (upper - lower) * (target - seen) / count
+        seen += count
+    return float(DURATION_BOUNDS[-1])
+
+
+def aggregates(*, session: Session, tenant_id: int, filters: Filters, today: date) -> dict:
+    """Everything the dashboard shows for one tenant, from the cache or the rollups."""
+    key = cache.key(tenant_id, "dashboard", filters.date_from, filters.date_to,
+                    filters.warehouse, today)
+
+    def compute() -> dict:
+        with sources.reading(session) as conn:
+            return compute_aggregates(conn, tenant_id=tenant_id, filters=filters, today=today)
+    return cache.cached(key, compute)
+
+
+def _where(model, tenant_id: int, filters: Filters, start: date, end: date):
+    clauses = [model.tenant_id == tenant_id, model.day.between(start, end)]
+    if filters.warehouse:
+        clauses.append(model.warehouse == filters.warehouse)
+    return clauses
+
+
+def compute_aggregates(conn: Connection, *, tenant_id: int, filters: Filters,
+                       today: date) -> dict:
+    """The dashboard's aggregates computed from the rollup tables (JSON-ready)."""
+    days = [filters.date_from + timedelta(days=i)
+            for i in range((filters.date_to - filters.date_from).days + 1)]
+    return {"days": [d.isoformat() for d in days],
+            "orders": _orders(conn, tenant_id, filters, days),
+            "fulfillment": _fulfillment(conn, tenant_id, filters, days),
+            "low_stock": _low_stock(conn, tenant_id, filters),
+            "sla": _sla(conn, tenant_id, filters, today),
+            "warehouses": _warehouses(conn, tenant_id)}
+
+
+def _orders(conn, tenant_id, filters, days) -> dict:
+    o = DailyOrders
+    rows = conn.execute(select(o.day, o.status, func.sum(o.orders), func.sum(o.units))
+                        .where(*_where(o, tenant_id, filters, days[0], days[-1]))
+                        .group_by(o.day, o.status)).all()
+    index = {d: i for i, d in enumerate(days)}
+    per_status = {s: [0] * len(days) for s in STATUSES}
+    units = 0
+    for day, status, count, unit_sum in rows:
+        per_status.setdefault(status, [0] * len(days))[index[day]] += int(count)
+        units += int(unit_sum or 0)
+    return {"per_status": per_status,
+            "totals": {s: sum(v) for s, v in per_status.items()}, "units": units}
+
+
+def _fulfillment(conn, tenant_id, filters, days) -> dict:
+    f = DailyFulfillment
+    rows = conn.execute(select(f.day, f.buckets)
+                        .where(*_where(f, tenant_id, filters, days[0], days[-1]))).all()
+    width = len(DURATION_BOUNDS) + 1
+    by_day = {d: [0] * width for d in days}
+    for day, buckets in rows:
+        by_day[day] = [a + b for a, b in zip(by_day[day], buckets)]
+    overall = [sum(col) for col in zip(*by_day.values())] if by_day else [0] * width
+    return {"p50": [quantile(by_day[d], .5) for d in days],
+            "p95": [quantile(by_day[d], .95) for d in days],
+            "overall": {"p50": quantile(overall, .5), "p95": quantile(overall, .95),
+                        "shipments": sum(overall)}}
+
+
+def _low_stock(conn, tenant_id, filters) -> list[list]:
+    s = LowStock
+    stmt = select(s.sku, s.warehouse, s.on_hand, s.reserved, s.available).where(
+        s.tenant_id == tenant_id)
+    if filters.warehouse:
+        stmt = stmt.where(s.warehouse == filters.warehouse)
+    stmt = stmt.order_by(s.available, s.sku, s.warehouse).limit(LOW_STOCK_ROWS)
+    return [list(row) for row in conn.execute(stmt)]
+
+
+def _sla(conn, tenant_id, filters, today: date) -> dict:
+    f = DailyFulfillment
+    month_start = today.replace(day=1)
+    shipped, within = conn.execute(
+        select(func.coalesce(func.sum(f.shipments), 0), func.coalesce(func.sum(f.within_sla), 0))
+        .where(*_where(f, tenant_id, filters, month_start, today))).one()
+    return {"month": month_start.strftime("%B %Y"), "shipments": int(shipped),
+            "within": int(within),
+            "pct": round(100.0 * within / shipped, 3) if shipped else None}
+
+
+def _warehouses(conn, tenant_id) -> list[str]:
+    names = union(select(distinct(DailyOrders.warehouse)).where(
+                      DailyOrders.tenant_id == tenant_id),
+                  select(distinct(LowStock.warehouse)).where(LowStock.tenant_id == tenant_id))
+    return sorted(conn.scalars(names))

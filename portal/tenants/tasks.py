@@ -1,0 +1,82 @@
+"""Celery tasks of the tenants area: rollup refresh, report builds, scheduled reports."""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from celery import shared_task
+from flask import current_app
+
+from portal.db import utcnow
+from portal.extensions import db
+from portal.integrations import s3 as s3_client
+from portal.integrations.s3 import S3Unavailable
+from portal.tenants import delivery, report_build, rollups, schedules, sources
+from portal.tenants.mail import MailUnavailable
+from portal.tenants.report_build import ReportUnavailable
+
+log = logging.getLogger(__name__)
+BEAT_SCHEDULE = {
+    "tenants-refresh-rollups": {"task": "portal.tenants.tasks.refresh_rollups",
+                                "schedule": 60.0},
+    "tenants-run-due-schedules": {"task": "portal.tenants.tasks.run_due_schedules",
+                                  "schedule": 600.0},
+}
+
+
+@shared_task(name="portal.tenants.tasks.refresh_rollups")
+def refresh_rollups() -> dict:
+    """Bring the dashboard rollups up to date with the services' tables."""
+    with db.session_scope() as session, sources.reading(session) as source:
+        result = rollups.refresh(session=session, source=source,
+                                 low_stock_threshold=current_app.config[
+                                     "TENANTS_LOW_STOCK_THRESHOLD"])
+    return asdict(result)
+
+
+def _record_progress(report_id: int):
+    def record(rows_written: int) -> None:
+        with db.session_scope() as session:
+            report_build.progress(session=session, report_id=report_id,
+                                  rows_written=rows_written)
+    return record
+
+
+@shared_task(name="portal.tenants.tasks.build_report")
+def build_report(report_id: int) -> str:
+    """Build one queued report into S3, then mail it when a schedule asked for it."""
+    config = current_app.config
+    with db.session_scope() as session:
+        report = report_build.start(session=session, report_id=report_id)
+    if report is None:
+        return "skipped"
+    try:
+        with db.session_scope() as session, sources.reading(session) as source:
+            stored, written, truncated = report_build.write(
+                report=report, source=source, s3=s3_client.from_config(config),
+                bucket=config["S3_REPORTS_BUCKET"], pdf_max_rows=config["TENANTS_PDF_MAX_ROWS"],
+                on_progress=_record_progress(report_id))
+    except (ReportUnavailable, S3Unavailable) as exc:
+        with db.session_scope() as session:
+            report_build.fail(session=session, report_id=report_id, error=str(exc))
+        return "failed"
+    except Exception:
+        with db.session_scope() as session:
+            report_build.fail(session=session, report_id=report_id,
+                              error="The report could not be built; the team has been told.")
+        raise
+    with db.session_scope() as session:
+        report = report_build.finish(session=session, report_id=report_id, stored=stored,
+                                     rows_written=written, truncated=truncated)
+        try:
+            delivery.deliver(session=session, report=report)
+        except MailUnavailable as exc:
+            log.warning("report %s built but not mailed: %s", report_id, exc)
+    return "succeeded"
+
+
+@shared_task(name="portal.tenants.tasks.run_due_schedules")
+def run_due_schedules() -> int:
+    """Queue the reports of every due schedule (their builds start after the commit)."""
+    with db.session_scope() as session:
+        return len(schedules.run_due(session=session, now=utcnow()))
