@@ -104,44 +104,41 @@ def window_counts(*, session: Session, slo_ids: list[int], end: datetime,
     result = {slo_id: {name: Counts() for name in windows} for slo_id in slo_ids}
     if not slo_ids or not windows:
         return result
-    hour_cols, minute_cols, hour_names, params = [], [], [], {"ids": slo_ids}
-    hour_lo, all_edges = end, []
-    for i, (name, length) in enumerate(windows.items()):
+    parts: dict[str, list[tuple[datetime, datetime]]] = {"hours": [], "minutes": []}
+    members: dict[str, list[tuple[str, tuple[datetime, datetime]]]] = {}
+    for name, length in windows.items():
         hours, edges = _split(end - length, end)
-        if hours:
-            params[f"h{i}a"], params[f"h{i}b"] = hours
-            hour_lo = min(hour_lo, hours[0])
-            hour_names.append(name)
-            cond = f"hour >= :h{i}a AND hour < :h{i}b"
-            hour_cols.append(f"sum(good) FILTER (WHERE {cond}), sum(total) FILTER (WHERE {cond})")
-        conds = []
-        for j, (a, b) in enumerate(edges):
-            params[f"m{i}_{j}a"], params[f"m{i}_{j}b"] = a, b
-            conds.append(f"(minute >= :m{i}_{j}a AND minute < :m{i}_{j}b)")
-        all_edges += conds
-        minute_cols.append(f"sum(good) FILTER (WHERE {' OR '.join(conds) or 'false'}), "
-                           f"sum(total) FILTER (WHERE {' OR '.join(conds) or 'false'})")
-    params.update(hour_lo=hour_lo, end=end)
-    if hour_cols:
-        rows = session.execute(text(
-            f"SELECT slo_id, {', '.join(hour_cols)} FROM slo_sample_hours "
-            "WHERE slo_id = ANY(:ids) AND hour >= :hour_lo AND hour < :end GROUP BY slo_id"),
-            params)
-        _accumulate(result, rows, hour_names)
-    rows = session.execute(text(
-        f"SELECT slo_id, {', '.join(minute_cols)} FROM slo_samples "
-        f"WHERE slo_id = ANY(:ids) AND ({' OR '.join(all_edges) or 'false'}) GROUP BY slo_id"),
-        params)
-    _accumulate(result, rows, list(windows))
+        members[name] = ([("hours", hours)] if hours else []) + [("minutes", e) for e in edges]
+        for table, span in members[name]:
+            if span not in parts[table]:
+                parts[table].append(span)
+    sums = {("hours", *key): value for key, value in
+            _range_sums(session, "slo_sample_hours", "hour", slo_ids, parts["hours"]).items()}
+    sums.update({("minutes", *key): value for key, value in
+                 _range_sums(session, "slo_samples", "minute", slo_ids, parts["minutes"]).items()})
+    for slo_id in slo_ids:
+        for name, spans in members.items():
+            result[slo_id][name] = sum((sums.get((table, slo_id, span), Counts())
+                                        for table, span in spans), Counts())
     return result
 
 
-def _accumulate(result: dict[int, dict[str, Counts]], rows, names: list[str]) -> None:
-    for row in rows:
-        slo_id, values = row[0], row[1:]
-        for k, name in enumerate(names):
-            good, total = values[2 * k], values[2 * k + 1]
-            result[slo_id][name] = result[slo_id][name] + Counts(int(good or 0), int(total or 0))
+def _range_sums(session: Session, table: str, column: str, slo_ids: list[int],
+                spans: list[tuple[datetime, datetime]]) -> dict[tuple, Counts]:
+    """Sums per (slo id, span), one index range scan each (a LATERAL join), so the cost
+    follows the rows in the windows, not the size of the table."""
+    if not spans:
+        return {}
+    rows = session.execute(text(
+        f"SELECT s.id, r.i, x.good, x.total FROM unnest(CAST(:ids AS int[])) AS s(id) "
+        f"CROSS JOIN unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) "
+        f"WITH ORDINALITY AS r(a, b, i) "
+        f"CROSS JOIN LATERAL (SELECT sum(good) AS good, sum(total) AS total FROM {table} "
+        f"WHERE slo_id = s.id AND {column} >= r.a AND {column} < r.b) AS x "
+        f"WHERE x.total IS NOT NULL"),
+        {"ids": slo_ids, "starts": [a for a, _ in spans], "ends": [b for _, b in spans]})
+    return {(slo_id, spans[i - 1]): Counts(int(good), int(total))
+            for slo_id, i, good, total in rows}
 
 
 def hourly_series(*, session: Session, slo_id: int, start: datetime,
