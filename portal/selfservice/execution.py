@@ -70,7 +70,7 @@ def run_job(job_id: str, *, worker: str) -> str:
 
 def _start(job_id: str, *, conn: Connection, worker: str) -> tuple[JobSpec | None, str | None]:
     with db.session_scope() as session:
-        job = session.get(Job, uuid.UUID(job_id), with_for_update=True)
+        job = session.get(Job, uuid.UUID(job_id), with_for_update={"of": Job})
         if job is None or job.status not in ("queued", "running"):
             return None, "skipped"
         if job.status == "running":
@@ -141,7 +141,7 @@ def _run(spec: JobSpec, *, worker: str) -> str:
 def _complete(spec: JobSpec, *, status: str, reason: str | None, outcome: dict | None,
               worker: str) -> str:
     with db.session_scope() as session:
-        job = session.get(Job, uuid.UUID(spec.id), with_for_update=True)
+        job = session.get(Job, uuid.UUID(spec.id), with_for_update={"of": Job})
         if job is None or job.status != "running" or job.worker != worker:
             return "superseded"  # reaped as lost meanwhile
         if status != "succeeded":
