@@ -8,6 +8,7 @@ message.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -83,15 +84,14 @@ class NewSilence:
     extra: dict = field(default_factory=dict)
 
 
+_NANOS = re.compile(r"(\.\d{1,6})\d*")  # Python parses at most microseconds
+
+
 def parse_time(value: str | None) -> datetime | None:
     """Alertmanager's RFC 3339 timestamps (with Z and up to nanoseconds) as aware datetimes."""
     if not value or value.startswith("0001-01-01"):
         return None
-    head, _, frac = value.replace("Z", "+00:00").partition(".")
-    if frac:  # Python parses at most microseconds
-        digits = "".join(ch for ch in frac if ch.isdigit())
-        frac = "." + digits[:6] + frac[len(digits):]
-    return datetime.fromisoformat(head + frac)
+    return datetime.fromisoformat(_NANOS.sub(r"\1", value.replace("Z", "+00:00")))
 
 
 def iso(moment: datetime) -> str:

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.integrations.alertmanager import (
     AlertmanagerClient, AlertmanagerRejected, AlertmanagerUnavailable, Matcher,
 )
+from portal.oncall.am import am_client
 from portal.oncall import alerts, forms, silences
 from portal.oncall.schedule_views import to_utc
 from portal.rendering import page_or_fragment
@@ -26,11 +27,10 @@ OPERATOR_FLAGS = {"=": (False, True), "!=": (False, False), "=~": (True, True),
 
 
 def _client() -> AlertmanagerClient:
-    url = current_app.config.get("ALERTMANAGER_URL")
-    if not url:
+    client = am_client()
+    if client is None:
         abort(503, description="No Alertmanager is configured (ALERTMANAGER_URL).")
-    return AlertmanagerClient(url, timeout=current_app.config["ALERTMANAGER_TIMEOUT"],
-                              retries=1)
+    return client
 
 
 def matchers_of(form: forms.SilenceForm) -> tuple[Matcher, ...]:

@@ -14,8 +14,8 @@ from flask_login import current_user
 from portal.auth import service as accounts
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import csrf, db
-from portal.integrations.alertmanager import AlertmanagerClient
 from portal.oncall import alerts, notify, paging, service
+from portal.oncall.am import am_client
 from portal.oncall.schedule_views import bp as schedules_bp
 from portal.oncall.service import OncallError
 from portal.oncall.silence_views import bp as silences_bp
@@ -28,11 +28,6 @@ bp.register_blueprint(silences_bp)
 ONCALL = ("oncall", "manager")
 
 
-def am_client() -> AlertmanagerClient | None:
-    """The Alertmanager client of the configured URL, or None when none is set."""
-    url = current_app.config.get("ALERTMANAGER_URL")
-    return AlertmanagerClient(url, timeout=current_app.config["ALERTMANAGER_TIMEOUT"],
-                              retries=1) if url else None
 
 
 @bp.get("/")
