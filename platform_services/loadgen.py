@@ -71,8 +71,21 @@ class LoadGenerator:
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
 
+    def wait_for_services(self, timeout: float = 60.0) -> None:
+        """Give services started alongside (`portal dev`) time to come up."""
+        deadline = time.monotonic() + timeout
+        for base in (self.args.order_url, self.args.inventory_url, self.args.worker_url):
+            while time.monotonic() < deadline:
+                try:
+                    if self.http.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(0.5)
+
     def setup(self) -> None:
         """Register the tenants with each service and stock their warehouses."""
+        self.wait_for_services()
         for tenant in self.tenants:
             for base in (self.args.order_url, self.args.inventory_url, self.args.worker_url):
                 self._send("PUT", f"{base}/v1/tenants/{tenant.slug}",
