@@ -89,8 +89,8 @@ def rows(conn: Connection, report: Report) -> tuple[tuple[str, ...], Iterator[tu
               "day_to": report.date_to,
               "start": _midnight(report.date_from),
               "end": _midnight(report.date_to + timedelta(days=1))}
-    result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-        text(sql), params)
+    result = conn.execute(text(sql), params,  # a server-side cursor, BATCH rows at a time
+                          execution_options={"stream_results": True, "yield_per": BATCH})
     return header, (tuple(row) for row in result)
 
 

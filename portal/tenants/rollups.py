@@ -127,9 +127,12 @@ def _histograms(rows) -> list[dict]:
 def _refresh_stock(session: Session, source: Connection, threshold: int) -> int:
     mark = _watermark(session, sources.STOCK)
     s = sources.stock
-    rows = source.execution_options(stream_results=True, yield_per=5000).execute(
+    # Per-statement options: Connection.execution_options() would change the connection
+    # itself, which may be the session's own (and its writes cannot use a named cursor).
+    rows = source.execute(
         select(s.c.tenant_id, s.c.sku, s.c.warehouse, s.c.on_hand, s.c.reserved,
-               s.c.updated_at).where(s.c.updated_at > _since(mark)))
+               s.c.updated_at).where(s.c.updated_at > _since(mark)),
+        execution_options={"stream_results": True, "yield_per": 5000})
     seen, newest = 0, mark.watermark
     for chunk in rows.partitions():
         seen += len(chunk)
