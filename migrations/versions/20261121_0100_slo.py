@@ -1,4 +1,4 @@
-"""slo: specs, per-minute samples with an hourly rollup, scrape cursors, policy overrides
+"""slo: specs, per-minute samples with hourly and daily rollups, scrape cursors, policy overrides
 
 Revision ID: 0100_slo
 Revises: 0001
@@ -38,7 +38,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("service_id", "name", name="uq_slo_specs_service_name"),
     )
     op.create_index(op.f("ix_slo_specs_service_id"), "slo_specs", ["service_id"])
-    for table, column in (("slo_samples", "minute"), ("slo_sample_hours", "hour")):
+    for table, column in (("slo_samples", "minute"), ("slo_sample_hours", "hour"),
+                          ("slo_sample_days", "day")):
         op.create_table(
             table,
             sa.Column("slo_id", sa.Integer(), nullable=False),
@@ -88,6 +89,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("slo_policy_overrides")
     op.drop_table("slo_scrape_cursors")
+    op.drop_table("slo_sample_days")
     op.drop_table("slo_sample_hours")
     op.drop_table("slo_samples")
     op.drop_table("slo_specs")

@@ -126,6 +126,10 @@ def _synthesize(session: Session, slo_id: int, slug: str, raw: dict, now: dateti
         "INSERT INTO slo_sample_hours (slo_id, hour, good, total) "
         "SELECT slo_id, date_trunc('hour', minute), sum(good), sum(total) FROM slo_samples "
         "WHERE slo_id = :slo GROUP BY 1, 2"), params)
+    session.execute(text(
+        "INSERT INTO slo_sample_days (slo_id, day, good, total) "
+        "SELECT slo_id, date_trunc('day', hour, 'UTC'), sum(good), sum(total) "
+        "FROM slo_sample_hours WHERE slo_id = :slo GROUP BY 1, 2"), params)
     session.flush()
 
 

@@ -1,4 +1,4 @@
-"""SLO specs, their per-minute SLI samples (with an hourly rollup), scrape cursors and
+"""SLO specs, their per-minute SLI samples (with hourly and daily rollups), scrape cursors and
 error-budget policy overrides."""
 from __future__ import annotations
 
@@ -63,6 +63,17 @@ class HourlySample(Base):
     slo_id: Mapped[int] = mapped_column(ForeignKey("slo_specs.id", ondelete="CASCADE"),
                                         primary_key=True)
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    good: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+
+
+class DailySample(Base):
+    """Sum of an SLO's samples over one UTC day, kept in step like the hourly rollup."""
+    __tablename__ = "slo_sample_days"
+
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slo_specs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    day: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     good: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[int] = mapped_column(BigInteger)
 

@@ -1,5 +1,6 @@
-"""Storage of SLI samples: per-minute good/total counts plus an hourly rollup kept in step,
-and exact window sums that read full hours from the rollup and the edges from minutes."""
+"""Storage of SLI samples: per-minute good/total counts plus hourly and daily rollups kept
+in step, and exact window sums that read whole days and hours from the rollups and only the
+ragged edges from minutes (a 30-day window reads ~200 rows per SLO instead of 43,200)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -14,6 +15,11 @@ from portal.slo.models import HourlySample, Sample
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+# (table, time column, unit), coarsest first; the minute table is the source of truth.
+LEVELS = (("slo_sample_days", "day", DAY), ("slo_sample_hours", "hour", HOUR),
+          ("slo_samples", "minute", MINUTE))
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -37,23 +43,28 @@ class MinuteSample:
     total: int
 
 
+def floor_to(at: datetime, unit: timedelta) -> datetime:
+    """`at` (UTC) truncated to a multiple of `unit` since the epoch (minute, hour, day)."""
+    at = at.astimezone(timezone.utc)
+    return at - (at - _EPOCH) % unit
+
+
+def ceil_to(at: datetime, unit: timedelta) -> datetime:
+    floored = floor_to(at, unit)
+    return floored if floored == at else floored + unit
+
+
 def floor_minute(at: datetime) -> datetime:
     """`at` truncated to its minute, in UTC."""
-    at = at.astimezone(timezone.utc)
-    return at.replace(second=0, microsecond=0)
+    return floor_to(at, MINUTE)
 
 
 def floor_hour(at: datetime) -> datetime:
-    return floor_minute(at).replace(minute=0)
-
-
-def ceil_hour(at: datetime) -> datetime:
-    floored = floor_hour(at)
-    return floored if floored == at else floored + HOUR
+    return floor_to(at, HOUR)
 
 
 def record(*, session: Session, slo_id: int, samples: Iterable[MinuteSample]) -> int:
-    """Store minute samples (replacing a minute already stored) and update the hourly rollup."""
+    """Store minute samples (replacing a minute already stored) and update the rollups."""
     rows = [{"slo_id": slo_id, "minute": floor_minute(s.minute), "good": int(s.good),
              "total": int(s.total)} for s in samples]
     for row in rows:
@@ -61,40 +72,46 @@ def record(*, session: Session, slo_id: int, samples: Iterable[MinuteSample]) ->
             raise ValueError(f"good must be within 0..total, got {row['good']}/{row['total']}")
     if not rows:
         return 0
-    # Replacing a minute must take its old value out of the hour first, so the rollup
-    # stays the exact sum of its minutes.
-    session.execute(text(
-        "WITH old AS (DELETE FROM slo_samples WHERE slo_id = :slo_id AND minute = :minute "
-        "RETURNING slo_id, minute, good, total) "
-        "UPDATE slo_sample_hours h SET good = h.good - old.good, total = h.total - old.total "
-        "FROM old WHERE h.slo_id = old.slo_id AND h.hour = date_trunc('hour', old.minute)"),
-        rows)
+    # Replacing a minute must take its old value out of the rollups first, so each stays
+    # the exact sum of its minutes.
+    for table, column, _ in LEVELS[:-1]:
+        session.execute(text(
+            f"UPDATE {table} r SET good = r.good - s.good, total = r.total - s.total "
+            f"FROM slo_samples s WHERE s.slo_id = :slo_id AND s.minute = :minute "
+            f"AND r.slo_id = s.slo_id AND r.{column} = date_trunc('{column}', s.minute, 'UTC')"),
+            rows)
+    session.execute(text("DELETE FROM slo_samples WHERE slo_id = :slo_id AND minute = :minute"),
+                    rows)
     session.execute(text(
         "INSERT INTO slo_samples (slo_id, minute, good, total) "
         "VALUES (:slo_id, :minute, :good, :total)"), rows)
-    hours: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
-    for row in rows:
-        bucket = hours[floor_hour(row["minute"])]
-        bucket[0] += row["good"]
-        bucket[1] += row["total"]
-    session.execute(text(
-        "INSERT INTO slo_sample_hours (slo_id, hour, good, total) "
-        "VALUES (:slo_id, :hour, :good, :total) ON CONFLICT (slo_id, hour) DO UPDATE SET "
-        "good = slo_sample_hours.good + excluded.good, "
-        "total = slo_sample_hours.total + excluded.total"),
-        [{"slo_id": slo_id, "hour": h, "good": g, "total": t} for h, (g, t) in hours.items()])
+    for table, column, unit in LEVELS[:-1]:
+        buckets: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
+        for row in rows:
+            bucket = buckets[floor_to(row["minute"], unit)]
+            bucket[0] += row["good"]
+            bucket[1] += row["total"]
+        session.execute(text(
+            f"INSERT INTO {table} (slo_id, {column}, good, total) "
+            f"VALUES (:slo_id, :at, :good, :total) ON CONFLICT (slo_id, {column}) DO UPDATE "
+            f"SET good = {table}.good + excluded.good, total = {table}.total + excluded.total"),
+            [{"slo_id": slo_id, "at": at, "good": g, "total": t}
+             for at, (g, t) in buckets.items()])
     session.flush()
     return len(rows)
 
 
-def _split(start: datetime, end: datetime) -> tuple[tuple[datetime, datetime] | None,
-                                                     list[tuple[datetime, datetime]]]:
-    """Cut [start, end) into whole hours (read from the rollup) and minute edges."""
-    lo, hi = ceil_hour(start), floor_hour(end)
+def split(start: datetime, end: datetime, level: int = 0) -> list[tuple[int, datetime, datetime]]:
+    """Cut [start, end) into the fewest whole days, hours and minutes: (level, from, to)."""
+    if start >= end:
+        return []
+    unit = LEVELS[level][2]
+    if level == len(LEVELS) - 1:
+        return [(level, start, end)]
+    lo, hi = ceil_to(start, unit), floor_to(end, unit)
     if hi <= lo:
-        return None, [(start, end)]
-    edges = [(a, b) for a, b in ((start, lo), (hi, end)) if a < b]
-    return (lo, hi), edges
+        return split(start, end, level + 1)
+    return [(level, lo, hi), *split(start, lo, level + 1), *split(hi, end, level + 1)]
 
 
 def window_counts(*, session: Session, slo_ids: list[int], end: datetime,
@@ -104,31 +121,29 @@ def window_counts(*, session: Session, slo_ids: list[int], end: datetime,
     result = {slo_id: {name: Counts() for name in windows} for slo_id in slo_ids}
     if not slo_ids or not windows:
         return result
-    parts: dict[str, list[tuple[datetime, datetime]]] = {"hours": [], "minutes": []}
-    members: dict[str, list[tuple[str, tuple[datetime, datetime]]]] = {}
-    for name, length in windows.items():
-        hours, edges = _split(end - length, end)
-        members[name] = ([("hours", hours)] if hours else []) + [("minutes", e) for e in edges]
-        for table, span in members[name]:
-            if span not in parts[table]:
-                parts[table].append(span)
-    sums = {("hours", *key): value for key, value in
-            _range_sums(session, "slo_sample_hours", "hour", slo_ids, parts["hours"]).items()}
-    sums.update({("minutes", *key): value for key, value in
-                 _range_sums(session, "slo_samples", "minute", slo_ids, parts["minutes"]).items()})
+    members = {name: split(end - length, end) for name, length in windows.items()}
+    spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for parts in members.values():
+        for level, a, b in parts:
+            if (a, b) not in spans[level]:
+                spans[level].append((a, b))
+    sums: dict[tuple, Counts] = {}
+    for level, level_spans in spans.items():
+        table, column, _ = LEVELS[level]
+        for (slo_id, span), counts in _range_sums(session, table, column, slo_ids,
+                                                  level_spans).items():
+            sums[(level, slo_id, span)] = counts
     for slo_id in slo_ids:
-        for name, spans in members.items():
-            result[slo_id][name] = sum((sums.get((table, slo_id, span), Counts())
-                                        for table, span in spans), Counts())
+        for name, parts in members.items():
+            result[slo_id][name] = sum((sums.get((level, slo_id, (a, b)), Counts())
+                                        for level, a, b in parts), Counts())
     return result
 
 
 def _range_sums(session: Session, table: str, column: str, slo_ids: list[int],
                 spans: list[tuple[datetime, datetime]]) -> dict[tuple, Counts]:
     """Sums per (slo id, span), one index range scan each (a LATERAL join), so the cost
-    follows the rows in the windows, not the size of the table."""
-    if not spans:
-        return {}
+    follows the rows inside the spans, not the size of the table."""
     rows = session.execute(text(
         f"SELECT s.id, r.i, x.good, x.total FROM unnest(CAST(:ids AS int[])) AS s(id) "
         f"CROSS JOIN unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) "

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ MAX_OVERRIDE = timedelta(days=7)
 MIN_JUSTIFICATION = 20
 
 
+@lru_cache(maxsize=256)
 def budget_fraction(objective: Decimal | str | float) -> Fraction:
     """The allowed share of bad events, e.g. 99.95 -> 1/2000; 0 and 100 are rejected."""
     target = Fraction(str(objective))

@@ -69,12 +69,15 @@ def seed(app, days: int, n_slos: int, end) -> list[int]:
                                          "end": end})
         session.execute(text("INSERT INTO slo_sample_hours SELECT slo_id, date_trunc('hour', "
                              "minute), sum(good), sum(total) FROM slo_samples GROUP BY 1, 2"))
+        session.execute(text("INSERT INTO slo_sample_days SELECT slo_id, date_trunc('day', hour, "
+                             "'UTC'), sum(good), sum(total) FROM slo_sample_hours GROUP BY 1, 2"))
         rows = session.execute(text("SELECT count(*) FROM slo_samples")).scalar()
         print(f"seeded {rows:,} minute rows in {time.perf_counter() - started:.1f} s")
     with app.app_context():
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE slo_samples"))
             conn.execute(text("VACUUM ANALYZE slo_sample_hours"))
+            conn.execute(text("VACUUM ANALYZE slo_sample_days"))
     return ids
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.slo import samples
-from portal.slo.models import HourlySample
+from portal.slo.models import DailySample, HourlySample
 from portal.slo.samples import Counts, MinuteSample
 from tests.unit.slo.factories import make_service, make_slo
 
@@ -30,6 +30,9 @@ def test_rollup_follows_minutes_and_replacements(session, slo):
     hours = {h.hour: (h.good, h.total) for h in session.scalars(
         select(HourlySample).where(HourlySample.slo_id == slo.id))}
     assert hours == {T0: (59 * 9, 59 * 10 + 50), T0 + timedelta(hours=1): (30 * 9, 300)}
+    days = {d.day: (d.good, d.total) for d in session.scalars(
+        select(DailySample).where(DailySample.slo_id == slo.id))}
+    assert days == {T0.replace(hour=0): (89 * 9, 89 * 10 + 50)}
 
 
 def test_good_above_total_is_refused(session, slo):
@@ -43,12 +46,24 @@ def test_good_above_total_is_refused(session, slo):
     (timedelta(minutes=30), timedelta(minutes=5), 5),                 # inside one hour
     (timedelta(hours=3, minutes=17), timedelta(days=1), 197),         # longer than the data
     (timedelta(hours=1, minutes=1), timedelta(minutes=2), 2),         # straddles an hour
+    (timedelta(hours=14, minutes=3), timedelta(days=3), 200),         # crosses midnight
 ])
 def test_window_sums_are_exact_at_edges(session, slo, end_offset, window, expected_minutes):
     samples.record(session=session, slo_id=slo.id, samples=_minutes(T0, 200))
     end = T0 + end_offset
     got = samples.window_counts(session=session, slo_ids=[slo.id], end=end, windows={"w": window})
     assert got[slo.id]["w"] == Counts(9 * expected_minutes, 10 * expected_minutes)
+
+
+def test_split_uses_whole_days_hours_then_minutes():
+    start = datetime(2026, 11, 1, 22, 50, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 4, 1, 5, tzinfo=timezone.utc)
+    assert samples.split(start, end) == [
+        (0, datetime(2026, 11, 2, tzinfo=timezone.utc), datetime(2026, 11, 4, tzinfo=timezone.utc)),
+        (1, datetime(2026, 11, 1, 23, tzinfo=timezone.utc), datetime(2026, 11, 2, tzinfo=timezone.utc)),
+        (2, start, datetime(2026, 11, 1, 23, tzinfo=timezone.utc)),
+        (1, datetime(2026, 11, 4, tzinfo=timezone.utc), datetime(2026, 11, 4, 1, tzinfo=timezone.utc)),
+        (2, datetime(2026, 11, 4, 1, tzinfo=timezone.utc), end)]
 
 
 def test_gaps_count_as_nothing(session, slo):
