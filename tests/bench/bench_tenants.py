@@ -144,7 +144,9 @@ def login(app, client) -> None:
 def report_rss(url: str, s3: str, tenant: int, mode: str) -> dict:
     """Build one orders CSV in a fresh process; returns its rows, seconds and peak RSS."""
     out = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_tenants_report.py")),
-                          url, s3, str(tenant), mode], capture_output=True, text=True, check=True)
+                          url, s3, str(tenant), mode], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
