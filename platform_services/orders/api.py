@@ -7,7 +7,7 @@ from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
 from platform_services.common.base import Foundation, broker_check, foundation
 from platform_services.common.config import ServiceConfig
-from platform_services.common.messaging import Consumer, Delivery, Subscription
+from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import Service
