@@ -62,6 +62,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("slo_id", name=op.f("pk_slo_scrape_cursors")),
     )
     op.create_table(
+        "slo_policy_states",
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('healthy', 'at_risk', 'exhausted')",
+                           name=op.f("ck_slo_policy_states_state")),
+        sa.ForeignKeyConstraint(["service_id"], ["services.id"],
+                                name=op.f("fk_slo_policy_states_service_id_services"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("service_id", name=op.f("pk_slo_policy_states")),
+    )
+    op.create_table(
         "slo_policy_overrides",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("service_id", sa.Integer(), nullable=False),
@@ -88,6 +100,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("slo_policy_overrides")
+    op.drop_table("slo_policy_states")
     op.drop_table("slo_scrape_cursors")
     op.drop_table("slo_sample_days")
     op.drop_table("slo_sample_hours")

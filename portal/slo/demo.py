@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.slo import samples, specs
+from portal.slo import service as slo_service
 from portal.slo.models import Sample
 
 REQ = 'http_requests_total{{service="{s}"{extra}}}'
@@ -101,6 +102,7 @@ def seed(*, session: Session) -> None:
             if session.scalar(select(Sample.slo_id).where(Sample.slo_id == slo.id).limit(1)):
                 continue
             _synthesize(session, slo.id, slug, raw, now)
+    slo_service.record_policy_changes(session=session, now=now)
 
 
 def _synthesize(session: Session, slo_id: int, slug: str, raw: dict, now: datetime) -> None:

@@ -89,6 +89,19 @@ class ScrapeCursor(Base):
     total_series: Mapped[dict] = mapped_column(JSONB, default=dict)
 
 
+class PolicyState(Base):
+    """The last error-budget policy state seen per service, to put changes on its timeline."""
+    __tablename__ = "slo_policy_states"
+    __table_args__ = (
+        CheckConstraint("state IN ('healthy', 'at_risk', 'exhausted')", name="state"),
+    )
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    state: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PolicyOverride(Timestamped, Base):
     """A manager's time-limited permission to deploy despite an exhausted budget."""
     __tablename__ = "slo_policy_overrides"

@@ -15,7 +15,7 @@ from portal.catalog import service as catalog
 from portal.catalog.models import Service
 from portal.db import utcnow
 from portal.slo import samples
-from portal.slo.models import PolicyOverride, Slo
+from portal.slo.models import PolicyOverride, PolicyState, Slo
 from portal.slo.samples import Counts
 
 BURN_WINDOWS: dict[str, timedelta] = {
@@ -166,6 +166,33 @@ def policy_state(*, session: Session, service_id: int, now: datetime | None = No
     """The service's error-budget policy state: the worst over its SLOs."""
     slos = list(session.scalars(select(Slo).where(Slo.service_id == service_id)))
     return worst_state([st.policy for st in evaluate(session=session, slos=slos, now=now)])
+
+
+def record_policy_changes(*, session: Session, now: datetime | None = None) -> list[str]:
+    """Put each service's policy state change since the last call on its timeline."""
+    now = now or utcnow()
+    by_service: dict[int, list[str]] = {}
+    for st in evaluate(session=session, slos=list(session.scalars(select(Slo))), now=now):
+        by_service.setdefault(st.slo.service_id, []).append(st.policy)
+    changed = []
+    for service_id, states in by_service.items():
+        state, row = worst_state(states), session.get(PolicyState, service_id)
+        if row is not None and row.state == state:
+            continue
+        before = row.state if row else "healthy"
+        if row is None:
+            row = PolicyState(service_id=service_id, state=state, changed_at=now)
+            session.add(row)
+        row.state, row.changed_at = state, now
+        if before != state:
+            service = session.get(Service, service_id)
+            catalog.record_event(session=session, service=service, kind="slo.policy_state",
+                                 summary=f"Error-budget policy: {before} → {state}"
+                                 + (" (production deploys frozen)" if state == "exhausted"
+                                    else ""), details={"from": before, "to": state})
+            changed.append(service.slug)
+    session.flush()
+    return changed
 
 
 def active_override(*, session: Session, service_id: int,

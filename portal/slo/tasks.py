@@ -9,7 +9,7 @@ from flask import current_app
 from portal.db import utcnow
 from portal.extensions import db
 from portal.integrations.prometheus import PrometheusClient, PrometheusUnavailable
-from portal.slo import specs
+from portal.slo import service as slo, specs
 from portal.slo.sources import PrometheusSource, ScrapeSource, SliSource
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,9 @@ def collect_samples() -> int:
     """Store the minutes completed since the last run for every SLO; returns minutes stored."""
     try:
         with db.session_scope() as session:
-            return specs.collect(session=session, source=configured_source(), now=utcnow())
+            stored = specs.collect(session=session, source=configured_source(), now=utcnow())
+            slo.record_policy_changes(session=session)
+            return stored
     except PrometheusUnavailable as exc:
         # The next run fetches the missed minutes again (PrometheusSource backfills a day).
         log.warning("SLI collection skipped: %s", exc)

@@ -71,3 +71,17 @@ def test_override_rejects_bad_input(session, justification, hours):
     with pytest.raises(ValueError):
         slo_service.grant_override(session=session, service=svc, justification=justification,
                                    hours=hours, actor_email="m@test.example", now=NOW)
+
+
+def test_policy_changes_go_on_the_timeline_once(session):
+    svc = make_service(session)
+    slo = make_slo(session, svc, objective="99.9")
+    fill(session, slo, end=NOW - timedelta(days=3), minutes=5, good=1000, total=1000)
+    assert svc.slug not in slo_service.record_policy_changes(session=session, now=NOW)
+    fill(session, slo, end=NOW - timedelta(days=2), minutes=5, good=900, total=1000)
+    assert svc.slug in slo_service.record_policy_changes(session=session, now=NOW)
+    assert svc.slug not in slo_service.record_policy_changes(session=session, now=NOW)
+    events = list(session.scalars(select(ServiceEvent).where(
+        ServiceEvent.service_id == svc.id, ServiceEvent.kind == "slo.policy_state")))
+    assert [e.details for e in events] == [{"from": "healthy", "to": "exhausted"}]
+    assert "frozen" in events[0].summary
