@@ -62,8 +62,9 @@ def s3_endpoint():
 
 
 @pytest.fixture
-def config(services_db, run_prefix):
-    """Build a ServiceConfig for this run; fast back-offs, namespaced names."""
+def config(services_db, run_prefix, broker):
+    """Build a ServiceConfig for this run; fast back-offs, namespaced names (the `broker`
+    fixture removes this run's exchanges and queues at the end)."""
     def factory(service: str, **overrides) -> ServiceConfig:
         values = dict(service=service, database_url=services_db, redis_prefix=run_prefix,
                       exchange_prefix=run_prefix, retry_base_delay=0.05, relay_interval=0.05,
