@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 from portal.incidents.metrics import Completion, Row
 
 _LAYOUT = dict(margin=dict(l=50, r=20, t=40, b=60), height=320, barmode="group",
+               xaxis=dict(type="category"),  # months are labels, not dates to interpolate
                legend=dict(orientation="h", y=-0.25), template="plotly_white")
 
 
