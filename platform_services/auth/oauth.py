@@ -1,0 +1,116 @@
+"""Token endpoints: OAuth2 client credentials (RFC 6749 §4.4), revocation (RFC 7009),
+the JWKS, token verification for the gateway, and key rotation."""
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+
+from flask import Blueprint, jsonify, request
+
+from platform_services.auth import service, tokens
+from platform_services.auth.keys import KeyRing, RotationFailed
+from platform_services.auth.settings import AuthSettings
+from platform_services.auth.vault import VaultUnavailable
+from platform_services.common.app import ApiError
+from platform_services.common.observability import Metrics
+
+log = logging.getLogger(__name__)
+BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/=-]+)$")
+
+
+def oauth_error(status: int, error: str, description: str):
+    """An RFC 6749 §5.2 error answer."""
+    response = jsonify({"error": error, "error_description": description})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="meridian"'
+    return response
+
+
+def bearer() -> str:
+    """The bearer token of the request, or a 401 ApiError."""
+    match = BEARER.match(request.headers.get("Authorization", ""))
+    if not match:
+        raise ApiError(401, "invalid_token", "send Authorization: Bearer <token>")
+    return match.group(1)
+
+
+def blueprint(engine, ring: KeyRing, revocations: tokens.Revocations,
+              settings: AuthSettings, metrics: Metrics) -> Blueprint:
+    bp = Blueprint("oauth", __name__)
+
+    @bp.post("/oauth/token")
+    def token():
+        if request.form.get("grant_type") != "client_credentials":
+            return oauth_error(400, "unsupported_grant_type",
+                               "only grant_type=client_credentials is supported")
+        auth = request.authorization
+        client_id = auth.username if auth else request.form.get("client_id")
+        secret = auth.password if auth else request.form.get("client_secret")
+        with engine.connect() as conn:
+            client = service.authenticate_client(conn, client_id, secret)
+        if client is None:
+            metrics.event("token_issue", "invalid_client")
+            return oauth_error(401, "invalid_client", "unknown client or wrong secret")
+        wanted = request.form.get("scope")
+        try:
+            scopes = service.parse_scopes(wanted) if wanted else client["scopes"]
+        except ApiError:
+            return oauth_error(400, "invalid_scope", "malformed scope")
+        if not set(scopes) <= set(client["scopes"]):
+            return oauth_error(400, "invalid_scope", "scope exceeds the client's grant")
+        access, claims = tokens.issue(ring, settings, subject=client["client_id"],
+                                      tenant_id=client["tenant_id"], scopes=scopes,
+                                      kind="client")
+        metrics.event("token_issue", "client_credentials")
+        return jsonify({"access_token": access, "token_type": "Bearer",
+                        "expires_in": claims["exp"] - claims["iat"], "scope": claims["scope"]})
+
+    @bp.post("/oauth/revoke")
+    def revoke():
+        raw = request.form.get("token", "")
+        try:
+            claims = tokens.verify(ring, revocations, settings, raw, check_revoked=False)
+        except tokens.TokenRejected:
+            # RFC 7009 §2.2: an invalid token needs no revocation; answer 200 all the same.
+            return jsonify({"revoked": False})
+        revocations.revoke(claims["jti"], claims["exp"])
+        metrics.event("token_revoke", "revoked")
+        return jsonify({"revoked": True, "jti": claims["jti"]})
+
+    @bp.get("/.well-known/jwks.json")
+    def jwks():
+        response = jsonify(ring.jwks())
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return response
+
+    @bp.get("/v1/tokens/verify")
+    def verify():
+        try:
+            claims = tokens.verify(ring, revocations, settings, bearer())
+        except tokens.TokenRejected as exc:
+            metrics.event("token_verify", "rejected")
+            raise ApiError(401, "invalid_token", exc.reason) from exc
+        metrics.event("token_verify", "valid")
+        return jsonify({"active": True, "claims": claims})
+
+    @bp.post("/v1/keys/rotate")
+    def rotate():
+        if not settings.admin_token:
+            raise ApiError(403, "forbidden", "rotation over HTTP is off (set AUTH_ADMIN_TOKEN)")
+        if not hmac.compare_digest(bearer().encode(), settings.admin_token.encode()):
+            raise ApiError(403, "forbidden", "not the admin token")
+        try:
+            key = ring.rotate()
+        except RotationFailed as exc:
+            raise ApiError(503, "rotation_failed", str(exc)) from exc
+        return jsonify({"kid": key.kid, "jwks": [k["kid"] for k in ring.jwks()["keys"]]})
+
+    return bp
+
+
+def vault_unavailable(exc: VaultUnavailable):
+    """503 naming the Vault failure (PII encryption or a first key load needs Vault)."""
+    log.error("vault unavailable: %s", exc)
+    return jsonify({"error": "vault_unavailable", "message": str(exc)}), 503

@@ -1,0 +1,1 @@
+"""Billing service: subscriptions, usage metering, invoices through Stripe, Stripe webhooks."""

@@ -1,0 +1,141 @@
+"""The billing service: subscriptions, usage metering, invoices and Stripe webhooks."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from platform_services.billing import invoices as invoicing
+from platform_services.billing import webhooks
+from platform_services.billing.gateway import StripeGateway, StripeRejected, StripeUnavailable
+from platform_services.billing.metering import PERIOD, UsageMeter, current_period, parse_usage
+from platform_services.billing.models import PLANS, invoices, subscriptions, tenants
+from platform_services.billing.settings import BillingSettings
+from platform_services.common import settings as service_settings
+from platform_services.common import tenants as tenant_registry
+from platform_services.common.app import ApiError, create_service_app, json_body
+from platform_services.common.base import Foundation, foundation
+from platform_services.common.config import ServiceConfig
+from platform_services.common.periodic import Periodic
+from platform_services.common.resources import postgres_check, redis_check
+from platform_services.common.runner import Service
+
+PAYMENT_METHOD = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+
+
+def _subscribe(base: Foundation, gateway: StripeGateway, tid: int, data: dict) -> dict:
+    plan, email, pm = data.get("plan"), data.get("email"), data.get("payment_method")
+    errors = {}
+    if plan not in PLANS:
+        errors["plan"] = f"one of {', '.join(PLANS)}"
+    if not isinstance(email, str) or not EMAIL.match(email):
+        errors["email"] = "the billing e-mail address"
+    if pm is not None and (not isinstance(pm, str) or not PAYMENT_METHOD.match(pm)):
+        errors["payment_method"] = "a Stripe PaymentMethod id (pm_...)"
+    if errors:
+        raise ApiError(422, "invalid", "invalid subscription", errors)
+    try:
+        stripe_ids = gateway.subscribe(tenant_id=tid, email=email, plan=plan,
+                                       payment_method=pm)
+    except StripeUnavailable as exc:
+        raise ApiError(503, "stripe_unavailable", str(exc)) from exc
+    except StripeRejected as exc:
+        raise ApiError(422, "stripe_rejected", str(exc)) from exc
+    values = {"plan": plan, "status": "active", "stripe_customer_id": stripe_ids["customer"],
+              "stripe_subscription_id": stripe_ids["subscription"]}
+    with base.engine.begin() as conn:
+        stmt = insert(subscriptions).values(tenant_id=tid, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=[subscriptions.c.tenant_id],
+                                                set_=values))
+    return {"tenant_id": tid, **values}
+
+
+def _routes(base: Foundation, gateway: StripeGateway, meter: UsageMeter,
+            settings: BillingSettings) -> Blueprint:
+    bp = Blueprint("billing", __name__)
+    engine, metrics = base.engine, base.metrics
+
+    def tenant_id(ref: str) -> int:
+        with engine.connect() as conn:
+            return tenant_registry.resolve(conn, tenants, ref)
+
+    def period_arg() -> str:
+        period = request.args.get("period") or current_period()
+        if not PERIOD.match(period):
+            raise ApiError(422, "invalid", "invalid period", {"period": "YYYY-MM"})
+        return period
+
+    @bp.put("/v1/tenants/<tenant>/subscription")
+    def subscribe(tenant: str):
+        data, tid = json_body(), tenant_id(tenant)
+        return jsonify(_subscribe(base, gateway, tid, data))
+
+    @bp.post("/v1/tenants/<tenant>/usage")
+    def record_usage(tenant: str):
+        meter_name, quantity = parse_usage(json_body())
+        tid = tenant_id(tenant)
+        where = meter.record(tid, meter_name, quantity)
+        metrics.event("usage_record", where)
+        return jsonify({"meter": meter_name, "quantity": quantity, "stored_in": where}), 202
+
+    @bp.get("/v1/tenants/<tenant>/usage")
+    def read_usage(tenant: str):
+        tid, period = tenant_id(tenant), period_arg()
+        with engine.connect() as conn:
+            flushed = invoicing.usage_counts(conn, tid, period)
+        pending = meter.pending(tid, period)
+        meters = sorted(set(flushed) | set(pending))
+        return jsonify({"period": period, "usage": [
+            {"meter": m, "flushed": flushed.get(m, 0), "pending": pending.get(m, 0),
+             "total": flushed.get(m, 0) + pending.get(m, 0)} for m in meters]})
+
+    @bp.post("/v1/tenants/<tenant>/invoices")
+    def create_invoice(tenant: str):
+        data, tid = json_body(), tenant_id(tenant)
+        period = data.get("period")
+        if not isinstance(period, str) or not PERIOD.match(period) or period > current_period():
+            raise ApiError(422, "invalid", "invalid period", {"period": "YYYY-MM, not future"})
+        meter.flush()  # the invoice must count everything metered so far
+        with engine.begin() as conn:
+            invoice_id = invoicing.open_invoice(conn, tenant_id=tid, period=period,
+                                                currency=settings.currency)
+        invoicing.issue(engine, gateway, settings, metrics, invoice_id)
+        with engine.connect() as conn:
+            row = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
+        return jsonify(invoicing.to_json(row)), 201 if row.status != "queued" else 202
+
+    @bp.get("/v1/tenants/<tenant>/invoices")
+    def list_invoices(tenant: str):
+        tid = tenant_id(tenant)
+        with engine.connect() as conn:
+            rows = conn.execute(select(invoices).where(invoices.c.tenant_id == tid)
+                                .order_by(invoices.c.period.desc()).limit(36))
+            return jsonify({"invoices": [invoicing.to_json(r) for r in rows]})
+
+    return bp
+
+
+def build(config: ServiceConfig, *, log: bool = True,
+          settings: BillingSettings | None = None) -> Service:
+    """The billing service with its usage flusher and invoice retrier."""
+    settings = settings or service_settings.load(BillingSettings)
+    base = foundation(config, log=log)
+    gateway = StripeGateway(settings)
+    meter = UsageMeter(base.redis, base.engine, config.redis_prefix, base.metrics)
+    workers = [Periodic("usage-flush", settings.usage_flush_seconds, meter.flush,
+                        final_run=True),
+               Periodic("invoice-retry", min(settings.invoice_retry_seconds, 30.0),
+                        lambda: invoicing.retry_due(base.engine, gateway, settings,
+                                                    base.metrics))]
+    checks = [postgres_check(base.engine),
+              redis_check(base.redis, "usage is counted in PostgreSQL directly")]
+    app = create_service_app(config.service, base.metrics, checks)
+    app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
+    app.register_blueprint(_routes(base, gateway, meter, settings))
+    app.register_blueprint(webhooks.blueprint(base.engine, settings, base.metrics))
+    app.extensions["usage_meter"] = meter
+    return Service(config.service, app, workers, [base.engine],
+                   [base.redis.close] if base.redis else [])

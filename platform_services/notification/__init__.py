@@ -1,0 +1,1 @@
+"""Notification service: sandboxed templates, SMTP with relay failover, webhooks, per-tenant limits."""

@@ -1,0 +1,125 @@
+"""The notification service: templates, tenant contacts, sends over HTTP and from RabbitMQ."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from platform_services.common import settings as service_settings
+from platform_services.common import tenants as tenant_registry
+from platform_services.common.app import ApiError, create_service_app, json_body
+from platform_services.common.base import Foundation, broker_check, foundation
+from platform_services.common.config import ServiceConfig
+from platform_services.common.messaging import Consumer, Delivery, Subscription
+from platform_services.common.resources import postgres_check, redis_check
+from platform_services.common.runner import Service
+from platform_services.notification import service
+from platform_services.notification.limits import Limits
+from platform_services.notification.models import contacts, notifications, tenants
+from platform_services.notification.settings import NotificationSettings
+
+STATUS_CODES = {"sent": 201, "duplicate": 200, "rate_limited": 429}
+FAILURE_CODES = {"template_error": 422, "delivery_failed": 502}
+
+
+def _contact(data: dict) -> dict:
+    email, url = data.get("email"), data.get("webhook_url")
+    errors = {}
+    if email is not None and (not isinstance(email, str) or not service.EMAIL.match(email)):
+        errors["email"] = "an e-mail address"
+    if url is not None and (not isinstance(url, str) or not service.URL.match(url)):
+        errors["webhook_url"] = "an http(s) URL"
+    if errors:
+        raise ApiError(422, "invalid", "invalid contact", errors)
+    return {"email": email, "webhook_url": url}
+
+
+def _routes(base: Foundation, notifier: service.Notifier) -> Blueprint:
+    bp = Blueprint("notification", __name__)
+    engine = base.engine
+
+    def tenant_id(ref: str) -> int:
+        with engine.connect() as conn:
+            return tenant_registry.resolve(conn, tenants, ref)
+
+    @bp.put("/v1/tenants/<tenant>/templates/<name>")
+    def put_template(tenant: str, name: str):
+        data, tid = json_body(), tenant_id(tenant)
+        with engine.begin() as conn:
+            service.save_template(conn, tenant_id=tid, name=name, data=data)
+        return jsonify({"name": name, "saved": True})
+
+    @bp.put("/v1/tenants/<tenant>/contact")
+    def put_contact(tenant: str):
+        values, tid = _contact(json_body()), tenant_id(tenant)
+        with engine.begin() as conn:
+            conn.execute(insert(contacts).values(tenant_id=tid, **values).on_conflict_do_update(
+                index_elements=[contacts.c.tenant_id], set_=values))
+        return jsonify(values)
+
+    @bp.post("/v1/tenants/<tenant>/notifications")
+    def send(tenant: str):
+        req = service.parse_request(json_body())
+        result = notifier.send(tenant_id=tenant_id(tenant), req=req)
+        code = STATUS_CODES.get(result["status"]) or FAILURE_CODES[result["error"]]
+        return jsonify(result), code
+
+    @bp.get("/v1/tenants/<tenant>/notifications")
+    def log(tenant: str):
+        tid = tenant_id(tenant)
+        status = request.args.get("status")
+        query = select(notifications).where(notifications.c.tenant_id == tid)
+        if status:
+            query = query.where(notifications.c.status == status)
+        with engine.connect() as conn:
+            rows = conn.execute(query.order_by(notifications.c.created_at.desc()).limit(100))
+            return jsonify({"notifications": [
+                {"id": r.id, "channel": r.channel, "template": r.template,
+                 "recipient": r.recipient, "status": r.status, "relay": r.relay,
+                 "error": r.error, "created_at": r.created_at.isoformat()} for r in rows]})
+
+    return bp
+
+
+def event_handler(base: Foundation, notifier: service.Notifier):
+    """Sends for `notify.*` events (a request in the payload) and `export.ready` (the
+    worker's finished exports, to the tenant's contact). A redelivered message is a
+    duplicate by its dedupe key (the message id when the payload names none), and a
+    failed delivery releases the key, so the retry really sends."""
+    def handle(delivery: Delivery) -> None:
+        payload = delivery.payload
+        if delivery.routing_key == "export.ready":
+            payload = {"template": "export_ready", "channel": "email",
+                       "dedupe_key": f"export-ready:{payload['job_id']}",
+                       "tenant_id": payload["tenant_id"],
+                       "data": {k: payload[k] for k in ("job_id", "bucket", "key")}}
+        payload = {"dedupe_key": f"msg:{delivery.message_id}"[:200], **payload}
+        req = service.parse_request({k: v for k, v in payload.items() if k != "tenant_id"})
+        result = notifier.send(tenant_id=int(payload["tenant_id"]), req=req)
+        if result.get("error") == "delivery_failed":
+            raise RuntimeError(result["message"])  # retried with back-off, then the DLQ
+    return handle
+
+
+def build(config: ServiceConfig, *, log: bool = True,
+          settings: NotificationSettings | None = None) -> Service:
+    """The notification service and its consumer of the `notifications` exchange."""
+    settings = settings or service_settings.load(NotificationSettings)
+    base = foundation(config, log=log)
+    limits = Limits(base.redis, config.redis_prefix, settings.rate_per_minute,
+                    settings.dedupe_seconds)
+    notifier = service.Notifier(base.engine, limits, settings, base.metrics)
+    workers = []
+    if config.rabbitmq_url:
+        workers.append(Consumer(config, base.metrics, Subscription(
+            "notification.events", "notifications", ("notify.#", "export.ready"),
+            event_handler(base, notifier))))
+    checks = [postgres_check(base.engine),
+              broker_check(config, [w.connected for w in workers],
+                           "sends over HTTP only; events wait in the senders' outboxes"),
+              redis_check(base.redis, "dedupe and rate limits from the notification log")]
+    app = create_service_app(config.service, base.metrics, checks)
+    app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
+    app.register_blueprint(_routes(base, notifier))
+    return Service(config.service, app, workers, [base.engine],
+                   [base.redis.close] if base.redis else [])

@@ -1,0 +1,152 @@
+"""The search service: product search per tenant, product loading, reindex, and the
+consumer of product events (`inventory.events`, `product.upserted` / `product.deleted`)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from flask import Blueprint, jsonify, request
+from prometheus_client import Gauge
+
+from platform_services.common import settings as service_settings
+from platform_services.common import tenants as tenant_registry
+from platform_services.common.app import ApiError, Check, create_service_app, json_body
+from platform_services.common.base import Foundation, broker_check, foundation
+from platform_services.common.config import ServiceConfig
+from platform_services.common.messaging import Consumer, Delivery, Subscription
+from platform_services.common.outbox import first_delivery
+from platform_services.common.periodic import Periodic
+from platform_services.common.resources import postgres_check
+from platform_services.common.runner import Service
+from platform_services.search import catalog, indexer
+from platform_services.search.es_index import ES_ERRORS, ProductIndex
+from platform_services.search.models import processed, tenants
+from platform_services.search.settings import SearchSettings
+
+log = logging.getLogger(__name__)
+
+
+def _search(base: Foundation, index: ProductIndex | None, tid: int, q: str,
+            category: str | None, limit: int) -> tuple[str, list]:
+    if index is not None:
+        try:
+            return "elasticsearch", index.search(tid, q, category, limit)
+        except ES_ERRORS as exc:
+            base.metrics.event("search", "fallback")
+            log.warning("search falls back to PostgreSQL: %s", exc)
+    with base.engine.connect() as conn:
+        return "postgresql", catalog.pg_search(conn, tid, q, category, limit)
+
+
+def _routes(base: Foundation, index: ProductIndex | None, settings: SearchSettings) -> Blueprint:
+    bp = Blueprint("search", __name__)
+    engine = base.engine
+
+    def tenant_id(ref: str) -> int:
+        with engine.connect() as conn:
+            return tenant_registry.resolve(conn, tenants, ref)
+
+    @bp.get("/v1/tenants/<tenant>/search")
+    def search(tenant: str):
+        q, category = request.args.get("q", "").strip(), request.args.get("category") or None
+        limit = request.args.get("limit", "20")
+        errors = {}
+        if not 0 < len(q) <= catalog.MAX_QUERY:
+            errors["q"] = f"1 to {catalog.MAX_QUERY} characters"
+        if category is not None and not catalog.CATEGORY.match(category):
+            errors["category"] = "a category name"
+        if not limit.isdigit() or not 1 <= int(limit) <= catalog.MAX_LIMIT:
+            errors["limit"] = f"1 to {catalog.MAX_LIMIT}"
+        if errors:
+            raise ApiError(422, "invalid", "invalid search", errors)
+        tid = tenant_id(tenant)
+        backend, hits = _search(base, index, tid, q, category, int(limit))
+        base.metrics.event("search", backend)
+        return jsonify({"backend": backend, "query": q, "hits": hits})
+
+    @bp.put("/v1/tenants/<tenant>/products")
+    def load_products(tenant: str):
+        items = catalog.parse_batch(json_body().get("products"))
+        tid = tenant_id(tenant)
+        with engine.begin() as conn:
+            changed = catalog.upsert(conn, tid, items)
+        return jsonify({"received": len(items), "changed": changed})
+
+    @bp.post("/v1/tenants/<tenant>/reindex")
+    def reindex(tenant: str):
+        if index is None:
+            raise ApiError(409, "no_elasticsearch", "ELASTICSEARCH_URL is not set; "
+                                                    "PostgreSQL search needs no reindex")
+        tid, started = tenant_id(tenant), datetime.now(timezone.utc)
+        try:
+            name = index.reindex(tid, indexer.tenant_batches(engine, tid, settings.index_batch))
+        except ES_ERRORS as exc:
+            raise ApiError(503, "elasticsearch_unavailable", f"reindex failed: {exc}") from exc
+        replayed = indexer.replay_since(engine, tid, started)
+        base.metrics.event("reindex", "ok")
+        return jsonify({"index": name, "alias": index.alias(tid), "replayed": replayed})
+
+    return bp
+
+
+def product_handler(base: Foundation):
+    """Applies product.upserted / product.deleted once per message id."""
+    def handle(delivery: Delivery) -> None:
+        payload, errors = delivery.payload, {}
+        tid = payload.get("tenant_id")
+        if delivery.routing_key == "product.deleted":
+            item = catalog.parse_product({**payload, "name": "-"}, "product", errors)
+        else:
+            item = catalog.parse_product(payload, "product", errors)
+        if errors or not isinstance(tid, int):
+            raise ValueError(f"invalid product event: {errors or 'tenant_id'}")
+        with base.engine.begin() as conn:
+            if not first_delivery(conn, processed, delivery.message_id):
+                return
+            if delivery.routing_key == "product.deleted":
+                catalog.delete(conn, tid, item["sku"], item["version"])
+            else:
+                catalog.upsert(conn, tid, [item])
+    return handle
+
+
+def build(config: ServiceConfig, *, log: bool = True,
+          settings: SearchSettings | None = None) -> Service:
+    """The search service, its bulk indexer (with Elasticsearch) and its event consumer."""
+    settings = settings or service_settings.load(SearchSettings)
+    base = foundation(config, log=log)
+    index = ProductIndex(settings) if settings.elasticsearch_url else None
+    workers: list = []
+    if config.rabbitmq_url:
+        workers.append(Consumer(config, base.metrics, Subscription(
+            "search.products", "inventory.events", ("product.upserted", "product.deleted"),
+            product_handler(base))))
+    checks = [postgres_check(base.engine),
+              broker_check(config, [w.connected for w in workers],
+                           "products are loaded over HTTP only"),
+              _es_check(index)]
+    if index is not None:
+        workers.append(Periodic("bulk-indexer", settings.index_interval,
+                                lambda: indexer.index_pending(base.engine, index, base.metrics,
+                                                              settings.index_batch)))
+        Gauge("meridian_search_index_pending", "Products changed in PostgreSQL and not yet "
+              "in Elasticsearch", ["service"], registry=base.metrics.registry) \
+            .labels(config.service).set_function(lambda: indexer.pending_count(base.engine))
+    app = create_service_app(config.service, base.metrics, checks)
+    app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
+    app.register_blueprint(_routes(base, index, settings))
+    app.extensions["product_index"] = index
+    return Service(config.service, app, workers, [base.engine],
+                   [base.redis.close] if base.redis else [])
+
+
+def _es_check(index: ProductIndex | None) -> Check:
+    """Degradable: without Elasticsearch, search answers from PostgreSQL full-text."""
+    def probe() -> str | None:
+        if index is None:
+            return "not configured (PostgreSQL full-text search)"
+        health = index.client.cluster.health(timeout="2s")
+        if health["status"] == "red":
+            return "cluster red (search answers from PostgreSQL)"
+        return None
+    return Check("elasticsearch", probe, critical=False)

@@ -1,0 +1,129 @@
+"""Fixtures of the auth/billing/notification/search integration tests: a migrated
+database, Redis db 12 under a per-run key prefix, per-run RabbitMQ names, and the real
+servers of servers.py (OpenBao, localstripe, aiosmtpd) plus the Elasticsearch stand-in."""
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+
+import pytest
+import redis
+import requests
+
+from platform_services.common.config import ServiceConfig
+from platform_services.common.runner import start
+from tests.integration.services import servers as base_servers
+from tests.integration.services2 import servers
+from tests.integration.services2.fake_elasticsearch import FakeElasticsearch
+
+REDIS_URL = os.environ.get("TEST_SERVICES2_REDIS_URL", "redis://127.0.0.1:6379/12")
+QUEUES = ["notification.events", "search.products"]
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def services_db():
+    url = base_servers.create_database()
+    yield url
+    base_servers.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def run_prefix():
+    return f"s2t{os.getpid()}{secrets.token_hex(2)}."
+
+
+@pytest.fixture(scope="session")
+def redis_client(run_prefix):
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    yield client
+    for key in client.scan_iter(f"{run_prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def broker(run_prefix):
+    yield base_servers.BROKER_URL
+    base_servers.delete_broker_objects(run_prefix, QUEUES)
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory):
+    proc, addr = servers.start_openbao(tmp_path_factory.mktemp("bao"))
+    yield addr
+    servers.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory):
+    proc, base = servers.start_localstripe(tmp_path_factory.mktemp("stripe"))
+    yield base
+    servers.stop(proc)
+
+
+@pytest.fixture
+def smtp_relay():
+    """Start SMTP servers on free ports; all stopped at the end of the test."""
+    started = []
+
+    def starter():
+        controller, inbox = servers.start_smtp()
+        started.append(controller)
+        return f"127.0.0.1:{controller.port}", inbox
+    yield starter
+    for controller in started:
+        controller.stop()
+
+
+@pytest.fixture
+def fake_es():
+    es = FakeElasticsearch().start()
+    yield es
+    es.stop()
+
+
+@pytest.fixture
+def config(services_db, run_prefix):
+    def factory(service: str, **overrides) -> ServiceConfig:
+        values = dict(service=service, database_url=services_db, redis_prefix=run_prefix,
+                      exchange_prefix=run_prefix, retry_base_delay=0.05, log_format="text")
+        values.update(overrides)
+        return ServiceConfig(**values)
+    return factory
+
+
+@pytest.fixture
+def run_service():
+    """Start a built service on a free port; all stopped at the end of the test."""
+    running = []
+
+    def starter(service):
+        started = start(service)
+        running.append(started)
+        return started
+    yield starter
+    for service in reversed(running):
+        service.stop()
+
+
+@pytest.fixture
+def tenant():
+    n = next(_ids)
+    return 800_000 + os.getpid() % 1000 * 100 + n, f"s2-test-{n}-{secrets.token_hex(2)}"
+
+
+def register(url: str, tenant: tuple[int, str]) -> None:
+    tid, slug = tenant
+    response = requests.put(f"{url}/v1/tenants/{slug}", json={"id": tid, "name": slug},
+                            timeout=5)
+    assert response.status_code == 200, response.text
+
+
+def metric(url: str, line_start: str) -> float:
+    """The value of the first /metrics sample whose line starts with `line_start`."""
+    for line in requests.get(f"{url}/metrics", timeout=5).text.splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
