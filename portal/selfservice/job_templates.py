@@ -32,10 +32,10 @@ def _edge_groups(session: Session) -> list[tuple[str, str]]:
 ENV_NAME = Param("name", "Environment name", pattern=r"[a-z][a-z0-9-]{2,39}",
                  pattern_hint=ENV_NAME_HINT, help=ENV_NAME_HINT)
 TEAM = Param("team", "Team (cost tag)", kind="choice", choices=_teams,
-             help="The team that pays for it: the `team` cost tag.")
+             help="The team that pays for it: the team cost tag.")
 COST_CENTER = Param("cost_center", "Cost center (cost tag)", pattern=r"cc-[0-9]{4}",
                     pattern_hint="cc- followed by four digits, for example cc-1001.",
-                    help="Finance's cost center: the `cost-center` cost tag.")
+                    help="Finance's cost center: the cost-center cost tag.")
 REPLICAS = Param("replicas", "App replicas", kind="int", minimum=1, maximum=3, default=1)
 SERVICE = Param("service", "Service", kind="choice", choices=_services)
 TARGET_ENV = Param("environment", "Target environment", kind="choice",

@@ -59,7 +59,7 @@ def worker_app(worker_env):
 
 
 class Worker:
-    """`celery worker` as a child process, solo pool, consuming only the test queue."""
+    """`celery worker` as a child process (solo pool by default), consuming only the test queue."""
 
     logs: list[Path] = []
 
@@ -71,8 +71,10 @@ class Worker:
     def tail(self) -> str:
         return self.log_path.read_text()[-4000:]
 
-    def __init__(self, env: dict, log_path: Path, **extra_env):
+    def __init__(self, env: dict, log_path: Path, pool: tuple[str, ...] = ("--pool=solo",),
+                 **extra_env):
         Worker.logs.append(log_path)
+        self.pool = pool
         self.log_path = log_path
         self.env = {**os.environ, **env, **{k: str(v) for k, v in extra_env.items()}}
         self.process = None
@@ -81,7 +83,7 @@ class Worker:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal.celery_app", "worker",
-             "--pool=solo", "--loglevel=INFO", "-Q", self.env["SELFSERVICE_QUEUE"],
+             *self.pool, "--loglevel=INFO", "-Q", self.env["SELFSERVICE_QUEUE"],
              f"--hostname=ss-{secrets.token_hex(3)}@%h", "--without-mingle",
              "--without-gossip"],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
