@@ -74,7 +74,6 @@ class DescriptorError(ValueError):
 class ImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
 
 
 def to_descriptor(service: Service) -> dict:

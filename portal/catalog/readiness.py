@@ -128,9 +128,9 @@ def _policy(rule: Callable[[list[dict]], list[str]], ok: str):
 
 
 def _dr(ctx: Context):
-    if ctx.service.kind == "infrastructure":
-        return "na", "Infrastructure component: DR follows the platform's runbooks."
     s = ctx.service
+    if s.kind == "infrastructure" and not (s.rpo or s.rto or s.backup):
+        return "na", "Stateless or external infrastructure: nothing of ours to restore."
     missing = [name for name, value in (("RPO", s.rpo), ("RTO", s.rto)) if not value]
     if missing:
         return "fail", f"No {' or '.join(missing)} declared."

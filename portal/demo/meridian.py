@@ -278,7 +278,7 @@ def demo_password(email: str) -> str:
 _INFRA = "infrastructure"
 SERVICES.update({
     "portal": dict(
-        name="Meridian Platform Portal", team="platform", tier=2, kind="service",
+        name="Meridian Platform Portal", team="platform", tier=2, kind=_INFRA,
         language="Python",
         purpose="The internal developer platform portal: catalog, SLOs, on-call, incidents, "
                 "self-service provisioning and tenant dashboards.",
