@@ -1,0 +1,108 @@
+"""Unit tests of the pure pieces of auth, billing, notification and search."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from platform_services.billing.invoices import compute_lines, usage_amount
+from platform_services.billing.metering import parse_usage
+from platform_services.billing.settings import BillingSettings
+from platform_services.billing.webhooks import verify
+from platform_services.common import settings as service_settings
+from platform_services.common.app import ApiError
+from platform_services.notification import rendering
+from platform_services.notification.channels import DeliveryFailed, SmtpRelays, signature
+from platform_services.notification.settings import NotificationSettings
+from platform_services.search.catalog import parse_batch
+
+
+@dataclass(frozen=True)
+class Sample:
+    relays: tuple[str, ...] = field(default=(), metadata={"env": "RELAYS", "help": "r"})
+    url: str | None = field(default=None, metadata={"env": "URL", "help": "u"})
+    timeout: float = field(default=1.0, metadata={"env": "TIMEOUT", "help": "t"})
+    count: int = field(default=3, metadata={"env": "COUNT", "help": "c"})
+    on: bool = field(default=False, metadata={"env": "ON", "help": "o"})
+
+
+def test_settings_parse_every_type_and_name_the_bad_variable():
+    loaded = service_settings.load(Sample, {"RELAYS": "a:1, b:2,", "URL": "", "TIMEOUT": "2.5",
+                                            "COUNT": "7", "ON": "yes"})
+    assert loaded == Sample(("a:1", "b:2"), None, 2.5, 7, True)
+    assert service_settings.load(Sample, {}) == Sample()
+    with pytest.raises(ValueError, match="invalid COUNT"):
+        service_settings.load(Sample, {"COUNT": "many"})
+    assert ("RELAYS", (), "r") in service_settings.documented(Sample)
+
+
+@pytest.mark.parametrize("meter, quantity, cents", [
+    ("api_calls", 1, 1), ("api_calls", 100, 1), ("api_calls", 101, 2), ("orders", 3, 6),
+    ("reports", 1, 5)])
+def test_usage_is_priced_in_whole_cents_rounded_up(meter, quantity, cents):
+    assert usage_amount(meter, quantity) == cents
+
+
+def test_invoice_lines_are_the_plan_and_each_meter():
+    lines = compute_lines("starter", {"orders": 10, "api_calls": 1000}, "2026-10")
+    assert [(l["kind"], l["amount_cents"]) for l in lines] == [("plan", 4900), ("usage", 10),
+                                                               ("usage", 20)]
+
+
+@pytest.mark.parametrize("body", [{"meter": "x"}, {"meter": "orders", "quantity": True},
+                                  {"meter": "orders", "quantity": 10**7}])
+def test_bad_usage_is_refused(body):
+    with pytest.raises(ApiError) as exc:
+        parse_usage(body)
+    assert exc.value.status == 422
+
+
+def _header(payload: str, secret: str, ts: int) -> str:
+    mac = hmac.new(secret.encode(), f"{ts}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={ts},v1={mac}"
+
+
+def test_webhook_verification_uses_stripes_scheme():
+    settings = BillingSettings(stripe_webhook_secret="whsec_unit")
+    payload = json.dumps({"id": "evt_1", "object": "event", "type": "invoice.paid",
+                          "data": {"object": {"id": "in_1"}}})
+    now = int(time.time())
+    assert verify(payload.encode(), _header(payload, "whsec_unit", now), settings).id == "evt_1"
+    for header, code in [(_header(payload, "whsec_other", now), "invalid_signature"),
+                         (_header(payload, "whsec_unit", now - 400), "expired"),
+                         ("t=1,v1=", "invalid_signature"), (None, "missing_signature")]:
+        with pytest.raises(ApiError) as exc:
+            verify(payload.encode(), header, settings)
+        assert (exc.value.status, exc.value.code) == (400, code)
+
+
+def test_rendering_is_strict_and_sandboxed():
+    ok = rendering.render("Order {{ id }}", "Hi {{ name | upper }}", {"id": 7, "name": "ana"})
+    assert (ok.subject, ok.body) == ("Order 7", "Hi ANA")
+    for subject, body, data in [("s", "{{ missing }}", {}),
+                                ("s", "{{ x.__class__.__subclasses__() }}", {"x": 1}),
+                                ("{{ s }}", "b", {"s": "a\nBcc: evil@example.com"})]:
+        with pytest.raises(rendering.TemplateFailed):
+            rendering.render(subject, body, data)
+    with pytest.raises(rendering.TemplateFailed, match="line 2"):
+        rendering.check("s", "ok\n{% for %}")
+
+
+def test_webhook_signature_header_and_smtp_without_relays():
+    assert signature("k", 10, b"{}") == "t=10,v1=" + hmac.new(b"k", b"10.{}",
+                                                               hashlib.sha256).hexdigest()
+    with pytest.raises(DeliveryFailed, match="no SMTP relay configured"):
+        SmtpRelays(NotificationSettings()).send(to="a@b.co", subject="s", body="b",
+                                                message_id="m")
+
+
+def test_product_batches_are_validated_field_by_field():
+    items = parse_batch([{"sku": "A-1", "name": "Tent", "price_cents": 5, "version": 3}])
+    assert items[0]["version"] == 3 and items[0]["category"] == ""
+    with pytest.raises(ApiError) as exc:
+        parse_batch([{"sku": "A 1", "name": "x", "price_cents": -1}, "nope"])
+    assert set(exc.value.fields) == {"products[0].sku", "products[0].price_cents", "products[1]"}
