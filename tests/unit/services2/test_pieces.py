@@ -71,7 +71,7 @@ def test_webhook_verification_uses_stripes_scheme():
     payload = json.dumps({"id": "evt_1", "object": "event", "type": "invoice.paid",
                           "data": {"object": {"id": "in_1"}}})
     now = int(time.time())
-    assert verify(payload.encode(), _header(payload, "whsec_unit", now), settings).id == "evt_1"
+    assert verify(payload.encode(), _header(payload, "whsec_unit", now), settings)["id"] == "evt_1"
     for header, code in [(_header(payload, "whsec_other", now), "invalid_signature"),
                          (_header(payload, "whsec_unit", now - 400), "expired"),
                          ("t=1,v1=", "invalid_signature"), (None, "missing_signature")]:
