@@ -59,8 +59,8 @@ def populate(url: str, *, orders: int, largest: int) -> None:
                    (ARRAY['fulfilled','fulfilled','fulfilled','fulfilled','fulfilled',
                           'fulfilled','fulfilled','canceled','confirmed','pending'])[1 + i % 10],
                    'c-' || (i % 1000), 1 + i % 5,
-                   now() - make_interval(secs => (i * 7919 % 31536000)),
-                   now() - make_interval(secs => (i * 7919 % 31536000)) + make_interval(secs => 60 + i % 400)
+                   now() - make_interval(secs => (i::bigint * 7919 % 31536000)),
+                   now() - make_interval(secs => (i::bigint * 7919 % 31536000)) + make_interval(secs => 60 + i % 400)
             FROM generate_series(1, :n) i"""), {"n": orders, "largest": largest})
         conn.execute(text("""
             INSERT INTO orders.order_lines (order_id, sku, quantity, warehouse)
