@@ -5,7 +5,7 @@ import re
 import time
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, literal_column, select, text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 

@@ -100,7 +100,7 @@ def load_products(url: str, count: int) -> float:
         with conn.cursor().copy("COPY search.tenants (id, slug, name) FROM STDIN") as copy:
             for t in range(1, TENANTS + 1):
                 copy.write_row((t, f"bench-{t}", f"Bench {t}"))
-        conn.execute("DROP INDEX search.ix_products_search_vector")  # build once, after
+        conn.execute("DROP INDEX search.ix_products_tenant_search")  # build once, after
         with conn.cursor().copy("COPY search.products (tenant_id, sku, name, description, "
                                 "category, price_cents, version) FROM STDIN") as copy:
             for i in range(count):
@@ -108,8 +108,8 @@ def load_products(url: str, count: int) -> float:
                 desc = " ".join(rnd.choice(WORDS + ADJECTIVES) for _ in range(12))
                 copy.write_row((i % TENANTS + 1, f"SKU-{i}", name, desc,
                                 rnd.choice(WORDS[:8]), rnd.randint(100, 99_999), 1))
-        conn.execute("CREATE INDEX ix_products_search_vector ON search.products "
-                     "USING gin (search_vector)")
+        conn.execute("CREATE INDEX ix_products_tenant_search ON search.products "
+                     "USING gin (tenant_id, search_vector)")
         conn.execute("ANALYZE search.products")
     return time.perf_counter() - started
 

@@ -16,6 +16,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("CREATE SCHEMA IF NOT EXISTS search")
+    # Trusted extension (PostgreSQL >= 13): tenant id and tsvector in one GIN index.
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
     op.create_table('processed_messages',
     sa.Column('message_id', sa.String(length=120), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
@@ -47,7 +49,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('tenant_id', 'sku'),
     schema='search'
     )
-    op.create_index('ix_products_search_vector', 'products', ['search_vector'], unique=False, schema='search', postgresql_using='gin')
+    op.create_index('ix_products_tenant_search', 'products', ['tenant_id', 'search_vector'], unique=False, schema='search', postgresql_using='gin')
     op.create_index('ix_products_unindexed', 'products', ['tenant_id', 'sku'], unique=False, schema='search', postgresql_where='indexed_version < version')
 
 
