@@ -28,6 +28,7 @@ def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
 
     @bp.post("/v1/tenants/<tenant>/users")
     def create_user(tenant: str):
+        oauth.require_admin(settings)
         data, tid = json_body(), tenant_id(tenant)
         with engine.begin() as conn:
             user_id = service.create_user(conn, backend, pepper=settings.email_pepper,
@@ -54,6 +55,7 @@ def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
 
     @bp.post("/v1/tenants/<tenant>/api-keys")
     def create_api_key(tenant: str):
+        oauth.require_admin(settings)
         data, tid = json_body(), tenant_id(tenant)
         with engine.begin() as conn:
             key = service.create_api_key(conn, tenant_id=tid, name=data.get("name"),
@@ -62,6 +64,7 @@ def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
 
     @bp.post("/v1/tenants/<tenant>/api-keys/<key_id>/revoke")
     def revoke_api_key(tenant: str, key_id: str):
+        oauth.require_admin(settings)
         tid = tenant_id(tenant)
         with engine.begin() as conn:
             service.revoke_api_key(conn, tenant_id=tid, key_id=key_id)
@@ -74,6 +77,7 @@ def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
 
     @bp.post("/v1/tenants/<tenant>/oauth-clients")
     def create_client(tenant: str):
+        oauth.require_admin(settings)
         data, tid = json_body(), tenant_id(tenant)
         with engine.begin() as conn:
             client = service.create_client(conn, tenant_id=tid, name=data.get("name"),

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any
 
@@ -40,9 +41,14 @@ class SigningKey:
     private: rsa.RSAPrivateKey
     created_at: str
 
+    @cached_property
+    def public(self) -> rsa.RSAPublicKey:
+        """The public half, derived once (verification is the hot path)."""
+        return self.private.public_key()
+
     def jwk(self) -> dict[str, Any]:
         """The public half as a JWK with kid, use and alg."""
-        return {**RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True),
+        return {**RSAAlgorithm.to_jwk(self.public, as_dict=True),
                 "kid": self.kid, "use": "sig", "alg": "RS256"}
 
 

@@ -36,6 +36,14 @@ def bearer() -> str:
     return match.group(1)
 
 
+def require_admin(settings: AuthSettings) -> None:
+    """403 unless the request carries the admin bearer token (credential management)."""
+    if not settings.admin_token:
+        raise ApiError(403, "forbidden", "management over HTTP is off (set AUTH_ADMIN_TOKEN)")
+    if not hmac.compare_digest(bearer().encode(), settings.admin_token.encode()):
+        raise ApiError(403, "forbidden", "not the admin token")
+
+
 def blueprint(engine, ring: KeyRing, revocations: tokens.Revocations,
               settings: AuthSettings, metrics: Metrics) -> Blueprint:
     bp = Blueprint("oauth", __name__)
@@ -97,10 +105,7 @@ def blueprint(engine, ring: KeyRing, revocations: tokens.Revocations,
 
     @bp.post("/v1/keys/rotate")
     def rotate():
-        if not settings.admin_token:
-            raise ApiError(403, "forbidden", "rotation over HTTP is off (set AUTH_ADMIN_TOKEN)")
-        if not hmac.compare_digest(bearer().encode(), settings.admin_token.encode()):
-            raise ApiError(403, "forbidden", "not the admin token")
+        require_admin(settings)
         try:
             key = ring.rotate()
         except RotationFailed as exc:

@@ -39,5 +39,5 @@ class AuthSettings:
         "env": "AUTH_EMAIL_PEPPER", "help": "HMAC key of the e-mail lookup hash (set it in "
                                             "production, from Vault)."})
     admin_token: str | None = field(default=None, metadata={
-        "env": "AUTH_ADMIN_TOKEN", "help": "Bearer token allowed to rotate keys. Unset: "
-                                           "rotation over HTTP is refused."})
+        "env": "AUTH_ADMIN_TOKEN", "help": "Bearer token of operators: rotate keys, create "
+                                           "users, API keys and OAuth clients. Unset: refused."})

@@ -94,7 +94,7 @@ def verify(ring: KeyRing, revocations: Revocations, settings: AuthSettings,
     if key is None:
         raise TokenRejected("unknown signing key (kid)")
     try:
-        claims = jwt.decode(token, key.private.public_key(), algorithms=["RS256"],
+        claims = jwt.decode(token, key.public, algorithms=["RS256"],
                             audience=settings.audience, issuer=settings.issuer, leeway=5,
                             options={"require": REQUIRED})
     except jwt.ExpiredSignatureError as exc:

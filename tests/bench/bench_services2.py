@@ -48,13 +48,22 @@ WORDS = ("trail tent lantern boots jacket stove kayak paddle backpack sleeping b
 ADJECTIVES = "light waterproof compact heavy warm ultralight folding insulated rugged".split()
 
 
-def rate(fn, seconds: float = 3.0) -> float:
+def rate(fn, seconds: float = 1.0) -> float:
     """Calls of `fn` per second over about `seconds`."""
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         fn()
         n += 1
     return n / (time.perf_counter() - start)
+
+
+def compare(ours, base, rounds: int = 4) -> tuple[float, float]:
+    """Best rate of each over alternating rounds (the machine is shared: noise is one-sided)."""
+    best_ours = best_base = 0.0
+    for _ in range(rounds):
+        best_ours = max(best_ours, rate(ours))
+        best_base = max(best_base, rate(base))
+    return best_ours, best_base
 
 
 def bench_jwt(engine) -> list[tuple[str, float, float]]:
@@ -67,12 +76,13 @@ def bench_jwt(engine) -> list[tuple[str, float, float]]:
                                  kind="user")
     key, kid = ring.current().private, ring.current().kid
     public = key.public_key()
-    ours_issue = rate(lambda: tokens.issue(ring, settings, subject="u", tenant_id=1,
-                                           scopes=["a"], kind="user"))
-    bare_issue = rate(lambda: jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid}))
-    ours_verify = rate(lambda: tokens.verify(ring, revocations, settings, token))
-    bare_verify = rate(lambda: jwt.decode(token, public, algorithms=["RS256"],
-                                          audience=settings.audience))
+    ours_issue, bare_issue = compare(
+        lambda: tokens.issue(ring, settings, subject="u", tenant_id=1, scopes=["a"],
+                             kind="user"),
+        lambda: jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid}))
+    ours_verify, bare_verify = compare(
+        lambda: tokens.verify(ring, revocations, settings, token),
+        lambda: jwt.decode(token, public, algorithms=["RS256"], audience=settings.audience))
     client.close()
     return [("JWT issue /s", ours_issue, bare_issue), ("JWT verify /s", ours_verify, bare_verify)]
 
@@ -85,9 +95,9 @@ def bench_webhook() -> tuple[str, float, float]:
     ts = int(time.time())
     mac = hmac.new(b"whsec_bench", f"{ts}.{payload}".encode(), hashlib.sha256).hexdigest()
     header, body = f"t={ts},v1={mac}", payload.encode()
-    ours = rate(lambda: verify_webhook(body, header, settings))
-    bare = rate(lambda: hmac.new(b"whsec_bench", f"{ts}.{payload}".encode(),
-                                 hashlib.sha256).hexdigest())
+    ours, bare = compare(lambda: verify_webhook(body, header, settings),
+                         lambda: hmac.new(b"whsec_bench", f"{ts}.{payload}".encode(),
+                                          hashlib.sha256).hexdigest())
     return "webhook verify /s", ours, bare
 
 
@@ -110,7 +120,10 @@ def load_products(url: str, count: int) -> float:
                                 rnd.choice(WORDS[:8]), rnd.randint(100, 99_999), 1))
         conn.execute("CREATE INDEX ix_products_tenant_search ON search.products "
                      "USING gin (tenant_id, search_vector)")
-        conn.execute("ANALYZE search.products")
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"),
+                         autocommit=True) as conn:
+        # Steady state, as autovacuum leaves it: hint bits set, visibility map, statistics.
+        conn.execute("VACUUM ANALYZE search.products")
     return time.perf_counter() - started
 
 
@@ -120,6 +133,13 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def bench_search(engine, queries: int, count: int) -> tuple[float, float, float, float]:
+    """Percentiles of the second of two identical passes (the first warms the caches)."""
+    for _ in range(2):
+        ours, base = _search_pass(engine, queries, count)
+    return (*percentiles(ours), *percentiles(base))
+
+
+def _search_pass(engine, queries: int, count: int) -> tuple[list[float], list[float]]:
     rnd = random.Random(11)
     ours, base = [], []
     with engine.connect() as conn:
@@ -134,13 +154,14 @@ def bench_search(engine, queries: int, count: int) -> tuple[float, float, float,
             conn.exec_driver_sql("SELECT name FROM search.products WHERE tenant_id = %s AND "
                                  "sku = %s", (tenant, f"SKU-{rnd.randrange(count)}")).all()
             base.append(time.perf_counter() - t0)
-    return (*percentiles(ours), *percentiles(base))
+    return ours, base
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--products", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--skip-search", action="store_true", help="token/webhook rates only")
     args = parser.parse_args()
     url = servers.create_database()
     engine = make_engine(url)
@@ -148,6 +169,8 @@ def main() -> None:
         print(f"{'measure':<22}{'ours':>12}{'baseline':>12}{'ratio':>8}")
         for name, ours, bare in [*bench_jwt(engine), bench_webhook()]:
             print(f"{name:<22}{ours:>12.0f}{bare:>12.0f}{ours / bare:>8.2f}")
+        if args.skip_search:
+            return
         loaded = load_products(url, args.products)
         print(f"loaded {args.products} products for {TENANTS} tenants in {loaded:.0f} s")
         p50, p95, b50, b95 = bench_search(engine, args.queries, args.products)

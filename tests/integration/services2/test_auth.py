@@ -28,6 +28,7 @@ from tests.integration.services2.conftest import REDIS_URL, register
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery staple"
+ADMIN = {"Authorization": "Bearer admin-secret"}
 
 
 @pytest.fixture
@@ -47,19 +48,19 @@ def auth(config, run_service, openbao, redis_client, tenant):
 @pytest.fixture(scope="module")
 def issued(services_db, run_prefix, openbao):
     """One auth service and a user token shared by the forgery cases (read-only)."""
-    settings = AuthSettings(vault_addr=openbao, vault_token="root",
+    settings = AuthSettings(vault_addr=openbao, vault_token="root", admin_token="admin-secret",
                             vault_key_path=f"meridian/test/{uuid.uuid4().hex}")
     svc = start(build(ServiceConfig(service="auth", database_url=services_db,
                                     redis_url=REDIS_URL, redis_prefix=run_prefix,
                                     log_format="text"), log=False, settings=settings))
     slug = f"s2-forge-{uuid.uuid4().hex[:6]}"
     register(svc.url, (899_000 + os.getpid() % 1000, slug))
-    yield svc, _user_token(svc.url, slug)
+    yield svc, _user_token(svc.url, slug), slug
     svc.stop()
 
 
 def _user_token(url: str, slug: str, email: str = "ana@example.com") -> str:
-    created = requests.post(f"{url}/v1/tenants/{slug}/users",
+    created = requests.post(f"{url}/v1/tenants/{slug}/users", headers=ADMIN,
                             json={"email": email, "password": PASSWORD}, timeout=10)
     assert created.status_code == 201, created.text
     login = requests.post(f"{url}/v1/tenants/{slug}/login",
@@ -139,7 +140,7 @@ def _forge(kind: str, svc, token: str) -> str:
     ("oversized", "malformed token"),
 ])
 def test_forged_and_expired_tokens_are_rejected(issued, kind, reason):
-    svc, token = issued
+    svc, token, _ = issued
     assert _verify(svc.url, token).status_code == 200
     answer = _verify(svc.url, _forge(kind, svc, token))
     assert answer.status_code == 401
@@ -192,6 +193,7 @@ def test_revoked_token_is_refused_for_its_remaining_lifetime(auth, tenant, redis
 def test_client_credentials_grant(auth, tenant):
     svc = auth()
     client = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/oauth-clients", timeout=10,
+                           headers=ADMIN,
                            json={"name": "fulfillment", "scopes": ["orders:read", "labels:write"]})
     assert client.status_code == 201
     cid, secret = client.json()["client_id"], client.json()["client_secret"]
@@ -212,13 +214,14 @@ def test_client_credentials_grant(auth, tenant):
 def test_api_key_lifecycle(auth, tenant):
     svc = auth()
     created = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/api-keys", timeout=10,
+                            headers=ADMIN,
                             json={"name": "storefront", "scopes": ["search:read"]})
     assert created.status_code == 201
     key = created.json()["key"]
     check = requests.get(f"{svc.url}/v1/api-keys/verify", headers={"X-API-Key": key}, timeout=5)
     assert check.status_code == 200 and check.json()["tenant_id"] == tenant[0]
     requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/api-keys/{created.json()['id']}/revoke",
-                  timeout=5).raise_for_status()
+                  headers=ADMIN, timeout=5).raise_for_status()
     check = requests.get(f"{svc.url}/v1/api-keys/verify", headers={"X-API-Key": key}, timeout=5)
     assert check.status_code == 401
 
@@ -238,6 +241,7 @@ def test_vault_outage_keeps_verifying_and_rotation_fails_loudly(auth, tenant, op
         assert rotated.status_code == 503 and rotated.json()["error"] == "rotation_failed"
         assert "Vault at http://127.0.0.1" in rotated.json()["message"]
         new_user = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/users", timeout=10,
+                                 headers=ADMIN,
                                  json={"email": "bo@example.com", "password": PASSWORD})
         assert new_user.status_code == 503 and new_user.json()["error"] == "vault_unavailable"
         ready = requests.get(f"{svc.url}/readyz", timeout=10).json()
@@ -257,5 +261,22 @@ def test_vault_outage_keeps_verifying_and_rotation_fails_loudly(auth, tenant, op
 ])
 def test_bad_user_input_is_a_clear_422(auth, tenant, body, status, field):
     svc = auth()
-    answer = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/users", json=body, timeout=10)
+    answer = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/users", json=body, timeout=10,
+                           headers=ADMIN)
     assert answer.status_code == status and field in answer.json()["fields"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("users", {"email": "d@example.com", "password": PASSWORD}),
+    ("api-keys", {"name": "k", "scopes": []}),
+    ("oauth-clients", {"name": "c", "scopes": []}),
+    ("api-keys/00000000-0000-0000-0000-000000000000/revoke", {}),
+])
+@pytest.mark.parametrize("headers, status", [
+    ({}, 401), ({"Authorization": "Bearer not-the-admin"}, 403), ({"Authorization": "Basic x"}, 401),
+], ids=["anonymous", "wrong-token", "not-bearer"])
+def test_credential_management_needs_the_admin_token(issued, path, body, headers, status):
+    svc, _, slug = issued
+    answer = requests.post(f"{svc.url}/v1/tenants/{slug}/{path}", json=body, headers=headers,
+                           timeout=10)
+    assert answer.status_code == status
