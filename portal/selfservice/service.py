@@ -67,6 +67,7 @@ def request_job(*, session: Session, template_slug: str, raw: dict, requester: U
     session.add(job)
     session.flush()
     queue_phase(session=session, job=job)
+    record_step(session=session, job=job, step="requested", actor_email=requester.email)
     return job
 
 
@@ -154,7 +155,9 @@ def retry(*, session: Session, job: Job, user: User) -> Job:
     if job.status not in ("failed", "cancelled"):
         raise Refused("Only failed or cancelled jobs can be retried.")
     if job.environment is not None and job.action == "create":
-        job.environment.status = "destroyed"  # frees the name for the new request
+        # The name is freed for the new request; its Terraform workspace is keyed by the
+        # name, so whatever a failed apply left behind is in the new job's plan.
+        job.environment.status = "destroyed"
         session.flush()
     raw = {k: v for k, v in job.params.items() if k not in ("reverts_job", "reverts_commit")}
     new = request_job(session=session, template_slug=job.template, raw=raw, requester=user) \

