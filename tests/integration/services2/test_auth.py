@@ -34,8 +34,10 @@ ADMIN = {"Authorization": "Bearer admin-secret"}
 @pytest.fixture
 def auth(config, run_service, openbao, redis_client, tenant):
     """An auth service on OpenBao with a key path of its own and a registered tenant."""
-    def starter(addr: str = openbao, path: str | None = None, **overrides):
-        settings = AuthSettings(vault_addr=addr, vault_token="root", admin_token="admin-secret",
+    def starter(addr: str = openbao, path: str | None = None, vault_token: str = "root",
+                **overrides):
+        settings = AuthSettings(vault_addr=addr, vault_token=vault_token,
+                                admin_token="admin-secret",
                                 vault_key_path=path or f"meridian/test/{uuid.uuid4().hex}",
                                 rsa_bits=2048, **overrides)
         running = run_service(build(config("auth", redis_url=REDIS_URL), log=False,
@@ -280,3 +282,20 @@ def test_credential_management_needs_the_admin_token(issued, path, body, headers
     answer = requests.post(f"{svc.url}/v1/tenants/{slug}/{path}", json=body, headers=headers,
                            timeout=10)
     assert answer.status_code == status
+
+
+def test_an_expired_vault_token_blocks_rotation_loudly_but_not_verification(auth, tenant,
+                                                                            openbao):
+    """Seed: "Vault token expiry blocks key rotation". A token of its own, revoked
+    mid-way, is what an expired token looks like to Vault (403 permission denied)."""
+    root = hvac.Client(url=openbao, token="root")
+    own = root.auth.token.create(policies=["root"], ttl="1h")["auth"]["client_token"]
+    svc = auth(vault_token=own)
+    token = _user_token(svc.url, tenant[1])
+    root.auth.token.revoke(own)
+    rotated = requests.post(f"{svc.url}/v1/keys/rotate", headers=ADMIN, timeout=30)
+    assert rotated.status_code == 503 and rotated.json()["error"] == "rotation_failed"
+    assert "Forbidden" in rotated.json()["message"]
+    assert _verify(svc.url, token).status_code == 200
+    ready = requests.get(f"{svc.url}/readyz", timeout=10).json()
+    assert "vault" in ready["failed"]

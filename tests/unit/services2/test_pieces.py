@@ -106,3 +106,12 @@ def test_product_batches_are_validated_field_by_field():
     with pytest.raises(ApiError) as exc:
         parse_batch([{"sku": "A 1", "name": "x", "price_cents": -1}, "nope"])
     assert set(exc.value.fields) == {"products[0].sku", "products[0].price_cents", "products[1]"}
+
+
+@pytest.mark.parametrize("payload", ['[]', '{"id": 5, "type": "x", "data": {"object": {}}}',
+                                     '{"id": "evt", "type": "x", "data": {}}'])
+def test_a_signed_body_that_is_not_an_event_is_malformed(payload):
+    settings = BillingSettings(stripe_webhook_secret="whsec_unit")
+    with pytest.raises(ApiError) as exc:
+        verify(payload.encode(), _header(payload, "whsec_unit", int(time.time())), settings)
+    assert exc.value.code == "malformed_payload"
