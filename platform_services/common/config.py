@@ -9,9 +9,11 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-SERVICES = ("order", "inventory", "fulfillment", "worker", "report")
+SERVICES = ("order", "inventory", "fulfillment", "worker", "report", "auth", "billing",
+            "notification", "search")
 DEFAULT_PORTS = {"order": 8101, "inventory": 8102, "fulfillment": 8103, "worker": 8104,
-                 "report": 8105}
+                 "report": 8105, "auth": 8106, "billing": 8107, "notification": 8108,
+                 "search": 8109}
 
 
 def _optional(value: str) -> str | None:
