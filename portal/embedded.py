@@ -15,6 +15,7 @@ def ensure_runtime_dir() -> None:
     if "XDG_RUNTIME_DIR" not in os.environ:
         path = Path(f"/tmp/runtime-{os.getuid()}")
         path.mkdir(mode=0o700, exist_ok=True)
+        path.chmod(0o700)
         os.environ["XDG_RUNTIME_DIR"] = str(path)
 
 

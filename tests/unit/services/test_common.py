@@ -23,7 +23,7 @@ def test_config_from_env_parses_types_and_requires_a_database():
     with pytest.raises(ValueError, match="MAX_ATTEMPTS"):
         from_env("order", {"DATABASE_URL": "x", "MAX_ATTEMPTS": "three"})
     with pytest.raises(ValueError, match="unknown service"):
-        from_env("billing", {"DATABASE_URL": "x"})
+        from_env("shipping", {"DATABASE_URL": "x"})
 
 
 def _app(critical_ok: bool, optional: str | None):
