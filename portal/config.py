@@ -65,6 +65,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", str, "Root log level."),
     Setting("LOG_FORMAT", "json", str, "`json` (one JSON object per line) or `text`."),
     Setting("AUDIT_RETENTION_DAYS", 400, int, "Audit entries older than this are purged daily."),
+    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", str,
+            "The portal's address as users reach it, for links in e-mails and notifications."),
+    Setting("SMTP_HOST", None, parse_optional,
+            "SMTP relay for page notifications and scheduled reports. Unset: no e-mail."),
+    Setting("SMTP_PORT", 25, int, "Port of SMTP_HOST."),
+    Setting("SMTP_FROM", "portal@meridian.example", str, "Sender address of the portal's e-mail."),
+    Setting("SMTP_TIMEOUT", 10.0, float, "Seconds before an SMTP delivery is given up."),
     Setting("PORTAL_HOST", "127.0.0.1", str, "Address `portal dev` listens on."),
     Setting("PORTAL_PORT", 5000, int, "Port `portal dev` listens on."),
 )
