@@ -1,4 +1,6 @@
-"""Notification channels for pages: a Slack-compatible webhook and SMTP e-mail.
+"""Notification channels for pages: a Slack-compatible webhook and e-mail through the
+portal's one SMTP client (portal.integrations.smtp, configured by the portal-wide SMTP_*
+settings); signed ack/resolve links start at PUBLIC_BASE_URL.
 
 Notifications are rows created in the paging transaction and delivered afterwards by the
 paging engine's tick, so a page is never lost to a crash between the commit and the send.
@@ -7,10 +9,8 @@ that the notification is `failed` and shown on the page, never swallowed.
 """
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 import requests
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal.auth.models import User
 from portal.db import utcnow
+from portal.integrations import smtp
 from portal.oncall.models import Notification, Page
 
 ACTION_MAX_AGE = 24 * 3600
@@ -30,22 +31,20 @@ class Channels:
     secret_key: str
     link_base: str
     webhook_url: str | None = None
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_from: str = "oncall@meridian.example"
+    relay: smtp.Relay | None = None  # None: e-mail disabled (SMTP_HOST unset)
     max_attempts: int = 3
-    timeout: float = 5.0
+    timeout: float = 5.0  # per webhook attempt; SMTP attempts use the relay's SMTP_TIMEOUT
 
     @classmethod
     def from_config(cls, config) -> "Channels":
-        return cls(config["SECRET_KEY"], config["ONCALL_LINK_BASE_URL"].rstrip("/"),
-                   config["ONCALL_NOTIFY_WEBHOOK_URL"], config["ONCALL_SMTP_HOST"],
-                   config["ONCALL_SMTP_PORT"], config["ONCALL_SMTP_FROM"],
+        """The channels of the app config: PUBLIC_BASE_URL, SMTP_* and ONCALL_NOTIFY_*."""
+        return cls(config["SECRET_KEY"], config["PUBLIC_BASE_URL"].rstrip("/"),
+                   config["ONCALL_NOTIFY_WEBHOOK_URL"], smtp.Relay.from_config(config),
                    config["ONCALL_NOTIFY_MAX_ATTEMPTS"], config["ONCALL_NOTIFY_TIMEOUT"])
 
     @property
     def names(self) -> list[str]:
-        return [n for n, on in (("webhook", self.webhook_url), ("email", self.smtp_host)) if on]
+        return [n for n, on in (("webhook", self.webhook_url), ("email", self.relay)) if on]
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -99,14 +98,10 @@ def send_webhook(url: str, payload: dict, timeout: float) -> None:
         raise RuntimeError(f"webhook answered HTTP {response.status_code}")
 
 
-def send_email(channels: Channels, payload: dict) -> None:
-    """Send the page by SMTP; raises on refusal or a dead server."""
-    message = EmailMessage()
-    message["From"], message["To"] = channels.smtp_from, payload["to"]
-    message["Subject"] = payload["subject"]
-    message.set_content(payload["text"])
-    with smtplib.SMTP(channels.smtp_host, channels.smtp_port, timeout=channels.timeout) as smtp:
-        smtp.send_message(message)
+def send_email(relay: smtp.Relay, payload: dict) -> None:
+    """Send the page through the portal's SMTP relay; raises MailUnavailable on failure."""
+    smtp.send(smtp.message(relay=relay, to=payload["to"], subject=payload["subject"],
+                           body=payload["text"]), relay=relay)
 
 
 def deliver(*, notification: Notification, channels: Channels, now: datetime) -> None:
@@ -116,8 +111,8 @@ def deliver(*, notification: Notification, channels: Channels, now: datetime) ->
         if notification.channel == "webhook":
             send_webhook(channels.webhook_url, notification.payload, channels.timeout)
         else:
-            send_email(channels, notification.payload)
-    except (OSError, RuntimeError, smtplib.SMTPException, requests.RequestException) as exc:
+            send_email(channels.relay, notification.payload)
+    except (smtp.MailUnavailable, RuntimeError, OSError, requests.RequestException) as exc:
         notification.last_error = f"{type(exc).__name__}: {exc}"[:500]
         if notification.attempts >= channels.max_attempts:
             notification.status = "failed"

@@ -16,13 +16,9 @@ SETTINGS = (
     Setting("ONCALL_NOTIFY_WEBHOOK_URL", None, parse_optional,
             "Slack-compatible incoming-webhook URL pages are posted to. Unset: no chat "
             "notifications."),
-    Setting("ONCALL_SMTP_HOST", None, parse_optional,
-            "SMTP server for page e-mails. Unset: no e-mail notifications."),
-    Setting("ONCALL_SMTP_PORT", 25, int, "Port of ONCALL_SMTP_HOST."),
-    Setting("ONCALL_SMTP_FROM", "oncall@meridian.example", str, "Sender of page e-mails."),
     Setting("ONCALL_NOTIFY_MAX_ATTEMPTS", 3, int,
             "Attempts per notification before it is marked failed (shown on the page)."),
-    Setting("ONCALL_NOTIFY_TIMEOUT", 5.0, float, "Seconds per webhook or SMTP attempt."),
-    Setting("ONCALL_LINK_BASE_URL", "http://127.0.0.1:5000", str,
-            "Public URL of the portal, for the signed ack/resolve links in notifications."),
+    Setting("ONCALL_NOTIFY_TIMEOUT", 5.0, float,
+            "Seconds per chat-webhook attempt (page e-mails go through SMTP_HOST, with "
+            "SMTP_TIMEOUT)."),
 )

@@ -1,4 +1,5 @@
-"""Notification channels against local servers: a real SMTP server (aiosmtpd) and a local
+"""Notification channels against local servers: a real SMTP server (aiosmtpd), reached
+through the portal's one SMTP client and its portal-wide SMTP_* settings, and a local
 HTTP server standing in for Slack's incoming webhook (Slack cannot run here; the server
 checks the documented Slack-compatible JSON body). Failures are retried a bounded number
 of times and recorded."""
@@ -11,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
+from portal.integrations import smtp
 from portal.oncall import notify, paging
 from tests.integration.oncall.amserver import free_port
 
@@ -75,15 +77,19 @@ def test_page_is_delivered_by_email_and_chat_with_a_signed_link(
         session, paged, smtp_server, chat_server):
     primary, svc = paged
     (port, inbox), (url, received, _) = smtp_server, chat_server
-    channels = notify.Channels("k", "http://portal.test", webhook_url=url,
-                               smtp_host="127.0.0.1", smtp_port=port, timeout=5)
+    relay = smtp.Relay("127.0.0.1", port, "oncall@portal.test", timeout=5)
+    channels = notify.Channels("k", "http://portal.test", webhook_url=url, relay=relay,
+                               timeout=5)
     page = start(session, svc, channels)
     assert notify.deliver_due(session=session, channels=channels, now=T0) == 2
     assert {n.status for n in notify.for_page(session=session, page=page)} == {"sent"}
     mail = inbox.messages[0]
     assert mail["To"] == primary.email and "[SEV1] Orders failing" in mail["Subject"]
+    assert mail["From"] == "oncall@portal.test"
     assert received[0]["channel"] == "#test-team" and "Orders failing" in received[0]["text"]
-    token = mail.get_payload(decode=True).decode().split("/oncall/pages/act/")[1].split()[0]
+    body = mail.get_payload(decode=True).decode()
+    assert "http://portal.test/oncall/pages/act/" in body
+    token = body.split("/oncall/pages/act/")[1].split()[0]
     assert notify.read_action_token("k", token) == (page.id, primary.id)
 
 
@@ -108,12 +114,34 @@ def test_failing_channel_is_retried_with_backoff_then_marked_failed(
 
 def test_dead_smtp_server_is_recorded_not_swallowed(session, paged):
     _, svc = paged
-    channels = notify.Channels("k", "http://portal.test", smtp_host="127.0.0.1",
-                               smtp_port=free_port(), max_attempts=1, timeout=2)
+    channels = notify.Channels("k", "http://portal.test", max_attempts=1,
+                               relay=smtp.Relay("127.0.0.1", free_port(), timeout=2))
     page = start(session, svc, channels)
     notify.deliver_due(session=session, channels=channels, now=T0)
     note = notify.for_page(session=session, page=page)[0]
-    assert note.status == "failed" and "ConnectionRefusedError" in note.last_error
+    assert note.status == "failed" and note.last_error.startswith("MailUnavailable: SMTP ")
+    assert "Connection refused" in note.last_error
+
+
+def test_channels_come_from_the_portal_wide_smtp_and_public_url_settings(app, session, paged,
+                                                                         smtp_server):
+    """SMTP_HOST/PORT/FROM and PUBLIC_BASE_URL drive page e-mails end to end; the on-call
+    domain has no mail settings of its own any more."""
+    _, svc = paged
+    port, inbox = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_FROM="pages@meridian.test",
+                      PUBLIC_BASE_URL="https://portal.meridian.test/", SMTP_TIMEOUT=5.0,
+                      ONCALL_NOTIFY_WEBHOOK_URL=None)
+    assert not any(key.startswith(("ONCALL_SMTP", "ONCALL_LINK")) for key in app.config)
+    channels = notify.Channels.from_config(app.config)
+    assert channels.names == ["email"] and channels.link_base == "https://portal.meridian.test"
+    start(session, svc, channels)
+    assert notify.deliver_due(session=session, channels=channels, now=T0) == 1
+    [mail] = inbox.messages
+    assert mail["From"] == "pages@meridian.test"
+    assert "https://portal.meridian.test/oncall/pages/act/" in mail.get_payload(decode=True).decode()
+    app.config["SMTP_HOST"] = None
+    assert notify.Channels.from_config(app.config).names == []
 
 
 def test_tampered_or_expired_action_token_is_refused():
