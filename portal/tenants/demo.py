@@ -122,7 +122,8 @@ def _seed_services(session: Session, tenant, now: datetime) -> None:
     shipped = [o for o in history if o.status == "fulfilled"]
     if shipped:
         session.execute(insert(sources.shipments), [
-            {"tenant_id": o.tenant_id, "order_id": o.id, "warehouse": o.warehouse,
+            {"tenant_id": o.tenant_id, "tenant": tenant.slug, "order_id": o.id,
+             "warehouse": o.warehouse,
              "carrier": "ups", "status": "shipped",
              "confirmed_at": o.created_at + timedelta(seconds=60),
              "created_at": o.created_at + timedelta(seconds=60),

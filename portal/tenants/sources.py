@@ -12,30 +12,37 @@ from typing import Iterator
 
 from flask import current_app
 from sqlalchemy import (
-    Column, Connection, DateTime, Integer, MetaData, String, Table, create_engine, text,
+    UUID, Column, Connection, DateTime, Integer, MetaData, String, Table, create_engine, text,
 )
 from sqlalchemy.orm import Session
 
+# Types and lengths as in migrations/services/versions/*_{orders,fulfillment,inventory}_0001:
+# ids are uuid there (as_uuid=False: they travel as str), so inserts (the demo seed) bind
+# uuid parameters instead of varchar ones, which PostgreSQL would refuse.
 metadata = MetaData()
 orders = Table("orders", metadata,
-               Column("id", String), Column("tenant_id", Integer), Column("status", String),
-               Column("customer_ref", String), Column("total_quantity", Integer),
+               Column("id", UUID(as_uuid=False)), Column("tenant_id", Integer),
+               Column("status", String(20)), Column("customer_ref", String(64)),
+               Column("total_quantity", Integer),
                Column("created_at", DateTime(timezone=True)),
                Column("updated_at", DateTime(timezone=True)), schema="orders")
 order_lines = Table("order_lines", metadata,
-                    Column("order_id", String), Column("sku", String),
-                    Column("quantity", Integer), Column("warehouse", String), schema="orders")
+                    Column("order_id", UUID(as_uuid=False)), Column("sku", String(64)),
+                    Column("quantity", Integer), Column("warehouse", String(63)),
+                    schema="orders")
 shipments = Table("shipments", metadata,
-                  Column("tenant_id", Integer), Column("order_id", String),
-                  Column("warehouse", String), Column("carrier", String),
-                  Column("tracking_number", String), Column("status", String),
+                  Column("tenant_id", Integer), Column("tenant", String(63)),
+                  Column("order_id", UUID(as_uuid=False)), Column("warehouse", String(63)),
+                  Column("carrier", String(20)), Column("tracking_number", String(40)),
+                  Column("status", String(20)),
                   Column("confirmed_at", DateTime(timezone=True)),
                   Column("created_at", DateTime(timezone=True)),
                   Column("updated_at", DateTime(timezone=True)), schema="fulfillment")
 stock = Table("stock", metadata,
-              Column("tenant_id", Integer), Column("sku", String), Column("warehouse", String),
-              Column("on_hand", Integer), Column("reserved", Integer),
-              Column("updated_at", DateTime(timezone=True)), schema="inventory")
+              Column("tenant_id", Integer), Column("sku", String(64)),
+              Column("warehouse", String(63)), Column("on_hand", Integer),
+              Column("reserved", Integer), Column("updated_at", DateTime(timezone=True)),
+              schema="inventory")
 ORDERS, SHIPMENTS, STOCK = "orders.orders", "fulfillment.shipments", "inventory.stock"
 
 
