@@ -1,17 +1,21 @@
 """Policy checked before anything runs, each refusal with a reason a person can act on.
 
 Cost tags (seed 001: owner, team, cost-center, environment on every resource), naming
-rules, prod needs a second person's approval, and prod deploys wait while the service's
-error budget is exhausted. Every freeze check goes through `deploy_freeze_reason`.
+rules, prod needs a second person's approval, prod deploys wait while the service's
+error budget is exhausted (every freeze check goes through `deploy_freeze_reason`), and a
+service failing critical readiness checks gets a warning, or a refused prod deploy when
+SELFSERVICE_BLOCK_PROD_ON_CRITICAL_CHECKS is on (`critical_check_block_reason`).
 """
 from __future__ import annotations
 
 import re
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.auth.models import User
+from portal.catalog import service as catalog
 from portal.selfservice.job_templates import JobTemplate
 from portal.selfservice.models import Environment, Job
 from portal.slo import service as slo
@@ -32,6 +36,40 @@ def deploy_freeze_reason(*, session: Session, service_id: int, environment: str)
     return slo.deploy_freeze(session=session, service_id=service_id, environment=environment)
 
 
+def critical_checks_warning(*, session: Session, service_id: int) -> list[str]:
+    """The critical readiness checks the service fails now (shown as a warning on deploys)."""
+    return catalog.critical_checks_failing(session=session, service_id=service_id)
+
+
+def blocks_prod_on_critical_checks() -> bool:
+    """Whether failing critical checks refuse a prod deploy (else they only warn)."""
+    return bool(current_app.config["SELFSERVICE_BLOCK_PROD_ON_CRITICAL_CHECKS"])
+
+
+def critical_check_block_reason(*, session: Session, service_id: int, environment: str,
+                                action: str) -> str | None:
+    """Why a prod deploy is refused for failing critical checks, or None.
+
+    Rollbacks are never blocked: reverting is how a bad release is undone.
+    """
+    if action != "deploy" or environment != "prod" or not blocks_prod_on_critical_checks():
+        return None
+    failing = critical_checks_warning(session=session, service_id=service_id)
+    if not failing:
+        return None
+    return ("Prod deploys of a service failing critical readiness checks are blocked here; "
+            "fix these first (see the service's scorecard): " + "; ".join(failing) + ".")
+
+
+def _deploy_reasons(*, session: Session, service_id: int, environment: str,
+                    action: str) -> list[str]:
+    reasons = [deploy_freeze_reason(session=session, service_id=service_id,
+                                    environment=environment),
+               critical_check_block_reason(session=session, service_id=service_id,
+                                           environment=environment, action=action)]
+    return [r for r in reasons if r]
+
+
 def check_request(*, session: Session, template: JobTemplate, values: dict,
                   requester: User, service_id: int | None) -> list[str]:
     """Reasons to refuse this request (empty when it may proceed)."""
@@ -41,9 +79,8 @@ def check_request(*, session: Session, template: JobTemplate, values: dict,
         reasons += _tag_reasons(cost_tags(values=values, tier=tier, requester=requester))
         reasons += _name_reasons(session=session, name=values["name"], team=values["team"])
     if template.engine == "argocd" and service_id is not None:
-        frozen = deploy_freeze_reason(session=session, service_id=service_id, environment=tier)
-        if frozen:
-            reasons.append(frozen)
+        reasons += _deploy_reasons(session=session, service_id=service_id, environment=tier,
+                                   action=template.action)
     return reasons
 
 
@@ -76,8 +113,10 @@ def check_approver(*, session: Session, job: Job, approver: User) -> str | None:
     if not approver.has_role("manager"):
         return "Only managers approve production changes."
     if job.service_id is not None:
-        return deploy_freeze_reason(session=session, service_id=job.service_id,
-                                    environment=job.tier)
+        # Checked again at approval: the budget or the scorecard may have changed since.
+        reasons = _deploy_reasons(session=session, service_id=job.service_id,
+                                  environment=job.tier, action=job.action)
+        return " ".join(reasons) or None
     return None
 
 

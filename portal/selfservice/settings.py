@@ -35,6 +35,9 @@ SETTINGS = (
     Setting("ARGOCD_URL", None, parse_optional,
             "ArgoCD API base URL. Unset: commits are left for ArgoCD's own polling."),
     Setting("ARGOCD_TOKEN", None, parse_optional, "Bearer token of the ArgoCD API account."),
+    Setting("SELFSERVICE_BLOCK_PROD_ON_CRITICAL_CHECKS", False, parse_bool,
+            "Refuse prod deploys of a service failing critical readiness checks (listing "
+            "them). Off: the deploy form and job page only warn."),
     Setting("SELFSERVICE_JOB_TIMEOUT", 1800, int, "Seconds a job phase may run before it is stopped."),
     Setting("SELFSERVICE_HEARTBEAT_SECONDS", 5, int, "How often a running job beats."),
     Setting("SELFSERVICE_WORKER_LOST_AFTER", 60, int,

@@ -8,7 +8,8 @@ from portal.auth.access import audit_action, require_roles
 from portal.catalog.models import Service
 from portal.extensions import db
 from portal.rendering import page_or_fragment
-from portal.selfservice import job_templates, service
+from portal.catalog import service as catalog
+from portal.selfservice import job_templates, policy, service
 from portal.selfservice.forms import request_form
 from portal.selfservice.parameters import ParamError
 
@@ -47,8 +48,20 @@ def index():
 def new_request(slug: str):
     """The request form generated from the template's parameters."""
     template = _template_or_404(slug)
-    return render_template("selfservice/request.html", template=template,
-                           form=request_form(template, session=db.session), reasons=[])
+    return _form_page(template, request_form(template, session=db.session), reasons=[])
+
+
+def _form_page(template, form, *, reasons: list[str]) -> str:
+    """The request form, with the warning about the service it would deploy (if any)."""
+    checks = {}
+    if "service" in form and template.action == "deploy":
+        chosen = form.service.data or next(iter(form.service.choices), ("", ""))[0]
+        found = catalog.get_service(session=db.session, slug=chosen) if chosen else None
+        checks = _critical_context(found, action=template.action,
+                                   environment=form.environment.data if "environment" in form
+                                   else None)
+    return render_template("selfservice/request.html", template=template, form=form,
+                           reasons=reasons, **checks)
 
 
 @bp.get("/templates/<slug>/check/<field>")
@@ -70,6 +83,29 @@ def check_field(slug: str, field: str):
                            field=form[field], state=state)
 
 
+@bp.get("/templates/<slug>/critical-checks")
+@require_roles(*REQUESTERS)
+def critical_checks(slug: str):
+    """The warning about the chosen service's failing critical checks (htmx, nothing saved)."""
+    template = _template_or_404(slug)
+    found = None
+    if template.engine == "argocd":
+        slug_arg = request.args.get("service", "")
+        found = catalog.get_service(session=db.session, slug=slug_arg) if slug_arg else None
+    return render_template("selfservice/_critical_checks.html", template=template,
+                           **_critical_context(found, action=template.action,
+                                               environment=request.args.get("environment")))
+
+
+def _critical_context(service_obj: Service | None, *, action: str,
+                      environment: str | None) -> dict:
+    failing = (policy.critical_checks_warning(session=db.session, service_id=service_obj.id)
+               if service_obj is not None and action == "deploy" else [])
+    return {"checked_service": service_obj, "failing_checks": failing,
+            "blocked": bool(failing) and environment == "prod"
+            and policy.blocks_prod_on_critical_checks()}
+
+
 @bp.post("/templates/<slug>")
 @require_roles(*REQUESTERS)
 def submit_request(slug: str):
@@ -82,11 +118,9 @@ def submit_request(slug: str):
     except service.InvalidParameters as exc:
         for name, message in exc.errors.items():
             form[name].errors = [message]
-        return render_template("selfservice/request.html", template=template, form=form,
-                               reasons=[]), 422
+        return _form_page(template, form, reasons=[]), 422
     except service.Refused as exc:
-        return render_template("selfservice/request.html", template=template, form=form,
-                               reasons=exc.reasons), 422
+        return _form_page(template, form, reasons=exc.reasons), 422
     audit_action("selfservice.request", target_type="selfservice_job", target_id=job.id,
                  details={"template": slug, "params": job.params})
     return redirect(url_for(".job_detail", job_id=job.id), 303)
@@ -98,9 +132,12 @@ def job_detail(job_id: str):
     """A job: status with who/when, plan and gate, outputs, and its live log."""
     job = _job_or_404(job_id)
     lines = service.logs_after(session=db.session, job=job, after=0)
+    # Only while the deploy can still be stopped: a finished job's page tells its history.
+    checks = _critical_context(job.service if not job.finished else None, action=job.action,
+                               environment=job.tier)
     return page_or_fragment("selfservice/job.html", "selfservice/_job_status.html", job=job,
                             can=_permissions(job), lines=lines,
-                            after=lines[-1].seq if lines else 0)
+                            after=lines[-1].seq if lines else 0, **checks)
 
 
 @bp.get("/jobs/<job_id>/log")
