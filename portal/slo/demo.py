@@ -1,5 +1,12 @@
 """Demo SLOs from seed 000 (objectives per service) with synthetic SLI samples.
 
+The specs' PromQL reads the metrics the platform services really expose
+(platform_services/README.md, "Metrics"): availability is the non-5xx share of
+`meridian_requests_total`, a latency SLO is the histogram bucket at its threshold over the
+count (every threshold is a bucket bound of platform_services/common/observability.py), and
+notification and worker SLOs count their business events. The API gateway is Kong, which
+does not run here: its SLOs read the metrics of Kong's Prometheus plugin (3.x).
+
 Samples are compact so seeding stays fast: the last 3 days per minute (what every burn-rate
 window reads) and the 27 days before only as hourly rollups, as a minute-retention policy
 would leave them. Search carries an old Elasticsearch incident that exhausted its budget
@@ -10,67 +17,112 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.slo import samples, specs
 from portal.slo import service as slo_service
-from portal.slo.models import Sample
+from portal.slo.models import Sample, Slo
 
-REQ = 'http_requests_total{{service="{s}"{extra}}}'
-GOOD = 'http_requests_total{{service="{s}",code!~"5.."{extra}}}'
-BUCKET = 'http_request_duration_seconds_bucket{{service="{s}",handler="{h}",le="{le}"}}'
-COUNT = 'http_request_duration_seconds_count{{service="{s}",handler="{h}"}}'
+# The platform services' metrics (a contract: platform_services/README.md).
+REQUESTS = "meridian_requests_total"
+LATENCY = "meridian_request_duration_seconds"
+EVENTS = "meridian_business_events_total"
+# Kong's Prometheus plugin (Kong 3.x): kong_http_requests_total{service,route,code,source,
+# consumer} counts every proxied request; kong_kong_latency_ms{service,route,le} is the
+# latency Kong and its plugins add, with bucket bounds 1, 2, 5, 7, 10, 15, 20, 30 ... ms.
+# Their `service` label is a Kong service name, not a catalog slug, so no matcher on it.
+KONG_REQUESTS = "kong_http_requests_total"
+KONG_ADDED_LATENCY = "kong_kong_latency_ms"
 
 
-def _availability(slug: str, objective: str, owner: str) -> dict:
+def _sel(metric: str, **labels: str) -> str:
+    """A counter selector; a value starting with `!~` or `=~` becomes a regex matcher."""
+    parts = []
+    for label, value in labels.items():
+        op = value[:2] if value[:2] in ("!~", "=~") else "="
+        parts.append(f'{label}{op}"{value[2:] if op != "=" else value}"')
+    return f"{metric}{{{','.join(parts)}}}" if parts else metric
+
+
+def _availability(slug: str, objective: str, owner: str, **route: str) -> dict:
+    where = f" of {route['method']} {route['route']}" if route else ""
     return dict(name="availability", sli_kind="ratio", objective=objective, owner=owner,
-                description=f"{objective}% of requests answer without a 5xx (seed 000).",
-                good_query=GOOD.format(s=slug, extra=""), total_query=REQ.format(s=slug, extra=""))
+                description=f"{objective}% of requests{where} answer without a 5xx "
+                            f"(seed 000; meridian_requests_total).",
+                good_query=_sel(REQUESTS, service=slug, **route, code="!~5.."),
+                total_query=_sel(REQUESTS, service=slug, **route))
 
 
-def _latency(slug: str, name: str, handler: str, objective: str, ms: int, owner: str) -> dict:
+def _latency(slug: str, name: str, route: str, objective: str, ms: int, owner: str) -> dict:
+    # The histogram has no method label: a route serving GET and POST shares one histogram.
     return dict(name=name, sli_kind="latency", objective=objective, owner=owner,
                 latency_threshold_ms=ms,
-                description=f"{objective}% of {handler} requests complete within {ms} ms (seed 000).",
-                good_query=BUCKET.format(s=slug, h=handler, le=ms / 1000),
-                total_query=COUNT.format(s=slug, h=handler))
+                description=f"{objective}% of {route} requests complete within {ms} ms "
+                            f"(seed 000; the le=\"{ms / 1000:g}\" bucket over the count).",
+                good_query=_sel(f"{LATENCY}_bucket", service=slug, route=route,
+                                le=f"{ms / 1000:g}"),
+                total_query=_sel(f"{LATENCY}_count", service=slug, route=route))
 
 
-def _events(slug: str, name: str, metric: str, label: str, objective: str, owner: str,
-            description: str) -> dict:
+def _events(slug: str, name: str, event: str, good: str, counted: str, objective: str,
+            owner: str, description: str) -> dict:
     return dict(name=name, sli_kind="ratio", objective=objective, owner=owner,
                 description=description,
-                good_query=f'{metric}{{service="{slug}",{label}}}',
-                total_query=f'{metric}{{service="{slug}"}}')
+                good_query=_sel(EVENTS, service=slug, event=event, outcome=good),
+                total_query=_sel(EVENTS, service=slug, event=event, outcome=f"=~{counted}"))
 
 
+def _gateway() -> list[dict]:
+    owner = "Platform Engineering"
+    return [dict(name="availability", sli_kind="ratio", objective="99.95", owner=owner,
+                 description="99.95% of requests through Kong answer without a 5xx (seed 000; "
+                             "Kong Prometheus plugin, kong_http_requests_total).",
+                 good_query=_sel(KONG_REQUESTS, code="!~5.."), total_query=KONG_REQUESTS),
+            dict(name="added-latency-p99", sli_kind="latency", objective="99", owner=owner,
+                 latency_threshold_ms=15,
+                 description="99% of requests get at most 15 ms added by Kong and its plugins "
+                             "(seed 000; kong_kong_latency_ms, le=\"15\" bucket in ms).",
+                 good_query=_sel(f"{KONG_ADDED_LATENCY}_bucket", le="15"),
+                 total_query=f"{KONG_ADDED_LATENCY}_count")]
+
+
+ORDERS = "/v1/tenants/<tenant>/orders"
 SEED_SLOS: dict[str, list[dict]] = {
-    "api-gateway": [_availability("api-gateway", "99.95", "Platform Engineering"),
-                    _latency("api-gateway", "added-latency-p99", "proxy", "99", 15,
-                             "Platform Engineering")],
+    "api-gateway": _gateway(),
     "auth": [_availability("auth", "99.95", "Identity"),
-             _latency("auth", "login-latency-p95", "/login", "95", 200, "Identity")],
+             _latency("auth", "login-latency-p95", "/v1/tenants/<tenant>/login", "95", 200,
+                      "Identity")],
     "order": [_availability("order", "99.95", "Commerce"),
-              _latency("order", "order-creation-p99", "/orders", "99", 500, "Commerce")],
+              _latency("order", "order-creation-p99", ORDERS, "99", 500, "Commerce")],
     "inventory": [_availability("inventory", "99.9", "Inventory")],
     "search": [_availability("search", "99.9", "Discovery"),
-               _latency("search", "search-latency-p95", "/search", "95", 150, "Discovery")],
+               _latency("search", "search-latency-p95", "/v1/tenants/<tenant>/search", "95",
+                        150, "Discovery")],
     "billing": [_availability("billing", "99.9", "Payments")],
     "fulfillment": [_availability("fulfillment", "99.9", "Logistics")],
-    "notification": [_events("notification", "delivery", "notifications_total",
-                             'status="delivered"', "99.5", "Messaging",
-                             "99.5% of notifications are delivered (seed 000).")],
-    "worker": [_events("worker", "jobs-on-time", "jobs_completed_total", 'on_time="true"',
-                       "99.9", "Data Services", "99.9% of jobs complete within 2x their "
-                       "estimated duration (seed 000; 99.9% target from seed 001).")],
-    "report": [_events("report", "reports-on-time", "reports_generated_total",
-                       'within_sla="true"', "99.9", "Data Services",
-                       "99.9% of reports are generated within 5 minutes (seed 000; 99.9% "
-                       "target from seed 001).")],
+    # Duplicates (deduplicated on purpose) and rate-limited sends (the tenant's quota) are
+    # not delivery attempts; a template error or a failed relay/webhook is a failed one.
+    "notification": [_events("notification", "delivery", "notification", "sent",
+                             "sent|delivery_failed|template_error", "99.5", "Messaging",
+                             "99.5% of notifications are delivered (seed 000): sent over "
+                             "sent, delivery_failed and template_error events.")],
+    # Jobs carry no estimated duration, so "within 2x the estimate" cannot be measured; what
+    # the worker counts is whether a job finished (a skipped run is a lock-guarded twin).
+    "worker": [_events("worker", "jobs-succeeded", "job", "succeeded", "succeeded|failed",
+                       "99.9", "Data Services",
+                       "99.9% of jobs succeed, none dropped (seed 000; 99.9% target from "
+                       "seed 001): succeeded over succeeded and failed job events.")],
+    # The report counter has no failure outcome (generated/cached), so the SLI is the
+    # availability of report generation, which runs within the request.
+    "report": [_availability("report", "99.9", "Data Services",
+                             route="/v1/tenants/<tenant>/reports", method="POST")
+               | {"name": "report-generation"}],
 }
+# Names of earlier seeds whose SLI the services cannot measure; re-seeding removes them.
+RETIRED = {"worker": ("jobs-on-time",), "report": ("reports-on-time",)}
 
 # service: (requests per minute, share of the error budget burnt at baseline,
 #           incidents as (hours ago, minutes long, error rate)); Order is mid-incident.
@@ -97,6 +149,9 @@ def seed(*, session: Session) -> None:
         service = catalog.get_service(session=session, slug=slug)
         if service is None:
             continue
+        if slug in RETIRED:
+            session.execute(delete(Slo).where(Slo.service_id == service.id,
+                                              Slo.name.in_(RETIRED[slug])))
         for raw in slo_specs:
             slo = specs.upsert(session=session, service=service, spec=specs.clean(raw))
             if session.scalar(select(Sample.slo_id).where(Sample.slo_id == slo.id).limit(1)):

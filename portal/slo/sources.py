@@ -34,16 +34,25 @@ def counter_increase(before: float, after: float) -> float:
     return after - before if after >= before else after
 
 
-def minute_increases(points: Iterable[tuple[datetime, SeriesValues]]) -> dict[datetime, float]:
-    """Summed per-series increases for each minute whose start and end values are known."""
+def minute_increases(points: Iterable[tuple[datetime, SeriesValues]], *,
+                     complete: bool = False) -> dict[datetime, float]:
+    """Summed per-series increases for each minute whose start and end values are known.
+
+    `complete` says each reading is a whole exposition of one process (the portal's scrape):
+    a series missing from the earlier reading did not exist yet, and since a client library
+    creates a labelled series on its first increment, it started from zero (a service's
+    first 5xx, a route's first request). Prometheus results are not complete in that sense:
+    a series missing at a step may just be stale, so there only shared series count.
+    """
     out: dict[datetime, float] = {}
     previous: tuple[datetime, SeriesValues] | None = None
     for at, values in points:
         if previous and at - previous[0] == MINUTE:
-            common = values.keys() & previous[1].keys()
-            if common:
-                out[previous[0]] = sum(counter_increase(previous[1][k], values[k])
-                                       for k in common)
+            before = previous[1]
+            keys = values.keys() if complete else values.keys() & before.keys()
+            if keys:
+                out[previous[0]] = sum(counter_increase(before.get(k, 0.0), values[k])
+                                       for k in keys)
         previous = (at, values)
     return out
 
@@ -154,7 +163,8 @@ class ScrapeSource:
         if cursor.scraped_at >= now:
             return []  # already scraped this minute
         before = cursor.scraped_at
-        result = combine(minute_increases([(before, cursor.good_series), (now, good)]),
-                         minute_increases([(before, cursor.total_series), (now, total)]))
+        result = combine(
+            minute_increases([(before, cursor.good_series), (now, good)], complete=True),
+            minute_increases([(before, cursor.total_series), (now, total)], complete=True))
         cursor.scraped_at, cursor.good_series, cursor.total_series = now, good, total
         return result

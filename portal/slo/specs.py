@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.catalog.models import Service, Team
 from portal.slo import samples, selectors
-from portal.slo.models import SLI_KINDS, Slo
+from portal.slo.models import SLI_KINDS, ScrapeCursor, Slo
 from portal.slo.sources import SliSource
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -106,6 +106,10 @@ def create(*, session: Session, service: Service, spec: SpecData) -> Slo:
 def update(*, session: Session, slo: Slo, spec: SpecData) -> Slo:
     """Change an SLO's spec (its samples stay)."""
     _check_unique(session, slo.service, spec.name, slo.id)
+    if (slo.good_query, slo.total_query) != (spec.good_query, spec.total_query):
+        # The scrape cursor holds readings of the old selectors; compared with the new
+        # ones its series would look brand new and count their whole totals at once.
+        session.execute(delete(ScrapeCursor).where(ScrapeCursor.slo_id == slo.id))
     for field in FIELDS:
         setattr(slo, field, getattr(spec, field))
     session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.schedules import crontab
 from flask import current_app
 
 from portal.db import utcnow
@@ -13,8 +14,13 @@ from portal.slo import service as slo, specs
 from portal.slo.sources import PrometheusSource, ScrapeSource, SliSource
 
 log = logging.getLogger(__name__)
+# At second 0 of every minute, not "every 60 s": the scrape source turns two readings into
+# a minute sample only when they fall in consecutive minutes, and a 60 s interval drifts
+# until two runs share a minute and the next pair is two minutes apart (a false gap). A run
+# held up past the next one is dropped rather than run late into another minute.
 BEAT_SCHEDULE = {
-    "slo-collect-samples": {"task": "portal.slo.tasks.collect_samples", "schedule": 60.0},
+    "slo-collect-samples": {"task": "portal.slo.tasks.collect_samples",
+                            "schedule": crontab(minute="*"), "options": {"expires": 50}},
 }
 
 
