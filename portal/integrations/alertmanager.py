@@ -1,19 +1,21 @@
 """Alertmanager API v2 client: alerts, silences, status.
 
-Timeouts on every call; connection failures and 5xx are retried a bounded number of times
-(GETs and DELETE are idempotent; a silence POST is only retried when the connection was
-never made, so it cannot be created twice). Results are typed; a down Alertmanager raises
-`AlertmanagerUnavailable`, a request it refuses raises `AlertmanagerRejected` with its
-message.
+Timeouts on every call; connection failures and 502/503/504 are retried a bounded number of
+times by portal.integrations.http (GETs and DELETE are idempotent, and so is pushing alerts:
+Alertmanager merges alerts by their labels; a silence POST is only retried when the
+connection was never made, so it cannot be created twice). Results are typed; a down
+Alertmanager (or any 5xx) raises `AlertmanagerUnavailable`, a request it refuses raises
+`AlertmanagerRejected` with its message.
 """
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import requests
+
+from portal.integrations.http import IDEMPOTENT, mount, retry_policy, retrying_session
 
 
 class AlertmanagerUnavailable(RuntimeError):
@@ -105,32 +107,26 @@ class AlertmanagerClient:
     def __init__(self, base_url: str, *, timeout: float = 3.0, retries: int = 2,
                  backoff: float = 0.2, session: requests.Session | None = None):
         self.base = base_url.rstrip("/") + "/api/v2"
-        self.timeout, self.retries, self.backoff = timeout, retries, backoff
-        self.http = session or requests.Session()
+        self.timeout = timeout
+        # Every path retries idempotent methods only (so POST /silences is retried just
+        # when the connection was never made); POST /alerts is idempotent, so it opts in.
+        self.http = retrying_session(retries=retries, backoff=backoff, session=session)
+        mount(self.http, self.base + "/alerts",
+              retry_policy(retries=retries, backoff=backoff, methods=IDEMPOTENT | {"POST"}))
 
-    def _call(self, method: str, path: str, *, safe: bool = True, **kwargs) -> requests.Response:
-        last: Exception | None = None
-        for attempt in range(self.retries + 1):
-            try:
-                response = self.http.request(method, self.base + path, timeout=self.timeout,
-                                             **kwargs)
-            except requests.ConnectionError as exc:
-                last = exc  # nothing reached the server: always safe to retry
-            except requests.Timeout as exc:
-                last = exc
-                if not safe:
-                    break
-            else:
-                if response.status_code < 500:
-                    if response.status_code >= 400:
-                        raise AlertmanagerRejected(response.text.strip() or response.reason)
-                    return response
-                last = AlertmanagerUnavailable(f"HTTP {response.status_code}")
-                if not safe:
-                    break
-            if attempt < self.retries:
-                time.sleep(self.backoff * (2 ** attempt))
-        raise AlertmanagerUnavailable(f"Alertmanager at {self.base} is unreachable: {last}")
+    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
+        try:
+            response = self.http.request(method, self.base + path, timeout=self.timeout,
+                                         **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise AlertmanagerUnavailable(f"Alertmanager at {self.base} is unreachable: "
+                                          f"{exc}") from exc
+        if response.status_code >= 500:
+            raise AlertmanagerUnavailable(f"Alertmanager at {self.base} is unreachable: "
+                                          f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise AlertmanagerRejected(response.text.strip() or response.reason)
+        return response
 
     def list_alerts(self, matchers: tuple[Matcher, ...] = (), *,
                     include_suppressed: bool = True) -> list[Alert]:
@@ -158,7 +154,7 @@ class AlertmanagerClient:
         body = {"matchers": [m.to_api() for m in silence.matchers],
                 "startsAt": iso(silence.starts_at), "endsAt": iso(silence.ends_at),
                 "createdBy": silence.created_by, "comment": silence.comment, **silence.extra}
-        return self._call("POST", "/silences", json=body, safe=False).json()["silenceID"]
+        return self._call("POST", "/silences", json=body).json()["silenceID"]
 
     def expire_silence(self, silence_id: str) -> None:
         """Expire a silence now (Alertmanager keeps it, in state expired)."""

@@ -9,11 +9,17 @@ headers and bodies (tests/unit/selfservice/test_argocd_client.py).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
+
+from portal.integrations.http import IDEMPOTENT, retrying_session
+
+# The sync POST is retried like a GET, as this client always did: it asks for a pinned
+# revision, so a repeat converges on the same state, and ArgoCD refuses a second sync while
+# one is running ("another operation is already in progress") instead of queueing it.
+RETRIED_METHODS = IDEMPOTENT | {"POST"}
 
 
 class ArgoCDUnavailable(Exception):
@@ -40,9 +46,7 @@ class ArgoCDClient:
                  retries: int = 2, backoff: float = 0.5, verify: bool = True):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self.http = requests.Session()
+        self.http = retrying_session(retries=retries, backoff=backoff, methods=RETRIED_METHODS)
         self.http.headers.update({"Authorization": f"Bearer {token}",
                                   "Accept": "application/json"})
         self.http.verify = verify
@@ -60,20 +64,15 @@ class ArgoCDClient:
         return _status(self._call("GET", f"/api/v1/applications/{quote(app)}"))
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
-        last: Exception | None = None
-        for attempt in range(self.retries + 1):
-            try:
-                response = self.http.request(method, self.base_url + path, json=body,
-                                             timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = exc
-            else:
-                if response.status_code < 500:
-                    return _checked(response)
-                last = ArgoCDUnavailable(f"ArgoCD answered {response.status_code}")
-            if attempt < self.retries:
-                time.sleep(self.backoff * (2 ** attempt))
-        raise ArgoCDUnavailable(f"ArgoCD at {self.base_url} is unavailable: {last}")
+        try:
+            response = self.http.request(method, self.base_url + path, json=body,
+                                         timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ArgoCDUnavailable(f"ArgoCD at {self.base_url} is unavailable: {exc}") from exc
+        if response.status_code >= 500:
+            raise ArgoCDUnavailable(f"ArgoCD at {self.base_url} is unavailable: "
+                                    f"ArgoCD answered {response.status_code}")
+        return _checked(response)
 
 
 def _checked(response: requests.Response) -> dict:

@@ -1,17 +1,18 @@
 """Prometheus HTTP API client: instant and range queries.
 
-Timeouts on every call; connection failures and 5xx are retried a bounded number of times
-(queries are reads, so a retry is always safe). Results are typed; a down Prometheus raises
-`PrometheusUnavailable`, a query it refuses (bad PromQL, 4xx) raises `PrometheusRejected`
-with Prometheus's own message.
+Timeouts on every call; connection failures and 502/503/504 are retried a bounded number of
+times by portal.integrations.http (queries are GETs, so a retry is always safe). Results
+are typed; a down Prometheus (or any 5xx) raises `PrometheusUnavailable`, a query it refuses
+(bad PromQL, 4xx) raises `PrometheusRejected` with Prometheus's own message.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import requests
+
+from portal.integrations.http import retrying_session
 
 
 class PrometheusUnavailable(RuntimeError):
@@ -37,8 +38,8 @@ class PrometheusClient:
     def __init__(self, base_url: str, *, timeout: float = 5.0, retries: int = 2,
                  backoff: float = 0.2, session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
-        self.timeout, self.retries, self.backoff = timeout, retries, backoff
-        self.http = session or requests.Session()
+        self.timeout = timeout
+        self.http = retrying_session(retries=retries, backoff=backoff, session=session)
 
     def query_range(self, query: str, *, start: datetime, end: datetime,
                     step_seconds: int = 60) -> list[Series]:
@@ -66,21 +67,16 @@ class PrometheusClient:
             return False
 
     def _get(self, path: str, params: dict) -> dict:
-        last_error: Exception | None = None
-        for attempt in range(self.retries + 1):
-            try:
-                response = self.http.get(f"{self.base_url}{path}", params=params,
-                                         timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last_error = exc
-            else:
-                if response.status_code < 500:
-                    return _payload(response)
-                last_error = PrometheusUnavailable(f"HTTP {response.status_code}")
-            if attempt < self.retries:
-                time.sleep(self.backoff * (2 ** attempt))
-        raise PrometheusUnavailable(f"Prometheus at {self.base_url} is unavailable: "
-                                    f"{last_error}") from last_error
+        try:
+            response = self.http.get(f"{self.base_url}{path}", params=params,
+                                     timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise PrometheusUnavailable(f"Prometheus at {self.base_url} is unavailable: "
+                                        f"{exc}") from exc
+        if response.status_code >= 500:
+            raise PrometheusUnavailable(f"Prometheus at {self.base_url} is unavailable: "
+                                        f"HTTP {response.status_code}")
+        return _payload(response)
 
 
 def _payload(response: requests.Response) -> dict:

@@ -1,7 +1,9 @@
 """Thin client of the platform services' operational endpoints (/readyz, /metrics).
 
-Timeouts are short because the catalog page polls it; one retry covers a connection
-reset; a service that cannot be reached raises ServiceUnavailable.
+Timeouts are short because the catalog page polls it; one immediate retry (through
+portal.integrations.http) covers a connection reset; answers are never retried, since a 503
+from /readyz carries the per-dependency checks. A service that cannot be reached raises
+ServiceUnavailable.
 """
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from dataclasses import dataclass, field
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+
+from portal.integrations.http import retrying_session
 
 TIMEOUT = (1.0, 2.0)  # connect, read (seconds)
 
@@ -40,15 +44,13 @@ class Red:
 
 
 def _get(url: str) -> requests.Response:
-    for attempt in (1, 2):
-        try:
-            return requests.get(url, timeout=TIMEOUT)
-        except requests.ConnectionError as exc:
-            if attempt == 2:
-                raise ServiceUnavailable(f"{url}: {exc.__class__.__name__}") from exc
-        except requests.RequestException as exc:
-            raise ServiceUnavailable(f"{url}: {exc.__class__.__name__}") from exc
-    raise ServiceUnavailable(url)
+    # A session per probe, as requests.get does: no cookies or connections shared between
+    # the services (and the portal's threads) that the panel polls.
+    try:
+        with retrying_session(retries=1, backoff=0, methods={"GET"}, statuses=()) as http:
+            return http.get(url, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(f"{url}: {exc.__class__.__name__}") from exc
 
 
 def readiness(base_url: str) -> Readiness:
