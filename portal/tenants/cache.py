@@ -61,9 +61,13 @@ def store():
     return ext["tenants_cache"]
 
 
-def cached(k: str, compute: Callable[[], Any]) -> Any:
-    """The JSON value cached under `k`, computed and stored on a miss."""
-    backend, ttl = store(), current_app.config["TENANTS_CACHE_SECONDS"]
+def cached(k: str, compute: Callable[[], Any],
+           ttl_of: Callable[[Any], int] | None = None) -> Any:
+    """The JSON value cached under `k`, computed and stored on a miss.
+
+    `ttl_of(value)` may shorten the lifetime of some values (an outage notice, say).
+    """
+    backend = store()
     try:
         hit = backend.get(k)
     except redis.RedisError as exc:
@@ -72,6 +76,7 @@ def cached(k: str, compute: Callable[[], Any]) -> Any:
     if hit is not None:
         return json.loads(hit)
     value = compute()
+    ttl = ttl_of(value) if ttl_of else current_app.config["TENANTS_CACHE_SECONDS"]
     try:
         backend.setex(k, ttl, json.dumps(value))
     except redis.RedisError as exc:

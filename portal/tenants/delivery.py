@@ -6,6 +6,7 @@ import logging
 from flask import current_app, url_for
 from sqlalchemy.orm import Session
 
+from portal.integrations import smtp
 from portal.tenants import mail, reports
 from portal.tenants.models import REPORT_KINDS, Report, ReportSchedule, Tenant
 
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def download_link(report: Report, slug: str) -> str:
     """The absolute portal link (with a signed token) to download `report`."""
-    base = current_app.config["TENANTS_LINK_BASE_URL"].rstrip("/")
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     with current_app.test_request_context(base_url=base):
         return url_for("tenants.download_report", slug=slug, report_id=report.id,
                        token=reports.download_token(report, emailed=True), _external=True)
@@ -26,14 +27,15 @@ def deliver(*, session: Session, report: Report) -> bool:
     if report.schedule_id is None or report.status != "succeeded":
         return False
     schedule = session.get(ReportSchedule, report.schedule_id)
-    if schedule is None or not config["TENANTS_SMTP_HOST"]:
+    relay = smtp.Relay.from_config(config)
+    if schedule is None or relay is None:
         log.info("report %s not mailed: schedule gone or SMTP not configured", report.id)
         return False
     tenant = session.get(Tenant, report.tenant_id)
     title = f"{REPORT_KINDS[report.kind]} report {report.date_from} to {report.date_to}"
     message = mail.report_message(
-        sender=config["TENANTS_SMTP_FROM"], to=schedule.email, tenant_name=tenant.name,
+        relay=relay, to=schedule.email, tenant_name=tenant.name,
         title=title, link=download_link(report, tenant.slug),
         valid_days=max(1, config["TENANTS_EMAIL_LINK_SECONDS"] // 86400))
-    mail.send(message, host=config["TENANTS_SMTP_HOST"], port=config["TENANTS_SMTP_PORT"])
+    smtp.send(message, relay=relay)
     return True

@@ -1,4 +1,6 @@
-"""Settings of the tenants area: reporting database, cache, S3 reports, e-mail delivery."""
+"""Settings of the tenants area: reporting database, cache, S3 reports, billing.
+
+Scheduled-report e-mail uses the portal-wide SMTP_* and PUBLIC_BASE_URL settings."""
 from portal.config import Setting, parse_optional
 
 SETTINGS = (
@@ -23,10 +25,12 @@ SETTINGS = (
             "Reports older than this are listed as archived (seed 000: Glacier after 90 days)."),
     Setting("TENANTS_PDF_MAX_ROWS", 20000, int,
             "PDF reports stop after this many rows (the CSV has them all)."),
-    Setting("TENANTS_SMTP_HOST", None, parse_optional,
-            "SMTP server for scheduled report e-mails. Unset: scheduled reports are not mailed."),
-    Setting("TENANTS_SMTP_PORT", 25, int, "Port of TENANTS_SMTP_HOST."),
-    Setting("TENANTS_SMTP_FROM", "reports@meridian.example", str, "Sender of report e-mails."),
-    Setting("TENANTS_LINK_BASE_URL", "http://127.0.0.1:5000", str,
-            "Public base URL of the portal, for links in e-mails."),
+    Setting("BILLING_URL", None, parse_optional,
+            "Base URL of the billing service for the dashboard's usage panel. Unset: the "
+            "catalog's base_url of the 'billing' service (set for `portal dev`)."),
+    Setting("BILLING_TIMEOUT", 2.0, float,
+            "Seconds before a billing usage request is given up (connect and read each)."),
+    Setting("TENANTS_REPORT_LOST_MINUTES", 10, int,
+            "A running report whose build lock is free this long after it started is failed "
+            "as 'worker lost'."),
 )

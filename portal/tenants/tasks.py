@@ -11,8 +11,8 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.integrations import s3 as s3_client
 from portal.integrations.s3 import S3Unavailable
+from portal.integrations.smtp import MailUnavailable
 from portal.tenants import delivery, report_build, rollups, schedules, sources
-from portal.tenants.mail import MailUnavailable
 from portal.tenants.report_build import ReportUnavailable
 
 log = logging.getLogger(__name__)

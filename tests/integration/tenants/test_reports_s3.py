@@ -120,8 +120,9 @@ def test_scheduled_report_is_mailed_with_a_working_link(live, worker, tenant_wit
     port = servers.free_port()
     smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
     smtp.start()
-    for name, value in {"TENANTS_SMTP_HOST": "127.0.0.1", "TENANTS_SMTP_PORT": port,
-                        "TENANTS_LINK_BASE_URL": "http://portal.test"}.items():
+    for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
+                        "SMTP_FROM": "reports@meridian.test",
+                        "PUBLIC_BASE_URL": "http://portal.test"}.items():
         monkeypatch.setitem(app.config, name, value)
     try:
         with app.app_context(), db.session_scope() as session:
@@ -140,6 +141,7 @@ def test_scheduled_report_is_mailed_with_a_working_link(live, worker, tenant_wit
     finally:
         smtp.stop()
     assert inbox and inbox[0]["To"] == "ops@t.example"
+    assert inbox[0]["From"] == "reports@meridian.test"
     body = inbox[0].get_payload(decode=True).decode()
     link = re.search(r"http://portal\.test(\S+)", body).group(1)
     assert client.get(link).status_code == 302

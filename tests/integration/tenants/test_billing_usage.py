@@ -1,0 +1,87 @@
+"""Billing usage on the tenant dashboard against the real billing service
+(platform_services.billing.api.build, served on a free loopback port as the services2
+tests do) on the services' migrated database; usage is metered through its own API.
+No Redis for the meter (it then counts in PostgreSQL directly) and no Stripe: reading
+usage needs neither."""
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from platform_services.billing.api import build
+from platform_services.common.config import ServiceConfig
+from platform_services.common.runner import start
+from portal.integrations.billing import BillingClient, BillingUnavailable
+from tests.integration.tenants import servers
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def billing(services_db):
+    running = start(build(ServiceConfig(service="billing", database_url=services_db,
+                                        log_format="text"), log=False))
+    yield running.url
+    running.stop()
+
+
+def _meter(url: str, tenant, usage: dict[str, int]) -> None:
+    assert requests.put(f"{url}/v1/tenants/{tenant.slug}",
+                        json={"id": tenant.id, "name": tenant.name}, timeout=5).ok
+    for meter, quantity in usage.items():
+        response = requests.post(f"{url}/v1/tenants/{tenant.slug}/usage",
+                                 json={"meter": meter, "quantity": quantity}, timeout=5)
+        assert response.status_code == 202, response.text
+
+
+def _fresh_cache(app) -> None:
+    app.extensions.pop("tenants_cache", None)
+
+
+def test_client_reads_the_usage_the_service_metered(billing, live, tenant_with_viewer):
+    tenant, _ = tenant_with_viewer()
+    _meter(billing, tenant, {"orders": 3, "api_calls": 1200})
+    usage = BillingClient(billing).usage(tenant.id)
+    assert usage.registered and usage.period == datetime.now(timezone.utc).strftime("%Y-%m")
+    assert {(m.meter, m.total) for m in usage.meters} == {("orders", 3), ("api_calls", 1200)}
+    assert BillingClient(billing).usage(tenant.slug, period="2020-01").meters == ()
+
+
+def test_client_tells_an_unknown_tenant_from_an_outage(billing):
+    assert BillingClient(billing).usage(999_999_991).registered is False
+    closed = f"http://127.0.0.1:{servers.free_port()}"
+    with pytest.raises(BillingUnavailable):
+        BillingClient(closed, timeout=0.5, attempts=2, backoff=0).usage(1)
+    with pytest.raises(ValueError):
+        BillingClient(billing).usage(1, period="2026-13")
+
+
+def test_dashboard_shows_usage_to_date(billing, live, tenant_with_viewer, monkeypatch):
+    app, _ = live
+    monkeypatch.setitem(app.config, "BILLING_URL", billing)
+    _fresh_cache(app)
+    tenant, client = tenant_with_viewer()
+    _meter(billing, tenant, {"orders": 7, "notifications": 42})
+    page = client.get(f"/tenants/{tenant.slug}/dashboard")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="table-billing-usage"' in html
+    assert "<td>Orders</td><td>7</td>" in html and "<td>Notifications</td><td>42</td>" in html
+    # Cached per tenant: a later meter reading shows only once the entry expires.
+    _meter(billing, tenant, {"orders": 1})
+    assert "<td>Orders</td><td>7</td>" in client.get(
+        f"/tenants/{tenant.slug}/dashboard").get_data(as_text=True)
+    _fresh_cache(app)
+    assert "<td>Orders</td><td>8</td>" in client.get(
+        f"/tenants/{tenant.slug}/dashboard").get_data(as_text=True)
+
+
+def test_dashboard_stays_up_when_billing_is_down(live, tenant_with_viewer, monkeypatch):
+    app, _ = live
+    monkeypatch.setitem(app.config, "BILLING_URL", f"http://127.0.0.1:{servers.free_port()}")
+    monkeypatch.setitem(app.config, "BILLING_TIMEOUT", 0.5)
+    _fresh_cache(app)
+    tenant, client = tenant_with_viewer()
+    page = client.get(f"/tenants/{tenant.slug}/dashboard")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'id="billing-unavailable"' in html and 'id="table-orders-by-status"' in html
