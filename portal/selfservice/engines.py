@@ -6,12 +6,16 @@ tag change), the apply phase returns the outcome (outputs, per-host results, com
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import yaml
 from flask import current_app
 
 from portal.config import PROJECT_ROOT
@@ -22,6 +26,8 @@ from provisioning.errors import RunFailed
 from provisioning.terraform import TerraformRunner
 
 Sink = Callable[[str], None]
+BUNDLED_INVENTORY = PROJECT_ROOT / "infra" / "ansible" / "inventory" / "edge.yml"
+LOCAL_GROUP = "local"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,39 @@ def work_dir() -> Path:
     return Path(config["SELFSERVICE_WORK_DIR"] or Path(config["INSTANCE_DIR"]) / "selfservice")
 
 
+def ansible_inventory() -> str:
+    """The inventory patching runs against (and whose groups the form offers).
+
+    The bundled inventory is the seed's fleet, whose 10.x addresses exist nowhere here, so
+    with it the portal adds a `local` site: this worker itself over connection local, with
+    no package changes and every file under the work dir, so a patch really runs in the
+    demo. A configured inventory (production) is used exactly as it is.
+    """
+    configured = Path(current_app.config["SELFSERVICE_ANSIBLE_INVENTORY"])
+    if configured.resolve() != BUNDLED_INVENTORY.resolve():
+        return str(configured)
+    data = yaml.safe_load(BUNDLED_INVENTORY.read_text())
+    root = work_dir() / "local-site"
+    # Outside the `edge` group: a fleet-wide run never touches the worker's own host.
+    data["all"].setdefault("children", {})[LOCAL_GROUP] = {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+        "edge_manage_packages": False, "edge_root": f"{root}/"}}}
+    return str(_write_if_changed(work_dir() / "ansible" / "inventory-with-local.yml",
+                                 yaml.safe_dump(data, sort_keys=False)))
+
+
+def _write_if_changed(path: Path, text: str) -> Path:
+    if path.exists() and path.read_text() == text:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Web and worker processes may write it at once: replace atomically, never half-written.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return path
+
+
 def _terraform(spec: JobSpec, sink: Sink, on_runner) -> dict:
     config = current_app.config
     runner = TerraformRunner(module_dir=config["SELFSERVICE_TF_MODULE"],
@@ -69,7 +108,7 @@ def _terraform(spec: JobSpec, sink: Sink, on_runner) -> dict:
 
 def _ansible(spec: JobSpec, sink: Sink, on_runner) -> dict:
     runner = AnsibleRunner(project_dir=PROJECT_ROOT / "infra" / "ansible",
-                           inventory=current_app.config["SELFSERVICE_ANSIBLE_INVENTORY"],
+                           inventory=ansible_inventory(),
                            sink=sink, timeout=spec.timeout,
                            extravars={"portal_job_id": spec.id})
     on_runner(runner)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.catalog import service as catalog
+from portal.selfservice import engines
 from portal.selfservice.parameters import Param
 from provisioning import ansible
 
@@ -25,7 +25,7 @@ def _services(session: Session) -> list[tuple[str, str]]:
 
 
 def _edge_groups(session: Session) -> list[tuple[str, str]]:
-    path = current_app.config["SELFSERVICE_ANSIBLE_INVENTORY"]
+    path = engines.ansible_inventory()
     return [(g, f"{g} ({n} hosts)") for g, n in ansible.inventory_groups(path).items()]
 
 

@@ -14,8 +14,9 @@ import pytest
 
 from portal.auth import service as accounts
 from portal.extensions import db
-from portal.selfservice import dispatch, execution, service
+from portal.selfservice import dispatch, engines, execution, service
 from portal.selfservice.models import Job
+from provisioning import ansible
 from tests.fake_argocd import FakeArgoCD
 from tests.integration.selfservice.test_worker import make_user
 
@@ -113,3 +114,35 @@ def test_edge_patching_checks_first_then_applies_after_approval(worker_app, inli
     assert done.status == "succeeded", done.status_reason
     assert done.result["hosts"]["localhost"]["failed"] == 0
     assert (tmp_path / "root" / "etc" / "meridian" / "node.yml").exists()
+
+
+def test_bundled_inventory_gets_a_local_site_that_really_runs_in_check_mode(
+        worker_app, inline, tmp_path, monkeypatch):
+    """The demo's fleet (10.40.x) is unreachable here; the `local` site is this machine."""
+    monkeypatch.setitem(worker_app.config, "SELFSERVICE_ANSIBLE_INVENTORY",
+                        str(engines.BUNDLED_INVENTORY))
+    monkeypatch.setitem(worker_app.config, "SELFSERVICE_WORK_DIR", str(tmp_path / "work"))
+    groups = ansible.inventory_groups(engines.ansible_inventory())
+    assert groups["local"] == 1 and groups["edge"] == 12  # the fleet stays 12 nodes
+    dev, manager = make_user("developer"), make_user("manager")
+    local_root = tmp_path / "work" / "local-site"
+    for playbook in ("upgrade", "bootstrap"):
+        patch_id = submit(dev, "edge-patching", group="local", playbook=playbook)
+        inline()
+        checked = job(patch_id)
+        assert checked.status == "awaiting_approval", checked.status_reason
+        assert checked.plan["check"] and checked.plan["hosts"]["localhost"]["failed"] == 0
+        assert not local_root.exists()  # check mode changed nothing
+    approve(patch_id, manager)  # bootstrap for real
+    inline()
+    done = job(patch_id)
+    assert done.status == "succeeded", done.status_reason
+    assert (local_root / "etc" / "meridian" / "node.yml").exists()  # under the work dir
+
+
+def test_a_configured_inventory_is_used_as_it_is(worker_app, tmp_path, monkeypatch):
+    inventory = tmp_path / "fleet.yml"
+    inventory.write_text("all:\n  children:\n    edge:\n      hosts:\n        n1: {}\n")
+    monkeypatch.setitem(worker_app.config, "SELFSERVICE_ANSIBLE_INVENTORY", str(inventory))
+    assert engines.ansible_inventory() == str(inventory)
+    assert "local" not in ansible.inventory_groups(engines.ansible_inventory())
