@@ -88,6 +88,16 @@ def aggregates(*, session: Session, tenant_id: int, filters: Filters, today: dat
     return cache.cached(key, compute)
 
 
+def sla_this_month(*, session: Session, tenant_id: int, today: date) -> dict:
+    """SLA compliance of the current month over every warehouse (cached per tenant)."""
+    month = Filters(today.replace(day=1), today, None)
+
+    def compute() -> dict:
+        with sources.reading(session) as conn:
+            return _sla(conn, tenant_id, month, today)
+    return cache.cached(cache.key(tenant_id, "sla-month", today), compute)
+
+
 def _where(model, tenant_id: int, filters: Filters, start: date, end: date):
     clauses = [model.tenant_id == tenant_id, model.day.between(start, end)]
     if filters.warehouse:

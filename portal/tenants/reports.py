@@ -92,6 +92,13 @@ def get(*, session: Session, tenant_id: int, report_id: int) -> Report | None:
                                                Report.tenant_id == tenant_id))
 
 
+def latest(*, session: Session, tenant_id: int, limit: int = 5) -> list[Report]:
+    """A tenant's most recent reports, newest first."""
+    return list(session.scalars(select(Report).where(Report.tenant_id == tenant_id)
+                                .order_by(Report.created_at.desc(), Report.id.desc())
+                                .limit(limit)))
+
+
 def list_for(*, session: Session, tenant_id: int, now: datetime,
              retention_days: int) -> tuple[list[Report], list[Report]]:
     """(current, archived) reports of a tenant, newest first; archived = past retention."""

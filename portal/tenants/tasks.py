@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 
 from celery import shared_task
 from flask import current_app
@@ -12,7 +13,7 @@ from portal.extensions import db
 from portal.integrations import s3 as s3_client
 from portal.integrations.s3 import S3Unavailable
 from portal.integrations.smtp import MailUnavailable
-from portal.tenants import delivery, report_build, rollups, schedules, sources
+from portal.tenants import build_lock, delivery, report_build, rollups, schedules, sources
 from portal.tenants.report_build import ReportUnavailable
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ BEAT_SCHEDULE = {
                                 "schedule": 60.0},
     "tenants-run-due-schedules": {"task": "portal.tenants.tasks.run_due_schedules",
                                   "schedule": 600.0},
+    "tenants-reap-lost-reports": {"task": "portal.tenants.tasks.reap_lost_reports",
+                                  "schedule": 60.0},
 }
 
 
@@ -44,7 +47,14 @@ def _record_progress(report_id: int):
 
 @shared_task(name="portal.tenants.tasks.build_report")
 def build_report(report_id: int) -> str:
-    """Build one queued report into S3, then mail it when a schedule asked for it."""
+    """Build one queued report into S3 under its build lock, then mail it if scheduled."""
+    with build_lock.holding(db.engine, report_id) as held:
+        if not held:
+            return "skipped"  # a live build of this report holds the lock
+        return _build(report_id)
+
+
+def _build(report_id: int) -> str:
     config = current_app.config
     with db.session_scope() as session:
         report = report_build.start(session=session, report_id=report_id)
@@ -80,3 +90,16 @@ def run_due_schedules() -> int:
     """Queue the reports of every due schedule (their builds start after the commit)."""
     with db.session_scope() as session:
         return len(schedules.run_due(session=session, now=utcnow()))
+
+
+@shared_task(name="portal.tenants.tasks.reap_lost_reports")
+def reap_lost_reports() -> list[int]:
+    """Fail the reports left 'running' by a worker that died (their build lock is free)."""
+    lost_after = timedelta(minutes=current_app.config["TENANTS_REPORT_LOST_MINUTES"])
+    with db.session_scope() as session, \
+            db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock_conn:
+        lost = build_lock.reap_lost(session=session, lock_conn=lock_conn,
+                                    lost_after=lost_after, now=utcnow())
+    if lost:
+        log.warning("reports %s failed: worker lost", lost)
+    return lost

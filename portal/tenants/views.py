@@ -9,7 +9,7 @@ from portal.auth.access import require_roles
 from portal.db import utcnow
 from portal.extensions import db
 from portal.rendering import page_or_fragment
-from portal.tenants import billing_usage, charts, dashboard, rollups, service
+from portal.tenants import billing_usage, charts, dashboard, reports, rollups, service
 from portal.tenants.blueprint import (
     DASHBOARD_USERS, STAFF, audit_staff_access, bp, tenant_or_404,
 )
@@ -62,3 +62,15 @@ def show_dashboard(slug: str):
         data=data, charts=charts.all_charts(data, float(tenant.sla_target)),
         as_of=rollups.data_as_of(session=db.session), max_days=dashboard.MAX_DAYS,
         billing=billing_usage.usage_to_date(session=db.session, tenant_id=tenant.id))
+
+
+@bp.app_template_global()
+def tenants_home_panel() -> dict | None:
+    """A tenant viewer's own tenant, latest reports and SLA this month (home page panel)."""
+    tenant = current_user.tenant if current_user.is_authenticated else None
+    if tenant is None or not current_user.has_role("tenant_viewer"):
+        return None
+    return {"tenant": tenant,
+            "reports": reports.latest(session=db.session, tenant_id=tenant.id),
+            "sla": dashboard.sla_this_month(session=db.session, tenant_id=tenant.id,
+                                            today=utcnow().date())}
