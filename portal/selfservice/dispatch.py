@@ -18,6 +18,13 @@ def schedule(*, session: Session, job_id) -> None:
     session.info.setdefault(KEY, []).append(str(job_id))
 
 
+def unschedule(*, session: Session, job_id) -> None:
+    """Take the job back out of the send-on-commit list (it runs in this process instead)."""
+    pending = session.info.get(KEY, [])
+    while str(job_id) in pending:
+        pending.remove(str(job_id))
+
+
 def send(job_id: str) -> None:
     """Enqueue the job's next phase; the Celery task id is the job id."""
     celery = current_app.extensions["celery"]

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Connection, Engine
 from portal.auth import audit
 from portal.db import utcnow
 from portal.extensions import db
-from portal.selfservice import job_templates, service
+from portal.selfservice import dispatch, job_templates, service
 from portal.selfservice.engines import JobSpec, run_phase
-from portal.selfservice.models import Job
+from portal.selfservice.models import Job, JobLog
 from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
 
 log = logging.getLogger(__name__)
@@ -183,6 +183,42 @@ def _audit(session, job: Job, step: str, details: dict) -> None:
     audit.record(session=session, action=f"selfservice.job.{step}",
                  actor_email="selfservice-worker", target_type="selfservice_job",
                  target_id=job.id, details={"template": job.template, **details})
+
+
+def run_here(*, session, job: Job, worker: str) -> None:
+    """Run the job's queued phases in this process and session until it waits at a gate or
+    ends (the demo seed: no broker, nothing committed yet); a busy target stays queued."""
+    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        while job.status == "queued" and try_lock(conn, job.target):
+            try:
+                dispatch.unschedule(session=session, job_id=job.id)
+                _run_phase_here(session, job, worker)
+            finally:
+                unlock(conn, job.target)
+    finally:
+        conn.close()
+
+
+def _run_phase_here(session, job: Job, worker: str) -> None:
+    _mark_running(session, job, worker)
+    spec = _spec(job)
+    lines = [f"== {spec.phase} on {worker}"]
+    try:
+        outcome = run_phase(spec, sink=lines.append, on_runner=lambda runner: None)
+    except RunFailed as exc:
+        lines.append(f"== failed: {exc}")
+        outcome = None
+        service.finish(session=session, job=job, status="failed", reason=str(exc))
+        _audit(session, job, "failed", {"reason": str(exc)})
+    first = session.query(JobLog).filter_by(job_id=job.id).count() + 1
+    session.add_all(JobLog(job_id=job.id, seq=first + i, line=line[:MAX_LINE])
+                    for i, line in enumerate(lines))
+    if outcome is not None and job.phase == "plan":
+        _planned(session, job, outcome)
+    elif outcome is not None:
+        _applied(session, job, outcome)
+    session.flush()
 
 
 def reap_lost(*, lost_after: int) -> list[str]:

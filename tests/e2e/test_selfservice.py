@@ -89,7 +89,8 @@ def test_prod_deploy_waits_for_a_managers_approval(selfservice_worker, sign_in, 
 
     manager = sign_in("manager", on=browser.new_context().new_page())
     manager.locator("#main-nav").get_by_role("link", name="Approvals").click()
-    manager.locator("#approvals").get_by_role("link", name=re.compile("service-deploy")).first.click()
+    # The demo's own prod deploy waits there too: pick this one by its tag.
+    manager.locator("#approvals tr", has_text=f"image_tag={tag}").get_by_role("link").click()
     expect(manager).to_have_url(job_url)
     manager.locator("#approve").click()
     expect(manager.locator("#job-status [data-status]")).to_have_text("succeeded", timeout=SLOW)
@@ -98,3 +99,21 @@ def test_prod_deploy_waits_for_a_managers_approval(selfservice_worker, sign_in, 
 
     page.reload()
     expect(page.locator("#job-status")).to_contain_text("Approved by manager@meridian.example")
+
+
+def test_demo_history_a_staging_deploy_done_and_a_prod_deploy_awaiting_approval(
+        sign_in, page: Page, live_url):
+    """Seeded by portal.selfservice.demo through the real engine; the approval is left open."""
+    sign_in("manager")
+    page.locator("#main-nav").get_by_role("link", name="Approvals").click()
+    row = page.locator("#approvals tr", has_text="image_tag=v1.23.0")
+    expect(row).to_contain_text("service=billing")
+    expect(row).to_contain_text("dev@meridian.example")
+    row.get_by_role("link").click()
+    expect(page.locator("#gate")).to_contain_text("Waiting for a manager's approval")
+    expect(page.locator("#job-plan")).to_contain_text("v1.23.0")
+    expect(page.locator("#job-log")).to_contain_text("== plan on portal seed-demo")
+    page.goto(f"{live_url}/catalog/services/billing")
+    staging = page.locator("#selfservice-panel tr", has_text="staging")
+    expect(staging).to_contain_text("v1.23.0")
+    expect(staging.locator("[data-status]")).to_have_text("succeeded")
