@@ -15,8 +15,7 @@ import secrets
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 
@@ -25,9 +24,9 @@ from portal.app import create_app
 from portal.auth import service as accounts
 from portal.extensions import db
 from portal.tenants import service as tenants
+from tests import databases
+from tests.databases import drop_database
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_PASSWORD = "correct horse battery staple"
@@ -37,23 +36,8 @@ _counter = itertools.count(1)
 
 def create_database(suffix: str = "") -> str:
     """Create a fresh database migrated to head; returns its URL."""
-    name = f"portal_test_{os.getpid()}_{secrets.token_hex(3)}{suffix}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url)
-    return url
-
-
-def drop_database(url: str) -> None:
-    """Drop a database made by `create_database`, closing leftover connections."""
-    name = make_url(url).database
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return databases.create_database(
+        f"portal_test_{os.getpid()}_{secrets.token_hex(3)}{suffix}", migrate.upgrade)
 
 
 @pytest.fixture(scope="session")

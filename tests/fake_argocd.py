@@ -8,10 +8,9 @@ request is recorded for assertions.
 """
 from __future__ import annotations
 
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.httpserver import LocalHTTPServer, QuietHandler
 
 SYNC_KEYS = {"revision", "prune", "dryRun", "strategy", "resources", "syncOptions"}
 APP_PATH = re.compile(r"^/api/v1/applications/([a-z0-9-]+)(/sync)?$")
@@ -23,17 +22,15 @@ class FakeArgoCD:
         self.apps = {name: {"revision": None, "status": "OutOfSync"} for name in apps or ()}
         self.requests: list[tuple[str, str, dict | None]] = []
         self.down = False
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LocalHTTPServer(self._handler())
+        self.url = self.server.url
 
     def __enter__(self):
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     def app_json(self, name: str) -> dict:
         app = self.apps[name]
@@ -45,38 +42,26 @@ class FakeArgoCD:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(QuietHandler):
             def _route(self, method: str):
                 if fake.down:
-                    return self._reply(503, {"message": "upstream down"})
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
+                    return self.reply(503, {"message": "upstream down"})
+                body = self.json_body()
                 fake.requests.append((method, self.path, body))
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    return self._reply(401, {"message": "invalid session: token is invalid"})
+                    return self.reply(401, {"message": "invalid session: token is invalid"})
                 match = APP_PATH.match(self.path)
                 if not match or (method == "POST") != bool(match.group(2)):
-                    return self._reply(404, {"message": f"no route {method} {self.path}"})
+                    return self.reply(404, {"message": f"no route {method} {self.path}"})
                 name = match.group(1)
                 if name not in fake.apps:
-                    return self._reply(404, {"message": f"applications.argoproj.io \"{name}\" not found"})
+                    return self.reply(404, {"message": f"applications.argoproj.io \"{name}\" not found"})
                 if method == "POST":
                     if not isinstance(body, dict) or set(body) - SYNC_KEYS:
-                        return self._reply(400, {"message": f"bad sync request {body!r}"})
+                        return self.reply(400, {"message": f"bad sync request {body!r}"})
                     if not body.get("dryRun"):
                         fake.apps[name] = {"revision": body.get("revision"), "status": "Synced"}
-                return self._reply(200, fake.app_json(name))
+                return self.reply(200, fake.app_json(name))
 
             def do_GET(self):
                 self._route("GET")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import requests
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -36,6 +34,7 @@ from portal.slo.models import Slo  # noqa: E402
 from tests.conftest import (  # noqa: E402
     FAST_ARGON2, TEST_PASSWORD, PortalClient, create_database, drop_database,
 )
+from tests.servers import free_port, start as start_server  # noqa: E402
 
 GENERATE = """
 INSERT INTO slo_samples (slo_id, minute, good, total)
@@ -115,23 +114,14 @@ def start_prometheus(tmp: Path, om: Path) -> tuple[subprocess.Popen, str]:
     subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(om),
                     str(tmp / "data")], check=True, capture_output=True)
     (tmp / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\n")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(["prometheus", f"--config.file={tmp / 'prometheus.yml'}",
-                             f"--storage.tsdb.path={tmp / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{port}",
-                             "--storage.tsdb.retention.time=3650d"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if requests.get(f"{url}/-/ready", timeout=1).ok:
-                return proc, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("Prometheus did not start")
+    proc = start_server(["prometheus", f"--config.file={tmp / 'prometheus.yml'}",
+                         f"--storage.tsdb.path={tmp / 'data'}",
+                         f"--web.listen-address=127.0.0.1:{port}",
+                         "--storage.tsdb.retention.time=3650d"],
+                        ready=f"{url}/-/ready", timeout=60, what="Prometheus")
+    return proc, url
 
 
 def main() -> None:

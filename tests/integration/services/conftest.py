@@ -6,11 +6,9 @@ import os
 import secrets
 
 import pytest
-import redis
 from moto.s3 import models as moto_s3_models
 from moto.server import ThreadedMotoServer
 
-from platform_services.common.config import ServiceConfig
 from platform_services.common.runner import start
 from platform_services.registry import build
 from tests.integration.services import servers
@@ -22,9 +20,7 @@ _ids = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def services_db():
-    url = servers.create_database()
-    yield url
-    servers.drop_database(url)
+    yield from servers.database()
 
 
 @pytest.fixture(scope="session")
@@ -34,17 +30,12 @@ def run_prefix():
 
 @pytest.fixture(scope="session")
 def broker(run_prefix):
-    yield servers.BROKER_URL
-    servers.delete_broker_objects(run_prefix, QUEUES)
+    yield from servers.broker(run_prefix, QUEUES)
 
 
 @pytest.fixture(scope="session")
 def redis_client(run_prefix):
-    client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=True)
-    yield client
-    for key in client.scan_iter(f"{run_prefix}*"):
-        client.delete(key)
-    client.close()
+    yield from servers.redis_client(servers.REDIS_URL, run_prefix)
 
 
 @pytest.fixture(scope="session")
@@ -65,27 +56,13 @@ def s3_endpoint():
 def config(services_db, run_prefix, broker):
     """Build a ServiceConfig for this run; fast back-offs, namespaced names (the `broker`
     fixture removes this run's exchanges and queues at the end)."""
-    def factory(service: str, **overrides) -> ServiceConfig:
-        values = dict(service=service, database_url=services_db, redis_prefix=run_prefix,
-                      exchange_prefix=run_prefix, retry_base_delay=0.05, relay_interval=0.05,
-                      log_format="text")
-        values.update(overrides)
-        return ServiceConfig(**values)
-    return factory
+    return servers.config_factory(services_db, run_prefix, relay_interval=0.05)
 
 
 @pytest.fixture
 def run_service():
     """Start services on free ports; all stopped at the end of the test."""
-    running = []
-
-    def starter(config: ServiceConfig):
-        service = start(build(config, log=False))
-        running.append(service)
-        return service
-    yield starter
-    for service in reversed(running):
-        service.stop()
+    yield from servers.started_services(lambda config: start(build(config, log=False)))
 
 
 @pytest.fixture

@@ -8,39 +8,27 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable, Iterator
 
 import pika
+import redis
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from platform_services.common import migrate
+from platform_services.common.config import ServiceConfig
 from platform_services.common.messaging import EXCHANGES
+from tests import databases
+from tests.databases import drop_database
+from tests.servers import free_port  # noqa: F401 (the services' tests import it from here)
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 REDIS_URL = os.environ.get("TEST_SERVICES_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def create_database() -> str:
     """A new database with the services' schemas; returns its URL."""
-    name = f"services_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url)
-    return url
-
-
-def drop_database(url: str) -> None:
-    """Drop a database made by `create_database`."""
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
+    return databases.create_database(f"services_test_{os.getpid()}_{secrets.token_hex(3)}",
+                                     migrate.upgrade)
 
 
 def delete_broker_objects(prefix: str, queues: list[str]) -> None:
@@ -55,10 +43,50 @@ def delete_broker_objects(prefix: str, queues: list[str]) -> None:
     conn.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def database() -> Iterator[str]:
+    """Fixture body: a migrated services database for the session, dropped at the end."""
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+def broker(prefix: str, queues: list[str]) -> Iterator[str]:
+    """Fixture body: the broker URL; this run's exchanges and queues go at the end."""
+    yield BROKER_URL
+    delete_broker_objects(prefix, queues)
+
+
+def redis_client(url: str, prefix: str) -> Iterator[redis.Redis]:
+    """Fixture body: a Redis client; this run's keys (under `prefix`) go at the end."""
+    client = redis.Redis.from_url(url, decode_responses=True)
+    yield client
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def config_factory(database_url: str, prefix: str, **defaults) -> Callable[..., ServiceConfig]:
+    """ServiceConfig builder for this run: fast back-offs, names namespaced by `prefix`."""
+    def factory(service: str, **overrides) -> ServiceConfig:
+        values = dict(service=service, database_url=database_url, redis_prefix=prefix,
+                      exchange_prefix=prefix, retry_base_delay=0.05, log_format="text",
+                      **defaults)
+        values.update(overrides)
+        return ServiceConfig(**values)
+    return factory
+
+
+def started_services(start_one: Callable) -> Iterator[Callable]:
+    """Fixture body: a starter whose services are all stopped at the end, newest first."""
+    running = []
+
+    def starter(what):
+        service = start_one(what)
+        running.append(service)
+        return service
+    yield starter
+    for service in reversed(running):
+        service.stop()
 
 
 class TcpProxy:

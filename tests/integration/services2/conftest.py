@@ -8,12 +8,11 @@ import os
 import secrets
 
 import pytest
-import redis
 import requests
 
-from platform_services.common.config import ServiceConfig
 from platform_services.common.runner import start
 from tests.integration.services import servers as base_servers
+from tests.integration.services.servers import register  # noqa: F401 (re-exported)
 from tests.integration.services2 import servers
 from tests.integration.services2.fake_elasticsearch import FakeElasticsearch
 
@@ -24,9 +23,7 @@ _ids = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def services_db():
-    url = base_servers.create_database()
-    yield url
-    base_servers.drop_database(url)
+    yield from base_servers.database()
 
 
 @pytest.fixture(scope="session")
@@ -36,17 +33,12 @@ def run_prefix():
 
 @pytest.fixture(scope="session")
 def redis_client(run_prefix):
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    yield client
-    for key in client.scan_iter(f"{run_prefix}*"):
-        client.delete(key)
-    client.close()
+    yield from base_servers.redis_client(REDIS_URL, run_prefix)
 
 
 @pytest.fixture(scope="session")
 def broker(run_prefix):
-    yield base_servers.BROKER_URL
-    base_servers.delete_broker_objects(run_prefix, QUEUES)
+    yield from base_servers.broker(run_prefix, QUEUES)
 
 
 @pytest.fixture(scope="session")
@@ -86,39 +78,19 @@ def fake_es():
 
 @pytest.fixture
 def config(services_db, run_prefix):
-    def factory(service: str, **overrides) -> ServiceConfig:
-        values = dict(service=service, database_url=services_db, redis_prefix=run_prefix,
-                      exchange_prefix=run_prefix, retry_base_delay=0.05, log_format="text")
-        values.update(overrides)
-        return ServiceConfig(**values)
-    return factory
+    return base_servers.config_factory(services_db, run_prefix)
 
 
 @pytest.fixture
 def run_service():
     """Start a built service on a free port; all stopped at the end of the test."""
-    running = []
-
-    def starter(service):
-        started = start(service)
-        running.append(started)
-        return started
-    yield starter
-    for service in reversed(running):
-        service.stop()
+    yield from base_servers.started_services(start)
 
 
 @pytest.fixture
 def tenant():
     n = next(_ids)
     return 800_000 + os.getpid() % 1000 * 100 + n, f"s2-test-{n}-{secrets.token_hex(2)}"
-
-
-def register(url: str, tenant: tuple[int, str]) -> None:
-    tid, slug = tenant
-    response = requests.put(f"{url}/v1/tenants/{slug}", json={"id": tid, "name": slug},
-                            timeout=5)
-    assert response.status_code == 200, response.text
 
 
 def metric(url: str, line_start: str) -> float:

@@ -13,14 +13,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from email import message_from_bytes
 from pathlib import Path
 
 import requests
 from aiosmtpd.controller import Controller
 
-from tests.integration.services.servers import free_port
+from tests.servers import free_port, start, stop  # noqa: F401 (stop: for the conftest)
 
 STRIPE_VENV = Path(os.environ.get("LOCALSTRIPE_VENV", "/tmp/meridian-localstripe-venv"))
 LOCALSTRIPE_SPEC = "localstack-localstripe>=1.15,<2"
@@ -30,18 +29,6 @@ from aiohttp import web
 from localstripe.server import app  # importing registers every route
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
-
-
-def wait_until(check, timeout: float = 30.0, what: str = "server") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not become ready in {timeout} s")
 
 
 def _pair_of_free_ports() -> int:
@@ -62,12 +49,10 @@ def start_openbao(log_dir: Path) -> tuple[subprocess.Popen, str]:
     """`bao server -dev` with root token `root`; returns the process and its address."""
     bao = Path(sys.executable).parent / "bao"
     port = _pair_of_free_ports()
-    log = open(log_dir / "bao.log", "wb")
-    proc = subprocess.Popen([str(bao), "server", "-dev", "-dev-root-token-id=root",
-                             f"-dev-listen-address=127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
     addr = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(f"{addr}/v1/sys/health", timeout=1).ok, what="OpenBao")
+    proc = start([str(bao), "server", "-dev", "-dev-root-token-id=root",
+                  f"-dev-listen-address=127.0.0.1:{port}"],
+                 ready=f"{addr}/v1/sys/health", log=log_dir / "bao.log", what="OpenBao")
     requests.post(f"{addr}/v1/sys/mounts/transit", json={"type": "transit"},
                   headers={"X-Vault-Token": "root"}, timeout=5).raise_for_status()
     return proc, addr
@@ -90,22 +75,12 @@ def start_localstripe(log_dir: Path) -> tuple[subprocess.Popen, str]:
     script = log_dir / "run_localstripe.py"
     script.write_text(_RUN_LOCALSTRIPE)
     port = free_port()
-    log = open(log_dir / "localstripe.log", "wb")
-    proc = subprocess.Popen([str(localstripe_python()), str(script), str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(f"{base}/v1/customers", auth=("sk_test_x", ""),
-                                    timeout=1).ok, what="localstripe")
+    proc = start([str(localstripe_python()), str(script), str(port)],
+                 ready=lambda: requests.get(f"{base}/v1/customers", auth=("sk_test_x", ""),
+                                            timeout=1).ok,
+                 log=log_dir / "localstripe.log", what="localstripe")
     return proc, base
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 class Inbox:

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
-import requests
+
+from tests.servers import free_port, start as start_server, stop
 
 PROMETHEUS, PROMTOOL = shutil.which("prometheus"), shutil.which("promtool")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -34,26 +26,14 @@ def backfilled_prometheus(tmp_path):
                         str(data)], check=True, capture_output=True, timeout=120)
         config = tmp_path / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 1m\n")
-        port = _free_port()
-        log = (tmp_path / "prometheus.log").open("w")
-        procs.append(subprocess.Popen(
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        procs.append(start_server(
             [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
              f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=3650d"],
-            stdout=log, stderr=subprocess.STDOUT))
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if requests.get(f"{url}/-/ready", timeout=1).ok:
-                    return url
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"Prometheus did not start: {Path(log.name).read_text()[-2000:]}")
+            ready=f"{url}/-/ready", log=tmp_path / "prometheus.log", what="Prometheus"))
+        return url
 
     yield start
     for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)

@@ -3,9 +3,7 @@ scrape (real HTTP against a local /metrics server) give the same numbers on the 
 synthetic traffic: per-minute good/total counts, the window budget and the burn rates."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -17,6 +15,7 @@ from portal.integrations.prometheus import PrometheusClient, PrometheusRejected,
 from portal.slo import samples, service as slo_service, specs
 from portal.slo.samples import floor_minute
 from portal.slo.sources import PrometheusSource, ScrapeSource
+from tests.httpserver import LocalHTTPServer, QuietHandler
 from tests.unit.slo.factories import make_service, make_slo
 
 MINUTES = 240
@@ -56,21 +55,12 @@ class Counters:
         yield family
 
 
-def serve(registry):
-    class Handler(BaseHTTPRequestHandler):
+def serve(registry) -> LocalHTTPServer:
+    class Handler(QuietHandler):
         def do_GET(self):  # noqa: N802
-            body = generate_latest(registry)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200, generate_latest(registry))
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return LocalHTTPServer(Handler).start()
 
 
 def test_both_sources_agree(session, backfilled_prometheus):
@@ -80,7 +70,7 @@ def test_both_sources_agree(session, backfilled_prometheus):
     registry.register(counters)
     server = serve(registry)
     try:
-        svc = make_service(session, base_url=f"http://127.0.0.1:{server.server_port}")
+        svc = make_service(session, base_url=server.url)
         slo = make_slo(session, svc, objective="99")
         values = traffic(svc.slug)
         url = backfilled_prometheus(openmetrics(svc.slug, start, values))
@@ -90,8 +80,7 @@ def test_both_sources_agree(session, backfilled_prometheus):
             specs.collect(session=session, source=scrape,
                           now=start + timedelta(minutes=i, seconds=5))
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
     scraped = samples.minute_series(session=session, slo_id=slo.id, start=start, end=end)
     prom = PrometheusSource(PrometheusClient(url)).samples(slo=slo, start=start, end=end)
     assert len(prom) == MINUTES and sum(m.total - m.good for m in prom) > 0

@@ -3,23 +3,13 @@ port, a database with the platform services' migrations applied, an aiosmtpd inb
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 from platform_services.common import migrate as services_migrate
 from tests.conftest import create_database, drop_database
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import free_port, running
 
 
 @contextmanager
@@ -29,22 +19,10 @@ def moto_s3():
                       AWS_DEFAULT_REGION="us-east-1")
     port = free_port()
     binary = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{url}/moto-api/", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("moto_server did not start")
+    with running([str(binary), "-H", "127.0.0.1", "-p", str(port)], ready=f"{url}/moto-api/",
+                 timeout=10, what="moto_server"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @contextmanager

@@ -3,10 +3,7 @@ through the portal's one SMTP client and its portal-wide SMTP_* settings, and a 
 HTTP server standing in for Slack's incoming webhook (Slack cannot run here; the server
 checks the documented Slack-compatible JSON body). Failures are retried a bounded number
 of times and recorded."""
-import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,7 +11,8 @@ from aiosmtpd.handlers import Message
 
 from portal.integrations import smtp
 from portal.oncall import notify, paging
-from tests.integration.oncall.amserver import free_port
+from tests.httpserver import LocalHTTPServer, QuietHandler
+from tests.servers import free_port
 
 T0 = datetime(2026, 11, 18, 3, 0, tzinfo=timezone.utc)
 
@@ -42,21 +40,15 @@ def chat_server():
     """A Slack-compatible incoming webhook: 200 for a JSON body with `text`, else 400."""
     received, status = [], {"code": 200}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = self.json_body()
             ok = self.headers["Content-Type"] == "application/json" and "text" in body
             received.append(body)
-            self.send_response(status["code"] if ok else 400)
-            self.end_headers()
+            self.reply(status["code"] if ok else 400)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hooks/oncall", received, status
-    server.shutdown()
+    with LocalHTTPServer(Handler) as server:
+        yield f"{server.url}/hooks/oncall", received, status
 
 
 @pytest.fixture

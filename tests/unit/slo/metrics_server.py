@@ -2,11 +2,11 @@
 registry, standing in for a platform service's /metrics."""
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+from tests.httpserver import LocalHTTPServer, QuietHandler
 
 
 class FakeService:
@@ -30,26 +30,12 @@ class FakeService:
 
 @contextmanager
 def metrics_server(service: FakeService):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):  # noqa: N802
             if self.path != "/metrics" or not service.up:
                 self.send_error(404 if service.up else 503)
                 return
-            body = generate_latest(service.registry)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200, generate_latest(service.registry), "text/plain; version=0.0.4")
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LocalHTTPServer(Handler) as server:
+        yield server.url
