@@ -64,3 +64,28 @@ def test_tenant_viewer_filters_the_dashboard_and_downloads_a_csv_report(
     assert rows and set(rows[0]) == {"day", "warehouse", "orders", "units", "fulfilled",
                                      "canceled"}
     assert min(r["day"] for r in rows) >= start
+
+
+@pytest.fixture
+def billing_down(e2e_app):
+    """Point the live portal at a loopback port nothing listens on; undone afterwards."""
+    saved = e2e_app.config.get("BILLING_URL")
+    e2e_app.config["BILLING_URL"] = f"http://127.0.0.1:{servers.free_port()}"
+    e2e_app.extensions.pop("tenants_cache", None)
+    yield
+    e2e_app.config["BILLING_URL"] = saved
+    e2e_app.extensions.pop("tenants_cache", None)
+
+
+def test_tenant_viewer_reaches_the_dashboard_from_the_home_panel(sign_in, page: Page,
+                                                                live_url, billing_down):
+    """With the billing service down the dashboard still renders and its billing panel
+    says billing is unavailable."""
+    sign_in("tenant_viewer")
+    page.goto(f"{live_url}/")
+    panel = page.locator("#tenants-home-panel")
+    expect(panel).to_contain_text("SLA this month")
+    panel.locator("#home-dashboard-link").click()
+    expect(page.locator("#chart-orders-per-day .main-svg").first).to_be_visible()
+    expect(page.locator("#billing-usage")).to_contain_text("Billing usage to date")
+    expect(page.locator("#billing-unavailable")).to_be_visible()
