@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete as sql_delete, select
 from sqlalchemy.orm import Session
 
 from portal.catalog.models import Service, Team
@@ -109,7 +109,7 @@ def update(*, session: Session, slo: Slo, spec: SpecData) -> Slo:
     if (slo.good_query, slo.total_query) != (spec.good_query, spec.total_query):
         # The scrape cursor holds readings of the old selectors; compared with the new
         # ones its series would look brand new and count their whole totals at once.
-        session.execute(delete(ScrapeCursor).where(ScrapeCursor.slo_id == slo.id))
+        session.execute(sql_delete(ScrapeCursor).where(ScrapeCursor.slo_id == slo.id))
     for field in FIELDS:
         setattr(slo, field, getattr(spec, field))
     session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from portal.slo import samples, selectors, specs
+from portal.slo.models import ScrapeCursor
 from portal.slo.samples import MinuteSample
 from portal.slo.sources import ScrapeSource, counter_increase, minute_increases
 from tests.unit.slo.factories import make_service, make_slo
@@ -66,3 +67,48 @@ def test_selectors_match_like_prometheus():
         except ValueError:
             continue
         raise AssertionError(f"accepted {bad!r}")
+
+
+def test_series_born_between_scrapes_count_from_zero_but_not_in_prometheus_results():
+    t = [T0 + timedelta(minutes=i) for i in range(2)]
+    readings = [(t[0], {"200": 10}), (t[1], {"200": 14, "503": 3})]   # first 5xx ever
+    assert minute_increases(readings, complete=True) == {t[0]: 7}
+    # A Prometheus series missing at a step may be stale, not new: only shared ones count.
+    assert minute_increases(readings) == {t[0]: 4}
+
+
+def test_scrape_counts_the_first_requests_of_a_lazily_created_series(session):
+    """prometheus_client creates a labelled series on its first increment, as the platform
+    services' meridian_requests_total{code="503"} appears with the first 5xx."""
+    fake = FakeService("shop")
+    with metrics_server(fake) as url:
+        svc = make_service(session, base_url=url)
+        fake.slug = svc.slug
+        slo = make_slo(session, svc)
+        source = ScrapeSource(timeout=2)
+        fake.requests.labels(svc.slug, "200").inc(10)
+        specs.collect(session=session, source=source, now=_at(0))
+        fake.requests.labels(svc.slug, "200").inc(4)
+        fake.requests.labels(svc.slug, "503").inc(3)
+        assert specs.collect(session=session, source=source, now=_at(1)) == 1
+    assert samples.minute_series(session=session, slo_id=slo.id, start=T0,
+                                 end=T0 + timedelta(hours=1)) == [MinuteSample(T0, 4, 7)]
+
+
+def test_changing_a_specs_queries_restarts_its_scrape(session):
+    fake = FakeService("shop")
+    with metrics_server(fake) as url:
+        svc = make_service(session, base_url=url)
+        fake.slug = svc.slug
+        slo = make_slo(session, svc)
+        source = ScrapeSource(timeout=2)
+        fake.serve(100, 0)
+        specs.collect(session=session, source=source, now=_at(0))
+        raw = {f: getattr(slo, f) for f in specs.FIELDS}
+        specs.update(session=session, slo=slo, spec=specs.clean(raw))       # same queries
+        assert session.get(ScrapeCursor, slo.id) is not None
+        raw["good_query"] = f'http_requests_total{{service="{svc.slug}",code="200"}}'
+        specs.update(session=session, slo=slo, spec=specs.clean(raw))
+        assert session.get(ScrapeCursor, slo.id) is None
+        fake.serve(5, 1)
+        assert specs.collect(session=session, source=source, now=_at(1)) == 0  # first reading

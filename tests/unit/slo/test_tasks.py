@@ -40,3 +40,10 @@ def test_collect_task_survives_prometheus_down(app, session, caplog):
     app.config["PROMETHEUS_TIMEOUT"] = 0.5
     assert tasks.collect_samples.run() == 0
     assert "SLI collection skipped" in caplog.text
+
+
+def test_collection_runs_at_the_start_of_every_minute():
+    """Readings must land in consecutive minutes; a drifting 60 s interval makes gaps."""
+    schedule = tasks.BEAT_SCHEDULE["slo-collect-samples"]["schedule"]
+    assert schedule.minute == set(range(60)) and schedule.hour == set(range(24))
+    assert tasks.BEAT_SCHEDULE["slo-collect-samples"]["options"]["expires"] < 60
