@@ -57,8 +57,10 @@ def critical_check_block_reason(*, session: Session, service_id: int, environmen
     failing = critical_checks_warning(session=session, service_id=service_id)
     if not failing:
         return None
+    # The catalog gives "title: detail"; the reason names the checks, the scorecard explains.
+    titles = [item.split(": ", 1)[0] for item in failing]
     return ("Prod deploys of a service failing critical readiness checks are blocked here; "
-            "fix these first (see the service's scorecard): " + "; ".join(failing) + ".")
+            "fix these first (its scorecard says how): " + "; ".join(titles) + ".")
 
 
 def _deploy_reasons(*, session: Session, service_id: int, environment: str,
