@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from portal.auth.access import audit_action, require_roles
 from portal.catalog.models import Service
-from portal.extensions import db
+from portal.extensions import db, htmx
 from portal.rendering import page_or_fragment
 from portal.catalog import service as catalog
 from portal.selfservice import job_templates, policy, service
@@ -132,9 +132,11 @@ def job_detail(job_id: str):
     """A job: status with who/when, plan and gate, outputs, and its live log."""
     job = _job_or_404(job_id)
     lines = service.logs_after(session=db.session, job=job, after=0)
-    # Only while the deploy can still be stopped: a finished job's page tells its history.
-    checks = _critical_context(job.service if not job.finished else None, action=job.action,
-                               environment=job.tier)
+    # Only while the deploy can still be stopped (a finished job's page tells its history),
+    # and only on the page: scoring renders the Helm chart, too slow for each status poll.
+    polling = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    checks = _critical_context(job.service if not (job.finished or polling) else None,
+                               action=job.action, environment=job.tier)
     return page_or_fragment("selfservice/job.html", "selfservice/_job_status.html", job=job,
                             can=_permissions(job), lines=lines,
                             after=lines[-1].seq if lines else 0, **checks)

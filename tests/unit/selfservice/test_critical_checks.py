@@ -137,6 +137,8 @@ def test_job_page_shows_the_warning_while_the_deploy_is_open(client, login_as, m
     html = client.get(f"/selfservice/jobs/{job.id}").get_data(as_text=True)
     assert 'id="critical-checks-warning"' in html and FAILING in html
     assert ("Prod deploys of it are blocked" in html) is blocking
+    poll = client.htmx("GET", f"/selfservice/jobs/{job.id}").get_data(as_text=True)
+    assert 'id="job-status"' in poll and "critical-checks" not in poll  # not scored per poll
     service.cancel(session=session, job=job, user=job.requested_by)
     session.commit()
     html = client.get(f"/selfservice/jobs/{job.id}").get_data(as_text=True)
