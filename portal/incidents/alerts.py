@@ -11,11 +11,12 @@ Severity mapping (seed 000 escalation levels, seed 004 alert rules):
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from portal.catalog import service as catalog
+from portal.catalog.models import Service
 from portal.db import utcnow
 from portal.incidents import service, timeline
 from portal.incidents.models import SEVERITIES, Incident, LinkedAlert
@@ -38,23 +39,56 @@ def suggested_severity(alert: LinkedAlert) -> str:
     return auto_severity(key, alert.labels) or BY_HAND.get(key, "sev3")
 
 
-def _upsert(session: Session, fingerprint: str) -> tuple[LinkedAlert, str | None]:
-    session.execute(insert(LinkedAlert).values(fingerprint=fingerprint, status="new",
-                                               labels={}, annotations={}, alertname="",
-                                               last_seen_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["fingerprint"]))
-    row = session.scalar(select(LinkedAlert).where(LinkedAlert.fingerprint == fingerprint)
-                         .with_for_update().execution_options(populate_existing=True))
-    return row, (None if row.status == "new" else row.status)
+def _values(alert: dict) -> dict:
+    labels, annotations = dict(alert.get("labels") or {}), dict(alert.get("annotations") or {})
+    return {"fingerprint": alert["fingerprint"], "status": alert["status"], "labels": labels,
+            "annotations": annotations, "alertname": str(labels.get("alertname", ""))[:200],
+            "severity_label": alert.get("severity") or labels.get("severity"),
+            "runbook_url": annotations.get("runbook_url") or annotations.get("runbook") or None,
+            "starts_at": alert.get("starts_at"), "ends_at": alert.get("ends_at"),
+            "last_seen_at": utcnow()}
+
+
+def _upsert(session: Session, alert: dict) -> tuple[int, int | None, str | None]:
+    """Record the alert in ONE statement; returns (row id, incident id, previous status).
+
+    The webhook announces thousands of alerts a second and most of them open nothing, so
+    this is the whole cost for them. The CTE locks the existing row and reads its status
+    before the upsert changes it (a racing delivery waits, then sees the committed status);
+    an unknown service slug is stored as NULL by the subquery.
+    """
+    table, values = LinkedAlert.__table__, _values(alert)
+    old = (select(table.c.status).where(table.c.fingerprint == alert["fingerprint"])
+           .with_for_update().cte("previous").prefix_with("MATERIALIZED"))
+    known = select(Service.slug).where(Service.slug == alert.get("service")).scalar_subquery()
+    # The always-true filter makes PostgreSQL read (and lock) the old row BEFORE inserting;
+    # read only from RETURNING, the CTE would run after the upsert and see nothing.
+    source = select(*[literal(v, table.c[k].type).label(k) for k, v in values.items()],
+                    known.label("service_slug")).where(
+        select(func.count()).select_from(old).scalar_subquery() >= 0)
+    stmt = insert(table).from_select([*values, "service_slug"], source)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.fingerprint],
+        set_={c: stmt.excluded[c] for c in (
+            "status", "labels", "annotations", "alertname", "severity_label", "service_slug",
+            "runbook_url", "starts_at", "ends_at", "last_seen_at")},
+    ).returning(table.c.id, table.c.incident_id,
+                select(old.c.status).scalar_subquery()).add_cte(old)
+    alert_id, incident_id, previous = session.execute(stmt).one()
+    stale = session.identity_map.get(identity_key(LinkedAlert, alert_id))
+    if stale is not None:
+        session.expire(stale)  # an ORM copy loaded earlier in this transaction
+    return alert_id, incident_id, previous
+
+
+def _pages(alert: dict) -> bool:
+    labels = alert.get("labels") or {}
+    return auto_severity(alert.get("severity") or labels.get("severity"), labels) is not None
 
 
 def _title(row: LinkedAlert) -> str:
     summary = row.annotations.get("summary") or row.annotations.get("description") or ""
     return f"{row.alertname}: {summary}" if summary else row.alertname or row.fingerprint
-
-
-def _service_slug(session: Session, slug: str | None) -> str | None:
-    return slug if slug and catalog.get_service(session=session, slug=slug) else None
 
 
 def _link(session: Session, row: LinkedAlert, incident: Incident, actor: str | None) -> None:
@@ -73,14 +107,10 @@ def _link(session: Session, row: LinkedAlert, incident: Incident, actor: str | N
 
 def receive(*, session: Session, alert: dict) -> Incident | None:
     """Record an alert; open or update the incident linked to its fingerprint."""
-    row, previous = _upsert(session, alert["fingerprint"])
-    labels, annotations = dict(alert.get("labels") or {}), dict(alert.get("annotations") or {})
-    row.status, row.labels, row.annotations = alert["status"], labels, annotations
-    row.alertname = str(labels.get("alertname", ""))[:200]
-    row.severity_label = alert.get("severity") or labels.get("severity")
-    row.service_slug = _service_slug(session, alert.get("service"))
-    row.runbook_url = (annotations.get("runbook_url") or annotations.get("runbook") or None)
-    row.starts_at, row.ends_at, row.last_seen_at = alert.get("starts_at"), alert.get("ends_at"), utcnow()
+    alert_id, incident_id, previous = _upsert(session, alert)
+    if incident_id is None and (alert["status"] == "resolved" or not _pages(alert)):
+        return None  # recorded; no incident to update and none to open (the common case)
+    row = session.get(LinkedAlert, alert_id, populate_existing=True)  # locked by the upsert
     incident = row.incident
     if alert["status"] == "resolved":
         if incident is not None and previous == "firing":
@@ -94,7 +124,7 @@ def receive(*, session: Session, alert: dict) -> Incident | None:
                                summary=f"Alert fired again: {_title(row)}",
                                details={"fingerprint": row.fingerprint})
         return incident
-    severity = auto_severity(row.severity_label, labels)
+    severity = auto_severity(row.severity_label, row.labels)
     if severity is None:
         row.incident = None
         return None

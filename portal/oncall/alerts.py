@@ -22,6 +22,7 @@ from portal.integrations.alertmanager import (
 from portal.oncall.models import ReceivedAlert
 
 SEVERITY_ORDER = {"critical": 0, "page": 0, "warning": 1, "info": 2}
+GROUP_ROWS = 5  # rows shown per service/severity group until someone asks for all of them
 
 
 class PayloadInvalid(ValueError):
@@ -136,14 +137,65 @@ class AlertBoard:
     error: str | None = None
     total: int = 0
     states: dict = field(default_factory=dict)
+    group_rows: int = GROUP_ROWS
 
     @property
     def degraded(self) -> bool:
         return self.error is not None
 
 
-_last_known: dict[str, tuple[datetime, list[AlertView]]] = {}
-_last_known_lock = threading.Lock()
+@dataclass
+class _Pulled:
+    checked_at: datetime
+    board: AlertBoard
+    known: tuple[datetime, list[AlertView]] | None  # the last successful pull
+    stale: bool = False
+
+
+class AlertCache:
+    """The board pulled from each Alertmanager, shared by every viewer of one app.
+
+    A board is reused for `max_age` seconds, so N people polling the on-call page cost one
+    Alertmanager call (and one decode of its list) per interval, not N. It holds no user data:
+    times are converted to the viewer's zone when rendering. When Alertmanager is down, the
+    last successful pull is kept as the "last known state" whatever `max_age` is.
+    """
+
+    def __init__(self, max_age: float = 0.0):
+        self.max_age = max_age
+        self._pulled: dict[str, _Pulled] = {}
+        self._lock = threading.Lock()
+
+    def fresh(self, base: str, now: datetime) -> AlertBoard | None:
+        """The board pulled from `base` less than `max_age` seconds before `now`, if any."""
+        with self._lock:
+            pulled = self._pulled.get(base)
+        if pulled is None or pulled.stale or not (
+                0 <= (now - pulled.checked_at).total_seconds() < self.max_age):
+            return None
+        return pulled.board
+
+    def last_known(self, base: str) -> tuple[datetime, list[AlertView]] | None:
+        with self._lock:
+            pulled = self._pulled.get(base)
+        return pulled.known if pulled else None
+
+    def store(self, base: str, now: datetime, board_: AlertBoard,
+              views: list[AlertView] | None = None) -> AlertBoard:
+        with self._lock:
+            old = self._pulled.get(base)
+            known = (now, views) if views is not None else old.known if old else None
+            self._pulled[base] = _Pulled(now, board_, known)
+        return board_
+
+    def clear(self) -> None:
+        """Forget fresh boards (after a silence change) but keep the last known state."""
+        with self._lock:
+            for pulled in self._pulled.values():
+                pulled.stale = True
+
+
+_process_cache = AlertCache()  # callers without an app cache: last known state only
 
 
 def view_of(alert: Alert) -> AlertView:
@@ -166,33 +218,38 @@ def _received_view(row: ReceivedAlert) -> AlertView:
 
 
 def group(views: list[AlertView]) -> list[tuple[str, str, list[AlertView]]]:
-    """Alerts grouped by service, then severity (most severe first)."""
+    """Alerts grouped by service, then severity (most severe first), firing ones first."""
     buckets: dict[tuple[str, str], list[AlertView]] = defaultdict(list)
     for v in views:
         buckets[(v.service, v.severity)].append(v)
     keys = sorted(buckets, key=lambda k: (k[0], SEVERITY_ORDER.get(k[1], 9), k[1]))
-    return [(svc, sev, sorted(buckets[(svc, sev)], key=lambda v: v.name)) for svc, sev in keys]
+    # Firing before silenced/inhibited: a capped group shows what needs someone first.
+    return [(svc, sev, sorted(buckets[(svc, sev)], key=lambda v: (v.state != "firing", v.name)))
+            for svc, sev in keys]
 
 
 def board(*, session: Session, client: AlertmanagerClient | None,
-          now: datetime | None = None) -> AlertBoard:
+          now: datetime | None = None, cache: AlertCache | None = None) -> AlertBoard:
     """Active alerts from Alertmanager; when it is down, the last known state and why."""
     now = now or utcnow()
     if client is None:
         views = [_received_view(r) for r in received_alerts(session=session)]
         return _board(views, "webhook", None, None)
+    cache = cache or _process_cache
+    hit = cache.fresh(client.base, now)
+    if hit is not None:
+        return hit
     try:
         views = [view_of(a) for a in client.list_alerts()]
     except (AlertmanagerUnavailable, AlertmanagerRejected) as exc:
-        with _last_known_lock:
-            cached = _last_known.get(client.base)
-        if cached is not None:
-            return _board(cached[1], "last-known", cached[0], str(exc))
+        # Cached too: while Alertmanager is down, viewers do not each wait for its timeout.
+        known = cache.last_known(client.base)
+        if known is not None:
+            return cache.store(client.base, now, _board(known[1], "last-known", known[0],
+                                                         str(exc)))
         views = [_received_view(r) for r in received_alerts(session=session)]
-        return _board(views, "webhook", None, str(exc))
-    with _last_known_lock:
-        _last_known[client.base] = (now, views)
-    return _board(views, "alertmanager", now, None)
+        return cache.store(client.base, now, _board(views, "webhook", None, str(exc)))
+    return cache.store(client.base, now, _board(views, "alertmanager", now, None), views)
 
 
 def _board(views, source, fetched_at, error) -> AlertBoard:

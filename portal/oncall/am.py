@@ -1,9 +1,11 @@
-"""The Alertmanager client configured for this app (ALERTMANAGER_URL)."""
+"""The Alertmanager client configured for this app (ALERTMANAGER_URL) and the app's cache
+of the alert board pulled from it."""
 from __future__ import annotations
 
 from flask import current_app
 
 from portal.integrations.alertmanager import AlertmanagerClient
+from portal.oncall.alerts import AlertCache
 
 _clients: dict[tuple[str, float], AlertmanagerClient] = {}
 
@@ -20,3 +22,12 @@ def am_client() -> AlertmanagerClient | None:
     if key not in _clients:
         _clients[key] = AlertmanagerClient(url, timeout=key[1], retries=1)
     return _clients[key]
+
+
+def alert_cache() -> AlertCache:
+    """This app's alert board cache, shared by every viewer (ONCALL_ALERTS_CACHE_SECONDS)."""
+    cache = current_app.extensions.get("oncall_alert_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("oncall_alert_cache", AlertCache())
+    cache.max_age = current_app.config["ONCALL_ALERTS_CACHE_SECONDS"]
+    return cache

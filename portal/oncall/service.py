@@ -3,12 +3,13 @@ participants and escalation policies."""
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.auth.models import User
 from portal.catalog import service as catalog
@@ -40,8 +41,9 @@ class Week:
 
 
 def list_schedules(*, session: Session) -> list[Schedule]:
-    """Every schedule, by name."""
-    return list(session.scalars(select(Schedule).order_by(Schedule.name)).unique())
+    """Every schedule, by name, with its participants loaded."""
+    return list(session.scalars(select(Schedule).options(selectinload(Schedule.members))
+                                .order_by(Schedule.name)).unique())
 
 
 def get_schedule(*, session: Session, slug: str) -> Schedule | None:
@@ -99,18 +101,31 @@ def on_call(*, session: Session, schedule: Schedule, layer: str,
     return rotation.on_call_at(rotation_of(schedule, layer), found, at)
 
 
+def _covers_of(session: Session, schedules: list[Schedule], start: datetime,
+               end: datetime) -> dict[tuple[int, str], list[rotation.Cover]]:
+    """Overrides overlapping [start, end) of several schedules in one query, by layer."""
+    found: dict[tuple[int, str], list[rotation.Cover]] = defaultdict(list)
+    stmt = (select(Override).where(Override.schedule_id.in_([s.id for s in schedules]),
+                                   Override.ends_at > start, Override.starts_at < end)
+            .order_by(Override.id))
+    for o in session.scalars(stmt):
+        found[(o.schedule_id, o.layer)].append(rotation.Cover(o.user, o.starts_at, o.ends_at))
+    return found
+
+
 def who_is_on_call(*, session: Session, at: datetime | None = None,
                    schedules: list[Schedule] | None = None) -> list[OnCallRow]:
-    """Now and next for each schedule."""
+    """Now and next for each schedule (one query for every schedule's overrides)."""
     at = at or utcnow()
+    schedules = schedules if schedules is not None else list_schedules(session=session)
+    found = _covers_of(session, schedules, at, at + timedelta(days=36)) if schedules else {}
     rows = []
-    for schedule in schedules if schedules is not None else list_schedules(session=session):
-        found = covers(session=session, schedule=schedule, layer="primary", start=at,
-                       end=at + timedelta(days=36))
-        rows.append(OnCallRow(
-            schedule, rotation.on_call_at(rotation_of(schedule, "primary"), found, at),
-            on_call(session=session, schedule=schedule, layer="secondary", at=at),
-            rotation.next_on_call(rotation_of(schedule, "primary"), found, at)))
+    for schedule in schedules:
+        primary, secondary = rotation_of(schedule, "primary"), rotation_of(schedule, "secondary")
+        covers_1, covers_2 = found[(schedule.id, "primary")], found[(schedule.id, "secondary")]
+        rows.append(OnCallRow(schedule, rotation.on_call_at(primary, covers_1, at),
+                              rotation.on_call_at(secondary, covers_2, at),
+                              rotation.next_on_call(primary, covers_1, at)))
     return rows
 
 

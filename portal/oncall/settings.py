@@ -11,6 +11,9 @@ SETTINGS = (
     Setting("ALERTMANAGER_WEBHOOK_TOKEN", None, parse_optional,
             "Bearer token Alertmanager must send to /oncall/alertmanager/webhook. Unset: the "
             "webhook refuses every call (503)."),
+    Setting("ONCALL_ALERTS_CACHE_SECONDS", 5.0, float,
+            "Seconds the alert list pulled from Alertmanager is shared by every viewer of the "
+            "on-call page (it polls every 15 s). 0: pull on every request."),
     Setting("ONCALL_SILENCE_MAX_HOURS", 72, int,
             "Longest silence the portal lets anyone create, in hours."),
     Setting("ONCALL_NOTIFY_WEBHOOK_URL", None, parse_optional,

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.integrations.alertmanager import (
     AlertmanagerClient, AlertmanagerRejected, AlertmanagerUnavailable, Matcher,
 )
-from portal.oncall.am import am_client
+from portal.oncall.am import alert_cache, am_client
 from portal.oncall import alerts, forms, silences
 from portal.oncall.schedule_views import to_utc
 from portal.rendering import page_or_fragment
@@ -142,6 +142,7 @@ def create():
     except AlertmanagerUnavailable as exc:
         return _form_page(form, error=f"Alertmanager is unreachable; nothing was created. "
                                       f"({exc})", status=503)
+    alert_cache().clear()  # the next board shows the silence's effect, not a cached list
     audit_action("oncall.silence_create", target_type="silence", target_id=silence_id, details={
         "matchers": [m.as_filter() for m in silence_request.matchers],
         "starts_at": silence_request.starts_at.isoformat(),
@@ -165,6 +166,7 @@ def expire(silence_id: str):
         abort(404)
     except AlertmanagerUnavailable as exc:
         abort(503, description=f"Alertmanager is unreachable; the silence is unchanged. ({exc})")
+    alert_cache().clear()
     audit_action("oncall.silence_expire", target_type="silence", target_id=silence_id,
                  details={"matchers": [m.as_filter() for m in old.matchers]})
     flash(f"Silence {silence_id[:8]} expired.", "success")

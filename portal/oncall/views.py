@@ -15,7 +15,7 @@ from portal.auth import service as accounts
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import csrf, db
 from portal.oncall import alerts, notify, paging, service
-from portal.oncall.am import am_client
+from portal.oncall.am import alert_cache, am_client
 from portal.oncall.schedule_views import bp as schedules_bp
 from portal.oncall.service import OncallError
 from portal.oncall.silence_views import bp as silences_bp
@@ -26,8 +26,16 @@ bp = Blueprint("oncall", __name__, url_prefix="/oncall")
 bp.register_blueprint(schedules_bp)
 bp.register_blueprint(silences_bp)
 ONCALL = ("oncall", "manager")
+MAX_EXPANDED = 50
 
 
+def _board():
+    return alerts.board(session=db.session, client=am_client(), cache=alert_cache())
+
+
+def _expanded() -> list[str]:
+    """The "service/severity" groups the viewer asked to see in full (kept while polling)."""
+    return [key for key in request.args.getlist("open")[:MAX_EXPANDED] if len(key) <= 300]
 
 
 @bp.get("/")
@@ -37,16 +45,15 @@ def index():
     return render_template(
         "oncall/index.html", rows=service.who_is_on_call(session=db.session),
         my_pages=paging.open_pages(session=db.session, user=current_user),
-        open_pages=paging.open_pages(session=db.session),
-        board=alerts.board(session=db.session, client=am_client()))
+        open_pages=paging.open_pages(session=db.session), board=_board(), expanded=[])
 
 
 @bp.get("/alerts")
 @require_roles(*ONCALL)
 def alert_board():
     """The active alerts grouped by service and severity (polled by the on-call page)."""
-    board = alerts.board(session=db.session, client=am_client())
-    return page_or_fragment("oncall/alerts.html", "oncall/_alerts.html", board=board)
+    return page_or_fragment("oncall/alerts.html", "oncall/_alerts.html", board=_board(),
+                            expanded=_expanded())
 
 
 def _page_or_404(page_id: int):

@@ -11,7 +11,9 @@ client, so the figures are server time without network.
    Baseline in the same run: the straightforward per-alert ORM approach (SELECT by
    fingerprint, then INSERT or UPDATE) on the same database. Target: >= 500 alerts/s.
 2. Board: p95 of GET /oncall/alerts (htmx fragment) and GET /oncall/ with 500 active alerts;
-   baseline: the same fragment with an empty Alertmanager. Target: p95 < 50 ms.
+   baseline: the same fragment with an empty Alertmanager. Target: p95 < 50 ms. Measured
+   with the app's shared alert cache as configured (ONCALL_ALERTS_CACHE_SECONDS, 5 s) and
+   with it off (0: every request pulls and decodes Alertmanager's list: a cache miss).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from portal.demo import meridian  # noqa: E402
 from portal.demo.seed import seed_demo  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.integrations.alertmanager import AlertmanagerClient, iso  # noqa: E402
+from portal.oncall.am import alert_cache  # noqa: E402
 from portal.oncall.models import ReceivedAlert  # noqa: E402
 from tests.conftest import FAST_ARGON2, create_database, drop_database  # noqa: E402
 from tests.integration.oncall.amserver import running_alertmanager  # noqa: E402
@@ -128,9 +131,15 @@ def board(app) -> None:
         client = signed_in(app)
         empty = timed(client, "/oncall/alerts", htmx=True)
         push_alerts(url, 500)
-        assert "BenchAlert499" in client.get("/oncall/alerts").get_data(as_text=True)
+        with app.app_context():
+            alert_cache().clear()  # as after max_age: the next request pulls the 500 alerts
+        assert "500 alert(s)" in client.get("/oncall/alerts").get_data(as_text=True)
         full = {"/oncall/alerts (fragment)": timed(client, "/oncall/alerts", htmx=True),
                 "/oncall/ (page)": timed(client, "/oncall/", htmx=False)}
+        app.config["ONCALL_ALERTS_CACHE_SECONDS"] = 0.0
+        full["/oncall/alerts, no cache"] = timed(client, "/oncall/alerts", htmx=True)
+        full["/oncall/, no cache"] = timed(client, "/oncall/", htmx=False)
+        app.config["ONCALL_ALERTS_CACHE_SECONDS"] = 5.0
         base = p95(empty)
         print(f"\n{'board, 500 active alerts':30} {'p50 ms':>8} {'p95 ms':>8} "
               f"{'p95 / empty p95':>16}")
@@ -145,7 +154,8 @@ def main() -> None:
     url = create_database("_bench_oncall")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING",
                       "CELERY_BROKER_URL": "memory://", "ARGON2_PARAMS": FAST_ARGON2,
-                      "ALERTMANAGER_WEBHOOK_TOKEN": TOKEN, "ALERTMANAGER_TIMEOUT": 3.0})
+                      "ALERTMANAGER_WEBHOOK_TOKEN": TOKEN, "ALERTMANAGER_TIMEOUT": 3.0,
+                      "ONCALL_ALERTS_CACHE_SECONDS": 5.0})
     try:
         with app.app_context(), db.session_scope() as session:
             seed_demo(session=session, argon2_params=FAST_ARGON2)
@@ -160,7 +170,8 @@ def main() -> None:
         print(f"{'endpoint, batched upsert':36} {ours:10.0f} {ours / naive:18.1f}")
         print(f"{'endpoint + incidents receiver':36} {with_receivers:10.0f} "
               f"{with_receivers / naive:18.1f}")
-        print(f"target >= 500 alerts/s (on-call ingestion): {'met' if ours >= 500 else 'NOT met'}")
+        print(f"target >= 500 alerts/s: on-call alone {'met' if ours >= 500 else 'NOT met'}, "
+              f"with receivers {'met' if with_receivers >= 500 else 'NOT met'}")
         board(app)
     finally:
         app.extensions["portal_db"].engine.dispose()

@@ -13,6 +13,7 @@ from portal import events
 from portal.auth.models import AuditEntry
 from portal.db import utcnow
 from portal.integrations.alertmanager import AlertmanagerClient, Matcher, iso
+from portal.oncall import alerts
 from tests.integration.oncall.amserver import PRODUCTION_CONFIG
 
 pytestmark = pytest.mark.integration
@@ -66,9 +67,28 @@ def test_alerts_show_grouped_by_service_and_severity(am, portal, client):
     assert "OrderLatencyHigh" in body and "Alertmanager is unreachable" not in body
 
 
+def test_big_groups_show_a_few_rows_and_a_show_all_link_kept_while_polling(am, portal,
+                                                                          client):
+    for i in range(7):
+        push(am, f"CapAlert{i}", service="zz-capped-service", severity="info")
+    body = client.htmx("GET", "/oncall/alerts").get_data(as_text=True)
+    group = body[body.index('data-service="zz-capped-service"'):]
+    group = group[:group.index("</article>")]
+    assert group.count("<tr data-fingerprint") == alerts.GROUP_ROWS == 5
+    assert "CapAlert4" in group and "CapAlert5" not in group and "Show all 7 (2 more)" in group
+    expanded = client.htmx("GET", "/oncall/alerts",
+                           query_string={"open": "zz-capped-service/info"}).get_data(as_text=True)
+    group = expanded[expanded.index('data-service="zz-capped-service"'):]
+    assert group[:group.index("</article>")].count("<tr data-fingerprint") == 7
+    poll_url = expanded[expanded.index('hx-get="'):].split('"')[1]
+    assert "open=zz-capped-service/info" in poll_url.replace("%2F", "/")
+
+
 def test_silence_preview_create_and_expire_through_the_portal(am, portal, client, session):
     push(am, "SearchIndexLag", service="search-service", severity="warning")
     push(am, "SearchIndexLagOther", service="billing-service", severity="warning")
+    board = client.htmx("GET", "/oncall/alerts").get_data(as_text=True)
+    assert "SearchIndexLag" in board and 'data-state="silenced"' not in board  # now cached
     changes = []
     events.silence_changed.connect(receiver := lambda sender, **kw: changes.append(kw))
     form = {"matchers-0-name": "alertname", "matchers-0-operator": "=",

@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from portal import events
@@ -112,3 +113,36 @@ def test_service_events_reach_open_incidents_of_that_service_only(session, make_
                          summary="v2.3.1 to prod", actor_email="dev@test.example")
     assert summaries(session, open_one)[-1] == "Order T: deploy: v2.3.1 to prod"
     assert not any("v2.3.1" in s for s in summaries(session, closed))
+
+
+def test_an_alert_that_opens_nothing_costs_one_statement_and_refreshes_loaded_copies(
+        session, svc):
+    """The webhook's common case (a new or changed alert with no incident to open or update)
+    is one upsert; a copy loaded earlier in the transaction is not left stale."""
+    events.alert_received.send(session=session, alert=alert(severity="warning", fingerprint="w"))
+    loaded = session.scalar(select(LinkedAlert).where(LinkedAlert.fingerprint == "w"))
+    assert (loaded.status, loaded.service_slug) == ("firing", svc.slug)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa_event.listen(session.connection(), "before_cursor_execute", listener)
+    try:
+        events.alert_received.send(session=session,
+                                   alert=alert(status="resolved", severity="warning",
+                                               fingerprint="w"))
+        events.alert_received.send(session=session,
+                                   alert=alert(severity="info", fingerprint="new-info"))
+    finally:
+        sa_event.remove(session.connection(), "before_cursor_execute", listener)
+    assert len(statements) == 2, statements
+    assert loaded.status == "resolved"
+    assert incidents(session) == []
+    assert [a.fingerprint for a in alerts.unlinked_firing(session=session)] == ["new-info"]
+
+
+def test_warning_that_escalates_to_critical_opens_an_incident(session, svc):
+    events.alert_received.send(session=session, alert=alert(severity="warning", fingerprint="e"))
+    assert incidents(session) == []
+    events.alert_received.send(session=session, alert=alert(severity="critical", fingerprint="e"))
+    [incident] = incidents(session)
+    assert session.scalar(select(LinkedAlert).where(
+        LinkedAlert.fingerprint == "e")).incident_id == incident.id

@@ -81,6 +81,46 @@ def test_last_known_state_is_shown_when_alertmanager_goes_away():
     assert stale.groups[0][:2] == ("postgres", "warning")
 
 
+class CountingAlertmanager:
+    """Stands in for Alertmanager's alert list and counts the pulls."""
+    base = "http://counting"
+
+    def __init__(self):
+        self.calls, self.up = 0, True
+
+    def list_alerts(self):
+        self.calls += 1
+        if not self.up:
+            raise alerts.AlertmanagerUnavailable("connection refused")
+        return [alerts.Alert(f"f{self.calls}", {"alertname": f"Pull{self.calls}",
+                                                "service": "search", "severity": "info"},
+                             {}, utcnow(), None, "active")]
+
+
+def test_the_pulled_board_is_shared_for_max_age_then_pulled_again():
+    am, cache = CountingAlertmanager(), alerts.AlertCache(max_age=5)
+    t0 = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+    first = alerts.board(session=None, client=am, cache=cache, now=t0)
+    assert alerts.board(session=None, client=am, cache=cache, now=t0 + timedelta(seconds=4.9)
+                        ) is first and am.calls == 1
+    later = alerts.board(session=None, client=am, cache=cache, now=t0 + timedelta(seconds=5))
+    assert am.calls == 2 and later.groups[0][2][0].name == "Pull2"
+    cache.clear()  # a silence was created or expired: the next viewer pulls again
+    alerts.board(session=None, client=am, cache=cache, now=t0 + timedelta(seconds=6))
+    assert am.calls == 3
+    am.up = False  # a dead Alertmanager is asked once per max_age, not once per viewer
+    down = [alerts.board(session=None, client=am, cache=cache, now=t0 + timedelta(seconds=s))
+            for s in (20, 21, 22)]
+    assert am.calls == 4 and {b.source for b in down} == {"last-known"}
+    assert down[0].groups[0][2][0].name == "Pull3" and down[0].degraded
+
+
+def test_each_app_has_its_own_board_cache_from_its_config(app):
+    from portal.oncall.am import alert_cache
+    app.config["ONCALL_ALERTS_CACHE_SECONDS"] = 2.5
+    assert alert_cache() is alert_cache() and alert_cache().max_age == 2.5
+
+
 def make_page(session, schedule):
     return paging.start_paging(session=session, incident_id=9, severity="sev2", title="Slow",
                                service_slugs=["oncall-test-svc"], now=utcnow())
