@@ -11,8 +11,8 @@ Severity mapping (seed 000 escalation levels, seed 004 alert rules):
 """
 from __future__ import annotations
 
-from sqlalchemy import func, literal, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -49,6 +49,25 @@ def _values(alert: dict) -> dict:
             "last_seen_at": utcnow()}
 
 
+_COLUMNS = ("fingerprint", "status", "labels", "annotations", "alertname", "severity_label",
+            "runbook_url", "starts_at", "ends_at", "last_seen_at")
+# Written as SQL text because SQLAlchemy does not cache the compilation of PostgreSQL's
+# ON CONFLICT constructs, and compiling this per alert cost more than running it. The
+# always-true WHERE makes PostgreSQL read (and lock) the old row BEFORE inserting: read
+# only from RETURNING, the CTE would run after the upsert and see nothing.
+_UPSERT = text(f"""
+WITH previous AS MATERIALIZED (
+    SELECT status FROM {LinkedAlert.__tablename__} WHERE fingerprint = :fingerprint FOR UPDATE)
+INSERT INTO {LinkedAlert.__tablename__} ({", ".join(_COLUMNS)}, service_slug)
+SELECT {", ".join(":" + c for c in _COLUMNS)},
+       (SELECT slug FROM {Service.__tablename__} WHERE slug = :service)
+WHERE (SELECT count(*) FROM previous) >= 0
+ON CONFLICT (fingerprint) DO UPDATE
+SET {", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "service_slug"))}
+RETURNING id, incident_id, (SELECT status FROM previous)
+""").bindparams(bindparam("labels", type_=JSONB), bindparam("annotations", type_=JSONB))
+
+
 def _upsert(session: Session, alert: dict) -> tuple[int, int | None, str | None]:
     """Record the alert in ONE statement; returns (row id, incident id, previous status).
 
@@ -57,24 +76,8 @@ def _upsert(session: Session, alert: dict) -> tuple[int, int | None, str | None]
     before the upsert changes it (a racing delivery waits, then sees the committed status);
     an unknown service slug is stored as NULL by the subquery.
     """
-    table, values = LinkedAlert.__table__, _values(alert)
-    old = (select(table.c.status).where(table.c.fingerprint == alert["fingerprint"])
-           .with_for_update().cte("previous").prefix_with("MATERIALIZED"))
-    known = select(Service.slug).where(Service.slug == alert.get("service")).scalar_subquery()
-    # The always-true filter makes PostgreSQL read (and lock) the old row BEFORE inserting;
-    # read only from RETURNING, the CTE would run after the upsert and see nothing.
-    source = select(*[literal(v, table.c[k].type).label(k) for k, v in values.items()],
-                    known.label("service_slug")).where(
-        select(func.count()).select_from(old).scalar_subquery() >= 0)
-    stmt = insert(table).from_select([*values, "service_slug"], source)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.fingerprint],
-        set_={c: stmt.excluded[c] for c in (
-            "status", "labels", "annotations", "alertname", "severity_label", "service_slug",
-            "runbook_url", "starts_at", "ends_at", "last_seen_at")},
-    ).returning(table.c.id, table.c.incident_id,
-                select(old.c.status).scalar_subquery()).add_cte(old)
-    alert_id, incident_id, previous = session.execute(stmt).one()
+    params = {**_values(alert), "service": alert.get("service")}
+    alert_id, incident_id, previous = session.execute(_UPSERT, params).one()
     stale = session.identity_map.get(identity_key(LinkedAlert, alert_id))
     if stale is not None:
         session.expire(stale)  # an ORM copy loaded earlier in this transaction
