@@ -5,12 +5,12 @@ their phases really run (`execution.run_here`): the plans read, and the staging 
 commits to, the local demo GitOps repo (INSTANCE_DIR/gitops, created from infra/argocd);
 with no ArgoCD configured the commit is left to ArgoCD's polling, as the job says. The
 prod deploy stops where a real one would: planned, awaiting a manager's approval. Nothing
-is invented: when a real GitOps repo or ArgoCD is configured the demo leaves them alone
-and seeds no deploys at all.
+is invented: when a real GitOps repo or ArgoCD is configured (or there is no app to run
+the deploys with) the demo leaves them alone and seeds no deploys at all.
 """
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,8 @@ WORKER = "portal seed-demo"
 
 def seed(*, session: Session) -> None:
     """A succeeded staging deploy and a prod deploy awaiting approval (idempotent)."""
+    if not has_app_context():
+        return  # the deploys run for real, which needs the app's GitOps repo and work dir
     config = current_app.config
     if config.get("SELFSERVICE_GITOPS_REPO") or config.get("ARGOCD_URL"):
         return  # never commit demo deploys to a real GitOps repo or sync a real ArgoCD

@@ -72,3 +72,10 @@ def test_seed_leaves_real_systems_alone(app, session, demo_world, monkeypatch, s
     demo.seed(session=session)
     assert session.scalar(select(func.count()).select_from(Job)) == 0
     assert not (demo_world / "gitops").exists()
+
+
+def test_seed_without_an_app_seeds_no_deploys(session):
+    """Without an app (no GitOps repo, no work dir) nothing could really run."""
+    seed_catalog(session=session)
+    demo.seed(session=session)
+    assert session.scalar(select(func.count()).select_from(Job)) == 0
