@@ -38,6 +38,7 @@ orders = Table(
                     name="ck_orders_status"),
     CheckConstraint("total_quantity > 0", name="ck_orders_total_quantity"),
     Index("ix_orders_tenant_created", "tenant_id", "created_at"),
+    Index("ix_orders_updated_at", "updated_at"),  # the tenants rollups scan by it
 )
 
 order_lines = Table(
