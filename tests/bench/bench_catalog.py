@@ -2,7 +2,7 @@
 the readiness scorecard of the whole seeded catalog against the plain catalog listing.
 
 Run: .venv/bin/python tests/bench/bench_catalog.py   (not part of CI; figures in
-docs/benchmarks/catalog.md). Uses a throwaway database on the test PostgreSQL server.
+docs/benchmarks.md). Uses a throwaway database on the test PostgreSQL server.
 """
 from __future__ import annotations
 

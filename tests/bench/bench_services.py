@@ -6,7 +6,7 @@ database, measured in the same run.
     .venv/bin/python tests/bench/bench_services.py [--orders 1000] [--concurrency 8]
 
 Each service runs in its own process (as in production), on loopback, against the local
-PostgreSQL, Redis and RabbitMQ. Not run by CI; figures go to docs/benchmarks/services.md.
+PostgreSQL, Redis and RabbitMQ. Not run by CI; figures go to docs/benchmarks.md.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@
   on the same table.
 
 Runs in one process against the local PostgreSQL (a scratch database, dropped after) and
-Redis db 12. Not run by CI; figures go to docs/benchmarks/services2.md.
+Redis db 12. Not run by CI; figures go to docs/benchmarks.md.
 """
 from __future__ import annotations
 
