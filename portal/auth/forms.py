@@ -1,6 +1,7 @@
 """Forms of the auth domain (Flask-WTF: validation and CSRF in one place)."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, IPAddress, Length, Optional
 
 
@@ -24,6 +25,6 @@ class AuditFilterForm(FlaskForm):
     ip = StringField("IP", validators=[Optional(), IPAddress(ipv6=True, message="Enter an IP address.")])
     since = DateField("From", validators=[Optional()])
     until = DateField("Until", validators=[Optional()])
-    outcome = SelectField("Outcome", choices=[("", "any"), ("success", "success"),
-                                              ("failure", "failure"), ("denied", "denied")],
-                          validators=[Optional()])
+    outcome = SelectField("Outcome", choices=[
+        SelectChoice("", "any"), *(SelectChoice(o, o) for o in ("success", "failure", "denied"))],
+        validators=[Optional()])

@@ -8,6 +8,7 @@ from portal.catalog import service as catalog
 from portal.catalog.blueprint import RUNBOOK_EDITORS, STAFF, bp
 from portal.catalog.forms import RunbookForm
 from portal.extensions import db
+from wtforms.fields.choices import SelectChoice
 
 
 @bp.get("/runbooks")
@@ -46,8 +47,8 @@ def runbook_show(slug: str):
 
 def _form(runbook=None) -> RunbookForm:
     form = RunbookForm(obj=runbook)
-    form.service.choices = [("", "General (no single entry)")] + [
-        (s.slug, s.name) for s in catalog.list_services(session=db.session)]
+    form.service.choices = [SelectChoice("", "General (no single entry)")] + [
+        SelectChoice(s.slug, s.name) for s in catalog.list_services(session=db.session)]
     if runbook is not None and request.method == "GET":
         form.service.data = runbook.service.slug if runbook.service else ""
         form.alertnames.data = ", ".join(runbook.alertnames)

@@ -1,5 +1,5 @@
 """The home page: one section per role the user holds."""
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.auth import audit
@@ -17,8 +17,8 @@ bp = Blueprint("home", __name__)
 def index():
     """What each role needs first on day one, with links into its areas."""
     user = current_user
-    context = {"escalation": meridian.ESCALATION, "runbooks": meridian.RUNBOOK_ENTRY_POINTS,
-               "dashboards": meridian.DASHBOARDS}
+    context = {"dashboards": meridian.DASHBOARDS,
+               "view_functions": current_app.view_functions}
     if user.is_internal:
         context["services"] = catalog.list_services(session=db.session, kind="service")
         context["tenant_counts"] = tenants.count_by_plan(session=db.session)

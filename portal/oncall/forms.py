@@ -9,6 +9,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.oncall.models import LAYERS
+from wtforms.fields.choices import SelectChoice
 
 WEEKDAYS = [(str(i), d) for i, d in enumerate(
     ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))]
@@ -22,7 +23,7 @@ LOCAL = "%Y-%m-%dT%H:%M"
 
 
 class OverrideForm(FlaskForm):
-    layer = SelectField("Layer", choices=[(l, l.capitalize()) for l in LAYERS])
+    layer = SelectField("Layer", choices=[SelectChoice(l, l.capitalize()) for l in LAYERS])
     user_email = SelectField("Who covers", validators=[DataRequired()])
     starts_at = DateTimeLocalField("From (your time zone)", format=LOCAL,
                                    validators=[DataRequired("Enter when the cover starts.")])

@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.oncall import feeds, forms, service
 from portal.oncall.models import SEVERITIES
 from portal.oncall.service import OncallError
+from wtforms.fields.choices import SelectChoice
 
 bp = Blueprint("schedules", __name__)
 ONCALL = ("oncall", "manager")
@@ -38,7 +39,7 @@ def _eligible_users():
 
 def _show(schedule, override_form=None, note_form=None, status=200):
     override_form = override_form or forms.OverrideForm()
-    override_form.user_email.choices = [(u.email, f"{u.name} <{u.email}>")
+    override_form.user_email.choices = [SelectChoice(u.email, f"{u.name} <{u.email}>")
                                         for u in _eligible_users()]
     return render_template(
         "oncall/schedule.html", schedule=schedule,
@@ -62,7 +63,7 @@ def add_override(slug: str):
     """Let someone cover a layer for a period."""
     schedule = _schedule(slug)
     form = forms.OverrideForm()
-    form.user_email.choices = [(u.email, u.email) for u in _eligible_users()]
+    form.user_email.choices = [SelectChoice(u.email, u.email) for u in _eligible_users()]
     if not form.validate_on_submit():
         return _show(schedule, override_form=form, status=422)
     user = accounts.get_by_email(session=db.session, email=form.user_email.data)

@@ -14,13 +14,14 @@ from portal.slo import openslo, specs
 from portal.slo import service as slo
 from portal.slo.forms import ImportForm, OverrideForm, SloForm
 from portal.slo.models import PolicyOverride
+from wtforms.fields.choices import SelectChoice
 
 EDITORS = ("developer", "manager")
 
 
 def _form(obj=None) -> SloForm:
     form = SloForm(obj=obj)
-    form.service.choices = [(s.slug, s.name) for s in
+    form.service.choices = [SelectChoice(s.slug, s.name) for s in
                             catalog.list_services(session=db.session, kind="service")]
     if obj is not None and request.method == "GET":
         form.service.data = obj.service.slug

@@ -6,6 +6,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.slo.specs import NAME_PATTERN
+from wtforms.fields.choices import SelectChoice
 
 
 class SloForm(FlaskForm):
@@ -13,8 +14,9 @@ class SloForm(FlaskForm):
     name = StringField("Name", validators=[
         DataRequired("Name the SLO."),
         Regexp(NAME_PATTERN, message="1-63 lowercase letters, digits or dashes.")])
-    sli_kind = SelectField("SLI kind", choices=[("ratio", "ratio of good/total events"),
-                                               ("latency", "latency: share under a threshold")])
+    sli_kind = SelectField("SLI kind", choices=[
+        SelectChoice("ratio", "ratio of good/total events"),
+        SelectChoice("latency", "latency: share under a threshold")])
     objective = DecimalField("Objective (%)", places=4, validators=[
         InputRequired("Enter the objective, e.g. 99.95."),
         NumberRange(min=0, max=100, message="Between 0 and 100 (both excluded).")])
