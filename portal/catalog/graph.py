@@ -46,9 +46,12 @@ def _critical_only(graph: nx.DiGraph) -> nx.DiGraph:
     return graph.edge_subgraph([(a, b) for a, b, c in graph.edges(data="critical") if c]).copy()
 
 
-def down_set(graph: nx.DiGraph, slug: str) -> set[str]:
-    """`slug` and every entry that fails with it (reached through critical edges only)."""
-    critical = _critical_only(graph)
+def down_set(graph: nx.DiGraph, slug: str, critical: nx.DiGraph | None = None) -> set[str]:
+    """`slug` and every entry that fails with it (reached through critical edges only).
+
+    Pass `critical` (the critical-edge subgraph) when calling this for many entries.
+    """
+    critical = _critical_only(graph) if critical is None else critical
     return {slug} | (nx.ancestors(critical, slug) if slug in critical else set())
 
 
@@ -90,8 +93,10 @@ def single_points_of_failure(graph: nx.DiGraph) -> list[str]:
     journeys = critical_services(graph)
     if not journeys:
         return []
+    critical = _critical_only(graph)
     return sorted(node for node in graph.nodes
-                  if all(_journey_fails(graph, j, down_set(graph, node)) for j in journeys))
+                  if all(_journey_fails(graph, j, down_set(graph, node, critical))
+                         for j in journeys))
 
 
 def _layers(graph: nx.DiGraph) -> dict[str, int]:

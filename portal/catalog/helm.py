@@ -15,6 +15,8 @@ same objects for these charts; the evaluator exists so the check runs where Helm
 """
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +151,13 @@ def load_chart(path: Path) -> Chart:
     """Read Chart.yaml and values.yaml and render every template into Kubernetes objects."""
     if not (path / "Chart.yaml").is_file():
         raise ChartError(f"no chart at {path.name}/ (Chart.yaml missing)")
+    # Rendering costs tens of milliseconds and charts change only with a commit.
+    files = tuple((f, f.stat().st_mtime_ns) for f in sorted(path.rglob("*")) if f.is_file())
+    return _rendered_chart(path, files)
+
+
+@functools.lru_cache(maxsize=64)
+def _rendered_chart(path: Path, files: tuple[tuple[Path, int], ...]) -> Chart:
     meta = _read_yaml(path / "Chart.yaml")
     values = _read_yaml(path / "values.yaml") if (path / "values.yaml").exists() else {}
     scope = {"Values": values,

@@ -1,6 +1,8 @@
 """Production-readiness scorecards: checks, their evaluation per service, score snapshots."""
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -184,8 +186,15 @@ CHECKS_BY_ID = {check.id: check for check, _ in CHECKS}
 
 def alert_rules(rules_root: Path = RULES_ROOT) -> dict[str, list[dict]]:
     """Alerting rules of infra/prometheus/ grouped by their `service` label."""
+    files = sorted(list(rules_root.rglob("*.yml")) + list(rules_root.rglob("*.yaml")))
+    # Parsing the generated rule files costs far more than a page; reparse only on change.
+    return _parsed_rules(tuple((path, path.stat().st_mtime_ns) for path in files))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_rules(files: tuple[tuple[Path, int], ...]) -> dict[str, list[dict]]:
     by_service: dict[str, list[dict]] = {}
-    for path in sorted(list(rules_root.rglob("*.yml")) + list(rules_root.rglob("*.yaml"))):
+    for path, _ in files:
         try:
             data = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError):
