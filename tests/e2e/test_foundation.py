@@ -66,3 +66,21 @@ def test_wrong_password_shows_a_clear_message(page: Page, live_url):
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#login-error")).to_have_text("Wrong e-mail or password.")
+
+
+@pytest.mark.parametrize("role,paths", [
+    ("manager", ["/", "/slo/", "/incidents/metrics", "/catalog/graph",
+                 "/catalog/services/order", "/tenants/acme-retail/dashboard"]),
+    ("oncall", ["/oncall/", "/incidents/"]),
+])
+def test_pages_load_nothing_from_outside_the_portal(role, paths, sign_in, page: Page, live_url):
+    """htmx, Pico and plotly.js are vendored: no request may leave the portal's origin."""
+    elsewhere = []
+    page.on("request", lambda r: None if r.url.startswith(live_url) or r.url.startswith("data:")
+            else elsewhere.append(r.url))
+    sign_in(role)
+    for path in paths:
+        assert page.goto(f"{live_url}{path}").status == 200, path
+        page.wait_for_load_state("networkidle")
+    assert page.evaluate("typeof htmx") == "object"
+    assert elsewhere == []
