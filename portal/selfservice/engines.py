@@ -23,7 +23,7 @@ from portal.integrations.argocd import ArgoCDClient
 from provisioning import argocd as gitops
 from provisioning.ansible import AnsibleRunner
 from provisioning.errors import RunFailed
-from provisioning.terraform import TerraformRunner
+from provisioning.terraform_cli import make_runner
 
 Sink = Callable[[str], None]
 BUNDLED_INVENTORY = PROJECT_ROOT / "infra" / "ansible" / "inventory" / "edge.yml"
@@ -91,10 +91,11 @@ def _write_if_changed(path: Path, text: str) -> Path:
 
 def _terraform(spec: JobSpec, sink: Sink, on_runner) -> dict:
     config = current_app.config
-    runner = TerraformRunner(module_dir=config["SELFSERVICE_TF_MODULE"],
-                             work_root=work_dir() / "terraform", environment=spec.params["name"],
-                             sink=sink, backend_config=config["SELFSERVICE_TF_BACKEND"],
-                             timeout=spec.timeout)
+    runner = make_runner(config["SELFSERVICE_TERRAFORM_ENGINE"],
+                         module_dir=config["SELFSERVICE_TF_MODULE"],
+                         work_root=work_dir() / "terraform", environment=spec.params["name"],
+                         sink=sink, backend_config=config["SELFSERVICE_TF_BACKEND"],
+                         timeout=spec.timeout)
     on_runner(runner)
     if spec.phase == "plan":
         variables = {"name": spec.params["name"], "environment": spec.tier, "tags": spec.tags,

