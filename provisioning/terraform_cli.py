@@ -12,7 +12,6 @@ lines as they come and interrupting Terraform on cancel or timeout. Destroy is a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -88,11 +87,11 @@ class CliTerraformRunner(BaseTerraformRunner):
         events: list[dict] = []
         stderr: list[str] = []
         timer = threading.Timer(self.timeout, self._on_timeout) if self.timeout else None
-        # Its own process group, so an interrupt reaches Terraform and its provisioners
-        # the way Ctrl-C in a terminal would.
+        # Terraform stays in the caller's process group: a worker killed with its group
+        # (OOM killer, SIGKILL) takes Terraform along instead of leaving it holding the lock.
         self._process = process = subprocess.Popen(
             argv, cwd=self.work_dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, start_new_session=True)
+            stderr=subprocess.PIPE, text=True)
         reader = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
         reader.start()
         if timer:
@@ -122,16 +121,13 @@ class CliTerraformRunner(BaseTerraformRunner):
         process = self._process
         if process is None or process.poll() is not None:
             return
-        _signal_group(process, signal.SIGINT)
-        killer = threading.Timer(STOP_GRACE_SECONDS, _signal_group,
-                                 args=(process, signal.SIGKILL))
+        # SIGINT is Terraform's Ctrl-C: it stops its provisioners and saves state.
+        process.send_signal(signal.SIGINT)
+        killer = threading.Timer(STOP_GRACE_SECONDS, _kill_if_running, args=(process,))
         killer.daemon = True
         killer.start()
 
 
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
+def _kill_if_running(process: subprocess.Popen) -> None:
     if process.poll() is None:
-        try:
-            os.killpg(process.pid, signum)
-        except ProcessLookupError:  # it exited between the poll and the signal
-            pass
+        process.kill()
