@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as portal_config
-from portal import commands, domains, errors, models, nav, observability
+from portal import commands, domains, errors, models, nav, observability, vendor
 from portal.auth import service as accounts
 from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url
@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _init_login(app)
     errors.init_app(app)
+    vendor.init_app(app)
     make_celery(app)
     _register_blueprints(app)
     _install_request_hooks(app)

@@ -106,3 +106,12 @@ def test_json_logs_carry_the_request_id(client, capsys):
     access = [line for line in lines if line["logger"] == "portal.access"]
     assert access and access[-1]["request_id"] == "trace-42"
     assert access[-1]["status"] == 200 and access[-1]["path"] == "/login"
+
+
+def test_plotly_js_comes_from_the_installed_wheel(client):
+    from plotly.offline import get_plotlyjs, get_plotlyjs_version
+    response = client.get(f"/vendor/plotly.min.js?v={get_plotlyjs_version()}")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert response.get_data(as_text=True)[:2000] == get_plotlyjs()[:2000]

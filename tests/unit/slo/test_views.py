@@ -74,7 +74,7 @@ def test_detail_has_words_charts_tables_and_freeze(client, login_as, world):
     assert "Budget exhausted" in body and 'id="deploy-freeze"' in body
     for chart in ("chart-burndown", "chart-sli", "chart-burn"):
         assert chart in body
-    assert 'id="daily"' in body and "plotly-4.1.1.min.js" in body
+    assert 'id="daily"' in body and "/vendor/plotly.min.js" in body
     assert client.get("/slo/999999").status_code == 404
 
 
