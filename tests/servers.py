@@ -5,6 +5,7 @@ go through these helpers, so a server that dies at start shows its log instead o
 """
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import time
@@ -28,11 +29,9 @@ def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "se
     `timeout` passes or `proc` exits first, with the end of `log` when there is one."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        try:
+        with contextlib.suppress(requests.RequestException):  # not answering yet
             if check():
                 return
-        except requests.RequestException:
-            pass
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{what} exited with {proc.returncode}: {_tail(log)}")
         time.sleep(0.1)

@@ -33,6 +33,7 @@ from platform_services.common.observability import Metrics  # noqa: E402
 from platform_services.common.resources import make_engine  # noqa: E402
 from platform_services.common.runner import Service, serve_forever  # noqa: E402
 from platform_services.orders.models import order_lines, orders, outbox  # noqa: E402
+from tests.servers import wait_until  # noqa: E402
 from tests.integration.services import servers  # noqa: E402
 
 TENANT = (990_001, "bench-tenant")
@@ -63,14 +64,8 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
 
 
 def wait_healthy(url: str) -> None:
-    for _ in range(100):
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
+    wait_until(lambda: requests.get(f"{url}/healthz", timeout=1).status_code == 200,
+               timeout=10, what=url)
 
 
 def drive(url: str, n: int, concurrency: int, keyed: bool) -> dict[str, float]:

@@ -4,6 +4,7 @@ prefix, a Redis db number and per-run exchange/queue names), moto's S3 server on
 port, and a TCP proxy in front of RabbitMQ that a test can cut to simulate an outage."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -119,27 +120,21 @@ class TcpProxy:
 
     @staticmethod
     def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
+        # A link cut by down() or by either end ends the copy; closed sockets are expected.
+        with contextlib.suppress(OSError):
             while data := src.recv(65536):
                 dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
 
     def down(self) -> None:
         self.is_up = False
         with self._lock:
             links, self._links = self._links, []
         for s in links:
-            try:
+            with contextlib.suppress(OSError):  # already closed by its peer
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def up(self) -> None:

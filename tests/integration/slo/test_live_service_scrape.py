@@ -24,6 +24,7 @@ from portal.slo import demo, samples, specs
 from portal.slo.samples import MINUTE
 from portal.slo.sources import ScrapeSource, fetch_metrics, parse_metrics
 from tests.integration.services import servers
+from tests.servers import wait_until
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
@@ -74,19 +75,8 @@ def order_service(services_db, silent_inventory, tmp_path):
 
 
 def _wait_ready(proc: subprocess.Popen, url: str, log_path) -> None:
-    for _ in range(600):
-        if proc.poll() is not None:
-            break
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        try:
-            proc.wait(timeout=0.1)
-        except subprocess.TimeoutExpired:
-            pass
-    raise RuntimeError(f"order service did not start: {log_path.read_text()[-3000:]}")
+    wait_until(lambda: requests.get(f"{url}/healthz", timeout=1).ok, timeout=60,
+               what="order service", proc=proc, log=log_path)
 
 
 def _drive(url: str, tenant: str) -> dict[str, int]:
