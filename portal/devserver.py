@@ -63,10 +63,13 @@ def _services_env(app, log_dir: Path) -> dict[str, str]:
     return env
 
 
+def _migrate_services(app, log_dir: Path) -> None:
+    subprocess.run([sys.executable, "-m", "platform_services", "migrate"],
+                   env=_services_env(app, log_dir), check=True)
+
+
 def _start_services(app, log_dir: Path, load: bool) -> list[subprocess.Popen]:
     env = _services_env(app, log_dir)
-    subprocess.run([sys.executable, "-m", "platform_services", "migrate"], env=env,
-                   check=True)
     children = [_spawn(["-m", "platform_services", "serve", name],
                        {**env, "SERVICE_PORT": str(port)}, log_dir / f"service-{name}.log")
                 for name, port in LOCAL_PORTS.items()]
@@ -92,9 +95,13 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
     """Migrate, seed demo data, start a worker and the services, and serve the portal."""
     app = current_app._get_current_object()
     migrate.upgrade(app.config["DATABASE_URL"])
+    log_dir = Path(app.config["INSTANCE_DIR"])
+    if services:
+        # Before the seed, so the demo history goes into the services' own tables and the
+        # dashboards roll it up from there like everything the services record later.
+        _migrate_services(app, log_dir)
     with db.session_scope() as session:
         rows = seed_demo(session=session, argon2_params=app.config["ARGON2_PARAMS"])
-    log_dir = Path(app.config["INSTANCE_DIR"])
     children = [_start_worker(app, log_dir)] if worker else []
     if services:
         children += _start_services(app, log_dir, load)

@@ -11,7 +11,7 @@ from platform_services.auth.vault import SecretsBackend, VaultUnavailable, make_
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import Check, create_service_app, json_body
-from platform_services.common.base import Foundation, foundation
+from platform_services.common.base import Foundation, count_api_usage, foundation
 from platform_services.common.config import ServiceConfig
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import Service
@@ -110,5 +110,5 @@ def build(config: ServiceConfig, *, log: bool = True,
     app.register_blueprint(oauth.blueprint(base.engine, ring, revocations, settings,
                                            base.metrics))
     app.extensions["key_ring"] = ring
-    return Service(config.service, app, [], [base.engine],
+    return Service(config.service, app, [count_api_usage(base, app, tenants)], [base.engine],
                    [base.redis.close] if base.redis else [])

@@ -16,7 +16,7 @@ from platform_services.billing.settings import BillingSettings
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
-from platform_services.common.base import Foundation, foundation
+from platform_services.common.base import Foundation, count_api_usage, foundation
 from platform_services.common.config import ServiceConfig
 from platform_services.common.periodic import Periodic
 from platform_services.common.resources import postgres_check, redis_check
@@ -137,5 +137,6 @@ def build(config: ServiceConfig, *, log: bool = True,
     app.register_blueprint(_routes(base, gateway, meter, settings))
     app.register_blueprint(webhooks.blueprint(base.engine, settings, base.metrics))
     app.extensions["usage_meter"] = meter
+    workers.append(count_api_usage(base, app, tenants))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])

@@ -5,11 +5,15 @@ import threading
 from dataclasses import dataclass
 
 import redis
+from flask import Flask
+from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 
+from platform_services.common import api_usage
 from platform_services.common.app import Check
 from platform_services.common.config import ServiceConfig
 from platform_services.common.observability import Metrics, configure_logging
+from platform_services.common.periodic import Periodic
 from platform_services.common.resources import make_engine, make_redis
 
 
@@ -43,3 +47,9 @@ def broker_check(config: ServiceConfig, flags: list[threading.Event], fallback: 
             return None
         return f"disconnected ({fallback})"
     return Check("rabbitmq", probe, critical=False)
+
+
+def count_api_usage(base: Foundation, app: Flask, tenants: Table) -> Periodic:
+    """Count `app`'s per-tenant requests into telemetry.api_requests; the flusher to run."""
+    usage = api_usage.ApiUsage(base.config.service, base.engine, tenants)
+    return api_usage.attach(app, usage, base.config.api_usage_flush_seconds)

@@ -6,18 +6,16 @@ down; nothing reads the environment at import time, so tests build configs direc
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from platform_services.common.settings import from_environ
 
 SERVICES = ("order", "inventory", "fulfillment", "worker", "report", "auth", "billing",
             "notification", "search")
 DEFAULT_PORTS = {"order": 8101, "inventory": 8102, "fulfillment": 8103, "worker": 8104,
                  "report": 8105, "auth": 8106, "billing": 8107, "notification": 8108,
                  "search": 8109}
-
-
-def _optional(value: str) -> str | None:
-    return value.strip() or None
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,9 @@ class ServiceConfig:
         "env": "REPORT_CACHE_SECONDS", "help": "Report cache TTL (seed: 15 minutes)."})
     export_chunk_bytes: int = field(default=5 * 1024 * 1024, metadata={
         "env": "EXPORT_CHUNK_BYTES", "help": "Export part size (S3 multipart minimum 5 MiB)."})
+    api_usage_flush_seconds: float = field(default=10.0, metadata={
+        "env": "API_USAGE_FLUSH_SECONDS", "help": "Seconds between writes of the per-tenant "
+                                                  "request counts to telemetry.api_requests."})
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL", "help": "Log level."})
     log_format: str = field(default="json", metadata={
         "env": "LOG_FORMAT", "help": "`json` or `text`."})
@@ -78,16 +79,6 @@ class ServiceConfig:
     def prefixed(self, name: str) -> str:
         """An exchange or queue name in this deployment's namespace."""
         return f"{self.exchange_prefix}{name}"
-
-
-def _parse(kind: type | str, raw: str) -> Any:
-    if kind in (int, "int"):
-        return int(raw)
-    if kind in (float, "float"):
-        return float(raw)
-    if "None" in str(kind):
-        return _optional(raw)
-    return raw
 
 
 def from_env(service: str, environ: dict[str, str] | None = None) -> ServiceConfig:
@@ -103,17 +94,4 @@ def from_env(service: str, environ: dict[str, str] | None = None) -> ServiceConf
         "host": env.get("SERVICE_HOST", "127.0.0.1"),
         "port": int(env.get("SERVICE_PORT", DEFAULT_PORTS[service])),
     }
-    for f in fields(ServiceConfig):
-        name = f.metadata.get("env")
-        if name and name in env:
-            try:
-                values[f.name] = _parse(f.type, env[name])
-            except ValueError as exc:
-                raise ValueError(f"invalid {name}: {exc}") from exc
-    return ServiceConfig(**values)
-
-
-def documented_settings() -> list[tuple[str, Any, str]]:
-    """(env name, default, help) of every setting, for the README table."""
-    return [(f.metadata["env"], f.default, f.metadata["help"])
-            for f in fields(ServiceConfig) if "env" in f.metadata]
+    return ServiceConfig(**values, **from_environ(ServiceConfig, env))

@@ -7,19 +7,26 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 
+from platform_services.auth.models import metadata as auth
+from platform_services.billing.models import metadata as billing
+from platform_services.common.api_usage import metadata as telemetry
 from platform_services.fulfillment.models import metadata as fulfillment
 from platform_services.inventory.models import metadata as inventory
+from platform_services.notification.models import metadata as notification
 from platform_services.orders.models import metadata as orders
+from platform_services.search.models import metadata as search
 from platform_services.worker.models import metadata as worker
 
 SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "migrations" / "services"
-SCHEMAS = ("orders", "inventory", "fulfillment", "worker")
+ALL_METADATA = (orders, inventory, fulfillment, worker, auth, billing, notification, search,
+                telemetry)
+SCHEMAS = tuple(m.schema for m in ALL_METADATA)
 VERSION_TABLE = "services_alembic_version"
 
 
 def all_metadata() -> list[MetaData]:
     """The metadata of every service's schema (for autogenerate)."""
-    return [orders, inventory, fulfillment, worker]
+    return list(ALL_METADATA)
 
 
 def alembic_config(url: str) -> Config:

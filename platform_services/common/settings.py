@@ -31,8 +31,8 @@ def _parse(kind: Any, raw: str) -> Any:
     return raw.strip()
 
 
-def load(cls: type[T], environ: dict[str, str] | None = None) -> T:
-    """An instance of the settings dataclass `cls` from `environ` (default: os.environ)."""
+def from_environ(cls: type, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The values of `cls`'s fields that `environ` (default: os.environ) sets, parsed."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in fields(cls):
@@ -42,7 +42,12 @@ def load(cls: type[T], environ: dict[str, str] | None = None) -> T:
                 values[f.name] = _parse(f.type, env[name])
             except ValueError as exc:
                 raise ValueError(f"invalid {name}: {exc}") from exc
-    return cls(**values)
+    return values
+
+
+def load(cls: type[T], environ: dict[str, str] | None = None) -> T:
+    """An instance of the settings dataclass `cls` from `environ` (default: os.environ)."""
+    return cls(**from_environ(cls, environ))
 
 
 def documented(cls: type) -> list[tuple[str, Any, str]]:

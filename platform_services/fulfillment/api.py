@@ -6,7 +6,7 @@ import uuid
 from flask import Blueprint, jsonify
 
 from platform_services.common.app import ApiError, create_service_app
-from platform_services.common.base import broker_check, foundation
+from platform_services.common.base import broker_check, count_api_usage, foundation
 from platform_services.common.config import ServiceConfig
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
@@ -16,6 +16,7 @@ from platform_services.common.storage import ensure_bucket_quietly, make_store, 
 from platform_services.fulfillment import service
 from platform_services.fulfillment.carrier import Carrier
 from platform_services.fulfillment.models import outbox
+from platform_services.orders.models import tenants  # the order service's registry
 
 
 def _order_id(value: str) -> str:
@@ -70,4 +71,5 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
               storage_check(store, config.fulfillment_bucket)]
     app = create_service_app(config.service, base.metrics, checks)
     app.register_blueprint(_routes(base.engine))
+    workers.append(count_api_usage(base, app, tenants))
     return Service(config.service, app, workers, [base.engine])

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify
 
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, foundation
+from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
 from platform_services.common.config import ServiceConfig
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.resources import make_engine, postgres_check, redis_check
@@ -55,5 +55,6 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     app = create_service_app(config.service, base.metrics, [c for c in checks if c])
     app.register_blueprint(_routes(base, replica, store))
     engines = [base.engine] + ([replica] if replica is not base.engine else [])
+    workers.append(count_api_usage(base, app, tenants))
     return Service(config.service, app, workers, engines,
                    [base.redis.close] if base.redis else [])

@@ -11,7 +11,7 @@ from prometheus_client import Gauge
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, Check, create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, foundation
+from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
 from platform_services.common.config import ServiceConfig
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
@@ -136,6 +136,7 @@ def build(config: ServiceConfig, *, log: bool = True,
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, index, settings))
     app.extensions["product_index"] = index
+    workers.append(count_api_usage(base, app, tenants))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])
 

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify
 
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, foundation
+from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
 from platform_services.common.config import ServiceConfig
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
@@ -96,5 +96,6 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     app = create_service_app(config.service, base.metrics, checks)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base))
+    workers.append(count_api_usage(base, app, tenants))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])

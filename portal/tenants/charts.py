@@ -63,8 +63,23 @@ def sla(data: dict, target: float) -> str:
     return _html([gauge], {}, "chart-sla")
 
 
+def api_requests(data: dict) -> str:
+    api = data["api"]
+    bars = {"type": "bar", "name": "requests", "x": data["days"], "y": api["requests"],
+            "marker": {"color": "#1e88e5"}}
+    rate = {"type": "scatter", "name": "server error rate (%)", "x": data["days"],
+            "y": api["error_rate"], "yaxis": "y2", "mode": "lines+markers",
+            "line": {"color": "#c62828"}}
+    return _html([bars, rate], {"title": {"text": "API requests and server error rate"},
+                                "margin": {**LAYOUT["margin"], "r": 50},  # the 5xx % axis
+                                "yaxis": {"title": {"text": "requests"}},
+                                "yaxis2": {"title": {"text": "5xx %"}, "overlaying": "y",
+                                           "side": "right", "rangemode": "tozero"}},
+                 "chart-api-requests")
+
+
 def all_charts(data: dict, sla_target: float) -> dict[str, str]:
     """Every dashboard chart as an embeddable HTML div, by name."""
     return {"orders_per_day": orders_per_day(data), "orders_by_status": orders_by_status(data),
             "fulfillment": fulfillment(data), "low_stock": low_stock(data),
-            "sla": sla(data, sla_target)}
+            "sla": sla(data, sla_target), "api_requests": api_requests(data)}

@@ -14,7 +14,9 @@ from sqlalchemy import Connection, distinct, func, select, union
 from sqlalchemy.orm import Session
 
 from portal.tenants import cache, sources
-from portal.tenants.models import DURATION_BOUNDS, DailyFulfillment, DailyOrders, LowStock
+from portal.tenants.models import (
+    DURATION_BOUNDS, DailyApiRequests, DailyFulfillment, DailyOrders, LowStock,
+)
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
@@ -115,6 +117,7 @@ def compute_aggregates(conn: Connection, *, tenant_id: int, filters: Filters,
             "fulfillment": _fulfillment(conn, tenant_id, filters, days),
             "low_stock": _low_stock(conn, tenant_id, filters),
             "sla": _sla(conn, tenant_id, filters, today),
+            "api": _api(conn, tenant_id, days),
             "warehouses": _warehouses(conn, tenant_id)}
 
 
@@ -127,7 +130,9 @@ def _orders(conn, tenant_id, filters, days) -> dict:
     per_status = {s: [0] * len(days) for s in STATUSES}
     units = 0
     for day, status, count, unit_sum in rows:
-        per_status.setdefault(status, [0] * len(days))[index[day]] += int(count)
+        if status not in per_status:
+            per_status[status] = [0] * len(days)
+        per_status[status][index[day]] += int(count)
         units += int(unit_sum or 0)
     return {"per_status": per_status,
             "totals": {s: sum(v) for s, v in per_status.items()}, "units": units}
@@ -138,14 +143,45 @@ def _fulfillment(conn, tenant_id, filters, days) -> dict:
     rows = conn.execute(select(f.day, f.buckets)
                         .where(*_where(f, tenant_id, filters, days[0], days[-1]))).all()
     width = len(DURATION_BOUNDS) + 1
-    by_day = {d: [0] * width for d in days}
+    by_day: dict = {}
     for day, buckets in rows:
-        by_day[day] = [a + b for a, b in zip(by_day[day], buckets)]
+        merged = by_day.get(day)
+        by_day[day] = buckets if merged is None else [a + b for a, b in zip(merged, buckets)]
     overall = [sum(col) for col in zip(*by_day.values())] if by_day else [0] * width
-    return {"p50": [quantile(by_day[d], .5) for d in days],
-            "p95": [quantile(by_day[d], .95) for d in days],
+    empty = [0] * width
+    return {"p50": [quantile(by_day.get(d, empty), .5) for d in days],
+            "p95": [quantile(by_day.get(d, empty), .95) for d in days],
             "overall": {"p50": quantile(overall, .5), "p95": quantile(overall, .95),
                         "shipments": sum(overall)}}
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 3) if whole else None
+
+
+def _api(conn, tenant_id, days) -> dict:
+    """Requests, client (4xx) and server (5xx) errors per day and per service.
+
+    API requests belong to no warehouse, so the warehouse filter does not apply to them.
+    """
+    a = DailyApiRequests
+    sums = (func.sum(a.requests), func.sum(a.client_errors), func.sum(a.server_errors))
+    where = (a.tenant_id == tenant_id, a.day.between(days[0], days[-1]))
+    index = {d: i for i, d in enumerate(days)}
+    per_day = {name: [0] * len(days) for name in ("requests", "client_errors", "server_errors")}
+    for day, *counts in conn.execute(select(a.day, *sums).where(*where).group_by(a.day)):
+        for values, count in zip(per_day.values(), counts):
+            values[index[day]] = int(count)
+    by_service = conn.execute(select(a.service, *sums).where(*where).group_by(a.service)
+                              .order_by(func.sum(a.requests).desc(), a.service)).all()
+    totals = {name: sum(values) for name, values in per_day.items()}
+    return {**per_day,
+            "error_rate": [_rate(e, r) for e, r in zip(per_day["server_errors"],
+                                                       per_day["requests"])],
+            "totals": {**totals, "error_rate": _rate(totals["server_errors"], totals["requests"]),
+                       "client_error_rate": _rate(totals["client_errors"], totals["requests"])},
+            "by_service": [[name, int(r), int(c), int(e), _rate(int(e), int(r))]
+                           for name, r, c, e in by_service]}
 
 
 def _low_stock(conn, tenant_id, filters) -> list[list]:

@@ -20,13 +20,17 @@ from sqlalchemy.orm import Session
 from portal.db import utcnow
 from portal.tenants import rollups, service, sources
 from portal.tenants.models import (
-    DURATION_BOUNDS, SLA_SECONDS, DailyFulfillment, DailyOrders, LowStock, Watermark,
+    DURATION_BOUNDS, SLA_SECONDS, DailyApiRequests, DailyFulfillment, DailyOrders, LowStock,
+    Watermark,
 )
 
 DEMO_TENANTS = ("acme-retail", "globex-outfitters", "initech-supply")
 WAREHOUSES = ("newark", "reno", "dublin")
 DAYS = 60
 THRESHOLD = 10
+# Services a storefront calls through the API gateway, with the requests per hour of a
+# tenant of base size 1 (orders, stock checks, product search, logins).
+API_SERVICES = {"order": 6, "inventory": 14, "search": 30, "auth": 4}
 
 
 @dataclass
@@ -83,6 +87,27 @@ def stock(tenant_id: int) -> list[tuple[str, str, int, int]]:
     return rows
 
 
+def api_usage(tenant_id: int, now: datetime) -> list[dict]:
+    """Hourly API request counts per service over the last DAYS days (a daily rhythm, about
+    2 % client errors, and one bad hour of server errors three days ago)."""
+    rng = random.Random(tenant_id * 13)
+    scale = 1 + tenant_id % 4
+    top = now.replace(minute=0, second=0, microsecond=0)
+    rows = []
+    for hours_ago in range(DAYS * 24):
+        hour = top - timedelta(hours=hours_ago)
+        rhythm = 0.3 + 0.7 * max(0.0, math.sin(math.pi * (hour.hour - 6) / 16))
+        for name, per_hour in API_SERVICES.items():
+            requests = int(per_hour * scale * rhythm * rng.uniform(0.8, 1.2)) + 1
+            bad_hour = hours_ago == 72 and name == "order"
+            rows.append({"service": name, "tenant_id": tenant_id, "hour": hour,
+                         "requests": requests,
+                         "client_errors": sum(rng.random() < 0.02 for _ in range(requests)),
+                         "server_errors": requests // 3 if bad_hour else
+                         sum(rng.random() < 0.001 for _ in range(requests))})
+    return rows
+
+
 def seed(*, session: Session) -> None:
     """Dashboard history for the demo tenants (idempotent)."""
     tenants = [t for t in (service.get_by_slug(session=session, slug=s) for s in DEMO_TENANTS)
@@ -93,11 +118,14 @@ def seed(*, session: Session) -> None:
             sources.present(conn):
         for tenant in tenants:
             _seed_services(session, tenant, now)
+            if sources.API_REQUESTS in sources.present(conn):
+                _seed_api_usage(session, tenant.id, now)
         rollups.refresh(session=session, source=conn, low_stock_threshold=THRESHOLD)
         return
     for tenant in tenants:
         _write_rollups(session, tenant.id, orders(tenant.id, now), stock(tenant.id), now)
-    for source in (sources.ORDERS, sources.STOCK):
+        _write_api_rollup(session, tenant.id, api_usage(tenant.id, now))
+    for source in (sources.ORDERS, sources.STOCK, sources.API_REQUESTS):
         session.merge(Watermark(source=source, watermark=None, refreshed_at=now))
     session.flush()
 
@@ -131,7 +159,28 @@ def _seed_services(session: Session, tenant, now: datetime) -> None:
             for o in shipped])
     session.execute(insert(sources.stock), [
         {"tenant_id": tenant.id, "sku": sku, "warehouse": wh, "on_hand": on_hand,
-         "reserved": reserved, "updated_at": now} for sku, wh, on_hand, reserved in stock(tenant.id)])
+         "reserved": reserved, "updated_at": now}
+        for sku, wh, on_hand, reserved in stock(tenant.id)])
+
+
+def _seed_api_usage(session: Session, tenant_id: int, now: datetime) -> None:
+    table = sources.api_requests
+    if session.scalar(select(func.count()).select_from(table).where(
+            table.c.tenant_id == tenant_id)):
+        return
+    session.execute(insert(table), api_usage(tenant_id, now))
+
+
+def _write_api_rollup(session: Session, tenant_id: int, hourly: list[dict]) -> None:
+    session.execute(delete(DailyApiRequests).where(DailyApiRequests.tenant_id == tenant_id))
+    daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in hourly:
+        totals = daily[(row["hour"].date(), row["service"])]
+        for i, name in enumerate(("requests", "client_errors", "server_errors")):
+            totals[i] += row[name]
+    session.execute(insert(DailyApiRequests), [
+        {"tenant_id": tenant_id, "day": d, "service": name, "requests": r,
+         "client_errors": c, "server_errors": e} for (d, name), (r, c, e) in daily.items()])
 
 
 def _write_rollups(session: Session, tenant_id: int, history: list[DemoOrder],

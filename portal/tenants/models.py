@@ -93,6 +93,20 @@ class LowStock(TenantScoped, Base):
     tenant_key = synonym("tenant_id")
 
 
+class DailyApiRequests(TenantScoped, Base):
+    """API requests per tenant, UTC day and service, from the services' hourly counts."""
+    __tablename__ = "tenants_daily_api_requests"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service: Mapped[str] = mapped_column(String(40), primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger)
+    client_errors: Mapped[int] = mapped_column(BigInteger)
+    server_errors: Mapped[int] = mapped_column(BigInteger)
+    tenant_key = synonym("tenant_id")
+
+
 class Watermark(Base):
     """How far the rollups have read one source table (not tenant data)."""
     __tablename__ = "tenants_rollup_watermarks"

@@ -12,7 +12,8 @@ from typing import Iterator
 
 from flask import current_app
 from sqlalchemy import (
-    UUID, Column, Connection, DateTime, Integer, MetaData, String, Table, create_engine, text,
+    UUID, BigInteger, Column, Connection, DateTime, Integer, MetaData, String, Table,
+    create_engine, text,
 )
 from sqlalchemy.orm import Session
 
@@ -43,12 +44,18 @@ stock = Table("stock", metadata,
               Column("warehouse", String(63)), Column("on_hand", Integer),
               Column("reserved", Integer), Column("updated_at", DateTime(timezone=True)),
               schema="inventory")
+api_requests = Table("api_requests", metadata,
+                     Column("service", String(40)), Column("tenant_id", Integer),
+                     Column("hour", DateTime(timezone=True)), Column("requests", BigInteger),
+                     Column("client_errors", BigInteger), Column("server_errors", BigInteger),
+                     Column("updated_at", DateTime(timezone=True)), schema="telemetry")
 ORDERS, SHIPMENTS, STOCK = "orders.orders", "fulfillment.shipments", "inventory.stock"
+API_REQUESTS = "telemetry.api_requests"
 
 
 def present(conn: Connection) -> set[str]:
     """Which of the services' tables exist in the database behind `conn`."""
-    names = (ORDERS, "orders.order_lines", SHIPMENTS, STOCK)
+    names = (ORDERS, "orders.order_lines", SHIPMENTS, STOCK, API_REQUESTS)
     row = conn.execute(text("SELECT " + ", ".join(
         f"to_regclass('{n}') IS NOT NULL" for n in names))).one()
     return {name for name, exists in zip(names, row) if exists}

@@ -9,7 +9,9 @@ from portal.auth.access import require_roles
 from portal.db import utcnow
 from portal.extensions import db
 from portal.rendering import page_or_fragment
-from portal.tenants import billing_usage, charts, dashboard, reports, rollups, service
+from portal.tenants import (
+    billing_usage, charts, dashboard, reports, rollups, service, tables,
+)
 from portal.tenants.blueprint import (
     DASHBOARD_USERS, STAFF, audit_staff_access, bp, tenant_or_404,
 )
@@ -60,6 +62,7 @@ def show_dashboard(slug: str):
     return page_or_fragment(
         "tenants/dashboard.html", "tenants/_dashboard.html", tenant=tenant, filters=filters,
         data=data, charts=charts.all_charts(data, float(tenant.sla_target)),
+        tables=tables.per_day(data),
         as_of=rollups.data_as_of(session=db.session), max_days=dashboard.MAX_DAYS,
         billing=billing_usage.usage_to_date(session=db.session, tenant_id=tenant.id))
 

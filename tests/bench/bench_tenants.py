@@ -1,11 +1,11 @@
-"""Tenant dashboards and reports benchmark (scaled down to run in minutes on 2 cores).
+"""Tenant dashboards and reports benchmark: 400 tenants, 10 million orders (the issue's size).
 
-Run: .venv/bin/python tests/bench/bench_tenants.py [--orders 2000000] [--largest 1000000]
-Needs PostgreSQL on 127.0.0.1:5432 and moto_server in the venv.
+Run: .venv/bin/python tests/bench/bench_tenants.py [--orders 10000000] [--largest 1000000]
+Needs PostgreSQL on 127.0.0.1:5432 and moto_server in the venv. About half an hour on two
+cores, most of it loading the data; `--orders 2000000` runs in about ten minutes.
 
-The issue asks for 400 tenants and 10 million orders; by default this run has 400 tenants
-and 2 million orders, half of them belonging to the largest tenant (so its 1-million-row
-CSV report is the one asked for). It prints:
+The largest tenant has 1 million of the orders (so its CSV report is the 1-million-row one
+the issue asks for); the rest are spread over the other 399. It prints:
   * the dashboard server time (p50/p95) for the largest tenant over 366 days, cache off,
     against the baseline of the same aggregates computed straight from the orders tables;
   * the initial rollup backfill time and an incremental refresh after 1,000 changed orders;
@@ -74,6 +74,15 @@ def populate(url: str, *, orders: int, largest: int) -> None:
                    o.created_at, o.updated_at
             FROM orders.orders o JOIN orders.order_lines l ON l.order_id = o.id
             WHERE o.status = 'fulfilled'"""))
+        # API traffic: hourly counts of four services for every tenant, the largest busiest.
+        conn.execute(text("""
+            INSERT INTO telemetry.api_requests (tenant_id, hour, service, requests,
+                                                client_errors, server_errors)
+            SELECT t, date_trunc('hour', now()) - make_interval(hours => h), svc,
+                   CASE WHEN t = 1 THEN 5000 ELSE 50 END + (h * 7 + t) % 97,
+                   (h + t) % 13, CASE WHEN h % 500 = 0 THEN 40 ELSE (h * t) % 3 END
+            FROM generate_series(1, 400) t, generate_series(0, 366 * 24 - 1, 6) h,
+                 unnest(ARRAY['order', 'inventory', 'search', 'auth']) svc"""))
         conn.execute(text("""
             INSERT INTO inventory.stock (tenant_id, sku, warehouse, on_hand, reserved)
             SELECT t, 'SKU-' || s, 'newark', (t * s) % 300, 0
@@ -152,7 +161,7 @@ def report_rss(url: str, s3: str, tenant: int, mode: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--orders", type=int, default=2_000_000)
+    parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--largest", type=int, default=1_000_000)
     args = parser.parse_args()
     url = create_database("_bench_tenants")
@@ -180,6 +189,11 @@ def main() -> None:
                                          low_stock_threshold=10)
                 print(f"incremental refresh after 1,000 changed orders: "
                       f"{time.perf_counter() - t0:.1f} s ({result.days_recomputed} tenant-days)")
+        # What autovacuum does soon after a bulk load; timing before it measures its I/O.
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        engine.dispose()
         rollup_ms, baseline_ms, page_ms = time_dashboard(app, ROUNDS)
         print(f"dashboard aggregates from rollups, largest tenant, 366 days: "
               f"p50 {p(rollup_ms, 50):.1f} ms, p95 {p(rollup_ms, 95):.1f} ms")

@@ -38,7 +38,9 @@ def test_tenant_viewer_filters_the_dashboard_and_downloads_a_csv_report(
     page.locator("#open-dashboard").click()
     expect(page.locator("#chart-orders-per-day .main-svg").first).to_be_visible()
     expect(page.locator("#data-as-of")).to_contain_text("data as of")
+    expect(page.locator("#chart-api-requests .main-svg").first).to_be_visible()
     before = page.locator("#kpi-orders").inner_text()
+    api_before = page.locator("#kpi-api-requests").inner_text()
 
     start = (utcnow().date() - timedelta(days=6)).isoformat()
     with page.expect_response(re.compile(r"/dashboard\?")) as answer:
@@ -48,6 +50,8 @@ def test_tenant_viewer_filters_the_dashboard_and_downloads_a_csv_report(
     expect(page.locator("#dashboard-range")).to_have_attribute("data-from", start)
     expect(page.locator("#chart-orders-per-day .main-svg").first).to_be_visible()
     assert page.locator("#kpi-orders").inner_text() != before
+    assert page.locator("#kpi-api-requests").inner_text() != api_before
+    expect(page.locator("#chart-api-requests .main-svg").first).to_be_visible()
     expect(page).to_have_url(re.compile(rf"from={start}"))
 
     page.locator("#link-reports").click()
@@ -70,7 +74,7 @@ def test_tenant_viewer_filters_the_dashboard_and_downloads_a_csv_report(
 def billing_down(e2e_app):
     """Point the live portal at a loopback port nothing listens on; undone afterwards."""
     saved = e2e_app.config.get("BILLING_URL")
-    e2e_app.config["BILLING_URL"] = f"http://127.0.0.1:{servers.free_port()}"
+    e2e_app.config["BILLING_URL"] = f"http://127.0.0.1:{servers.closed_port()}"
     e2e_app.extensions.pop("tenants_cache", None)
     yield
     e2e_app.config["BILLING_URL"] = saved

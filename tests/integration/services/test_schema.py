@@ -10,13 +10,14 @@ from sqlalchemy import create_engine
 from platform_services.common.resources import sqlalchemy_url
 
 pytestmark = pytest.mark.integration
-SERVICES = ("auth", "billing", "fulfillment", "inventory", "notification", "orders", "search",
-            "worker")
+MODULES = [f"platform_services.{service}.models" for service in (
+    "auth", "billing", "fulfillment", "inventory", "notification", "orders", "search",
+    "worker")] + ["platform_services.common.api_usage"]
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_migrated_schema_matches_the_models(service, services_db):
-    metadata = importlib.import_module(f"platform_services.{service}.models").metadata
+@pytest.mark.parametrize("module", MODULES)
+def test_migrated_schema_matches_the_models(module, services_db):
+    metadata = importlib.import_module(module).metadata
     engine = create_engine(sqlalchemy_url(services_db))
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={
@@ -25,4 +26,4 @@ def test_migrated_schema_matches_the_models(service, services_db):
                 type_ != "schema" or name == metadata.schema)})
         diff = compare_metadata(context, metadata)
     engine.dispose()
-    assert diff == [], f"{service}: models and migrations differ: {diff}"
+    assert diff == [], f"{module}: models and migrations differ: {diff}"

@@ -8,7 +8,7 @@ from portal.app import create_app
 from portal.demo.seed import seed_demo
 from portal.extensions import db
 from portal.tenants import demo, service
-from portal.tenants.models import DailyOrders
+from portal.tenants.models import DailyApiRequests, DailyOrders
 from platform_services.common import migrate as services_migrate
 from tests.conftest import FAST_ARGON2, create_database, drop_database
 
@@ -44,6 +44,12 @@ def _counts(app) -> dict:
                                       "WHERE tenant_id = ANY(:ids)"), {"ids": ids}),
             "rolled_up": session.scalar(select(func.coalesce(func.sum(DailyOrders.orders), 0))
                                         .where(DailyOrders.tenant_id.in_(ids))),
+            "api_requests": conn.scalar(text(
+                "SELECT coalesce(sum(requests), 0) FROM telemetry.api_requests "
+                "WHERE tenant_id = ANY(:ids)"), {"ids": ids}),
+            "api_rolled_up": session.scalar(
+                select(func.coalesce(func.sum(DailyApiRequests.requests), 0))
+                .where(DailyApiRequests.tenant_id.in_(ids))),
         }
 
 
@@ -57,6 +63,7 @@ def test_demo_seeds_before_and_after_the_services_migrate_on_every_start(fresh_a
     assert after_second["stock"] == 40 * len(demo.DEMO_TENANTS)
     # The rollups now come from the services' rows: exactly one count per order.
     assert after_second["rolled_up"] == after_second["orders"]
+    assert after_second["api_rolled_up"] == after_second["api_requests"] > 0
     _start(app)                      # third start: nothing is added twice
     assert _counts(app) == after_second
 
@@ -69,3 +76,4 @@ def test_demo_seeds_twice_into_a_database_migrated_for_the_services(fresh_app):
     _start(app)
     assert _counts(app) == first
     assert first["orders"] > 0 and first["rolled_up"] == first["orders"]
+    assert first["api_requests"] > 0 and first["api_rolled_up"] == first["api_requests"]

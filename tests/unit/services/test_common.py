@@ -81,3 +81,15 @@ def test_p99_is_the_bucket_bound_holding_the_99th_percentile():
 def test_service_config_prefixes_names():
     config = ServiceConfig(service="order", database_url="x", exchange_prefix="t1.")
     assert config.prefixed("orders.events") == "t1.orders.events"
+
+
+def test_every_service_setting_is_in_the_services_readme_table():
+    """The README's configuration table is written by hand: this keeps it complete."""
+    from pathlib import Path
+
+    from platform_services.common.config import ServiceConfig
+    from platform_services.common.settings import documented
+    readme = (Path(__file__).resolve().parents[3] / "platform_services" / "README.md").read_text()
+    missing = [name for name, _, _ in documented(ServiceConfig) if f"| `{name}` |" not in readme]
+    assert missing == []
+

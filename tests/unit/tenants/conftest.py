@@ -5,7 +5,9 @@ import pytest
 
 from portal.db import utcnow
 from portal.tenants import reports
-from portal.tenants.models import DURATION_BOUNDS, DailyFulfillment, DailyOrders, LowStock
+from portal.tenants.models import (
+    DURATION_BOUNDS, DailyApiRequests, DailyFulfillment, DailyOrders, LowStock,
+)
 
 
 @pytest.fixture
@@ -35,5 +37,20 @@ def rollup(session):
         if low_sku:
             session.add(LowStock(tenant_id=tenant.id, sku=low_sku, warehouse=warehouse,
                                  on_hand=3, reserved=1, available=2, updated_at=utcnow()))
+        session.commit()
+    return write
+
+
+@pytest.fixture
+def api_rollup(session):
+    """Write daily API request rollups: {days_ago: {service: (requests, 4xx, 5xx)}}."""
+    def write(tenant, per_day: dict[int, dict[str, tuple[int, int, int]]]):
+        today = utcnow().date()
+        for days_ago, services in per_day.items():
+            for service, (requests, client_errors, server_errors) in services.items():
+                session.add(DailyApiRequests(
+                    tenant_id=tenant.id, day=today - timedelta(days=days_ago), service=service,
+                    requests=requests, client_errors=client_errors,
+                    server_errors=server_errors))
         session.commit()
     return write

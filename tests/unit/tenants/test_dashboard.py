@@ -70,6 +70,42 @@ def test_tenant_viewer_sees_charts_tables_and_freshness(client, login_as, make_t
     assert "80.0%" in html  # 4 of 5 fulfilled within 5 minutes, every day
 
 
+def test_api_requests_per_day_and_service_with_error_rates(app, session, make_tenant,
+                                                          api_rollup):
+    tenant, other = make_tenant(), make_tenant()
+    api_rollup(tenant, {0: {"order": (1000, 20, 5), "search": (3000, 0, 0)},
+                        2: {"order": (500, 10, 0)}, 40: {"order": (9999, 0, 9999)}})
+    api_rollup(other, {0: {"order": (7, 7, 7)}})
+    f = dashboard.parse_filters({}, today=dashboard.date.today())
+    api = dashboard.aggregates(session=session, tenant_id=tenant.id, filters=f,
+                               today=f.date_to)["api"]
+    assert api["requests"][-1] == 4000 and api["requests"][-3] == 500
+    assert api["server_errors"][-1] == 5 and api["error_rate"][-1] == 0.125
+    assert api["error_rate"][-2] is None  # no requests that day: no rate, not 0 %
+    assert api["totals"] == {"requests": 4500, "client_errors": 30, "server_errors": 5,
+                             "error_rate": 0.111, "client_error_rate": 0.667}
+    assert api["by_service"] == [["search", 3000, 0, 0, 0.0], ["order", 1500, 30, 5, 0.333]]
+
+
+def test_dashboard_page_shows_api_requests_as_chart_and_tables(client, login_as, make_tenant,
+                                                               api_rollup):
+    tenant = make_tenant()
+    api_rollup(tenant, {0: {"order": (1200, 24, 6)}, 1: {"inventory": (800, 0, 0)}})
+    login_as("tenant_viewer", tenant=tenant)
+    html = client.get(f"/tenants/{tenant.slug}/dashboard").get_data(as_text=True)
+    assert "chart-api-requests" in html and 'id="table-api-per-day"' in html
+    assert '<strong id="kpi-api-requests">2,000</strong>' in html
+    assert '<strong id="kpi-api-error-rate">0.3%</strong>' in html
+    assert "<td>order</td><td>1,200</td><td>24</td><td>6</td><td>0.5%</td>" in html
+
+
+def test_a_tenant_without_api_traffic_is_told_so(client, login_as, make_tenant):
+    tenant = make_tenant()
+    login_as("tenant_viewer", tenant=tenant)
+    html = client.get(f"/tenants/{tenant.slug}/dashboard").get_data(as_text=True)
+    assert 'id="api-none"' in html and "chart-api-requests" not in html
+
+
 def test_filter_change_returns_only_the_fragment(client, login_as, make_tenant, rollup):
     tenant = make_tenant()
     rollup(tenant, days=3, orders=5)
