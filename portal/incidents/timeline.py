@@ -112,6 +112,34 @@ def pinned(*, session: Session, incident_id: int) -> list[TimelineEntry]:
                                 .order_by(TimelineEntry.id)))
 
 
+def parse_pin_ids(raw: str) -> set[int]:
+    """The pinned entry ids a watcher's page shows, as its poller sends them ("3.17.42")."""
+    if not raw:
+        return set()
+    parts = raw.split(".")
+    if len(parts) > 500 or not all(p.isdigit() and len(p) < 12 for p in parts):
+        raise ValueError("pins must be entry ids separated by dots")
+    return {int(p) for p in parts}
+
+
+def pin_changes(*, session: Session, incident_id: int, shown: set[int], after_id: int,
+                kind: str | None) -> tuple[list[TimelineEntry], list[TimelineEntry] | None]:
+    """The pinned entries now and, when they differ from what a watcher shows, the entries
+    already on that page whose pin changed (None when nothing changed).
+
+    Pins change on old entries, which an after_id poll never returns again: without this,
+    another watcher's pin would appear only on reload.
+    """
+    pins = pinned(session=session, incident_id=incident_id)
+    changed = {e.id for e in pins} ^ shown
+    if not changed:
+        return pins, None
+    on_page = session.scalars(_base(incident_id, kind).where(
+        TimelineEntry.id.in_(changed), TimelineEntry.id <= after_id)
+        .order_by(TimelineEntry.id))
+    return pins, list(on_page)
+
+
 def get_entry(*, session: Session, incident_id: int, entry_id: int) -> TimelineEntry | None:
     """One entry of one incident."""
     return session.scalar(_base(incident_id, None).where(TimelineEntry.id == entry_id))

@@ -127,9 +127,10 @@ def show(incident_id: int):
     """The incident with its live timeline; the timeline alone for htmx (kind filter)."""
     incident = load(incident_id)
     context = _timeline_context(incident, _kind_arg())
+    pins = timeline.pinned(session=db.session, incident_id=incident.id)
     return page_or_fragment(
         "incidents/show.html", "incidents/_timeline.html", incident=incident, **context,
-        pins=timeline.pinned(session=db.session, incident_id=incident.id),
+        pins=pins, pin_ids=[e.id for e in pins],
         updates=service.updates(session=db.session, incident_id=incident.id),
         note_form=NoteForm(), severity_form=SeverityForm(severity=incident.severity),
         role_form=RoleForm(), update_form=CustomerUpdateForm(), kinds=ENTRY_KINDS,
@@ -148,11 +149,19 @@ def timeline_poll(incident_id: int):
         return render_template("incidents/_earlier.html", incident=incident, entries=entries,
                                more=more, kind=kind)
     after_id = request.args.get("after_id", default=0, type=int)
+    try:
+        shown = timeline.parse_pin_ids(request.args.get("pins", ""))
+    except ValueError as exc:
+        abort(400, description=str(exc))
     polled = timeline.poll(session=db.session, incident_id=incident.id, after_id=after_id,
                            kind=kind)
+    pins, repinned = timeline.pin_changes(session=db.session, incident_id=incident.id,
+                                          shown=shown, after_id=after_id, kind=kind)
     return render_template("incidents/_poll.html", incident=incident, entries=polled.entries,
                            after_id=polled.next_after_id, kind=kind, poll_seconds=POLL_SECONDS,
-                           changed=polled.next_after_id != after_id, incident_roles=ROLES)
+                           changed=polled.next_after_id != after_id, incident_roles=ROLES,
+                           pins=pins, pin_ids=[e.id for e in pins],
+                           pins_changed=repinned is not None, repinned=repinned or [])
 
 
 @bp.post("/<int:incident_id>/notes")

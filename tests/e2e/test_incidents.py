@@ -39,6 +39,14 @@ def test_declare_watch_live_resolve_postmortem_and_metrics(sign_in, page: Page, 
         expect(watcher.locator("#note-body")).to_have_value("half-typed thought")
         assert watcher.url == incident_url  # no reload, no navigation
 
+        # A pin on an old entry reaches the other watcher's key events and star, live.
+        page.locator("#timeline-entries .entry-note").get_by_role("button", name="pin").click()
+        expect(page.locator("#timeline-entries .entry-note")).to_contain_text("★ pinned")
+        expect(watcher.locator("#key-events")).to_contain_text("exhausted", timeout=15_000)
+        expect(watcher.locator("#timeline-entries .entry-note")).to_contain_text("★ pinned")
+        expect(page.locator("#key-events")).to_contain_text("exhausted", timeout=15_000)
+        expect(watcher.locator("#note-body")).to_have_value("half-typed thought")
+
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.locator("#incident-summary [data-status]")).to_have_text("acknowledged")
         page.get_by_role("button", name="Resolve").click()

@@ -145,18 +145,47 @@ def test_poll_returns_only_new_entries_and_never_the_note_form(client, login_as,
     incident = make_incident()
     login_as("developer")
     start = timeline.latest_id(session=session, incident_id=incident.id)
-    quiet = client.htmx("GET", f"/incidents/{incident.id}/timeline?after_id={start}")
+    pins = ".".join(str(e.id) for e in timeline.pinned(session=session, incident_id=incident.id))
+    quiet = client.htmx("GET", f"/incidents/{incident.id}/timeline?after_id={start}&pins={pins}")
     assert 'data-after-id="%d"' % start in quiet.get_data(as_text=True)
     assert "entry-" not in quiet.get_data(as_text=True)
     note = timeline.add_note(session=session, incident_id=incident.id, body="first",
                              actor_email="a@test.example")
     session.commit()
-    fresh = client.htmx("GET", f"/incidents/{incident.id}/timeline?after_id={start}")
+    fresh = client.htmx("GET", f"/incidents/{incident.id}/timeline?after_id={start}&pins={pins}")
     html = fresh.get_data(as_text=True)
     assert f'id="entry-{note.id}"' in html and 'data-after-id="%d"' % note.id in html
     assert 'hx-swap-oob="beforeend:#timeline-entries"' in html
     assert "note-form" not in html and "<textarea" not in html
     assert html.count('class="entry ') == 1
+
+
+def test_poll_brings_pins_made_by_another_watcher(client, login_as, make_incident, session):
+    incident = make_incident()
+    note = timeline.add_note(session=session, incident_id=incident.id, body="the clue",
+                             actor_email="a@test.example")
+    session.commit()
+    login_as("developer")
+    after = timeline.latest_id(session=session, incident_id=incident.id)
+    shown = {e.id for e in timeline.pinned(session=session, incident_id=incident.id)}
+    url = f"/incidents/{incident.id}/timeline?after_id={after}&pins="
+    # Someone else pins the note; this watcher's page still shows the old pins.
+    timeline.set_pinned(session=session, entry=note, pinned_=True)
+    session.commit()
+    html = client.htmx("GET", url + ".".join(map(str, sorted(shown)))).get_data(as_text=True)
+    key_events = html.split('<section id="key-events" hx-swap-oob="true"')[1].split("</section>")[0]
+    assert "the clue" in key_events
+    assert f'<li id="entry-{note.id}" hx-swap-oob="true"' in html and "★ pinned" in html
+    now = ".".join(map(str, sorted(shown | {note.id})))
+    assert f"pins={now}" in html  # the next poll carries the new pins
+    quiet = client.htmx("GET", url + now).get_data(as_text=True)
+    assert "key-events" not in quiet and "entry-" not in quiet
+    # Unpinning shows up the same way, and bad pin lists are a 400.
+    timeline.set_pinned(session=session, entry=note, pinned_=False)
+    session.commit()
+    html = client.htmx("GET", url + now).get_data(as_text=True)
+    assert f'<li id="entry-{note.id}" hx-swap-oob="true"' in html and "☆ pin" in html
+    assert client.htmx("GET", url + "1.x").status_code == 400
 
 
 def test_kind_filter_and_unknown_kind(client, login_as, make_incident, session):
