@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField,
-    StringField, TextAreaField, TimeField,
+    BooleanField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, IntegerField,
+    SelectField, StringField, TextAreaField, TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from portal.oncall.models import LAYERS
 from wtforms.fields.choices import SelectChoice
@@ -22,6 +22,10 @@ STEP_TARGETS = [("", "—"), ("primary", "Primary on-call"), ("secondary", "Seco
 LOCAL = "%Y-%m-%dT%H:%M"
 
 
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class OverrideForm(FlaskForm):
     layer = SelectField("Layer", choices=[SelectChoice(l, l.capitalize()) for l in LAYERS])
     user_email = SelectField("Who covers", validators=[DataRequired()])
@@ -32,6 +36,13 @@ class OverrideForm(FlaskForm):
     reason = StringField("Reason", validators=[Length(max=300)])
 
 
+class SwapForm(FlaskForm):
+    """Trade two upcoming rotation shifts of one layer; choices are that layer's shifts."""
+    layer = HiddenField(validators=[AnyOf(LAYERS)])
+    give = SelectField("This shift", validators=[DataRequired("Choose a shift to give.")])
+    take = SelectField("for this shift", validators=[DataRequired("Choose a shift to take.")])
+
+
 class NoteForm(FlaskForm):
     body = TextAreaField("Hand-off note", validators=[
         DataRequired("Write something in the hand-off note."), Length(max=5000)])
@@ -39,7 +50,7 @@ class NoteForm(FlaskForm):
 
 class ScheduleForm(FlaskForm):
     timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
-    handoff_weekday = SelectField("Hand-off day", choices=WEEKDAYS)
+    handoff_weekday = SelectField("Hand-off day", choices=_choices(WEEKDAYS))
     handoff_time = TimeField("Hand-off time (local)", validators=[DataRequired()])
     primary = TextAreaField("Primary participants, in order (one e-mail per line)",
                             validators=[DataRequired("The primary layer needs someone.")])
@@ -49,7 +60,7 @@ class ScheduleForm(FlaskForm):
 class StepForm(Form):
     after_minutes = IntegerField("After (minutes)", validators=[Optional(),
                                                                 NumberRange(0, 7 * 24 * 60)])
-    target = SelectField("Page", choices=STEP_TARGETS, validate_choice=False)  # checked by service
+    target = SelectField("Page", choices=_choices(STEP_TARGETS), validate_choice=False)  # checked by service
     user_email = StringField("Person", validators=[Optional(), Length(max=254)])
     label = StringField("Label", validators=[Optional(), Length(max=80)])
 
@@ -64,7 +75,7 @@ class PolicyForm(FlaskForm):
 
 class MatcherForm(Form):
     name = StringField("Label", validators=[Optional(), Length(max=100)])
-    operator = SelectField("Operator", choices=OPERATORS, validate_choice=False)  # see views
+    operator = SelectField("Operator", choices=_choices(OPERATORS), validate_choice=False)  # see views
     value = StringField("Value", validators=[Optional(), Length(max=500)])
 
 
@@ -72,7 +83,7 @@ class SilenceForm(FlaskForm):
     matchers = FieldList(FormField(MatcherForm), min_entries=5, max_entries=20)
     starts_at = DateTimeLocalField("Starts (your time zone; empty = now)", format=LOCAL,
                                    validators=[Optional()])
-    duration = SelectField("Duration", choices=DURATIONS, default="2")
+    duration = SelectField("Duration", choices=_choices(DURATIONS), default="2")
     ends_at = DateTimeLocalField("Ends (your time zone)", format=LOCAL, validators=[Optional()])
     comment = TextAreaField("Justification", validators=[
         DataRequired("A justification is required."), Length(max=2000)])

@@ -12,7 +12,7 @@ from portal.auth import service as accounts
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import db
 from portal.oncall import feeds, forms, service
-from portal.oncall.models import SEVERITIES
+from portal.oncall.models import LAYERS, SEVERITIES
 from portal.oncall.service import OncallError
 from wtforms.fields.choices import SelectChoice
 
@@ -26,6 +26,10 @@ def to_utc(local: datetime) -> datetime:
     return local.replace(tzinfo=zone).astimezone(timezone.utc)
 
 
+def _local(moment: datetime, fmt: str = "%a %d %b %H:%M") -> str:
+    return moment.astimezone(ZoneInfo(current_user.timezone or "UTC")).strftime(fmt)
+
+
 def _schedule(slug: str):
     schedule = service.get_schedule(session=db.session, slug=slug)
     if schedule is None:
@@ -37,12 +41,29 @@ def _eligible_users():
     return service.eligible_people(session=db.session)
 
 
-def _show(schedule, override_form=None, note_form=None, status=200):
+def _swap_form(schedule, layer: str, form=None):
+    """The swap form of one layer, offering its upcoming shifts (`people`: how many rotate)."""
+    form = form or forms.SwapForm(layer=layer, formdata=None)
+    shifts = service.swappable_shifts(session=db.session, schedule=schedule, layer=layer)
+    form.give.choices = form.take.choices = [
+        SelectChoice(s.starts_at.isoformat(),
+                     f"{_local(s.starts_at)} – {_local(s.ends_at)} · {s.who.name}")
+        for s in shifts]
+    form.people = len({s.who.id for s in shifts})
+    if form.take.data is None and len(shifts) > 1:  # a fresh form offers a real trade
+        form.take.data = next((s.starts_at.isoformat() for s in shifts[1:]
+                               if s.who.id != shifts[0].who.id), None)
+    return form
+
+
+def _show(schedule, override_form=None, note_form=None, status=200, swap_form=None):
     override_form = override_form or forms.OverrideForm()
     override_form.user_email.choices = [SelectChoice(u.email, f"{u.name} <{u.email}>")
                                         for u in _eligible_users()]
+    swap_forms = {layer: (swap_form if swap_form is not None and swap_form.layer.data == layer
+                          else _swap_form(schedule, layer)) for layer in LAYERS}
     return render_template(
-        "oncall/schedule.html", schedule=schedule,
+        "oncall/schedule.html", schedule=schedule, swap_forms=swap_forms,
         weeks=service.calendar(session=db.session, schedule=schedule, weeks=6),
         overrides=service.list_overrides(session=db.session, schedule=schedule),
         notes=service.list_notes(session=db.session, schedule=schedule),
@@ -81,6 +102,34 @@ def add_override(slug: str):
                           "ends_at": override.ends_at.isoformat()})
     flash(f"{user.name} covers {override.layer} from {form.starts_at.data:%a %d %b %H:%M}.",
           "success")
+    return redirect(url_for("oncall.schedules.show", slug=slug), 303)
+
+
+@bp.post("/schedules/<slug>/swaps")
+@require_roles(*ONCALL)
+def swap_shifts(slug: str):
+    """Two people trade upcoming shifts of one layer in one step (two overrides)."""
+    schedule = _schedule(slug)
+    layer = request.form.get("layer", "")
+    if layer not in LAYERS:
+        abort(400, description=f"Layer must be one of {', '.join(LAYERS)}.")
+    form = _swap_form(schedule, layer, forms.SwapForm())
+    if not form.validate_on_submit():
+        return _show(schedule, swap_form=form, status=422)
+    try:
+        first, second = service.swap_shifts(
+            session=db.session, schedule=schedule, layer=layer,
+            give=datetime.fromisoformat(form.give.data),
+            take=datetime.fromisoformat(form.take.data), actor=current_user._get_current_object())
+    except OncallError as exc:
+        form.take.errors = [str(exc)]
+        return _show(schedule, swap_form=form, status=422)
+    audit_action("oncall.shift_swap", target_type="schedule", target_id=schedule.slug,
+                 details={"layer": layer, "override_ids": [first.id, second.id],
+                          "shifts": [[o.user.email, o.starts_at.isoformat(),
+                                      o.ends_at.isoformat()] for o in (first, second)]})
+    flash(f"Swapped ({layer}): {first.user.name} covers {_local(first.starts_at)}, "
+          f"{second.user.name} covers {_local(second.starts_at)}.", "success")
     return redirect(url_for("oncall.schedules.show", slug=slug), 303)
 
 

@@ -165,6 +165,50 @@ def add_override(*, session: Session, schedule: Schedule, layer: str, user: User
     return override
 
 
+SWAP_HORIZON = timedelta(weeks=12)
+
+
+def swappable_shifts(*, session: Session, schedule: Schedule, layer: str,
+                     now: datetime | None = None) -> list[rotation.Shift]:
+    """The rotation's shifts of `layer` that start within the next twelve weeks."""
+    now = now or utcnow()
+    end = now + SWAP_HORIZON
+    shifts = rotation.rotation_shifts(rotation_of(schedule, layer), now, end)
+    # Whole shifts only: the running one and the one cut off by the horizon are clipped.
+    return [s for s in shifts if s.starts_at > now and s.ends_at < end]
+
+
+def swap_shifts(*, session: Session, schedule: Schedule, layer: str, give: datetime,
+                take: datetime, actor: User | None,
+                now: datetime | None = None) -> tuple[Override, Override]:
+    """Two people trade whole rotation shifts of one layer: two overrides made together.
+
+    `give` and `take` are the start times of the two shifts; each person covers the
+    other's. Only future shifts of different people can be swapped.
+    """
+    if give == take:
+        raise OncallError("Choose two different shifts.")
+    shifts = {s.starts_at: s for s in swappable_shifts(session=session, schedule=schedule,
+                                                       layer=layer, now=now)}
+    mine, theirs = shifts.get(give), shifts.get(take)
+    if mine is None or theirs is None:
+        raise OncallError("Both shifts must be upcoming shifts of this layer "
+                          "(within twelve weeks).")
+    if mine.who.id == theirs.who.id:
+        raise OncallError(f"Both shifts belong to {mine.who.name}; choose someone else's.")
+    for person in (mine.who, theirs.who):  # both halves or neither
+        if not person.has_role("oncall", "manager"):
+            raise OncallError(f"{person.email} does not hold the on-call role.")
+    reason = f"swap: {mine.who.name} ↔ {theirs.who.name}"
+    first = add_override(session=session, schedule=schedule, layer=layer, user=theirs.who,
+                         starts_at=mine.starts_at, ends_at=mine.ends_at, reason=reason,
+                         actor=actor)
+    second = add_override(session=session, schedule=schedule, layer=layer, user=mine.who,
+                          starts_at=theirs.starts_at, ends_at=theirs.ends_at, reason=reason,
+                          actor=actor)
+    return first, second
+
+
 def list_overrides(*, session: Session, schedule: Schedule,
                    now: datetime | None = None) -> list[Override]:
     """Overrides of a schedule that have not ended yet, soonest first."""

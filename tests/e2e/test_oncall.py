@@ -76,3 +76,28 @@ def test_empty_matcher_gets_a_clear_error(sign_in, page: Page, live_url, alertma
     page.get_by_role("button", name="Create silence").click()
     expect(page.locator("#silence-error")).to_contain_text(
         "Add at least one matcher: a silence without matchers would silence every alert.")
+
+
+def test_two_people_swap_shifts_in_one_step(sign_in, page: Page, live_url):
+    sign_in("oncall")
+    page.goto(f"{live_url}/oncall/schedules/commerce")
+    expect(page.locator("#swap-primary")).to_contain_text("Fewer than two people rotate")
+    page.locator("#swap summary").click()
+    form = page.locator("#swap-secondary")
+    # Maya (manager) and Ada (admin) may take overrides; Devi, a developer, may not.
+    give = form.locator("select[name=give] option", has_text="Maya Manager").first
+    take = form.locator("select[name=take] option", has_text="Ada Admin").first
+    form.locator("select[name=give]").select_option(give.get_attribute("value"))
+    form.locator("select[name=take]").select_option(take.get_attribute("value"))
+    form.get_by_role("button", name="Swap secondary shifts").click()
+    expect(page.locator(".flash-success")).to_contain_text("Swapped (secondary)")
+    swaps = page.locator("#overrides tr", has_text="swap: Maya Manager ↔ Ada Admin")
+    expect(swaps).to_have_count(2)
+
+    page.locator("#swap summary").click()
+    form = page.locator("#swap-secondary")
+    devi = form.locator("select[name=take] option", has_text="Devi Developer").first
+    form.locator("select[name=give]").select_option(give.get_attribute("value"))
+    form.locator("select[name=take]").select_option(devi.get_attribute("value"))
+    form.get_by_role("button", name="Swap secondary shifts").click()
+    expect(page.locator("#swap-secondary")).to_contain_text("does not hold the on-call role")
