@@ -31,3 +31,9 @@ page_event = _signals.signal("page-event")
 # kwargs: session, silence_id, action ('created'|'expired'), actor_email, matchers (list),
 #         comment, incident_id (int|None)
 silence_changed = _signals.signal("silence-changed")
+
+# The readiness scorecard asks the other domains what they know of a catalog entry.
+# kwargs: session, service (portal.catalog.models.Service). A receiver returns a dict of
+# facts: {"slos": [names of the entry's SLOs]} (slo), {"oncall": None | {"schedule": name,
+# "people": int}} (oncall: the owning team's schedule and its primary rotation).
+readiness_facts = _signals.signal("readiness-facts")

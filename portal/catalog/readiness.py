@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import events
 from portal.catalog import policies, runbooks
 from portal.catalog.helm import Chart, ChartError, load_chart
 from portal.catalog.models import ScoreSnapshot, Service
@@ -44,6 +45,7 @@ class Context:
     alert_runbooks: dict[str, str | None]
     chart: Chart | None = None
     chart_error: str | None = None
+    facts: dict = field(default_factory=dict)  # from the other domains (events.readiness_facts)
 
 
 @dataclass
@@ -81,13 +83,30 @@ def _owner(ctx: Context):
 
 
 def _oncall(ctx: Context):
-    return _has(ctx.service.oncall_schedule, "No on-call schedule is named for this entry.",
-                f"On-call: {ctx.service.oncall_schedule}.")
+    if "oncall" not in ctx.facts:  # no on-call area in this portal: the entry's own word
+        return _has(ctx.service.oncall_schedule,
+                    "No on-call schedule is named for this entry.",
+                    f"On-call: {ctx.service.oncall_schedule}.")
+    found = ctx.facts["oncall"]
+    if found is None:
+        return "fail", ("The owning team has no on-call schedule in the on-call area; pages "
+                        "for this entry would go to the default schedule.")
+    if not found["people"]:
+        return "fail", f"{found['schedule']} has nobody in its primary rotation."
+    return "pass", f"{found['schedule']}: {found['people']} in the primary rotation."
 
 
 def _slo(ctx: Context):
-    return _has(ctx.service.slo_summary.strip(), "No service level objective is declared.",
-                f"Objectives: {ctx.service.slo_summary}.")
+    declared = ctx.service.slo_summary.strip()
+    slos = ctx.facts.get("slos")
+    if slos:
+        return "pass", f"{len(slos)} SLO(s) defined: {', '.join(slos)}."
+    if slos is None or ctx.service.kind != "service":
+        # No SLO area, or a data store / vendor measured elsewhere: the declaration counts.
+        return _has(declared, "No service level objective is declared.",
+                    f"Objectives: {declared}.")
+    return "fail", ("No SLO is defined for this service in the SLO area"
+                    + (f" (the catalog declares: {declared})." if declared else "."))
 
 
 def _runbooks(ctx: Context):
@@ -142,10 +161,11 @@ def _dr(ctx: Context):
 CHECKS: list[tuple[Check, Callable[[Context], tuple[str, str]]]] = [
     (Check("owner", "Owner team set", True, "Set `spec.owner` in catalog-info.yaml to a "
            "team (group:<team>) and re-import, or ask an admin to assign the team."), _owner),
-    (Check("oncall", "On-call schedule set", True, "Name the on-call schedule in the "
-           "`meridian.io/oncall-schedule` annotation; create it in the on-call area."), _oncall),
-    (Check("slo", "SLO defined", True, "Declare objectives (availability and latency) for the "
-           "service and define them in the SLO area."), _slo),
+    (Check("oncall", "On-call schedule set", True, "Create a schedule for the owning team in "
+           "the on-call area with people in its primary layer, and name it in the "
+           "`meridian.io/oncall-schedule` annotation."), _oncall),
+    (Check("slo", "SLO defined", True, "Define the service's objectives (availability and "
+           "latency) in the SLO area, or import them as OpenSLO."), _slo),
     (Check("runbooks", "Runbook for each alert", True, "Write a runbook in the catalog and "
            "list the alert names it answers; point the alert's `runbook_url` at it."), _runbooks),
     (Check("alerts", "Alerting rules exist", False, "Add alerting rules with a `service` label "
@@ -216,6 +236,8 @@ def _context(*, session: Session, service: Service, rules: dict[str, list[dict]]
     ctx = Context(service=service, alerts=alerts,
                   runbook_count=len(runbooks.for_service(session=session, service=service)),
                   alert_runbooks={name: r.slug if r else None for name, r in found.items()})
+    for _, facts in events.readiness_facts.send(None, session=session, service=service):
+        ctx.facts.update(facts or {})
     chart_name = service.helm_chart or (service.slug if service.kind == "service" else None)
     if chart_name:
         try:

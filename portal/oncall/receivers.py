@@ -1,10 +1,13 @@
-"""On-call reacts to incidents: an opened incident pages the owning team's primary."""
+"""On-call reacts to incidents (an opened incident pages the owning team's primary) and
+answers the readiness scorecard (does the owning team have a schedule with people in it)."""
 from __future__ import annotations
 
 from flask import current_app, has_app_context
+from sqlalchemy import select
 
 from portal import events
 from portal.oncall import notify, paging
+from portal.oncall.models import Schedule
 
 
 @events.incident_opened.connect
@@ -17,3 +20,14 @@ def page_for_incident(sender, *, session, incident_id, severity, title, service_
     channels = notify.Channels.from_config(current_app.config) if has_app_context() else None
     paging.start_paging(session=session, incident_id=incident_id, severity=severity,
                         title=title, service_slugs=list(service_slugs or []), channels=channels)
+
+
+@events.readiness_facts.connect
+def oncall_facts(sender, *, session, service, **_) -> dict:
+    """The owning team's schedule and how many people rotate in its primary layer."""
+    schedule = None if service.team_id is None else session.scalars(
+        select(Schedule).where(Schedule.team_id == service.team_id)).unique().first()
+    if schedule is None:
+        return {"oncall": None}
+    return {"oncall": {"schedule": schedule.name,
+                       "people": len(schedule.participants("primary"))}}

@@ -13,12 +13,15 @@ def results(card):
     return {r.check.id: r.status for r in card.results}
 
 
-def test_order_service_with_its_real_chart_passes_every_check(seeded, order):
+def test_order_service_with_its_real_chart_passes_every_check(operated, order):
     rules = {"order": [{"alert": "ErrorBudgetBurn", "labels": {"service": "order"}}]}
-    card = readiness.evaluate(session=seeded, service=order, rules=rules)
+    card = readiness.evaluate(session=operated, service=order, rules=rules)
     assert results(card) == {check.id: "pass" for check, _ in readiness.CHECKS}
     assert card.score == 100
-    assert catalog.critical_checks_failing(session=seeded, service_id=order.id) == []
+    assert catalog.critical_checks_failing(session=operated, service_id=order.id) == []
+    details = {r.check.id: r.detail for r in card.results}
+    assert details["slo"] == "2 SLO(s) defined: availability, order-creation-p99."
+    assert details["oncall"] == "Commerce on-call: 1 in the primary rotation."
 
 
 def test_broken_chart_fails_every_gatekeeper_check_and_blocks_deploys(seeded, order):
@@ -63,13 +66,32 @@ def test_every_alert_needs_a_runbook(seeded):
 
 
 def test_owner_oncall_slo_and_dashboards_explain_failures(seeded, order):
-    order.oncall_schedule, order.slo_summary, order.dashboards = None, "", []
+    """Declaring objectives or naming a schedule in the catalog is not enough: the checks
+    read the SLO and on-call areas."""
+    order.dashboards = []
     card = readiness.evaluate(session=seeded, service=order, rules={})
     details = {r.check.id: r.detail for r in card.failing}
-    assert details["oncall"] == "No on-call schedule is named for this entry."
-    assert details["slo"] == "No service level objective is declared."
+    assert details["oncall"].startswith("The owning team has no on-call schedule in the "
+                                        "on-call area")
+    assert details["slo"] == ("No SLO is defined for this service in the SLO area (the "
+                              f"catalog declares: {order.slo_summary}).")
     assert details["dashboards"] == "No Grafana dashboard is linked."
     assert "service=order" in details["alerts"]
+
+
+def test_a_schedule_without_people_fails_and_a_data_store_keeps_its_declaration(
+        operated, order):
+    from portal.oncall.models import Schedule
+    schedule = operated.query(Schedule).filter_by(team_id=order.team_id).one()
+    schedule.members.clear()
+    operated.flush()
+    card = readiness.evaluate(session=operated, service=order, rules={})
+    assert {r.check.id: r.detail for r in card.failing}["oncall"] == (
+        "Commerce on-call has nobody in its primary rotation.")
+    redis = catalog.get_service(session=operated, slug="redis")  # measured by its vendor
+    slo = next(r for r in readiness.evaluate(session=operated, service=redis,
+                                             rules={}).results if r.check.id == "slo")
+    assert slo.status == "pass" and slo.detail.startswith("Objectives: ")
 
 
 def test_alert_rules_are_read_by_service_label(tmp_path):
@@ -98,7 +120,7 @@ def test_critical_checks_of_an_unknown_service_are_empty(seeded):
 
 @pytest.mark.parametrize("slug", ["api-gateway", "auth", "inventory", "search", "billing",
                                   "fulfillment", "notification", "worker", "report"])
-def test_platform_services_pass_every_critical_check(seeded, slug):
-    service = catalog.get_service(session=seeded, slug=slug)
-    card = readiness.evaluate(session=seeded, service=service, rules={})
+def test_platform_services_pass_every_critical_check(operated, slug):
+    service = catalog.get_service(session=operated, slug=slug)
+    card = readiness.evaluate(session=operated, service=service, rules={})
     assert card.critical_failing == []
