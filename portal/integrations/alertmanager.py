@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import requests
 
-from portal.integrations.http import IDEMPOTENT, mount, retry_policy, retrying_session
+from portal.integrations.http import IDEMPOTENT, mount, retry_policy, retrying_session, send
 
 
 class AlertmanagerUnavailable(RuntimeError):
@@ -115,15 +115,9 @@ class AlertmanagerClient:
               retry_policy(retries=retries, backoff=backoff, methods=IDEMPOTENT | {"POST"}))
 
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:
-        try:
-            response = self.http.request(method, self.base + path, timeout=self.timeout,
-                                         **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise AlertmanagerUnavailable(f"Alertmanager at {self.base} is unreachable: "
-                                          f"{exc}") from exc
-        if response.status_code >= 500:
-            raise AlertmanagerUnavailable(f"Alertmanager at {self.base} is unreachable: "
-                                          f"HTTP {response.status_code}")
+        response = send(self.http, method, self.base + path, timeout=self.timeout,
+                        unavailable=AlertmanagerUnavailable,
+                        what=f"Alertmanager at {self.base}", **kwargs)
         if response.status_code >= 400:
             raise AlertmanagerRejected(response.text.strip() or response.reason)
         return response

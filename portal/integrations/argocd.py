@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import requests
 
-from portal.integrations.http import IDEMPOTENT, retrying_session
+from portal.integrations.http import IDEMPOTENT, retrying_session, send
 
 # The sync POST is retried like a GET, as this client always did: it asks for a pinned
 # revision, so a repeat converges on the same state, and ArgoCD refuses a second sync while
@@ -64,15 +64,9 @@ class ArgoCDClient:
         return _status(self._call("GET", f"/api/v1/applications/{quote(app)}"))
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
-        try:
-            response = self.http.request(method, self.base_url + path, json=body,
-                                         timeout=self.timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ArgoCDUnavailable(f"ArgoCD at {self.base_url} is unavailable: {exc}") from exc
-        if response.status_code >= 500:
-            raise ArgoCDUnavailable(f"ArgoCD at {self.base_url} is unavailable: "
-                                    f"ArgoCD answered {response.status_code}")
-        return _checked(response)
+        return _checked(send(self.http, method, self.base_url + path, json=body,
+                             timeout=self.timeout, unavailable=ArgoCDUnavailable,
+                             what=f"ArgoCD at {self.base_url}"))
 
 
 def _checked(response: requests.Response) -> dict:

@@ -3,20 +3,22 @@
 `GET /v1/tenants/<tenant id or slug>/usage[?period=YYYY-MM]` answers
 `{"period": "YYYY-MM", "usage": [{"meter", "flushed", "pending", "total"}, ...]}`; a tenant
 the service has never seen answers 404 `{"error": "unknown_tenant", "message": ...}`, which is
-"nothing metered yet", not an outage. Short timeouts (the dashboard waits on it), a bounded
-retry of connection failures and 502/503/504, and BillingUnavailable for everything else.
+"nothing metered yet", not an outage. Short timeouts (the dashboard waits on it), the
+shared bounded retry of connection failures and 502/503/504 (portal.integrations.http), and
+BillingUnavailable for everything else.
 """
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import quote
 
 import requests
 
+from portal.integrations.http import retrying_session, send
+
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-RETRY_STATUSES = (502, 503, 504)
 
 
 class BillingUnavailable(Exception):
@@ -49,6 +51,10 @@ class BillingClient:
     attempts: int = 3
     backoff: float = 0.2
 
+    @cached_property
+    def http(self) -> requests.Session:
+        return retrying_session(retries=self.attempts - 1, backoff=self.backoff)
+
     def usage(self, tenant: int | str, period: str | None = None) -> Usage:
         """The tenant's metered usage of `period` (default: the service's current month)."""
         if period is not None and not PERIOD.match(period):
@@ -62,22 +68,9 @@ class BillingClient:
         return _parse(response)
 
     def _get(self, url: str, params: dict | None) -> requests.Response:
-        for attempt in range(1, self.attempts + 1):
-            last = attempt == self.attempts
-            try:
-                response = requests.get(url, params=params, timeout=(self.timeout, self.timeout),
-                                        headers={"Accept": "application/json"})
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if last:
-                    raise BillingUnavailable(f"billing unreachable: {exc.__class__.__name__}") \
-                        from exc
-            except requests.RequestException as exc:
-                raise BillingUnavailable(f"billing request failed: {exc}") from exc
-            else:
-                if response.status_code not in RETRY_STATUSES or last:
-                    return response
-            time.sleep(self.backoff * attempt)
-        raise BillingUnavailable(url)  # not reached: the last attempt returns or raises
+        return send(self.http, "GET", url, params=params, timeout=(self.timeout, self.timeout),
+                    headers={"Accept": "application/json"}, unavailable=BillingUnavailable,
+                    what="billing")
 
 
 def _error_code(response: requests.Response) -> str | None:

@@ -50,3 +50,18 @@ def retrying_session(*, retries: int, backoff: float, methods: Iterable[str] = I
     for scheme in ("http://", "https://"):
         mount(http, scheme, policy)
     return http
+
+
+def send(http: requests.Session, method: str, url: str, *, unavailable: type[Exception],
+         what: str, timeout, **kwargs) -> requests.Response:
+    """One request through `http`; a connection failure, a timeout or a 5xx answer (after
+    the session's retries) raise `unavailable` naming `what`. Other answers are returned."""
+    try:
+        response = http.request(method, url, timeout=timeout, **kwargs)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise unavailable(f"{what} is unreachable: {exc}") from exc
+    except requests.RequestException as exc:
+        raise unavailable(f"{what}: request failed: {exc}") from exc
+    if response.status_code >= 500:
+        raise unavailable(f"{what} is unreachable: HTTP {response.status_code}")
+    return response

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import requests
 
-from portal.integrations.http import retrying_session
+from portal.integrations.http import retrying_session, send
 
 
 class PrometheusUnavailable(RuntimeError):
@@ -67,16 +67,9 @@ class PrometheusClient:
             return False
 
     def _get(self, path: str, params: dict) -> dict:
-        try:
-            response = self.http.get(f"{self.base_url}{path}", params=params,
-                                     timeout=self.timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise PrometheusUnavailable(f"Prometheus at {self.base_url} is unavailable: "
-                                        f"{exc}") from exc
-        if response.status_code >= 500:
-            raise PrometheusUnavailable(f"Prometheus at {self.base_url} is unavailable: "
-                                        f"HTTP {response.status_code}")
-        return _payload(response)
+        return _payload(send(self.http, "GET", f"{self.base_url}{path}", params=params,
+                             timeout=self.timeout, unavailable=PrometheusUnavailable,
+                             what=f"Prometheus at {self.base_url}"))
 
 
 def _payload(response: requests.Response) -> dict:

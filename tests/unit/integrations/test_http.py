@@ -12,6 +12,7 @@ from portal.integrations import services
 from portal.integrations.alertmanager import (
     AlertmanagerClient, AlertmanagerUnavailable, Matcher, NewSilence, parse_time)
 from portal.integrations.argocd import ArgoCDClient
+from portal.integrations.billing import BillingClient, BillingUnavailable
 from portal.integrations.http import IDEMPOTENT, retrying_session
 from portal.integrations.prometheus import PrometheusClient, PrometheusUnavailable
 from tests.httpserver import LocalHTTPServer, QuietHandler
@@ -122,6 +123,11 @@ def test_clients_ride_out_two_failures(flaky):
     flaky.body = []
     AlertmanagerClient(flaky.url, backoff=0).post_alerts([{"labels": {"alertname": "A"}}])
     assert flaky.seen == [("POST", "/api/v2/alerts")] * 3
+    flaky.seen.clear()
+    flaky.body = {"period": "2026-11", "usage": [
+        {"meter": "orders", "flushed": 2, "pending": 1, "total": 3}]}
+    assert BillingClient(flaky.url, backoff=0).usage(7).meters[0].total == 3
+    assert flaky.seen == [("GET", "/v1/tenants/7/usage")] * 3
 
 
 def test_clients_raise_their_own_errors_and_never_repeat_a_silence(flaky):
@@ -135,6 +141,10 @@ def test_clients_raise_their_own_errors_and_never_repeat_a_silence(flaky):
     with pytest.raises(AlertmanagerUnavailable, match="503"):
         AlertmanagerClient(flaky.url, backoff=0).create_silence(silence)
     assert flaky.seen == [("POST", "/api/v2/silences")]
+    flaky.seen.clear()
+    with pytest.raises(BillingUnavailable, match="billing is unreachable: HTTP 503"):
+        BillingClient(flaky.url, attempts=2, backoff=0).usage(7)
+    assert len(flaky.seen) == 2
 
 
 def test_readyz_503_is_read_once_not_retried(flaky):
