@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from portal.selfservice.job_templates import JobTemplate
 
@@ -16,7 +17,8 @@ def request_form(template: JobTemplate, *, session: Session, formdata=None) -> F
 
     for param in template.params:
         if param.kind == "choice":
-            field = SelectField(param.label, choices=param.options(session),
+            field = SelectField(param.label, choices=[SelectChoice(value, label) for value, label
+                                                      in param.options(session)],
                                 description=param.help, validate_choice=False)
         else:
             field = StringField(param.label, description=param.help, default=param.default,

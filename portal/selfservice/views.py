@@ -55,7 +55,8 @@ def _form_page(template, form, *, reasons: list[str]) -> str:
     """The request form, with the warning about the service it would deploy (if any)."""
     checks = {}
     if "service" in form and template.action == "deploy":
-        chosen = form.service.data or next(iter(form.service.choices), ("", ""))[0]
+        first = next(iter(form.service.choices), None)
+        chosen = form.service.data or (first.value if first is not None else "")
         found = catalog.get_service(session=db.session, slug=chosen) if chosen else None
         checks = _critical_context(found, action=template.action,
                                    environment=form.environment.data if "environment" in form
