@@ -23,6 +23,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_HELD: list[socket.socket] = []
+
+
+def closed_port() -> int:
+    """A loopback port where connections are refused for the rest of the test run.
+
+    A `free_port()` is released at once, so the next server a test starts may be handed the
+    very same port, and the "dead" dependency answers after all. This one stays bound (never
+    listening) until the process exits: connecting is refused and no one else can take it.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return sock.getsockname()[1]
+
+
 def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "server",
                proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
     """Poll `check` (a failed request counts as "not yet") until it is true; raise when

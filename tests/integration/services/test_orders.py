@@ -8,7 +8,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.integration.services.servers import REDIS_URL, free_port, register, stock
+from tests.integration.services.servers import REDIS_URL, register, stock
+from tests.servers import closed_port
 
 pytestmark = pytest.mark.integration
 
@@ -130,7 +131,7 @@ def test_state_machine_refuses_illegal_transitions(stack, tenant, services_db):
 
 def test_inventory_down_fails_fast_with_503_and_opens_the_breaker(config, run_service, tenant,
                                                                   services_db):
-    dead = f"http://127.0.0.1:{free_port()}"
+    dead = f"http://127.0.0.1:{closed_port()}"
     order = run_service(config("order", inventory_url=dead, breaker_fail_max=2))
     register(order.url, tenant)
     url = f"{order.url}/v1/tenants/{tenant[1]}/orders"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.catalog import service as catalog
-from tests.integration.services.servers import free_port
+from tests.servers import closed_port
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ def test_service_page_includes_the_polling_panel(client, login_as, probed):
 def test_unreachable_service_is_reported_not_an_error(client, login_as, session):
     team = catalog.upsert_team(session=session, slug="data-t", name="Data", chat_channel=None)
     catalog.upsert_service(session=session, slug="gone-t", team=team, name="Gone",
-                           base_url=f"http://127.0.0.1:{free_port()}")
+                           base_url=f"http://127.0.0.1:{closed_port()}")
     catalog.upsert_service(session=session, slug="plain-t", team=team, name="No URL")
     session.commit()
     login_as("oncall")

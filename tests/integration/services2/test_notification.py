@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from platform_services.notification.api import build
 from platform_services.notification.settings import NotificationSettings
 from tests.integration.services.servers import free_port
+from tests.servers import closed_port
 from tests.integration.services2.conftest import REDIS_URL, metric, register
 
 pytestmark = pytest.mark.integration
@@ -49,7 +50,7 @@ def _send(url: str, slug: str, **fields) -> requests.Response:
 
 
 def test_email_fails_over_to_the_second_relay(notifier, smtp_relay, tenant):
-    dead = f"127.0.0.1:{free_port()}"  # nothing listens: the primary relay is down
+    dead = f"127.0.0.1:{closed_port()}"  # nothing listens: the primary relay is down
     relay, inbox = smtp_relay()
     svc = notifier((dead, relay))
     _template(svc.url, tenant[1], "Your order {{ order_id }} ships with {{ carrier }}.")
@@ -69,7 +70,7 @@ def test_a_relay_answering_a_temporary_error_is_skipped(notifier, smtp_relay, te
 
 
 def test_every_relay_down_fails_the_notification_clearly(notifier, tenant):
-    svc = notifier((f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"))
+    svc = notifier((f"127.0.0.1:{closed_port()}", f"127.0.0.1:{closed_port()}"))
     _template(svc.url, tenant[1], "x {{ order_id }}")
     answer = _send(svc.url, tenant[1])
     assert answer.status_code == 502 and "every SMTP relay failed" in answer.json()["message"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from platform_services.common import migrate as services_migrate
 from tests.conftest import create_database, drop_database
-from tests.servers import free_port, running
+from tests.servers import closed_port, free_port, running  # noqa: F401 (closed_port: for the tests)
 
 
 @contextmanager

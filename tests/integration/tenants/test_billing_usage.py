@@ -49,7 +49,7 @@ def test_client_reads_the_usage_the_service_metered(billing, live, tenant_with_v
 
 def test_client_tells_an_unknown_tenant_from_an_outage(billing):
     assert BillingClient(billing).usage(999_999_991).registered is False
-    closed = f"http://127.0.0.1:{servers.free_port()}"
+    closed = f"http://127.0.0.1:{servers.closed_port()}"
     with pytest.raises(BillingUnavailable):
         BillingClient(closed, timeout=0.5, attempts=2, backoff=0).usage(1)
     with pytest.raises(ValueError):
@@ -77,7 +77,7 @@ def test_dashboard_shows_usage_to_date(billing, live, tenant_with_viewer, monkey
 
 def test_dashboard_stays_up_when_billing_is_down(live, tenant_with_viewer, monkeypatch):
     app, _ = live
-    monkeypatch.setitem(app.config, "BILLING_URL", f"http://127.0.0.1:{servers.free_port()}")
+    monkeypatch.setitem(app.config, "BILLING_URL", f"http://127.0.0.1:{servers.closed_port()}")
     monkeypatch.setitem(app.config, "BILLING_TIMEOUT", 0.5)
     _fresh_cache(app)
     tenant, client = tenant_with_viewer()

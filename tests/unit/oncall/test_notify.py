@@ -12,7 +12,7 @@ from aiosmtpd.handlers import Message
 from portal.integrations import smtp
 from portal.oncall import notify, paging
 from tests.httpserver import LocalHTTPServer, QuietHandler
-from tests.servers import free_port
+from tests.servers import closed_port, free_port
 
 T0 = datetime(2026, 11, 18, 3, 0, tzinfo=timezone.utc)
 
@@ -107,7 +107,7 @@ def test_failing_channel_is_retried_with_backoff_then_marked_failed(
 def test_dead_smtp_server_is_recorded_not_swallowed(session, paged):
     _, svc = paged
     channels = notify.Channels("k", "http://portal.test", max_attempts=1,
-                               relay=smtp.Relay("127.0.0.1", free_port(), timeout=2))
+                               relay=smtp.Relay("127.0.0.1", closed_port(), timeout=2))
     page = start(session, svc, channels)
     notify.deliver_due(session=session, channels=channels, now=T0)
     note = notify.for_page(session=session, page=page)[0]

@@ -10,7 +10,7 @@ from portal.auth.models import AuditEntry
 from portal.db import utcnow
 from portal.oncall import alerts, notify, paging, service
 from portal.oncall.models import Override
-from tests.integration.oncall.amserver import free_port
+from tests.servers import closed_port
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_index_shows_who_is_on_call_and_webhook_alerts_without_alertmanager(
 
 def test_dead_alertmanager_gives_a_degraded_banner_never_a_500(app, client, login_as,
                                                                schedule):
-    app.config["ALERTMANAGER_URL"] = f"http://127.0.0.1:{free_port()}"
+    app.config["ALERTMANAGER_URL"] = f"http://127.0.0.1:{closed_port()}"
     app.config["ALERTMANAGER_TIMEOUT"] = 0.5
     login_as("oncall")
     for response in (client.get("/oncall/"), client.htmx("GET", "/oncall/alerts")):
