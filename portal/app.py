@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(PROJECT_ROOT / "static"))
     app.config.update(portal_config.flask_config(portal_config.from_env()))
     app.config.update(config or {})
+    app.config["DATABASE_EMBEDDED"] = not app.config["DATABASE_URL"]
     app.config["DATABASE_URL"] = resolve_database_url(app.config)
     if not app.testing:
         observability.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])

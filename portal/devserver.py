@@ -3,8 +3,8 @@
 Migrates and seeds the database (the embedded PostgreSQL unless DATABASE_URL is set),
 starts a Celery worker with an embedded beat, the five platform services (order,
 inventory, fulfillment, worker, report) and a gentle load generator as child processes
-sharing that database, then serves the portal until Ctrl-C, stopping the children on the
-way out.
+sharing that database, then serves the portal until Ctrl-C (or SIGTERM), stopping the
+children and then the embedded PostgreSQL it started on the way out.
 
 The platform services run as separate processes (`python -m platform_services ...`): the
 portal never imports them. Without REDIS_URL / RABBITMQ_URL / S3_ENDPOINT_URL they
@@ -23,7 +23,7 @@ import click
 from flask import current_app
 from werkzeug.serving import run_simple
 
-from portal import migrate
+from portal import embedded, migrate
 from portal.demo.seed import credentials_table, seed_demo
 from portal.extensions import db
 from portal.health.demo import LOCAL_PORTS, local_url
@@ -117,3 +117,6 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
             child.terminate()
         for child in children:
             child.wait(timeout=20)
+        db.engine.dispose()
+        if app.config["DATABASE_EMBEDDED"]:  # started for this stack: ours to stop
+            embedded.stop(app.config["INSTANCE_DIR"])

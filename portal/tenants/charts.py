@@ -48,7 +48,9 @@ def low_stock(data: dict) -> str:
     bar = {"type": "bar", "orientation": "h", "x": [r[4] for r in rows],
            "y": [f"{r[0]} @ {r[1]}" for r in rows], "marker": {"color": "#b26a00"}}
     return _html([bar], {"title": {"text": "Low-stock SKUs (available units)"},
-                         "yaxis": {"autorange": "reversed"}}, "chart-low-stock")
+                         # "SKU @ warehouse" labels are wider than the default margin
+                         "yaxis": {"autorange": "reversed", "automargin": True}},
+                 "chart-low-stock")
 
 
 def sla(data: dict, target: float) -> str:
@@ -57,10 +59,15 @@ def sla(data: dict, target: float) -> str:
              "value": pct if pct is not None else 0, "number": {"suffix": "%"},
              "delta": {"reference": target},
              "gauge": {"axis": {"range": [min(90, target - 5), 100]},
+                       # green only when the plan's target is met: a green bar below the
+                       # red threshold line reads as "fine" at a glance
+                       "bar": {"color": COLORS["fulfilled"] if pct is not None
+                               and pct >= target else COLORS["canceled"]},
                        "threshold": {"value": target,
                                      "line": {"color": "#c62828", "width": 3}}},
              "title": {"text": f"Within 5 min, {data['sla']['month']}"}}
-    return _html([gauge], {}, "chart-sla")
+    # The gauge's title sits above its plot area: give it room or its top is clipped.
+    return _html([gauge], {"margin": {**LAYOUT["margin"], "t": 70}}, "chart-sla")
 
 
 def api_requests(data: dict) -> str:
