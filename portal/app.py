@@ -15,6 +15,7 @@ from portal.auth import service as accounts
 from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url
 from portal.extensions import csrf, db, htmx, limiter, login_manager
+from portal.integrations import folder_store
 from portal.worker import make_celery
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     domains.modules("receivers")  # importing connects the signal receivers
     for views in domains.modules("views"):
         app.register_blueprint(views.bp)
+    app.register_blueprint(folder_store.bp)  # signed URLs of the embedded object store
 
 
 def _install_request_hooks(app: Flask) -> None:

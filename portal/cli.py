@@ -2,7 +2,15 @@
 from flask.cli import FlaskGroup
 
 from portal.app import create_app
+from portal.commands import settings_command
+
+
+def make_cli() -> FlaskGroup:
+    cli = FlaskGroup(create_app=lambda: create_app(), help="Meridian platform portal.")
+    # On the group, not the app: listing settings must not start the embedded PostgreSQL.
+    cli.add_command(settings_command)
+    return cli
 
 
 def main() -> None:
-    FlaskGroup(create_app=lambda: create_app(), help="Meridian platform portal.")()
+    make_cli()()

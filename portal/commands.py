@@ -76,6 +76,5 @@ def settings_command(update_readme: bool) -> None:
 
 def register(app: Flask) -> None:
     """Attach the commands to the app's CLI."""
-    for command in (db_cli, seed_demo_command, create_user_command, dev_command,
-                    settings_command):
+    for command in (db_cli, seed_demo_command, create_user_command, dev_command):
         app.cli.add_command(command)

@@ -35,6 +35,8 @@ DEMO_LOAD_TENANTS = 6  # a gentle load: a few tenants, one order a second
 def _child_env(app) -> dict[str, str]:
     env = dict(os.environ)
     env["DATABASE_URL"] = app.config["DATABASE_URL"]
+    if app.config.get("OBJECT_STORE_DIR"):
+        env["OBJECT_STORE_DIR"] = app.config["OBJECT_STORE_DIR"]
     env.setdefault("XDG_RUNTIME_DIR", "/tmp")
     return env
 
@@ -96,6 +98,9 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
     app = current_app._get_current_object()
     migrate.upgrade(app.config["DATABASE_URL"])
     log_dir = Path(app.config["INSTANCE_DIR"])
+    if not (app.config.get("S3_ENDPOINT_URL") or app.config.get("OBJECT_STORE_DIR")):
+        # No S3 to talk to: reports go to a folder, as the services' objects do.
+        app.config["OBJECT_STORE_DIR"] = str((log_dir / "objects").resolve())
     if services:
         # Before the seed, so the demo history goes into the services' own tables and the
         # dashboards roll it up from there like everything the services record later.

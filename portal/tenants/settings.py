@@ -8,6 +8,10 @@ SETTINGS = (
             "Read replica for dashboards, rollup refresh and reports. Unset: the main database."),
     Setting("S3_ENDPOINT_URL", None, parse_optional,
             "S3 endpoint (e.g. a MinIO or moto URL). Unset: AWS S3 of the configured region."),
+    Setting("OBJECT_STORE_DIR", None, parse_optional,
+            "Keep report files in this folder instead of S3, served by the portal through "
+            "signed URLs (`portal dev` sets INSTANCE_DIR/objects when S3_ENDPOINT_URL is "
+            "unset). Unset: S3."),
     Setting("S3_REGION", "us-east-1", str, "AWS region of the S3 client."),
     Setting("S3_REPORTS_BUCKET", "meridian-reports", str,
             "Bucket of tenant reports (seed 000); keys live under tenants/<tenant id>/reports/."),

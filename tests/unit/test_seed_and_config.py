@@ -2,11 +2,13 @@
 import re
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from portal import config
 from portal.auth.models import User
 from portal.catalog.models import Cluster, Dependency, Service
+from portal.cli import make_cli
 from portal.demo import meridian
 from portal.demo.seed import seed_demo
 from portal.tenants.models import Tenant
@@ -68,3 +70,12 @@ def test_readme_configuration_table_is_current():
     section = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", readme, re.S)
     assert section, "README lacks the settings markers"
     assert section.group(1) == config.settings_table()
+
+
+def test_portal_settings_prints_the_table_without_starting_a_database(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    result = CliRunner().invoke(make_cli(), ["settings"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == config.settings_table()
+    assert not (tmp_path / "pgdata").exists()

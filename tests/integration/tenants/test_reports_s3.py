@@ -1,5 +1,6 @@
 """Reports for real: a Celery worker on RabbitMQ builds them from PostgreSQL into moto's
-S3 server; downloads go through the portal's signed link to a pre-signed URL.
+S3 server (or, for the embedded default, a folder); downloads go through the portal's
+signed link to a pre-signed URL.
 
 moto does not check pre-signed signatures or expiry (STACK.md), so expiry and tenant
 scoping are asserted on what the portal signs and on its own link checks.
@@ -19,7 +20,8 @@ from sqlalchemy import select
 
 from portal.db import utcnow
 from portal.extensions import db
-from portal.integrations.s3 import S3Client
+from portal.integrations import folder_store
+from portal.integrations.s3 import S3Client, S3Unavailable
 from portal.tenants import schedules
 from portal.tenants.models import Report
 from tests.integration.tenants import servers
@@ -95,6 +97,46 @@ def test_pdf_report_stops_at_the_row_limit(live, worker, tenant_with_viewer, mon
     assert "3 rows" in row and "use CSV for all" in row
     location = client.get(_download_href(row)).headers["Location"]
     assert requests.get(location, timeout=10).content.startswith(b"%PDF")
+
+
+def test_embedded_default_keeps_reports_in_a_folder_behind_signed_portal_urls(
+        live, worker, tenant_with_viewer, monkeypatch, tmp_path):
+    """No S3 (`make run`): the same build and download, with the folder store standing in
+    for S3 and the portal serving its signed URLs."""
+    app, _ = live
+    monkeypatch.setitem(app.config, "OBJECT_STORE_DIR", str(tmp_path))
+    tenant, client = tenant_with_viewer()
+    with app.app_context(), db.session_scope() as session:
+        ids = {add_order(session, tenant.id, created=today_noon() + timedelta(minutes=i))
+               for i in range(4)}
+    report_id = _request(client, tenant.slug)
+    row = _wait_done(client, tenant.slug, report_id)
+    assert 'data-status="succeeded"' in row and "4 rows" in row
+    (stored,) = (tmp_path / "meridian-reports" / "tenants" / str(tenant.id)).rglob("*.csv")
+    assert not list(tmp_path.rglob("*.part"))  # moved into place whole
+    location = client.get(_download_href(row)).headers["Location"]
+    assert location.startswith("/objects/")
+    # a bearer URL, like S3's: it works without the session, for its short lifetime only
+    anonymous = app.test_client()
+    body = anonymous.get(location)
+    assert body.status_code == 200 and body.headers["Cache-Control"] == "private, no-store"
+    assert f'filename={stored.name}' in body.headers["Content-Disposition"]
+    assert {r["order_id"] for r in csv.DictReader(io.StringIO(body.get_data(as_text=True)))} == ids
+    assert anonymous.get(location[:-2] + "xx").status_code == 404  # tampered
+    later = utcnow() + timedelta(seconds=app.config["TENANTS_S3_URL_SECONDS"] + 5)
+    monkeypatch.setattr(folder_store, "utcnow", lambda: later)
+    expired = anonymous.get(location)
+    assert expired.status_code == 403 and "expired" in expired.get_data(as_text=True)
+
+
+def test_folder_store_refuses_keys_that_leave_their_bucket(tmp_path):
+    store = folder_store.FolderStore(tmp_path, secret_key="k")
+    with pytest.raises(S3Unavailable, match="escapes"):
+        store.upload_stream("meridian-reports", "../other-bucket/x.csv", iter([b"x"]),
+                            content_type="text/csv")
+    with pytest.raises(S3Unavailable, match="escapes"):
+        store.read("meridian-reports", "tenants/1/../../../etc/passwd")
+    assert not (tmp_path / "other-bucket").exists()
 
 
 def test_multipart_upload_streams_several_parts(s3_url):
