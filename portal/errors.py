@@ -62,4 +62,12 @@ def init_app(app: Flask) -> None:
             return _http(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.discard(rollback=True)
-        return render_error(InternalServerError.code)
+        # The rollback expired the signed-in user and closing the session detached it: the
+        # page's navigation would fail on it. Flask-Login loads it afresh on next use.
+        g.pop("_login_user", None)
+        try:
+            return render_error(InternalServerError.code)
+        except Exception:  # e.g. the database itself is down: the page cannot load the user
+            log.exception("the error page failed too on %s %s", request.method, request.path)
+            return (f"Something went wrong (request {g.get('request_id')}).",
+                    InternalServerError.code, {"Content-Type": "text/plain; charset=utf-8"})

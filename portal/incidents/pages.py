@@ -155,7 +155,8 @@ def team(slug: str):
     return render_template(
         "incidents/team.html", team=found, incidents=unique,
         overdue=postmortems.overdue(session=db.session, team_slug=slug),
-        items=postmortems.action_items(session=db.session, team_slug=slug, status="not_done"))
+        items=postmortems.action_items(session=db.session, team_slug=slug, status="not_done"),
+        today=utcnow().date())
 
 
 @bp.get("/status/<slug>")

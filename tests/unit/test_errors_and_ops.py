@@ -1,12 +1,19 @@
 """Error pages, health probes, metrics, request ids and JSON logs."""
 import json
 import logging
+import secrets
 
 import pytest
 from flask import Blueprint
+from sqlalchemy import delete
 
+from portal import errors
 from portal.app import create_app
+from portal.auth import service as accounts
+from portal.auth.models import User
+from portal.extensions import db
 from portal.observability import configure_logging
+from tests.conftest import FAST_ARGON2, TEST_PASSWORD, PortalClient
 
 
 @pytest.fixture
@@ -32,6 +39,33 @@ def test_unexpected_error_is_a_readable_500_page_and_fragment(boom_app):
     fragment = client.get("/boom", headers={"HX-Request": "true"})
     assert fragment.status_code == 500 and "<html" not in fragment.get_data(as_text=True)
     assert fragment.headers["HX-Retarget"] == "#errors"
+
+
+def test_unexpected_error_page_still_knows_the_signed_in_user(boom_app):
+    """The 500 handler rolls the session back, which expires the user the nav reads."""
+    email = f"boom-{secrets.token_hex(4)}@test.example"
+    with boom_app.app_context(), db.session_scope() as session:
+        accounts.create(session=session, email=email, name="Boom Tester",
+                        password=TEST_PASSWORD, roles=["developer"], params=FAST_ARGON2)
+    boom_app.test_client_class = PortalClient
+    client = boom_app.test_client()
+    try:
+        assert client.post_form("/login", {"email": email,
+                                           "password": TEST_PASSWORD}).status_code == 303
+        page = client.get("/boom")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 500 and "Something went wrong" in text
+        assert "Boom Tester" in text and "Sign out" in text  # the whole page, nav included
+    finally:
+        with boom_app.app_context(), db.session_scope() as session:
+            session.execute(delete(User).where(User.email == email))
+
+
+def test_error_page_that_cannot_render_falls_back_to_plain_text(boom_app, monkeypatch):
+    monkeypatch.setattr(errors, "render_error", lambda status: 1 / 0)
+    page = boom_app.test_client().get("/boom", headers={"X-Request-ID": "req-plain-1"})
+    assert page.status_code == 500 and page.mimetype == "text/plain"
+    assert page.get_data(as_text=True) == "Something went wrong (request req-plain-1)."
 
 
 def test_404_page_and_fragment(client, login_as):

@@ -66,8 +66,15 @@ def test_overdue_postmortems_on_manager_home_and_team_page(client, login_as, mak
     login_as("manager")
     home = client.get("/").get_data(as_text=True)
     assert 'id="home-overdue-postmortems"' in home and "Pool exhausted" in home
-    team = client.get(f"/incidents/teams/{svc.team.slug}").get_data(as_text=True)
-    assert "overdue" in team and "Pool exhausted" in team
+    postmortems.add_action_item(session=session, incident=incident, title="add pool alarm",
+                                owner_email="x@test.example",
+                                due_date=date.today() - timedelta(days=2))
+    session.commit()
+    team = client.get(f"/incidents/teams/{svc.team.slug}")
+    html = team.get_data(as_text=True)
+    assert team.status_code == 200
+    assert "overdue" in html and "Pool exhausted" in html
+    assert "add pool alarm" in html and "late</span>" in html
 
 
 def test_developer_home_has_no_incident_panel(client, login_as, make_incident):
@@ -85,14 +92,18 @@ def test_action_items_track_status_across_incidents(client, login_as, make_incid
                                 owner_email="y@test.example", due_date=None)
     session.commit()
     login_as("developer")
-    page = client.get("/incidents/action-items").get_data(as_text=True)
+    response = client.get("/incidents/action-items")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200  # "status" is also the page's filter: not the line's
     assert "late one" in page and "other" in page and "late</span>" in page
     row = client.htmx("POST", f"/incidents/action-items/{late.id}/status", data={"status": "done"})
     assert row.status_code == 200 and f'id="action-{late.id}"' in row.get_data(as_text=True)
     session.refresh(late)
     assert late.status == "done" and late.completed_at is not None
-    open_only = client.get("/incidents/action-items?status=not_done").get_data(as_text=True)
-    assert "late one" not in open_only
+    open_only = client.get("/incidents/action-items?status=not_done")
+    assert open_only.status_code == 200 and "late one" not in open_only.get_data(as_text=True)
+    fragment = client.htmx("GET", "/incidents/action-items?status=all")
+    assert fragment.status_code == 200 and "late one" in fragment.get_data(as_text=True)
     bad = client.htmx("POST", f"/incidents/action-items/{late.id}/status", data={"status": "x"})
     assert bad.status_code == 422
 
