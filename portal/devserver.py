@@ -54,24 +54,22 @@ def _start_worker(app, log_dir: Path) -> subprocess.Popen:
                   _child_env(app), log_dir / "worker.log")
 
 
-def _services_env(app, log_dir: Path) -> dict[str, str]:
+def _services_env(app) -> dict[str, str]:
     env = _child_env(app)
     if app.config.get("REDIS_URL"):
         env["REDIS_URL"] = app.config["REDIS_URL"]
-    if not env.get("S3_ENDPOINT_URL"):
-        env.setdefault("OBJECT_STORE_DIR", str(log_dir / "objects"))
     env["INVENTORY_URL"] = local_url("inventory")
     env.setdefault("LOG_FORMAT", "json")
     return env
 
 
-def _migrate_services(app, log_dir: Path) -> None:
+def _migrate_services(app) -> None:
     subprocess.run([sys.executable, "-m", "platform_services", "migrate"],
-                   env=_services_env(app, log_dir), check=True)
+                   env=_services_env(app), check=True)
 
 
 def _start_services(app, log_dir: Path, load: bool) -> list[subprocess.Popen]:
-    env = _services_env(app, log_dir)
+    env = _services_env(app)
     children = [_spawn(["-m", "platform_services", "serve", name],
                        {**env, "SERVICE_PORT": str(port)}, log_dir / f"service-{name}.log")
                 for name, port in LOCAL_PORTS.items()]
@@ -99,12 +97,13 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
     migrate.upgrade(app.config["DATABASE_URL"])
     log_dir = Path(app.config["INSTANCE_DIR"])
     if not (app.config.get("S3_ENDPOINT_URL") or app.config.get("OBJECT_STORE_DIR")):
-        # No S3 to talk to: reports go to a folder, as the services' objects do.
+        # No S3 to talk to: reports, and the services' objects, go to one folder that
+        # _child_env hands to every child.
         app.config["OBJECT_STORE_DIR"] = str((log_dir / "objects").resolve())
     if services:
         # Before the seed, so the demo history goes into the services' own tables and the
         # dashboards roll it up from there like everything the services record later.
-        _migrate_services(app, log_dir)
+        _migrate_services(app)
     with db.session_scope() as session:
         rows = seed_demo(session=session, argon2_params=app.config["ARGON2_PARAMS"])
     children = [_start_worker(app, log_dir)] if worker else []

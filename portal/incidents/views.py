@@ -127,10 +127,9 @@ def show(incident_id: int):
     """The incident with its live timeline; the timeline alone for htmx (kind filter)."""
     incident = load(incident_id)
     context = _timeline_context(incident, _kind_arg())
-    pins = timeline.pinned(session=db.session, incident_id=incident.id)
     return page_or_fragment(
         "incidents/show.html", "incidents/_timeline.html", incident=incident, **context,
-        pins=pins, pin_ids=[e.id for e in pins],
+        pins=timeline.pinned(session=db.session, incident_id=incident.id),
         updates=service.updates(session=db.session, incident_id=incident.id),
         note_form=NoteForm(), severity_form=SeverityForm(severity=incident.severity),
         role_form=RoleForm(), update_form=CustomerUpdateForm(), kinds=ENTRY_KINDS,
@@ -160,7 +159,7 @@ def timeline_poll(incident_id: int):
     return render_template("incidents/_poll.html", incident=incident, entries=polled.entries,
                            after_id=polled.next_after_id, kind=kind, poll_seconds=POLL_SECONDS,
                            changed=polled.next_after_id != after_id, incident_roles=ROLES,
-                           pins=pins, pin_ids=[e.id for e in pins],
+                           pins=pins,
                            pins_changed=repinned is not None, repinned=repinned or [])
 
 

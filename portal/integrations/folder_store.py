@@ -59,11 +59,9 @@ class FolderStore:
                     size += len(chunk)
             partial.replace(path)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
             raise S3Unavailable(f"object folder unusable: {exc}") from exc
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        finally:
+            partial.unlink(missing_ok=True)  # gone once moved; a failed build leaves no scrap
         return StoredObject(key=key, size=size, parts=1)
 
     def presigned_get(self, bucket: str, key: str, *, expires_in: int,

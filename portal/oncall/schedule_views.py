@@ -44,7 +44,7 @@ def _eligible_users():
 def _swap_form(schedule, layer: str, form=None):
     """The swap form of one layer, offering its upcoming shifts (`people`: how many rotate)."""
     form = form or forms.SwapForm(layer=layer, formdata=None)
-    shifts = service.swappable_shifts(session=db.session, schedule=schedule, layer=layer)
+    shifts = service.swappable_shifts(schedule=schedule, layer=layer)
     form.give.choices = form.take.choices = [
         SelectChoice(s.starts_at.isoformat(),
                      f"{_local(s.starts_at)} – {_local(s.ends_at)} · {s.who.name}")

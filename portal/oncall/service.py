@@ -168,7 +168,7 @@ def add_override(*, session: Session, schedule: Schedule, layer: str, user: User
 SWAP_HORIZON = timedelta(weeks=12)
 
 
-def swappable_shifts(*, session: Session, schedule: Schedule, layer: str,
+def swappable_shifts(*, schedule: Schedule, layer: str,
                      now: datetime | None = None) -> list[rotation.Shift]:
     """The rotation's shifts of `layer` that start within the next twelve weeks."""
     now = now or utcnow()
@@ -188,8 +188,8 @@ def swap_shifts(*, session: Session, schedule: Schedule, layer: str, give: datet
     """
     if give == take:
         raise OncallError("Choose two different shifts.")
-    shifts = {s.starts_at: s for s in swappable_shifts(session=session, schedule=schedule,
-                                                       layer=layer, now=now)}
+    shifts = {s.starts_at: s for s in swappable_shifts(schedule=schedule, layer=layer,
+                                                       now=now)}
     mine, theirs = shifts.get(give), shifts.get(take)
     if mine is None or theirs is None:
         raise OncallError("Both shifts must be upcoming shifts of this layer "

@@ -114,11 +114,11 @@ def seed(*, session: Session) -> None:
                if t is not None]
     conn = session.connection()
     now = utcnow()
-    if {sources.ORDERS, "orders.order_lines", sources.SHIPMENTS, sources.STOCK} <= \
-            sources.present(conn):
+    present = sources.present(conn)
+    if {sources.ORDERS, "orders.order_lines", sources.SHIPMENTS, sources.STOCK} <= present:
         for tenant in tenants:
             _seed_services(session, tenant, now)
-            if sources.API_REQUESTS in sources.present(conn):
+            if sources.API_REQUESTS in present:
                 _seed_api_usage(session, tenant.id, now)
         rollups.refresh(session=session, source=conn, low_stock_threshold=THRESHOLD)
         return

@@ -21,7 +21,7 @@ def rota(session, make_user, make_schedule):
 
 
 def _shifts(session, schedule, layer="primary"):
-    return service.swappable_shifts(session=session, schedule=schedule, layer=layer, now=NOW)
+    return service.swappable_shifts(schedule=schedule, layer=layer, now=NOW)
 
 
 def test_upcoming_whole_shifts_are_offered(session, rota):
@@ -90,7 +90,7 @@ def test_the_schedule_page_swaps_in_one_step_and_audits(client, login_as, sessio
     login_as("oncall")
     page = client.get("/oncall/schedules/swap-page").get_data(as_text=True)
     assert 'id="swap-primary"' in page and "Fewer than two people rotate on the secondary layer" in page
-    shifts = service.swappable_shifts(session=session, schedule=schedule, layer="primary")
+    shifts = service.swappable_shifts(schedule=schedule, layer="primary")
     form = {"layer": "primary", "give": shifts[0].starts_at.isoformat(),
             "take": shifts[1].starts_at.isoformat()}
     assert shifts[0].starts_at.isoformat() in page
