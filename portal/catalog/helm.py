@@ -16,7 +16,6 @@ same objects for these charts; the evaluator exists so the check runs where Helm
 from __future__ import annotations
 
 import functools
-
 import re
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,6 +1,7 @@
 """Runbook pages: list, read, write; and the lookup that alerts and incidents link to."""
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import runbooks
@@ -8,7 +9,6 @@ from portal.catalog import service as catalog
 from portal.catalog.blueprint import RUNBOOK_EDITORS, STAFF, bp
 from portal.catalog.forms import RunbookForm
 from portal.extensions import db
-from wtforms.fields.choices import SelectChoice
 
 
 @bp.get("/runbooks")

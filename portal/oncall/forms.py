@@ -6,10 +6,10 @@ from wtforms import (
     BooleanField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, IntegerField,
     SelectField, StringField, TextAreaField, TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from portal.oncall.models import LAYERS
-from wtforms.fields.choices import SelectChoice
 
 WEEKDAYS = [(str(i), d) for i, d in enumerate(
     ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))]

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.auth import service as accounts
 from portal.auth.access import audit_action, require_roles
@@ -14,7 +15,6 @@ from portal.extensions import db
 from portal.oncall import feeds, forms, service
 from portal.oncall.models import LAYERS, SEVERITIES
 from portal.oncall.service import OncallError
-from wtforms.fields.choices import SelectChoice
 
 bp = Blueprint("schedules", __name__)
 ONCALL = ("oncall", "manager")

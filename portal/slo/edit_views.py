@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import service as catalog
@@ -14,7 +15,6 @@ from portal.slo import openslo, specs
 from portal.slo import service as slo
 from portal.slo.forms import ImportForm, OverrideForm, SloForm
 from portal.slo.models import PolicyOverride
-from wtforms.fields.choices import SelectChoice
 
 EDITORS = ("developer", "manager")
 

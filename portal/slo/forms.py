@@ -3,10 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField, IntegerField, SelectField, StringField, TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.slo.specs import NAME_PATTERN
-from wtforms.fields.choices import SelectChoice
 
 
 class SloForm(FlaskForm):
