@@ -46,8 +46,9 @@ def _swap_form(schedule, layer: str, form=None):
     form = form or forms.SwapForm(layer=layer, formdata=None)
     shifts = service.swappable_shifts(schedule=schedule, layer=layer)
     form.give.choices = form.take.choices = [
+        # The person first: a narrow select cuts the end of its label off.
         SelectChoice(s.starts_at.isoformat(),
-                     f"{_local(s.starts_at)} – {_local(s.ends_at)} · {s.who.name}")
+                     f"{s.who.name} · {_local(s.starts_at)} – {_local(s.ends_at)}")
         for s in shifts]
     form.people = len({s.who.id for s in shifts})
     if form.take.data is None and len(shifts) > 1:  # a fresh form offers a real trade
