@@ -89,3 +89,13 @@ class SilenceForm(FlaskForm):
         DataRequired("A justification is required."), Length(max=2000)])
     incident_id = IntegerField("Linked incident number (optional)",
                                validators=[Optional(), NumberRange(min=1)])
+
+
+def default_swap(offered: list, shifts: list) -> tuple | None:
+    """The pair a fresh swap form shows: the first offered shift and the first shift of
+    someone else, or None when no such pair exists."""
+    for give in offered:
+        take = next((s for s in shifts if s.who.id != give.who.id), None)
+        if take is not None:
+            return give, take
+    return None

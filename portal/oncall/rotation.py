@@ -101,6 +101,25 @@ def timeline(rot: Rotation, covers: Sequence[Cover], start: datetime,
     return merged
 
 
+def handoffs_between(rot: Rotation, start: datetime, end: datetime) -> list[datetime]:
+    """The hand-off instants strictly inside (start, end)."""
+    n = shift_number(rot, start)
+    n = 0 if n is None else n + 1
+    found = []
+    while (at := handoff_at(rot, n)) < end:
+        if at > start:
+            found.append(at)
+        n += 1
+    return found
+
+
+def shift_pieces(rot: Rotation, covers: Sequence[Cover], start: datetime,
+                 end: datetime) -> list[Shift]:
+    """Like `timeline`, but cut at every hand-off: a person's consecutive shifts stay apart."""
+    points = [start, *handoffs_between(rot, start, end), end]
+    return [piece for a, b in zip(points, points[1:]) for piece in timeline(rot, covers, a, b)]
+
+
 def _who_during(base: list[Shift], covers: Sequence[Cover], a: datetime,
                 b: datetime) -> Shift:
     for c in reversed(covers):

@@ -2,7 +2,8 @@
 escalation policies (a child blueprint of `oncall`)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,13 +12,19 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.auth import service as accounts
 from portal.auth.access import audit_action, require_roles
+from portal.db import utcnow
 from portal.extensions import db
-from portal.oncall import feeds, forms, service
+from portal.oncall import feeds, forms, layering, service
+from portal.oncall.access import require_responder
 from portal.oncall.models import LAYERS, SEVERITIES
 from portal.oncall.service import OncallError
+from portal.rendering import page_or_fragment
+from portal.security.redirects import safe_redirect
 
 bp = Blueprint("schedules", __name__)
 ONCALL = ("oncall", "manager")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+FARTHEST = timedelta(days=2 * 366)  # how far from this week the calendar may be moved
 
 
 def to_utc(local: datetime) -> datetime:
@@ -42,19 +49,52 @@ def _eligible_users():
 
 
 def _swap_form(schedule, layer: str, form=None):
-    """The swap form of one layer, offering its upcoming shifts (`people`: how many rotate)."""
+    """The swap form of one layer, offering its upcoming shifts.
+
+    Without the on-call role a rostered person gives one of their own shifts, so their
+    form offers only those; a fresh form preselects a pair the swap accepts.
+    """
+    fresh = form is None
     form = form or forms.SwapForm(layer=layer, formdata=None)
     shifts = service.swappable_shifts(schedule=schedule, layer=layer)
-    form.give.choices = form.take.choices = [
-        # The person first: a narrow select cuts the end of its label off.
-        SelectChoice(s.starts_at.isoformat(),
-                     f"{s.who.name} · {_local(s.starts_at)} – {_local(s.ends_at)}")
-        for s in shifts]
+    own_only = not current_user.has_role(*ONCALL)
+    offered = [s for s in shifts if s.who.id == current_user.id] if own_only else shifts
+    takeable = [s for s in shifts if s.who.id != current_user.id] if own_only else shifts
+    form.give.choices = [_shift_choice(s) for s in offered]
+    form.take.choices = [_shift_choice(s) for s in takeable]
     form.people = len({s.who.id for s in shifts})
-    if form.take.data is None and len(shifts) > 1:  # a fresh form offers a real trade
-        form.take.data = next((s.starts_at.isoformat() for s in shifts[1:]
-                               if s.who.id != shifts[0].who.id), None)
+    form.has_own = bool(offered)
+    if fresh:
+        pair = forms.default_swap(offered, takeable)
+        if pair is not None:
+            form.give.data, form.take.data = (s.starts_at.isoformat() for s in pair)
     return form
+
+
+def _shift_choice(shift) -> SelectChoice:
+    # The person first: a narrow select cuts the end of its label off.
+    return SelectChoice(shift.starts_at.isoformat(),
+                        f"{shift.who.name} · {_local(shift.starts_at)} – {_local(shift.ends_at)}")
+
+
+def _calendar_range(schedule) -> tuple[date, int]:
+    """The first local day and the number of weeks asked for (`from`, `weeks`)."""
+    weeks = request.args.get("weeks", "2")
+    if weeks not in {str(w) for w in layering.WEEK_CHOICES}:
+        abort(400, description="Show 1, 2 or 4 weeks.")
+    this_week = layering.week_start(schedule, utcnow())
+    raw = request.args.get("from")
+    if raw is None:
+        return this_week, int(weeks)
+    try:
+        first = date.fromisoformat(raw) if DAY.fullmatch(raw) else None
+    except ValueError:
+        first = None
+    if first is None:
+        abort(400, description="The first day must be a date like 2026-12-07.")
+    if abs(first - this_week) > FARTHEST:
+        abort(400, description="The calendar reaches at most two years back or ahead.")
+    return first, int(weeks)
 
 
 def _show(schedule, override_form=None, note_form=None, status=200, swap_form=None):
@@ -63,17 +103,21 @@ def _show(schedule, override_form=None, note_form=None, status=200, swap_form=No
                                         for u in _eligible_users()]
     swap_forms = {layer: (swap_form if swap_form is not None and swap_form.layer.data == layer
                           else _swap_form(schedule, layer)) for layer in LAYERS}
-    return render_template(
-        "oncall/schedule.html", schedule=schedule, swap_forms=swap_forms,
-        weeks=service.calendar(session=db.session, schedule=schedule, weeks=6),
+    first_day, weeks = _calendar_range(schedule)
+    return page_or_fragment(
+        "oncall/schedule.html", "oncall/_calendar.html", http_status=status,
+        schedule=schedule, swap_forms=swap_forms,
+        cal=layering.for_schedule(session=db.session, schedule=schedule, first_day=first_day,
+                                  weeks=weeks), this_week=layering.week_start(schedule, utcnow()),
         overrides=service.list_overrides(session=db.session, schedule=schedule),
         notes=service.list_notes(session=db.session, schedule=schedule),
         override_form=override_form, note_form=note_form or forms.NoteForm(),
-        feed=service.feed_token(session=db.session, user=current_user)), status
+        may_override=current_user.has_role(*ONCALL),
+        feed=service.feed_token(session=db.session, user=current_user))
 
 
 @bp.get("/schedules/<slug>")
-@require_roles(*ONCALL)
+@require_responder
 def show(slug: str):
     """A schedule: layers, the coming weeks, overrides and hand-off notes."""
     return _show(_schedule(slug))
@@ -107,7 +151,7 @@ def add_override(slug: str):
 
 
 @bp.post("/schedules/<slug>/swaps")
-@require_roles(*ONCALL)
+@require_responder
 def swap_shifts(slug: str):
     """Two people trade upcoming shifts of one layer in one step (two overrides)."""
     schedule = _schedule(slug)
@@ -150,7 +194,7 @@ def delete_override(slug: str, override_id: int):
 
 
 @bp.post("/schedules/<slug>/notes")
-@require_roles(*ONCALL)
+@require_responder
 def add_note(slug: str):
     """Leave a hand-off note."""
     schedule = _schedule(slug)
@@ -209,13 +253,13 @@ def edit(slug: str):
 
 
 @bp.post("/feed-token")
-@require_roles(*ONCALL)
+@require_responder
 def rotate_feed_token():
     """Create or replace my secret calendar-feed link."""
     service.rotate_feed_token(session=db.session, user=current_user._get_current_object())
     audit_action("oncall.feed_token_rotate", target_type="user", target_id=current_user.id)
     flash("New calendar links created; links you shared before no longer work.", "success")
-    return redirect(request.form.get("next") or url_for("oncall.index"), 303)
+    return safe_redirect(request.form.get("next"), "oncall.index")
 
 
 def _feed_user(token: str):

@@ -1,4 +1,4 @@
-"""Schedules: who is on call now and next, the calendar, overrides, hand-off notes,
+"""Schedules: who is on call now and next, overrides, hand-off notes,
 participants and escalation policies."""
 from __future__ import annotations
 
@@ -31,13 +31,6 @@ class OnCallRow:
     primary: rotation.Shift | None
     secondary: rotation.Shift | None
     next_primary: rotation.Shift | None
-
-
-@dataclass(frozen=True)
-class Week:
-    starts_at: datetime
-    ends_at: datetime
-    layers: dict[str, list[rotation.Shift]]
 
 
 def list_schedules(*, session: Session) -> list[Schedule]:
@@ -129,22 +122,6 @@ def who_is_on_call(*, session: Session, at: datetime | None = None,
     return rows
 
 
-def calendar(*, session: Session, schedule: Schedule, weeks: int = 6,
-             now: datetime | None = None) -> list[Week]:
-    """The coming weeks, hand-off to hand-off, with both layers."""
-    now = now or utcnow()
-    primary = rotation_of(schedule, "primary")
-    n = rotation.shift_number(primary, now)
-    n = 0 if n is None else n
-    out = []
-    for k in range(n, n + weeks):
-        begin, end = rotation.handoff_at(primary, k), rotation.handoff_at(primary, k + 1)
-        out.append(Week(begin, end, {layer: layer_timeline(
-            session=session, schedule=schedule, layer=layer, start=begin, end=end)
-            for layer in LAYERS}))
-    return out
-
-
 def add_override(*, session: Session, schedule: Schedule, layer: str, user: User,
                  starts_at: datetime, ends_at: datetime, reason: str,
                  actor: User | None) -> Override:
@@ -155,14 +132,31 @@ def add_override(*, session: Session, schedule: Schedule, layer: str, user: User
         raise OncallError("The override must end after it starts.")
     if ends_at - starts_at > timedelta(days=31):
         raise OncallError("An override lasts at most 31 days; change the rotation instead.")
-    if not user.has_role("oncall", "manager"):
-        raise OncallError(f"{user.email} does not hold the on-call role.")
+    if not user.has_role("oncall", "manager") and not _on_schedule(schedule, user):
+        raise OncallError(f"{user.email} neither holds the on-call role nor is on this "
+                          "schedule.")
     override = Override(schedule_id=schedule.id, layer=layer, user=user, starts_at=starts_at,
                         ends_at=ends_at, reason=reason.strip()[:300],
                         created_by_id=actor.id if actor else None)
     session.add(override)
     session.flush()
     return override
+
+
+def _on_schedule(schedule: Schedule, user: User) -> bool:
+    return any(member.user_id == user.id for member in schedule.members)
+
+
+def is_rostered(*, session: Session, user: User) -> bool:
+    """Whether `user` is on a layer of any schedule (whatever their role)."""
+    return session.scalar(select(LayerMember.id).where(LayerMember.user_id == user.id)
+                          .limit(1)) is not None
+
+
+def may_respond(*, session: Session, user: User) -> bool:
+    """On-call responders: the on-call and manager roles (admins too) and rostered people."""
+    return user.has_role("oncall", "manager") or (
+        user.is_internal and is_rostered(session=session, user=user))
 
 
 SWAP_HORIZON = timedelta(weeks=12)
@@ -184,7 +178,8 @@ def swap_shifts(*, session: Session, schedule: Schedule, layer: str, give: datet
     """Two people trade whole rotation shifts of one layer: two overrides made together.
 
     `give` and `take` are the start times of the two shifts; each person covers the
-    other's. Only future shifts of different people can be swapped.
+    other's. Only future shifts of different people can be swapped; an actor without the
+    on-call role must own one of them.
     """
     if give == take:
         raise OncallError("Choose two different shifts.")
@@ -196,9 +191,10 @@ def swap_shifts(*, session: Session, schedule: Schedule, layer: str, give: datet
                           "(within twelve weeks).")
     if mine.who.id == theirs.who.id:
         raise OncallError(f"Both shifts belong to {mine.who.name}; choose someone else's.")
-    for person in (mine.who, theirs.who):  # both halves or neither
-        if not person.has_role("oncall", "manager"):
-            raise OncallError(f"{person.email} does not hold the on-call role.")
+    # Rostered people without the on-call role trade their own shifts, not others'.
+    if actor is not None and not actor.has_role("oncall", "manager") \
+            and actor.id not in (mine.who.id, theirs.who.id):
+        raise OncallError("You can only swap one of your own shifts.")
     reason = f"swap: {mine.who.name} ↔ {theirs.who.name}"
     first = add_override(session=session, schedule=schedule, layer=layer, user=theirs.who,
                          starts_at=mine.starts_at, ends_at=mine.ends_at, reason=reason,
@@ -297,7 +293,8 @@ def rotate_feed_token(*, session: Session, user: User) -> FeedToken:
 def user_for_feed(*, session: Session, token: str) -> User | None:
     """The active internal user owning a feed token, or None."""
     found = session.scalar(select(FeedToken).where(FeedToken.token == token))
-    if found is None or not found.user.is_active or not found.user.has_role("oncall", "manager"):
+    if found is None or not found.user.is_active \
+            or not may_respond(session=session, user=found.user):
         return None
     return found.user
 

@@ -69,16 +69,29 @@ def test_swaps_that_make_no_sense_are_refused(session, rota, case, message):
     assert session.scalars(select(Override)).all() == []
 
 
-def test_a_swap_with_someone_who_may_not_take_overrides_adds_neither_half(
-        session, make_user, make_schedule):
+def test_a_rostered_developer_swaps_their_own_shift(session, make_user, make_schedule):
     oncall, developer = make_user("oncall"), make_user("developer")
     schedule = make_schedule([developer, oncall], slug="swap-dev-rota", start=date(2026, 1, 5))
     shifts = _shifts(session, schedule)
     give = next(s for s in shifts if s.who.id == developer.id)
     take = next(s for s in shifts if s.who.id == oncall.id)
-    with pytest.raises(OncallError, match="does not hold the on-call role"):
+    first, second = service.swap_shifts(session=session, schedule=schedule, layer="primary",
+                                        give=give.starts_at, take=take.starts_at,
+                                        actor=developer, now=NOW)
+    assert (first.user_id, second.user_id) == (oncall.id, developer.id)
+
+
+def test_without_the_role_only_your_own_shifts_can_be_swapped(session, make_user,
+                                                               make_schedule):
+    alice, bob, developer = make_user("oncall"), make_user("oncall"), make_user("developer")
+    schedule = make_schedule([alice, bob, developer], slug="swap-others",
+                             start=date(2026, 1, 5))
+    shifts = _shifts(session, schedule)
+    give = next(s for s in shifts if s.who.id == alice.id)
+    take = next(s for s in shifts if s.who.id == bob.id)
+    with pytest.raises(OncallError, match="only swap one of your own shifts"):
         service.swap_shifts(session=session, schedule=schedule, layer="primary",
-                            give=give.starts_at, take=take.starts_at, actor=None, now=NOW)
+                            give=give.starts_at, take=take.starts_at, actor=developer, now=NOW)
     assert session.scalars(select(Override)).all() == []
 
 
