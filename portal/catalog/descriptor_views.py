@@ -1,21 +1,28 @@
 """Backstage catalog-info.yaml: download descriptors, import a team's file."""
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 
 from portal.auth.access import audit_action, require_roles
-from portal.catalog import descriptors
+from portal.catalog import descriptors, entity_store
 from portal.catalog import service as catalog
 from portal.catalog.blueprint import IMPORTERS, STAFF, bp
 from portal.catalog.forms import ImportForm
 from portal.extensions import db
 
 YAML = "application/yaml"
+# Notes shown after an import; the rest are summarised in a count.
+MAX_NOTES = 20
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
 
 
 @bp.get("/catalog-info.yaml")
 @require_roles(*STAFF)
 def export_all():
     """The whole catalog as one multi-document catalog-info.yaml."""
-    return Response(catalog.export_descriptors(session=db.session), mimetype=YAML,
+    return Response(entity_store.export_yaml(session=db.session, base_url=_base_url()),
+                    mimetype=YAML,
                     headers={"Content-Disposition": "attachment; filename=catalog-info.yaml"})
 
 
@@ -25,7 +32,16 @@ def export_one(slug: str):
     """One entry's catalog-info.yaml, to keep in the team's repository."""
     if catalog.get_service(session=db.session, slug=slug) is None:
         abort(404)
-    return Response(catalog.export_descriptors(session=db.session, slug=slug), mimetype=YAML)
+    return Response(entity_store.export_yaml(session=db.session, base_url=_base_url(),
+                                             slug=slug), mimetype=YAML)
+
+
+@bp.get("/entities")
+@require_roles(*STAFF)
+def entities():
+    """Imported Backstage entities of every kind with their relations."""
+    return render_template("catalog/entities.html",
+                           entities=entity_store.list_entities(session=db.session))
 
 
 def _uploaded_text(form: ImportForm) -> str:
@@ -50,14 +66,19 @@ def import_descriptors():
             problems = ["Upload a catalog-info.yaml file or paste its YAML."]
         else:
             try:
-                result = catalog.import_descriptors(session=db.session, text=text)
+                result = entity_store.import_entities(session=db.session, text=text,
+                                                      base_url=_base_url())
             except descriptors.DescriptorError as exc:
                 problems = exc.problems
             else:
                 audit_action("catalog.import", target_type="catalog",
                              details={"created": result.created, "updated": result.updated})
-                flash(f"Imported: {len(result.created)} created, {len(result.updated)} "
-                      "updated.", "success")
+                flash(f"Imported {len(result.entities)} entities: {len(result.created)} "
+                      f"catalog entries created, {len(result.updated)} updated.", "success")
+                for note in result.notes[:MAX_NOTES]:
+                    flash(note, "info")
+                if len(result.notes) > MAX_NOTES:
+                    flash(f"…and {len(result.notes) - MAX_NOTES} more notes.", "info")
                 return redirect(url_for("catalog.index"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("catalog/import.html", form=form, problems=problems), status

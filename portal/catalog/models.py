@@ -7,7 +7,7 @@ from sqlalchemy import (
     Boolean, CheckConstraint, Computed, DateTime, ForeignKey, Index, String, Text, UniqueConstraint,
     func, true,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import JSON, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, Timestamped, utcnow
@@ -161,3 +161,52 @@ class ScoreSnapshot(Base):
     passed: Mapped[int]
     applicable: Mapped[int]
     failing: Mapped[list[str]] = mapped_column(JSONB, default=list)
+
+
+class CatalogEntity(Base):
+    """A Backstage entity as imported, kept whole so an export gives it back unchanged.
+
+    Components and Resources that became catalog entries point at their Service, Groups
+    that became teams at their Team; the other kinds live only here.
+    """
+    __tablename__ = "catalog_entities"
+    __table_args__ = (UniqueConstraint("kind", "namespace", "name",
+                                       name="uq_catalog_entities_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lower case, as Backstage compares kinds; the document keeps the spelling.
+    kind: Mapped[str] = mapped_column(String(63))
+    namespace: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(63))
+    # json, not jsonb: the text is kept as written, so keys keep their order on export.
+    document: Mapped[dict] = mapped_column(JSON)
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("services.id", ondelete="SET NULL"), unique=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"),
+                                                unique=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow, server_default=func.now())
+
+    service: Mapped[Service | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    relations: Mapped[list["EntityRelation"]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", order_by="EntityRelation.id")
+
+    @property
+    def ref(self) -> str:
+        """kind:namespace/name, the form relations point at."""
+        return f"{self.kind}:{self.namespace}/{self.name}"
+
+
+class EntityRelation(Base):
+    """One reference of an entity's spec; the target may not exist yet and is matched by ref
+    whenever it is read, so it resolves as soon as the target is imported."""
+    __tablename__ = "catalog_entity_relations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_entities.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    target_ref: Mapped[str] = mapped_column(String(200), index=True)
+
+    source: Mapped[CatalogEntity] = relationship(back_populates="relations")

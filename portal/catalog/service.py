@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal import events
-from portal.catalog import descriptors, readiness, runbooks
+from portal.catalog import readiness, runbooks
 from portal.catalog.models import Cluster, Dependency, CatalogRunbook, Service, ServiceEvent, Team
 
 
@@ -180,31 +180,3 @@ def snapshot_scores(*, session: Session, helm_root: Path = readiness.HELM_ROOT) 
         readiness.snapshot(session=session, card=readiness.evaluate(
             session=session, service=service, helm_root=helm_root, rules=rules))
     return len(services)
-
-
-def import_descriptors(*, session: Session, text: str) -> descriptors.ImportResult:
-    """Create or update catalog entries from a catalog-info.yaml; raises DescriptorError."""
-    planned, problems = descriptors.plan(session=session,
-                                         entities=descriptors.parse(text))
-    if problems:
-        raise descriptors.DescriptorError(problems)
-    result = descriptors.ImportResult()
-    existing = set(session.scalars(select(Service.slug)))
-    saved = {}
-    for entry in planned:
-        saved[entry["slug"]] = upsert_service(session=session, slug=entry["slug"],
-                                              team=entry["team"], **entry["fields"])
-        (result.updated if entry["slug"] in existing else result.created).append(entry["slug"])
-    for entry in planned:
-        deps = entry["deps"]
-        set_dependencies(session=session, service=saved[entry["slug"]],
-                         depends_on={slug: purpose for slug, (purpose, _) in deps.items()},
-                         degrading={slug for slug, (_, critical) in deps.items() if not critical})
-    return result
-
-
-def export_descriptors(*, session: Session, slug: str | None = None) -> str:
-    """catalog-info.yaml of one entry, or of the whole catalog."""
-    services = [get_service(session=session, slug=slug)] if slug else \
-        list_services(session=session)
-    return descriptors.export([s for s in services if s is not None])

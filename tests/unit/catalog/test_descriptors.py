@@ -2,8 +2,18 @@
 import pytest
 import yaml
 
-from portal.catalog import descriptors
+from portal.catalog import descriptors, entity_store
 from portal.catalog import service as catalog
+
+BASE = "https://portal.meridian.example"
+
+
+def export(session, **kwargs):
+    return entity_store.export_yaml(session=session, base_url=BASE, **kwargs)
+
+
+def import_text(session, text):
+    return entity_store.import_entities(session=session, text=text, base_url=BASE)
 
 
 def snapshot(session):
@@ -19,16 +29,51 @@ def snapshot(session):
 
 
 def test_export_then_import_restores_every_fact(seeded):
-    original, exported = snapshot(seeded), catalog.export_descriptors(session=seeded)
+    original, exported = snapshot(seeded), export(seeded)
     order = catalog.get_service(session=seeded, slug="order")
     order.rpo, order.tier, order.failure_modes = "changed", 3, []
     catalog.set_dependencies(session=seeded, service=order, depends_on={"redis": "x"})
     seeded.flush()
-    result = catalog.import_descriptors(session=seeded, text=exported)
+    result = import_text(seeded, exported)
     assert result.created == [] and len(result.updated) == len(original)
     seeded.expire_all()
     assert snapshot(seeded) == original
-    assert catalog.export_descriptors(session=seeded) == exported
+    assert export(seeded) == exported
+
+
+def test_exported_links_are_absolute_under_the_public_address(seeded):
+    order = next(e for e in yaml.safe_load_all(export(seeded, slug="order")))
+    links = order["metadata"]["links"]
+    assert links and all(link["url"].startswith(BASE + "/d/") for link in links)
+    assert {link["type"] for link in links} == {"dashboard"}
+    assert order["spec"]["lifecycle"] == "production" and order["spec"]["owner"] == \
+        "group:commerce"
+
+
+def test_an_edit_in_the_portal_shows_in_the_export_of_an_imported_entity(seeded):
+    import_text(seeded, """
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: pricing
+  labels: {cost-center: c42}
+  links: [{url: "https://pricing.example/admin", title: Admin, icon: settings}]
+spec: {type: website, lifecycle: experimental, owner: commerce, system: storefront}
+""")
+    pricing = catalog.get_service(session=seeded, slug="pricing")
+    pricing.tier, pricing.name = 1, "Pricing"
+    pricing.dashboards = [{"title": "Prices", "path": "/d/prices"}]
+    seeded.flush()
+    entity = yaml.safe_load(export(seeded, slug="pricing"))
+    assert entity["metadata"]["annotations"] == {"meridian.io/tier": "1"}
+    assert entity["metadata"]["title"] == "Pricing"
+    assert entity["metadata"]["labels"] == {"cost-center": "c42"}
+    assert entity["metadata"]["links"] == [
+        {"url": "https://pricing.example/admin", "title": "Admin", "icon": "settings"},
+        {"url": BASE + "/d/prices", "title": "Prices", "icon": "dashboard",
+         "type": "dashboard"}]
+    assert entity["spec"] == {"type": "website", "lifecycle": "experimental",
+                              "owner": "commerce", "system": "storefront"}
 
 
 def test_import_creates_a_new_entry_and_its_dependencies(seeded):
@@ -47,10 +92,11 @@ metadata:
   annotations: {meridian.io/tier: "2", meridian.io/rpo: "< 1 minute"}
 spec:
   type: service
+  lifecycle: production
   owner: group:default/commerce
   dependsOn: [resource:postgresql, component:order]
 """
-    result = catalog.import_descriptors(session=seeded, text=text)
+    result = import_text(seeded, text)
     assert result.created == ["pricing"]
     pricing = catalog.get_service(session=seeded, slug="pricing")
     assert (pricing.name, pricing.team.slug, pricing.kind, pricing.rpo) == (
@@ -61,15 +107,18 @@ spec:
 
 @pytest.mark.parametrize("text, message", [
     ("a: [unclosed", "Not valid YAML"),
-    ("", "no YAML document"),
-    ("base: &a {x: 1}\nother: *a", "aliases"),
-    ("- just\n- a list", "Document 1: document: ['just', 'a list'] is not of type 'object'"),
-    ("apiVersion: v1\nkind: Component\nmetadata: {name: x}\nspec: {type: service, owner: t}",
-     "apiVersion: 'v1' is not one of"),
-    ("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: Bad_Name}\n"
-     "spec: {type: service, owner: platform}", "metadata.name: 'Bad_Name' does not match"),
+    ("", "no entity"),
+    ("- just\n- a list", "Entity 1: an entity must be a mapping, not str"),
+    ("apiVersion: v1\nkind: Component\nmetadata: {name: x}\n"
+     "spec: {type: service, owner: t, lifecycle: production}",
+     "Entity 1 (Component x): apiVersion: 'v1' is not one of"),
+    ("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: -bad}\n"
+     "spec: {type: service, owner: platform, lifecycle: production}",
+     "metadata.name: '-bad' must be 1-63 letters"),
     ("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: x}\nspec: {}",
-     "'type' is a required property"),
+     "spec: 'type' is a required property"),
+    ("apiVersion: backstage.io/v1alpha1\nkind: Template\nmetadata: {name: x}\nspec: {}",
+     "kind: 'Template' is not supported"),
 ])
 def test_invalid_descriptors_are_refused_with_a_reason(text, message):
     with pytest.raises(descriptors.DescriptorError) as raised:
@@ -81,12 +130,12 @@ def component(name="pricing", owner="commerce", depends=(), annotations=None):
     return yaml.safe_dump({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
                            "metadata": {"name": name, "annotations": annotations or {}},
                            "spec": {"type": "service", "owner": owner,
-                                    "dependsOn": list(depends)}})
+                                    "lifecycle": "production", "dependsOn": list(depends)}})
 
 
 @pytest.mark.parametrize("text, message", [
-    (component(owner="nobody"), "owner 'nobody' is not a team of the catalog"),
-    (component(depends=["component:ghost"]), "depends on 'ghost', which is neither"),
+    (component(depends=["ghost"]), "spec.dependsOn.0: 'ghost' must name its kind"),
+    (component(owner="user:a:b"), "spec.owner: 'user:a:b' has an invalid name"),
     (component(depends=["component:pricing"]), "cannot depend on itself"),
     (component(annotations={"meridian.io/tier": "7"}), "meridian.io/tier must be 1, 2 or 3"),
     (component(annotations={"meridian.io/failure-modes": "{}"}), "JSON list of strings"),
@@ -95,6 +144,6 @@ def component(name="pricing", owner="commerce", depends=(), annotations=None):
 def test_references_are_checked_against_the_catalog_and_nothing_is_written(seeded, text,
                                                                             message):
     with pytest.raises(descriptors.DescriptorError) as raised:
-        catalog.import_descriptors(session=seeded, text=text)
+        import_text(seeded, text)
     assert any(message in problem for problem in raised.value.problems), raised.value.problems
     assert catalog.get_service(session=seeded, slug="pricing") is None
