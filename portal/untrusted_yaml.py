@@ -41,8 +41,14 @@ def load_all(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODE
             return documents
         finally:
             loader.dispose()
+    except UntrustedYamlError:
+        raise
     except yaml.YAMLError as exc:
         raise UntrustedYamlError(f"Not valid YAML: {_short(exc)}") from None
+    except (ValueError, OverflowError) as exc:
+        # The constructors raise these for scalars they cannot build: an integer past
+        # Python's digit limit, an impossible timestamp such as 2026-02-30.
+        raise UntrustedYamlError(f"A value cannot be read: {exc}") from None
 
 
 def load_one(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> Any:
