@@ -3,17 +3,25 @@
 Per tick it creates an order (with an idempotency key, sometimes retried), confirms most,
 cancels some, sends a few invalid requests on purpose, and restocks a warehouse when an
 order finds no stock.  `python -m platform_services loadgen --help`.
+
+Every call carries a client-credentials token of the load generator's platform client
+(SERVICE_CLIENT_ID / SERVICE_CLIENT_SECRET in the environment, never on the command line)
+for the service it calls.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
 import time
 import uuid
 from dataclasses import dataclass
 
 import requests
+
+from platform_services.common.jwt_auth import audience_of
+from platform_services.common.service_tokens import BearerAuth, ClientCredentials
 
 log = logging.getLogger("platform_services.loadgen")
 WAREHOUSES = ("us-east-1a", "us-west-2b", "eu-west-1a")
@@ -38,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--order-url", default="http://127.0.0.1:8101")
     parser.add_argument("--inventory-url", default="http://127.0.0.1:8102")
     parser.add_argument("--worker-url", default="http://127.0.0.1:8104")
+    parser.add_argument("--auth-url", default=os.environ.get("AUTH_URL",
+                                                             "http://127.0.0.1:8106"))
     parser.add_argument("--tenant", type=parse_tenant, action="append", default=[],
                         help="slug:id of a tenant (repeat); default: --tenants synthetic ones")
     parser.add_argument("--tenants", type=int, default=3, help="synthetic tenants to create")
@@ -54,13 +64,21 @@ class LoadGenerator:
         self.args = args
         self.rng = random.Random(args.seed)
         self.http = requests.Session()
+        self.credentials = ClientCredentials(args.auth_url,
+                                             os.environ.get("SERVICE_CLIENT_ID", ""),
+                                             os.environ.get("SERVICE_CLIENT_SECRET", ""))
+        self.audiences = {args.order_url: audience_of("order"),
+                          args.inventory_url: audience_of("inventory"),
+                          args.worker_url: audience_of("worker")}
         self.tenants = args.tenant or [Tenant(900_000 + i, f"load-tenant-{i}")
                                        for i in range(1, args.tenants + 1)]
         self.counts: dict[str, int] = {}
 
     def _send(self, method: str, url: str, **kwargs) -> requests.Response | None:
+        audience = next(aud for base, aud in self.audiences.items() if url.startswith(base))
         try:
-            response = self.http.request(method, url, timeout=10, **kwargs)
+            response = self.http.request(method, url, timeout=10,
+                                         auth=BearerAuth(self.credentials, audience), **kwargs)
         except requests.RequestException as exc:
             self._count("unreachable")
             log.warning("%s %s failed: %s", method, url, exc)

@@ -1,6 +1,7 @@
 """The auth service: users and logins, API keys, OAuth2 clients, tokens and the JWKS."""
 from __future__ import annotations
 
+import jwt
 from flask import Blueprint, jsonify, request
 
 from platform_services.auth import oauth, service, tokens
@@ -8,6 +9,7 @@ from platform_services.auth.keys import KeyRing
 from platform_services.auth.models import tenants
 from platform_services.auth.settings import AuthSettings
 from platform_services.auth.vault import SecretsBackend, VaultUnavailable, make_backend
+from platform_services.common import jwt_auth
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import Check, create_service_app, json_body
@@ -87,6 +89,26 @@ def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
     return bp
 
 
+# The endpoints that authenticate by what they are sent (a password, a client secret, the
+# token itself, an API key, the admin token) or that publish public keys.
+SELF_AUTHENTICATED = frozenset({
+    "auth.login", "auth.verify_api_key", "auth.create_user", "auth.create_api_key",
+    "auth.revoke_api_key", "auth.create_client", "oauth.token", "oauth.revoke", "oauth.jwks",
+    "oauth.verify", "oauth.rotate"})
+POLICY = jwt_auth.Policy("auth", jwt_auth.REGISTRY_SCOPES, SELF_AUTHENTICATED)
+
+
+def ring_keys(ring: KeyRing):
+    """Key lookup for the auth service's own checks: its ring, no HTTP round trip."""
+    def key_for(token: str):
+        kid = str(jwt.get_unverified_header(token).get("kid", ""))
+        key = ring.public_key(kid)
+        if key is None:
+            raise jwt_auth.TokenInvalid("unknown signing key (kid)")
+        return key.public
+    return key_for
+
+
 def vault_check(backend: SecretsBackend) -> Check:
     """Degradable: without Vault, tokens keep being issued and verified from cached keys;
     rotation and new users (PII encryption) fail with 503."""
@@ -110,5 +132,8 @@ def build(config: ServiceConfig, *, log: bool = True,
     app.register_blueprint(oauth.blueprint(base.engine, ring, revocations, settings,
                                            base.metrics))
     app.extensions["key_ring"] = ring
+    verifier = jwt_auth.Verifier(ring_keys(ring), settings.issuer,
+                                 jwt_auth.audience_of(config.service))
+    jwt_auth.protect(app, verifier, POLICY, jwt_auth.tenant_lookup(base.engine, tenants))
     return Service(config.service, app, [count_api_usage(base, app, tenants)], [base.engine],
                    [base.redis.close] if base.redis else [])

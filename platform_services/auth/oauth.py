@@ -8,7 +8,7 @@ import re
 
 from flask import Blueprint, jsonify, request
 
-from platform_services.auth import service, tokens
+from platform_services.auth import platform_clients, service, tokens
 from platform_services.auth.keys import KeyRing, RotationFailed
 from platform_services.auth.settings import AuthSettings
 from platform_services.auth.vault import VaultUnavailable
@@ -17,6 +17,7 @@ from platform_services.common.observability import Metrics
 
 log = logging.getLogger(__name__)
 BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/=-]+)$")
+AUDIENCE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 
 def oauth_error(status: int, error: str, description: str):
@@ -47,6 +48,7 @@ def require_admin(settings: AuthSettings) -> None:
 def blueprint(engine, ring: KeyRing, revocations: tokens.Revocations,
               settings: AuthSettings, metrics: Metrics) -> Blueprint:
     bp = Blueprint("oauth", __name__)
+    platform = platform_clients.load(settings.platform_clients_file)
 
     @bp.post("/oauth/token")
     def token():
@@ -56,8 +58,10 @@ def blueprint(engine, ring: KeyRing, revocations: tokens.Revocations,
         auth = request.authorization
         client_id = auth.username if auth else request.form.get("client_id")
         secret = auth.password if auth else request.form.get("client_secret")
-        with engine.connect() as conn:
-            client = service.authenticate_client(conn, client_id, secret)
+        client = platform_clients.authenticate(platform, client_id, secret)
+        if client is None:
+            with engine.connect() as conn:
+                client = service.authenticate_client(conn, client_id, secret)
         if client is None:
             metrics.event("token_issue", "invalid_client")
             return oauth_error(401, "invalid_client", "unknown client or wrong secret")
@@ -68,9 +72,14 @@ def blueprint(engine, ring: KeyRing, revocations: tokens.Revocations,
             return oauth_error(400, "invalid_scope", "malformed scope")
         if not set(scopes) <= set(client["scopes"]):
             return oauth_error(400, "invalid_scope", "scope exceeds the client's grant")
+        # The service the token is for (one per token: a token leaked by one service
+        # cannot be replayed against another).
+        audience = request.form.get("audience") or None
+        if audience is not None and not AUDIENCE.match(audience):
+            return oauth_error(400, "invalid_request", "malformed audience")
         access, claims = tokens.issue(ring, settings, subject=client["client_id"],
                                       tenant_id=client["tenant_id"], scopes=scopes,
-                                      kind="client")
+                                      kind="client", audience=audience)
         metrics.event("token_issue", "client_credentials")
         return jsonify({"access_token": access, "token_type": "Bearer",
                         "expires_in": claims["exp"] - claims["iat"], "scope": claims["scope"]})

@@ -38,6 +38,9 @@ class AuthSettings:
     email_pepper: str = field(default="meridian-dev-pepper", metadata={
         "env": "AUTH_EMAIL_PEPPER", "help": "HMAC key of the e-mail lookup hash (set it in "
                                             "production, from Vault)."})
+    platform_clients_file: str | None = field(default=None, metadata={
+        "env": "AUTH_PLATFORM_CLIENTS_FILE", "help": "JSON file of the platform's own OAuth "
+                                                     "clients (no tenant; secret hashes only)."})
     admin_token: str | None = field(default=None, metadata={
         "env": "AUTH_ADMIN_TOKEN", "help": "Bearer token of operators: rotate keys, create "
                                            "users, API keys and OAuth clients. Unset: refused."})

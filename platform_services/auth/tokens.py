@@ -66,15 +66,19 @@ class Revocations:
                                .where(revoked_tokens.c.jti == jti)) is not None
 
 
-def issue(ring: KeyRing, settings: AuthSettings, *, subject: str, tenant_id: int,
-          scopes: list[str], kind: str, ttl: int | None = None) -> tuple[str, dict[str, Any]]:
-    """A signed token and its claims for `subject` of `tenant_id`."""
+def issue(ring: KeyRing, settings: AuthSettings, *, subject: str, tenant_id: int | None,
+          scopes: list[str], kind: str, ttl: int | None = None,
+          audience: str | None = None) -> tuple[str, dict[str, Any]]:
+    """A signed token and its claims for `subject` of `tenant_id` (None: a platform
+    client, no `tenant_id` claim), for `audience` (default: JWT_AUDIENCE)."""
     key = ring.current()
     now = int(time.time())
-    claims = {"iss": settings.issuer, "aud": settings.audience, "sub": subject,
-              "tenant_id": tenant_id, "scope": " ".join(scopes), "token_use": kind,
+    claims = {"iss": settings.issuer, "aud": audience or settings.audience, "sub": subject,
+              "scope": " ".join(scopes), "token_use": kind,
               "iat": now, "nbf": now, "exp": now + (ttl or settings.token_ttl),
               "jti": uuid.uuid4().hex}
+    if tenant_id is not None:
+        claims["tenant_id"] = tenant_id
     token = jwt.encode(claims, key.private, algorithm="RS256", headers={"kid": key.kid})
     return token, claims
 

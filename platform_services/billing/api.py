@@ -16,8 +16,11 @@ from platform_services.billing.settings import BillingSettings
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
-from platform_services.common.base import Foundation, count_api_usage, foundation
+from platform_services.common.base import (
+    Foundation, count_api_usage, foundation, require_tokens,
+)
 from platform_services.common.config import ServiceConfig
+from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
 from platform_services.common.periodic import Periodic
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import Service
@@ -118,6 +121,12 @@ def _routes(base: Foundation, gateway: StripeGateway, meter: UsageMeter,
     return bp
 
 
+# Usage is metered by the platform (services, the gateway), never reported by a tenant;
+# Stripe's webhook is authenticated by its signature.
+POLICY = Policy("billing", {**REGISTRY_SCOPES, "billing.record_usage": "billing:admin"},
+                frozenset({"stripe_webhooks.receive"}))
+
+
 def build(config: ServiceConfig, *, log: bool = True,
           settings: BillingSettings | None = None) -> Service:
     """The billing service with its usage flusher and invoice retrier."""
@@ -133,6 +142,7 @@ def build(config: ServiceConfig, *, log: bool = True,
     checks = [postgres_check(base.engine),
               redis_check(base.redis, "usage is counted in PostgreSQL directly")]
     app = create_service_app(config.service, base.metrics, checks)
+    require_tokens(base, app, POLICY, tenants)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, gateway, meter, settings))
     app.register_blueprint(webhooks.blueprint(base.engine, settings, base.metrics))

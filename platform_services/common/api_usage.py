@@ -18,15 +18,16 @@ import threading
 from collections import Counter
 from datetime import datetime, timezone
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from sqlalchemy import (
     BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, func, or_, select,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from platform_services.common.periodic import Periodic
-from platform_services.common.tenants import SLUG
+from platform_services.common.tenants import parse_ref
 
 log = logging.getLogger(__name__)
 metadata = MetaData(schema="telemetry")
@@ -46,6 +47,9 @@ api_requests = Table(
 # and the buffer is bounded so a flood of made-up tenant names cannot grow it forever.
 MAX_KEYS = 50_000
 FIELDS = ("requests", "client_errors", "server_errors")
+# A batch refused for its content (not for an outage) is retried once, then dropped: a
+# value the database refuses would otherwise fail every flush from then on.
+MAX_CONTENT_FAILURES = 2
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -59,14 +63,17 @@ class ApiUsage:
     def __init__(self, service: str, engine: Engine, tenants: Table) -> None:
         self.service, self.engine, self.tenants = service, engine, tenants
         self._counts: dict[tuple[str, datetime], Counter] = {}
+        self._failures: dict[tuple[str, datetime], int] = {}
         self._lock = threading.Lock()
         self.dropped = 0
 
     def record(self, tenant_ref: str, status: int, at: datetime | None = None) -> None:
-        """Count one request of `tenant_ref` (slug or id) that answered `status`."""
-        if not (tenant_ref.isdigit() or SLUG.match(tenant_ref)):
+        """Count one request of `tenant_ref` (slug or id) that answered `status`; a ref
+        that can name no tenant (unicode digits, ids beyond INTEGER) is not counted."""
+        parsed = parse_ref(tenant_ref)
+        if parsed is None:
             return
-        key = (tenant_ref, hour_of(at or datetime.now(timezone.utc)))
+        key = (str(parsed), hour_of(at or datetime.now(timezone.utc)))
         with self._lock:
             counts = self._counts.get(key)
             if counts is None:
@@ -103,9 +110,12 @@ class ApiUsage:
                         index_elements=["tenant_id", "hour", "service"],
                         set_={**{f: api_requests.c[f] + stmt.excluded[f] for f in FIELDS},
                               "updated_at": func.now()}))
+            with self._lock:
+                for key in taken:
+                    self._failures.pop(key, None)
             return len(rows)
-        except Exception:
-            self._restore(taken)
+        except Exception as exc:
+            self._restore(taken, outage=isinstance(exc, OperationalError))
             raise
 
     def _rows(self, taken: dict[tuple[str, datetime], Counter]) -> list[dict]:
@@ -119,8 +129,9 @@ class ApiUsage:
                 for (tenant_id, hour), counts in sorted(merged.items())]
 
     def _resolve(self, refs: set[str]) -> dict[str, int]:
-        numbers = [int(r) for r in refs if r.isdigit()]
-        slugs = [r for r in refs if not r.isdigit()]
+        parsed = [parse_ref(r) for r in refs]
+        numbers = [p for p in parsed if isinstance(p, int)]
+        slugs = [p for p in parsed if isinstance(p, str)]
         t = self.tenants
         with self.engine.connect() as conn:
             found = conn.execute(select(t.c.id, t.c.slug).where(
@@ -130,9 +141,17 @@ class ApiUsage:
             ids[str(tenant_id)] = ids[slug] = tenant_id
         return ids
 
-    def _restore(self, taken: dict[tuple[str, datetime], Counter]) -> None:
+    def _restore(self, taken: dict[tuple[str, datetime], Counter], *, outage: bool) -> None:
         with self._lock:
             for key, counts in taken.items():
+                failures = self._failures.get(key, 0) + (0 if outage else 1)
+                if failures >= MAX_CONTENT_FAILURES:
+                    self._failures.pop(key, None)
+                    self.dropped += 1
+                    log.error("dropping API usage of tenant %r at %s after %d failed writes: "
+                              "%s", key[0][:80], key[1].isoformat(), failures, dict(counts))
+                    continue
+                self._failures[key] = failures
                 if key in self._counts or len(self._counts) < MAX_KEYS:
                     self._counts.setdefault(key, Counter()).update(counts)
                 else:
@@ -140,11 +159,12 @@ class ApiUsage:
 
 
 def attach(app: Flask, usage: ApiUsage, interval: float) -> Periodic:
-    """Count every request of a route with a `<tenant>` part; the flushing thread to start."""
+    """Count every authenticated request of a route with a `<tenant>` part; the flushing
+    thread to start. Refused credentials are not the tenant's traffic: anyone could send them."""
     @app.after_request
     def _count(response: Response) -> Response:
         tenant = (request.view_args or {}).get("tenant")
-        if isinstance(tenant, str):
+        if isinstance(tenant, str) and g.get("principal") is not None:
             usage.record(tenant, response.status_code)
         return response
 

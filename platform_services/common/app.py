@@ -7,6 +7,7 @@ load balancer; a failed *degradable* one (RabbitMQ, Redis, S3) answers 200 with 
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -29,9 +30,11 @@ class ApiError(Exception):
     """A client-facing error: HTTP status, machine code, message, optional field errors."""
 
     def __init__(self, status: int, code: str, message: str,
-                 fields: dict[str, str] | None = None) -> None:
+                 fields: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"error": self.code, "message": self.message}
@@ -91,7 +94,7 @@ def _install_request_hooks(app: Flask, metrics: Metrics) -> None:
 def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return jsonify(exc.body()), exc.status
+        return jsonify(exc.body()), exc.status, exc.headers
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -140,14 +143,48 @@ def _install_probes(app: Flask, metrics: Metrics, checks: list[Check]) -> None:
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
+MAX_DEPTH = 32
+# The widest integer any column holds (BIGINT); narrower columns check their own bounds.
+MAX_INT = 2**63 - 1
+
+
+def _check_document(data: Any) -> None:
+    """400 for NUL characters (PostgreSQL text refuses them), 422 for integers no column
+    holds, 400 for nesting deeper than MAX_DEPTH; iterative, so depth cannot recurse."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, "malformed_json", f"JSON nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    raise ApiError(400, "malformed_json", "NUL characters are not allowed")
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str) and "\x00" in value:
+            raise ApiError(400, "malformed_json", "NUL characters are not allowed")
+        elif isinstance(value, int) and not isinstance(value, bool) \
+                and not -MAX_INT - 1 <= value <= MAX_INT:
+            raise ApiError(422, "invalid", "a number is out of range",
+                           {"body": f"integers from {-MAX_INT - 1} to {MAX_INT}"})
+
+
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 400/415 ApiError that says what is wrong with it."""
+    """The request's JSON object, or a 400/413/415/422 ApiError that says what is wrong."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send a JSON body (Content-Type: "
                                                       "application/json)")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "malformed_json", "the request body is not valid JSON")
+    raw = request.get_data(cache=True)  # MAX_CONTENT_LENGTH makes a larger body a 413
+    try:
+        data = json.loads(raw)
+    except RecursionError as exc:
+        raise ApiError(400, "malformed_json", f"JSON nested deeper than {MAX_DEPTH} "
+                                              "levels") from exc
+    except ValueError as exc:  # not JSON, not UTF-8, or an integer of too many digits
+        raise ApiError(400, "malformed_json", "the request body is not valid JSON") from exc
+    _check_document(data)
     if not isinstance(data, dict):
         raise ApiError(422, "invalid", "the JSON body must be an object")
     return data

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 
-from platform_services.common import api_usage
+from platform_services.common import api_usage, jwt_auth
 from platform_services.common.app import Check
 from platform_services.common.config import ServiceConfig
 from platform_services.common.observability import Metrics, configure_logging
@@ -53,3 +53,16 @@ def count_api_usage(base: Foundation, app: Flask, tenants: Table) -> Periodic:
     """Count `app`'s per-tenant requests into telemetry.api_requests; the flusher to run."""
     usage = api_usage.ApiUsage(base.config.service, base.engine, tenants)
     return api_usage.attach(app, usage, base.config.api_usage_flush_seconds)
+
+
+def require_tokens(base: Foundation, app: Flask, policy: jwt_auth.Policy,
+                   tenants: Table) -> None:
+    """Every endpoint of `app` but /healthz needs a token from the auth service's issuer
+    for this service's audience (keys from its JWKS), per `policy`."""
+    config = base.config
+    keys = jwt_auth.JwksKeys(f"{config.auth_url.rstrip('/')}/.well-known/jwks.json",
+                             cache_seconds=config.jwks_cache_seconds)
+    verifier = jwt_auth.Verifier(keys.key_for, config.jwt_issuer,
+                                 jwt_auth.audience_of(config.service))
+    jwt_auth.protect(app, verifier, policy, jwt_auth.tenant_lookup(base.engine, tenants))
+    app.extensions["auth_url"] = config.auth_url  # whose tokens it takes (tests, operators)

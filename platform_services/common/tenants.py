@@ -17,6 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from platform_services.common.app import ApiError, json_body
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# ASCII digits only: str.isdigit() also accepts "²" (int() refuses it) and "٢" (read as 2).
+DIGITS = re.compile(r"^[0-9]+$")
+MAX_TENANT_ID = 2**31 - 1  # the INTEGER tenant_id columns
+
+
+def parse_ref(ref: str) -> int | str | None:
+    """The tenant id (int) or slug (str) written in a path; None when it can name no tenant."""
+    if DIGITS.match(ref):  # an all-digit ref is an id, never a slug
+        number = int(ref) if len(ref) <= 10 else 0
+        return number if 1 <= number <= MAX_TENANT_ID else None
+    return ref if SLUG.match(ref) else None
 
 
 def tenants_table(metadata: MetaData) -> Table:
@@ -31,13 +42,13 @@ def tenants_table(metadata: MetaData) -> Table:
 
 def resolve(conn: Connection, table: Table, ref: str) -> int:
     """The id of the tenant given by slug or id, or a 404 ApiError."""
-    column = table.c.id if ref.isdigit() else table.c.slug
-    value = int(ref) if ref.isdigit() else ref
-    if not ref.isdigit() and not SLUG.match(ref):
-        raise ApiError(404, "unknown_tenant", f"no tenant {ref!r}")
+    value = parse_ref(ref)
+    if value is None:
+        raise ApiError(404, "unknown_tenant", f"no tenant {ref[:80]!r}")
+    column = table.c.id if isinstance(value, int) else table.c.slug
     tenant_id = conn.scalar(select(table.c.id).where(column == value))
     if tenant_id is None:
-        raise ApiError(404, "unknown_tenant", f"no tenant {ref!r}")
+        raise ApiError(404, "unknown_tenant", f"no tenant {ref[:80]!r}")
     return tenant_id
 
 
@@ -59,8 +70,8 @@ def blueprint(engine: Engine, table: Table) -> Blueprint:
         if not SLUG.match(slug):
             errors["slug"] = "lowercase letters, digits and dashes, at most 63"
         if not isinstance(data.get("id"), int) or isinstance(data.get("id"), bool) \
-                or data["id"] < 1:
-            errors["id"] = "a positive integer (the portal's tenant id)"
+                or not 1 <= data["id"] <= MAX_TENANT_ID:
+            errors["id"] = f"an integer from 1 to {MAX_TENANT_ID} (the portal's tenant id)"
         name = data.get("name", slug)
         if not isinstance(name, str) or not 0 < len(name) <= 200:
             errors["name"] = "a string of 1 to 200 characters"

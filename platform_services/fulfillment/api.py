@@ -6,12 +6,16 @@ import uuid
 from flask import Blueprint, jsonify
 
 from platform_services.common.app import ApiError, create_service_app
-from platform_services.common.base import broker_check, count_api_usage, foundation
+from platform_services.common.base import (
+    broker_check, count_api_usage, foundation, require_tokens,
+)
 from platform_services.common.config import ServiceConfig
+from platform_services.common.jwt_auth import Policy
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check
 from platform_services.common.runner import Service
+from platform_services.common.tenants import parse_ref
 from platform_services.common.storage import ensure_bucket_quietly, make_store, storage_check
 from platform_services.fulfillment import service
 from platform_services.fulfillment.carrier import Carrier
@@ -26,19 +30,27 @@ def _order_id(value: str) -> str:
         raise ApiError(404, "not_found", "no shipment for this order") from exc
 
 
+def _tenant(ref: str) -> str:
+    """The path's tenant as id digits or slug; 404 for what can name no tenant."""
+    value = parse_ref(ref)
+    if value is None:
+        raise ApiError(404, "unknown_tenant", f"no tenant {ref[:80]!r}")
+    return str(value)
+
+
 def _routes(engine) -> Blueprint:
     bp = Blueprint("fulfillment", __name__)
 
     @bp.get("/v1/tenants/<tenant>/shipments/<order_id>")
     def shipment(tenant: str, order_id: str):
-        found = service.get(engine, tenant=tenant, order_id=_order_id(order_id))
+        found = service.get(engine, tenant=_tenant(tenant), order_id=_order_id(order_id))
         if found is None:
             raise ApiError(404, "not_found", "no shipment for this order")
         return jsonify(found)
 
     @bp.post("/v1/tenants/<tenant>/shipments/<order_id>/delivered")
     def delivered(tenant: str, order_id: str):
-        oid = _order_id(order_id)
+        tenant, oid = _tenant(tenant), _order_id(order_id)
         if service.get(engine, tenant=tenant, order_id=oid) is None:
             raise ApiError(404, "not_found", "no shipment for this order")
         if not service.mark_delivered(engine, tenant=tenant, order_id=oid):
@@ -46,6 +58,9 @@ def _routes(engine) -> Blueprint:
         return jsonify(service.get(engine, tenant=tenant, order_id=oid))
 
     return bp
+
+
+POLICY = Policy("fulfillment")
 
 
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
@@ -70,6 +85,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
                            "confirmed orders wait in orders.outbox"),
               storage_check(store, config.fulfillment_bucket)]
     app = create_service_app(config.service, base.metrics, checks)
+    require_tokens(base, app, POLICY, tenants)
     app.register_blueprint(_routes(base.engine))
     workers.append(count_api_usage(base, app, tenants))
     return Service(config.service, app, workers, [base.engine])

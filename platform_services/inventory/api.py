@@ -8,8 +8,11 @@ from flask import Blueprint, jsonify
 
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
+from platform_services.common.base import (
+    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+)
 from platform_services.common.config import ServiceConfig
+from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
 from platform_services.common.resources import postgres_check, redis_check
@@ -132,6 +135,9 @@ def _settle_handler(base: Foundation, cache: StockCache, outcome: str):
     return handle
 
 
+POLICY = Policy("inventory", REGISTRY_SCOPES)
+
+
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
     """The inventory service and its consumers of shipments and cancellations."""
     base = foundation(config, pool_size=20, log=log)
@@ -151,6 +157,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
                            "cancellations and shipments wait in the order/fulfillment outboxes"),
               redis_check(base.redis, "stock reads go to PostgreSQL")]
     app = create_service_app(config.service, base.metrics, checks)
+    require_tokens(base, app, POLICY, tenants)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, cache))
     workers.append(count_api_usage(base, app, tenants))

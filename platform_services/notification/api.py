@@ -8,8 +8,11 @@ from sqlalchemy.dialects.postgresql import insert
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
+from platform_services.common.base import (
+    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+)
 from platform_services.common.config import ServiceConfig
+from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import Service
@@ -101,6 +104,9 @@ def event_handler(base: Foundation, notifier: service.Notifier):
     return handle
 
 
+POLICY = Policy("notifications", REGISTRY_SCOPES)
+
+
 def build(config: ServiceConfig, *, log: bool = True,
           settings: NotificationSettings | None = None) -> Service:
     """The notification service and its consumer of the `notifications` exchange."""
@@ -119,6 +125,7 @@ def build(config: ServiceConfig, *, log: bool = True,
                            "sends over HTTP only; events wait in the senders' outboxes"),
               redis_check(base.redis, "dedupe and rate limits from the notification log")]
     app = create_service_app(config.service, base.metrics, checks)
+    require_tokens(base, app, POLICY, tenants)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, notifier))
     workers.append(count_api_usage(base, app, tenants))

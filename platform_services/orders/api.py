@@ -5,12 +5,16 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
+from platform_services.common.base import (
+    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+)
 from platform_services.common.config import ServiceConfig
+from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import Service
+from platform_services.common.service_tokens import ClientCredentials
 from platform_services.orders import service
 from platform_services.orders.idempotency import IdempotencyKeys
 from platform_services.orders.inventory_client import InventoryClient
@@ -111,11 +115,17 @@ def _order_response(order: dict, status: int, replayed: bool) -> Response:
     return response
 
 
+POLICY = Policy("orders", REGISTRY_SCOPES)
+
+
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
     """The order service with its relay (when RabbitMQ is configured) and consumer."""
     base = foundation(config, pool_size=20, log=log)
+    credentials = ClientCredentials(config.auth_url, config.client_id, config.client_secret) \
+        if config.client_id and config.client_secret else None
     inventory = InventoryClient(config.inventory_url, config.inventory_timeout, base.metrics,
-                                config.breaker_fail_max, config.breaker_reset_seconds)
+                                config.breaker_fail_max, config.breaker_reset_seconds,
+                                credentials)
     keys = IdempotencyKeys(base.redis, config.redis_prefix, config.inventory_timeout + 2)
     relay = OutboxRelay(config, base.engine, outbox, base.metrics) if config.rabbitmq_url \
         else None
@@ -131,6 +141,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
                            "orders persist; events wait in orders.outbox"),
               redis_check(base.redis, "idempotency by the unique constraint")]
     app = create_service_app(config.service, base.metrics, checks)
+    require_tokens(base, app, POLICY, tenants)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, inventory, keys, relay))
     workers.append(count_api_usage(base, app, tenants))

@@ -8,7 +8,9 @@ import pybreaker
 import requests
 import requests.adapters
 
+from platform_services.common.jwt_auth import audience_of
 from platform_services.common.observability import Metrics
+from platform_services.common.service_tokens import BearerAuth, ClientCredentials
 
 
 class InventoryUnavailable(Exception):
@@ -32,10 +34,14 @@ class ReservedLine:
 
 class InventoryClient:
     def __init__(self, base_url: str, timeout: float, metrics: Metrics,
-                 fail_max: int = 5, reset_seconds: float = 30.0) -> None:
+                 fail_max: int = 5, reset_seconds: float = 30.0,
+                 credentials: ClientCredentials | None = None) -> None:
         self.base_url, self.timeout, self.metrics = base_url.rstrip("/"), timeout, metrics
+        self.credentials = credentials
         self.http = requests.Session()
         self.http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=64))
+        if credentials is not None:
+            self.http.auth = BearerAuth(credentials, audience_of("inventory"))
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max, reset_timeout=reset_seconds, name="inventory",
             # A refusal is an answer, not a failure: it must not open the breaker.
@@ -70,6 +76,12 @@ class InventoryClient:
                                      headers={"X-Request-ID": request_id} if request_id else {})
         if response.status_code >= 500:
             raise requests.HTTPError(f"inventory answered {response.status_code}")
+        if response.status_code in (401, 403):
+            # Our credentials, not the order, are wrong: an outage of the call path.
+            if self.credentials is not None:
+                self.credentials.forget(audience_of("inventory"))
+            raise requests.HTTPError(f"inventory refused the order service's token "
+                                     f"({response.status_code}); check SERVICE_CLIENT_ID")
         body = response.json()
         if response.status_code >= 400:
             raise InventoryRejected(response.status_code, body)

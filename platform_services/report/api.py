@@ -5,8 +5,11 @@ from flask import Blueprint, jsonify
 
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
+from platform_services.common.base import (
+    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+)
 from platform_services.common.config import ServiceConfig
+from platform_services.common.jwt_auth import Policy
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.resources import make_engine, postgres_check, redis_check
 from platform_services.common.runner import Service
@@ -31,6 +34,9 @@ def _routes(base: Foundation, replica, store: ObjectStore) -> Blueprint:
     return bp
 
 
+POLICY = Policy("reports")
+
+
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
     """The report service, reading from REPLICA_DATABASE_URL when set."""
     base = foundation(config, log=log)
@@ -53,6 +59,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
               redis_check(base.redis, "no 15-minute cache: every request regenerates"),
               storage_check(store, config.reports_bucket)]
     app = create_service_app(config.service, base.metrics, [c for c in checks if c])
+    require_tokens(base, app, POLICY, tenants)
     app.register_blueprint(_routes(base, replica, store))
     engines = [base.engine] + ([replica] if replica is not base.engine else [])
     workers.append(count_api_usage(base, app, tenants))

@@ -11,8 +11,11 @@ from prometheus_client import Gauge
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, Check, create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
+from platform_services.common.base import (
+    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+)
 from platform_services.common.config import ServiceConfig
+from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
 from platform_services.common.periodic import Periodic
@@ -110,6 +113,9 @@ def product_handler(base: Foundation):
     return handle
 
 
+POLICY = Policy("search", REGISTRY_SCOPES)
+
+
 def build(config: ServiceConfig, *, log: bool = True,
           settings: SearchSettings | None = None) -> Service:
     """The search service, its bulk indexer (with Elasticsearch) and its event consumer."""
@@ -133,6 +139,7 @@ def build(config: ServiceConfig, *, log: bool = True,
               "in Elasticsearch", ["service"], registry=base.metrics.registry) \
             .labels(config.service).set_function(lambda: indexer.pending_count(base.engine))
     app = create_service_app(config.service, base.metrics, checks)
+    require_tokens(base, app, POLICY, tenants)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, index, settings))
     app.extensions["product_index"] = index

@@ -9,8 +9,11 @@ from flask import Blueprint, jsonify
 
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
-from platform_services.common.base import Foundation, broker_check, count_api_usage, foundation
+from platform_services.common.base import (
+    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+)
 from platform_services.common.config import ServiceConfig
+from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check, redis_check
@@ -74,6 +77,9 @@ def _routes(base: Foundation) -> Blueprint:
     return bp
 
 
+POLICY = Policy("worker", REGISTRY_SCOPES)
+
+
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
     """The worker service with its job consumer (or poller) and outbox relay."""
     base = foundation(config, log=log)
@@ -94,6 +100,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
               redis_check(base.redis, "locks are PostgreSQL advisory locks"),
               storage_check(store, config.reports_bucket)]
     app = create_service_app(config.service, base.metrics, checks)
+    require_tokens(base, app, POLICY, tenants)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base))
     workers.append(count_api_usage(base, app, tenants))

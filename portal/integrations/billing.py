@@ -5,20 +5,23 @@
 the service has never seen answers 404 `{"error": "unknown_tenant", "message": ...}`, which is
 "nothing metered yet", not an outage. Short timeouts (the dashboard waits on it), the
 shared bounded retry of connection failures and 502/503/504 (portal.integrations.http), and
-BillingUnavailable for everything else.
+BillingUnavailable for everything else. Requests carry a token of the portal's platform
+client for the billing service (portal.integrations.http.platform_token).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import quote
 
 import requests
 
-from portal.integrations.http import retrying_session, send
+from portal.integrations.http import TokenUnavailable, platform_token, retrying_session, send
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+AUDIENCE = "meridian-billing"
 
 
 class BillingUnavailable(Exception):
@@ -50,6 +53,8 @@ class BillingClient:
     timeout: float = 2.0
     attempts: int = 3
     backoff: float = 0.2
+    # audience → bearer token (None: send none); the portal's platform client by default.
+    token: Callable[[str], str | None] = platform_token
 
     @cached_property
     def http(self) -> requests.Session:
@@ -68,9 +73,15 @@ class BillingClient:
         return _parse(response)
 
     def _get(self, url: str, params: dict | None) -> requests.Response:
+        headers = {"Accept": "application/json"}
+        try:
+            token = self.token(AUDIENCE)
+        except TokenUnavailable as exc:
+            raise BillingUnavailable(str(exc)) from exc
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return send(self.http, "GET", url, params=params, timeout=(self.timeout, self.timeout),
-                    headers={"Accept": "application/json"}, unavailable=BillingUnavailable,
-                    what="billing")
+                    headers=headers, unavailable=BillingUnavailable, what="billing")
 
 
 def _error_code(response: requests.Response) -> str | None:

@@ -4,17 +4,25 @@ Timeouts are short because the catalog page polls it; one immediate retry (throu
 portal.integrations.http) covers a connection reset; answers are never retried, since a 503
 from /readyz carries the per-dependency checks. A service that cannot be reached raises
 ServiceUnavailable.
+
+/readyz and /metrics of a platform service need a token for that service (its audience
+`meridian-<service>`, named by the service's open /healthz); other catalog services are
+probed as they are, without one.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from portal.integrations.http import retrying_session
+from portal.integrations.http import (
+    TokenUnavailable, has_platform_client, platform_token, retrying_session,
+)
 
 TIMEOUT = (1.0, 2.0)  # connect, read (seconds)
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 
 
 class ServiceUnavailable(Exception):
@@ -43,19 +51,39 @@ class Red:
         return self.errors / self.requests if self.requests else 0.0
 
 
-def _get(url: str) -> requests.Response:
+def _get(url: str, headers: dict[str, str] | None = None) -> requests.Response:
     # A session per probe, as requests.get does: no cookies or connections shared between
     # the services (and the portal's threads) that the panel polls.
     try:
         with retrying_session(retries=1, backoff=0, methods={"GET"}, statuses=()) as http:
-            return http.get(url, timeout=TIMEOUT)
+            return http.get(url, timeout=TIMEOUT, headers=headers or {})
     except requests.RequestException as exc:
         raise ServiceUnavailable(f"{url}: {exc.__class__.__name__}") from exc
 
 
+def auth_headers(base_url: str) -> dict[str, str]:
+    """The bearer token for the platform service at `base_url` (none for other services,
+    or when the portal has no platform client configured)."""
+    if not has_platform_client():
+        return {}
+    try:
+        body = _get(base_url + "/healthz").json()
+    except (ServiceUnavailable, ValueError):
+        return {}
+    name = body.get("service") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not SERVICE_NAME.match(name):
+        return {}
+    try:
+        token = platform_token(f"meridian-{name}")
+    except TokenUnavailable as exc:
+        raise ServiceUnavailable(str(exc)) from exc
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def readiness(base_url: str) -> Readiness:
     """The service's /readyz answer (200 and 503 both carry the per-dependency checks)."""
-    response = _get(base_url.rstrip("/") + "/readyz")
+    base = base_url.rstrip("/")
+    response = _get(base + "/readyz", auth_headers(base))
     try:
         body = response.json()
         return Readiness(str(body["status"]), list(body.get("failed", [])),
@@ -77,7 +105,8 @@ def _p99(buckets: dict[float, float]) -> float | None:
 
 def red(base_url: str) -> Red:
     """Key RED numbers parsed from the service's Prometheus metrics."""
-    response = _get(base_url.rstrip("/") + "/metrics")
+    base = base_url.rstrip("/")
+    response = _get(base + "/metrics", auth_headers(base))
     if response.status_code != 200:
         raise ServiceUnavailable(f"/metrics answered {response.status_code}")
     total = errors = dead = 0.0

@@ -15,6 +15,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
+from portal.integrations import services
 from portal.integrations.prometheus import PrometheusClient
 from portal.slo import samples, selectors
 from portal.slo.models import ScrapeCursor, Slo
@@ -120,8 +121,13 @@ def select_values(metrics: list[tuple[str, dict[str, str], float]],
 
 
 def fetch_metrics(url: str, timeout: float) -> str:
-    """GET a service's /metrics text (raises requests.RequestException when it is down)."""
-    response = requests.get(f"{url.rstrip('/')}/metrics", timeout=timeout)
+    """GET a service's /metrics text (raises requests.RequestException when it is down);
+    a platform service is sent the portal's token for it."""
+    try:
+        headers = services.auth_headers(url.rstrip("/"))
+    except services.ServiceUnavailable as exc:
+        raise requests.ConnectionError(str(exc)) from exc
+    response = requests.get(f"{url.rstrip('/')}/metrics", timeout=timeout, headers=headers)
     response.raise_for_status()
     return response.text
 

@@ -11,7 +11,7 @@ from moto.server import ThreadedMotoServer
 
 from platform_services.common.runner import start
 from platform_services.registry import build
-from tests.integration.services import servers
+from tests.integration.services import servers, tokens
 
 QUEUES = ["orders.shipments", "inventory.shipments", "inventory.cancellations",
           "fulfillment.orders", "worker.jobs", "report.scheduled", "test.events"]
@@ -52,17 +52,27 @@ def s3_endpoint():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def platform_auth(services_db):
+    """The auth service whose JWKS the services trust and whose tokens the tests send."""
+    yield from tokens.platform_auth(services_db)
+
+
 @pytest.fixture
-def config(services_db, run_prefix, broker):
+def config(services_db, run_prefix, broker, platform_auth):
     """Build a ServiceConfig for this run; fast back-offs, namespaced names (the `broker`
-    fixture removes this run's exchanges and queues at the end)."""
-    return servers.config_factory(services_db, run_prefix, relay_interval=0.05)
+    fixture removes this run's exchanges and queues at the end), tokens from
+    `platform_auth` (the services' own calls use the test platform client)."""
+    return servers.config_factory(services_db, run_prefix, relay_interval=0.05,
+                                  **tokens.service_credentials(platform_auth.url))
 
 
 @pytest.fixture
 def run_service():
-    """Start services on free ports; all stopped at the end of the test."""
-    yield from servers.started_services(lambda config: start(build(config, log=False)))
+    """Start services on free ports (the `api` session authenticates to them); all
+    stopped at the end of the test."""
+    yield from servers.started_services(
+        lambda config: tokens.api.track(start(build(config, log=False))))
 
 
 @pytest.fixture

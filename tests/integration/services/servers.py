@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 
 import pika
 import redis
-import requests
 
 from platform_services.common import migrate
 from platform_services.common.config import ServiceConfig
@@ -21,6 +20,7 @@ from platform_services.common.messaging import EXCHANGES
 from tests import databases
 from tests.databases import drop_database
 from tests.servers import free_port  # noqa: F401 (the services' tests import it from here)
+from tests.integration.services.tokens import api
 
 BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 REDIS_URL = os.environ.get("TEST_SERVICES_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -151,14 +151,14 @@ class TcpProxy:
 def register(url: str, tenant: tuple[int, str]) -> None:
     """Register a tenant with a running service."""
     tid, slug = tenant
-    response = requests.put(f"{url}/v1/tenants/{slug}", json={"id": tid, "name": slug},
-                            timeout=5)
+    response = api.put(f"{url}/v1/tenants/{slug}", json={"id": tid, "name": slug},
+                       timeout=5)
     assert response.status_code == 200, response.text
 
 
 def stock(inventory_url: str, slug: str, warehouse: str, items: dict[str, int]) -> None:
     """Warehouse sync of `items` (sku -> on_hand)."""
-    response = requests.put(
+    response = api.put(
         f"{inventory_url}/v1/tenants/{slug}/warehouses/{warehouse}/stock",
         json={"items": [{"sku": s, "on_hand": n} for s, n in items.items()]}, timeout=5)
     assert response.status_code == 200, response.text

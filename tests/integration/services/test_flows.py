@@ -7,12 +7,12 @@ import json
 
 import boto3
 import pytest
-import requests
 
 from platform_services.common.base import foundation
 from platform_services.common.locks import job_lock
 from tests.integration.services.servers import BROKER_URL, REDIS_URL, register, stock
 from tests.integration.services.test_messaging import wait_for
+from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
 
@@ -32,26 +32,26 @@ def test_confirmed_order_is_labelled_in_s3_fulfilled_and_decrements_stock(
         register(service.url, tenant)
     stock(inventory.url, tenant[1], "eu-west-1a", {"SKU-9": 10})
     for service in (inventory, order, fulfillment):
-        wait_for(lambda s=service: requests.get(f"{s.url}/readyz", timeout=5)
+        wait_for(lambda s=service: api.get(f"{s.url}/readyz", timeout=5)
                  .json()["status"] == "ok")
     base = f"{order.url}/v1/tenants/{tenant[1]}/orders"
-    made = requests.post(base, json={"lines": [{"sku": "SKU-9", "quantity": 3}]},
-                         timeout=10).json()
-    requests.post(f"{base}/{made['id']}/confirm", timeout=10).raise_for_status()
+    made = api.post(base, json={"lines": [{"sku": "SKU-9", "quantity": 3}]},
+                    timeout=10).json()
+    api.post(f"{base}/{made['id']}/confirm", timeout=10).raise_for_status()
 
-    wait_for(lambda: requests.get(f"{base}/{made['id']}", timeout=5).json()["status"]
+    wait_for(lambda: api.get(f"{base}/{made['id']}", timeout=5).json()["status"]
              == "fulfilled")
-    shipment = requests.get(f"{fulfillment.url}/v1/tenants/{tenant[1]}/shipments/{made['id']}",
-                            timeout=5).json()
+    shipment = api.get(f"{fulfillment.url}/v1/tenants/{tenant[1]}/shipments/{made['id']}",
+                       timeout=5).json()
     assert shipment["status"] == "shipped" and shipment["warehouse"] == "eu-west-1a"
     label = s3.get_object(Bucket="meridian-fulfillment", Key=shipment["label_key"])
     assert shipment["tracking_number"] in label["Body"].read().decode()
-    level = wait_for(lambda: (r := requests.get(
+    level = wait_for(lambda: (r := api.get(
         f"{inventory.url}/v1/tenants/{tenant[1]}/stock/SKU-9", timeout=5).json())
         ["warehouses"][0]["on_hand"] == 7 and r)
     assert level["available"] == 7
     assert "meridian_stage_duration_seconds_count{service=\"fulfillment\",stage=\"fulfillment\"}" \
-        " 1.0" in requests.get(f"{fulfillment.url}/metrics", timeout=5).text
+        " 1.0" in api.get(f"{fulfillment.url}/metrics", timeout=5).text
 
 
 def _orders(config, run_service, tenant, n: int):
@@ -61,8 +61,8 @@ def _orders(config, run_service, tenant, n: int):
         register(service.url, tenant)
     stock(inventory.url, tenant[1], "us-east-1a", {"SKU-1": 1000})
     for _ in range(n):
-        requests.post(f"{order.url}/v1/tenants/{tenant[1]}/orders", timeout=10,
-                      json={"lines": [{"sku": "SKU-1", "quantity": 2}]}).raise_for_status()
+        api.post(f"{order.url}/v1/tenants/{tenant[1]}/orders", timeout=10,
+                 json={"lines": [{"sku": "SKU-1", "quantity": 2}]}).raise_for_status()
 
 
 def test_tenant_export_is_streamed_to_s3_in_parts(config, run_service, tenant, s3_endpoint, s3):
@@ -70,10 +70,10 @@ def test_tenant_export_is_streamed_to_s3_in_parts(config, run_service, tenant, s
     worker = run_service(config("worker", rabbitmq_url=BROKER_URL, redis_url=REDIS_URL,
                                 s3_endpoint_url=s3_endpoint, export_chunk_bytes=1024))
     register(worker.url, tenant)
-    job = requests.post(f"{worker.url}/v1/tenants/{tenant[1]}/exports", json={}, timeout=10)
+    job = api.post(f"{worker.url}/v1/tenants/{tenant[1]}/exports", json={}, timeout=10)
     assert job.status_code == 202
     url = f"{worker.url}/v1/tenants/{tenant[1]}/jobs/{job.json()['id']}"
-    done = wait_for(lambda: (r := requests.get(url, timeout=5).json())["status"]
+    done = wait_for(lambda: (r := api.get(url, timeout=5).json())["status"]
                     in ("succeeded", "failed") and r)
     assert done["status"] == "succeeded", done["error"]
     assert done["rows_written"] == 30
@@ -92,10 +92,10 @@ def test_a_job_whose_lock_is_held_is_skipped_not_run_twice(config, run_service, 
     lock = base.key("lock", "job", "tenant_export", tenant[0])
     with job_lock(client=base.redis, engine=base.engine, name=lock) as held:
         assert held
-        job = requests.post(f"{worker.url}/v1/tenants/{tenant[1]}/exports", json={},
-                            timeout=10).json()
+        job = api.post(f"{worker.url}/v1/tenants/{tenant[1]}/exports", json={},
+                       timeout=10).json()
         url = f"{worker.url}/v1/tenants/{tenant[1]}/jobs/{job['id']}"
-        done = wait_for(lambda: (r := requests.get(url, timeout=5).json())["status"]
+        done = wait_for(lambda: (r := api.get(url, timeout=5).json())["status"]
                         != "queued" and r)
     base.engine.dispose()
     assert done["status"] == "skipped" and "lock" in done["error"]
@@ -105,12 +105,12 @@ def test_reports_are_written_as_csv_and_cached(config, run_service, tenant, s3_e
     _orders(config, run_service, tenant, 5)
     report = run_service(config("report", redis_url=REDIS_URL, s3_endpoint_url=s3_endpoint))
     url = f"{report.url}/v1/tenants/{tenant[1]}/reports"
-    first = requests.post(url, json={"kind": "orders_by_day", "days": 7}, timeout=10).json()
-    second = requests.post(url, json={"kind": "orders_by_day", "days": 7}, timeout=10).json()
+    first = api.post(url, json={"kind": "orders_by_day", "days": 7}, timeout=10).json()
+    second = api.post(url, json={"kind": "orders_by_day", "days": 7}, timeout=10).json()
     assert (first["cached"], second["cached"]) == (False, True)
     assert second["key"] == first["key"]
     csv_text = s3.get_object(Bucket="meridian-reports", Key=first["key"])["Body"].read().decode()
     assert csv_text.splitlines()[0] == "day,status,orders,units"
     assert csv_text.splitlines()[1].endswith(",pending,5,10")
-    bad = requests.post(url, json={"kind": "everything", "days": 0}, timeout=10)
+    bad = api.post(url, json={"kind": "everything", "days": 0}, timeout=10)
     assert bad.status_code == 422 and set(bad.json()["fields"]) == {"kind", "days"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
 
 from tests.integration.services.servers import REDIS_URL, register, stock
+from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
 
@@ -26,9 +26,9 @@ def test_200_concurrent_reservations_against_stock_of_50_reserve_exactly_50(
     stock(inventory.url, slug, "us-east-1a", {"SKU-HOT": 50})
 
     def reserve(n: int) -> int:
-        return requests.post(f"{inventory.url}/v1/tenants/{slug}/reservations", timeout=60,
-                             json={"reference": f"order-{n}",
-                                   "lines": [{"sku": "SKU-HOT", "quantity": 1}]}).status_code
+        return api.post(f"{inventory.url}/v1/tenants/{slug}/reservations", timeout=60,
+                        json={"reference": f"order-{n}",
+                              "lines": [{"sku": "SKU-HOT", "quantity": 1}]}).status_code
 
     with ThreadPoolExecutor(max_workers=40) as pool:
         codes = list(pool.map(reserve, range(200)))
@@ -44,7 +44,7 @@ def test_200_concurrent_reservations_against_stock_of_50_reserve_exactly_50(
                                 "WHERE tenant_id = :t AND status = 'reserved'"), {"t": tid})
     engine.dispose()
     assert (on_hand, reserved, held) == (50, 50, 50)
-    level = requests.get(f"{inventory.url}/v1/tenants/{slug}/stock/SKU-HOT", timeout=5).json()
+    level = api.get(f"{inventory.url}/v1/tenants/{slug}/stock/SKU-HOT", timeout=5).json()
     assert level["available"] == 0 and level["source"] == "cache"
 
 
@@ -53,26 +53,26 @@ def test_reservation_is_idempotent_per_reference_and_release_gives_stock_back(in
     stock(inventory.url, slug, "eu-west-1a", {"SKU-A": 5})
     body = {"reference": "order-x", "lines": [{"sku": "SKU-A", "quantity": 3}]}
     url = f"{inventory.url}/v1/tenants/{slug}/reservations"
-    first = requests.post(url, json=body, timeout=5)
-    again = requests.post(url, json=body, timeout=5)
+    first = api.post(url, json=body, timeout=5)
+    again = api.post(url, json=body, timeout=5)
     assert first.status_code == again.status_code == 201
     assert first.json()["reservations"] == again.json()["reservations"]
-    assert requests.get(f"{inventory.url}/v1/tenants/{slug}/stock/SKU-A",
-                        timeout=5).json()["available"] == 2
-    assert requests.post(f"{url}/order-x/release", timeout=5).status_code == 200
-    assert requests.get(f"{inventory.url}/v1/tenants/{slug}/stock/SKU-A",
-                        timeout=5).json()["available"] == 5
+    assert api.get(f"{inventory.url}/v1/tenants/{slug}/stock/SKU-A",
+                   timeout=5).json()["available"] == 2
+    assert api.post(f"{url}/order-x/release", timeout=5).status_code == 200
+    assert api.get(f"{inventory.url}/v1/tenants/{slug}/stock/SKU-A",
+                   timeout=5).json()["available"] == 5
 
 
 def test_warehouse_sync_refuses_on_hand_below_reserved(inventory, tenant):
     _, slug = tenant
     stock(inventory.url, slug, "us-west-2b", {"SKU-B": 10})
-    requests.post(f"{inventory.url}/v1/tenants/{slug}/reservations", timeout=5,
-                  json={"reference": "o1", "lines": [{"sku": "SKU-B", "quantity": 8}]})
-    response = requests.put(f"{inventory.url}/v1/tenants/{slug}/warehouses/us-west-2b/stock",
-                            json={"items": [{"sku": "SKU-B", "on_hand": 5}]}, timeout=5)
+    api.post(f"{inventory.url}/v1/tenants/{slug}/reservations", timeout=5,
+             json={"reference": "o1", "lines": [{"sku": "SKU-B", "quantity": 8}]})
+    response = api.put(f"{inventory.url}/v1/tenants/{slug}/warehouses/us-west-2b/stock",
+                       json={"items": [{"sku": "SKU-B", "on_hand": 5}]}, timeout=5)
     assert response.status_code == 409 and response.json()["error"] == "below_reserved"
-    levels = requests.get(f"{inventory.url}/v1/tenants/{slug}/stock", timeout=5).json()
+    levels = api.get(f"{inventory.url}/v1/tenants/{slug}/stock", timeout=5).json()
     assert levels["stock"][0]["on_hand"] == 10
 
 
@@ -85,9 +85,9 @@ def test_warehouse_sync_refuses_on_hand_below_reserved(inventory, tenant):
 def test_bad_reservations_are_refused_and_change_nothing(inventory, tenant, body, field):
     _, slug = tenant
     stock(inventory.url, slug, "us-east-1a", {"SKU-A": 4})
-    response = requests.post(f"{inventory.url}/v1/tenants/{slug}/reservations", json=body,
-                             timeout=5)
+    response = api.post(f"{inventory.url}/v1/tenants/{slug}/reservations", json=body,
+                        timeout=5)
     assert response.status_code == 422
     assert field in response.json()["fields"]
-    assert requests.get(f"{inventory.url}/v1/tenants/{slug}/stock/SKU-A",
-                        timeout=5).json()["available"] == 4
+    assert api.get(f"{inventory.url}/v1/tenants/{slug}/stock/SKU-A",
+                   timeout=5).json()["available"] == 4

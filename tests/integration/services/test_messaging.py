@@ -9,9 +9,9 @@ import time
 
 import pika
 import pytest
-import requests
 
 from tests.integration.services.servers import BROKER_URL, TcpProxy, register, stock
+from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ def wait_for(predicate, timeout: float = 30.0, every: float = 0.1):
 
 def outbox_pending(url: str) -> float:
     """The order service's meridian_outbox_pending gauge."""
-    text = requests.get(f"{url}/metrics", timeout=5).text
+    text = api.get(f"{url}/metrics", timeout=5).text
     return float(re.search(r'^meridian_outbox_pending\{service="order"\} (\S+)$', text,
                            re.M).group(1))
 
@@ -81,11 +81,11 @@ def test_orders_made_while_the_broker_is_down_are_all_published_exactly_once(
             register(service.url, tenant)
         stock(inventory.url, tenant[1], "us-east-1a", {"SKU-1": 100})
         before = outbox_pending(order.url)  # earlier broker-less tests left events too
-        made = [requests.post(f"{order.url}/v1/tenants/{tenant[1]}/orders", timeout=10,
-                              json={"lines": [{"sku": "SKU-1", "quantity": 1}]})
+        made = [api.post(f"{order.url}/v1/tenants/{tenant[1]}/orders", timeout=10,
+                         json={"lines": [{"sku": "SKU-1", "quantity": 1}]})
                 for _ in range(20)]
         assert {r.status_code for r in made} == {201}
-        ready = requests.get(f"{order.url}/readyz", timeout=5)
+        ready = api.get(f"{order.url}/readyz", timeout=5)
         assert ready.status_code == 200 and ready.json()["status"] == "degraded"
         assert "rabbitmq" in ready.json()["failed"]
         assert outbox_pending(order.url) == before + 20
@@ -105,14 +105,14 @@ def test_poison_message_goes_to_the_dlq_after_3_attempts_and_shows_in_metrics(
         config, run_service, listener, run_prefix):
     _, _, channel = listener
     order = run_service(config("order", rabbitmq_url=BROKER_URL))
-    wait_for(lambda: requests.get(f"{order.url}/readyz", timeout=5).json()["status"] == "ok")
+    wait_for(lambda: api.get(f"{order.url}/readyz", timeout=5).json()["status"] == "ok")
     channel.basic_publish(f"{run_prefix}fulfillment.events", "shipment.shipped", b"{oops",
                           pika.BasicProperties(message_id="poison-1", delivery_mode=2))
     dlq = f"{run_prefix}orders.shipments.dlq"
     method, props, body = wait_for(lambda: _got(channel.basic_get(dlq, auto_ack=True)))
     assert body == b"{oops" and props.headers["x-attempts"] == 3
     assert "JSONDecodeError" in props.headers["x-last-error"]
-    metrics = requests.get(f"{order.url}/metrics", timeout=5).text
+    metrics = api.get(f"{order.url}/metrics", timeout=5).text
     assert ('meridian_messages_dead_lettered_total{queue="orders.shipments",service="order"} '
             '1.0') in metrics
     assert ('meridian_messages_consumed_total{outcome="retried",queue="orders.shipments",'

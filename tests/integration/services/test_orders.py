@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
 
 from tests.integration.services.servers import REDIS_URL, register, stock
 from tests.servers import closed_port
+from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def test_same_post_with_same_key_ten_times_concurrently_makes_one_order(
     body = {"lines": [{"sku": "SKU-1", "quantity": 2}], "customer_ref": "c-1"}
 
     def post(_):
-        return requests.post(url, json=body, headers={"Idempotency-Key": "key-1"}, timeout=30)
+        return api.post(url, json=body, headers={"Idempotency-Key": "key-1"}, timeout=30)
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         responses = list(pool.map(post, range(10)))
@@ -61,10 +61,10 @@ def test_same_post_with_same_key_ten_times_concurrently_makes_one_order(
 def test_same_key_with_a_different_body_is_refused(stack, tenant, services_db):
     order, _ = stack()
     url = f"{order.url}/v1/tenants/{tenant[1]}/orders"
-    first = requests.post(url, json={"lines": [{"sku": "SKU-1", "quantity": 1}]},
-                          headers={"Idempotency-Key": "k2"}, timeout=10)
-    other = requests.post(url, json={"lines": [{"sku": "SKU-2", "quantity": 1}]},
-                          headers={"Idempotency-Key": "k2"}, timeout=10)
+    first = api.post(url, json={"lines": [{"sku": "SKU-1", "quantity": 1}]},
+                     headers={"Idempotency-Key": "k2"}, timeout=10)
+    other = api.post(url, json={"lines": [{"sku": "SKU-2", "quantity": 1}]},
+                     headers={"Idempotency-Key": "k2"}, timeout=10)
     assert first.status_code == 201
     assert other.status_code == 422 and other.json()["error"] == "idempotency_key_reused"
     assert counts(services_db, tenant[0]) == (1, 1, 1)
@@ -82,8 +82,8 @@ def test_same_key_with_a_different_body_is_refused(stack, tenant, services_db):
 def test_bad_input_is_a_clear_4xx_and_writes_nothing(stack, tenant, services_db, body, status,
                                                      error):
     order, _ = stack()
-    response = requests.post(f"{order.url}/v1/tenants/{tenant[1]}/orders", data=body,
-                             headers={"Content-Type": "application/json"}, timeout=10)
+    response = api.post(f"{order.url}/v1/tenants/{tenant[1]}/orders", data=body,
+                        headers={"Content-Type": "application/json"}, timeout=10)
     assert response.status_code == status
     assert response.json()["error"] == error and response.json()["message"]
     assert counts(services_db, tenant[0]) == (0, 0, 0)
@@ -91,35 +91,35 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(stack, tenant, services_db,
 
 def test_unknown_tenant_and_other_tenants_order_are_404(stack, tenant, config, run_service):
     order, _ = stack()
-    made = requests.post(f"{order.url}/v1/tenants/{tenant[1]}/orders", timeout=10,
-                         json={"lines": [{"sku": "SKU-1", "quantity": 1}]}).json()
+    made = api.post(f"{order.url}/v1/tenants/{tenant[1]}/orders", timeout=10,
+                    json={"lines": [{"sku": "SKU-1", "quantity": 1}]}).json()
     other = (tenant[0] + 50_000, tenant[1] + "-other")
     register(order.url, other)
-    unknown = requests.post(f"{order.url}/v1/tenants/nobody-here/orders", timeout=10,
-                            json={"lines": [{"sku": "SKU-1", "quantity": 1}]})
+    unknown = api.post(f"{order.url}/v1/tenants/nobody-here/orders", timeout=10,
+                       json={"lines": [{"sku": "SKU-1", "quantity": 1}]})
     assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_tenant"
     for path in (f"orders/{made['id']}", f"orders/{made['id']}/cancel", "orders/not-a-uuid"):
-        method = requests.post if path.endswith("cancel") else requests.get
+        method = api.post if path.endswith("cancel") else api.get
         response = method(f"{order.url}/v1/tenants/{other[1]}/{path}", timeout=10)
         assert response.status_code == 404, path
-    assert requests.get(f"{order.url}/v1/tenants/{tenant[1]}/orders/{made['id']}",
-                        timeout=10).json()["status"] == "pending"
+    assert api.get(f"{order.url}/v1/tenants/{tenant[1]}/orders/{made['id']}",
+                   timeout=10).json()["status"] == "pending"
 
 
 def test_state_machine_refuses_illegal_transitions(stack, tenant, services_db):
     order, inventory = stack()
     base = f"{order.url}/v1/tenants/{tenant[1]}/orders"
-    made = requests.post(base, json={"lines": [{"sku": "SKU-2", "quantity": 4}]},
-                         timeout=10).json()
+    made = api.post(base, json={"lines": [{"sku": "SKU-2", "quantity": 4}]},
+                    timeout=10).json()
     assert made["status"] == "pending" and made["lines"][0]["warehouse"] == "us-east-1a"
-    assert requests.post(f"{base}/{made['id']}/confirm", timeout=10).json()["status"] == \
+    assert api.post(f"{base}/{made['id']}/confirm", timeout=10).json()["status"] == \
         "confirmed"
-    again = requests.post(f"{base}/{made['id']}/confirm", timeout=10)
+    again = api.post(f"{base}/{made['id']}/confirm", timeout=10)
     assert again.status_code == 409 and again.json()["error"] == "illegal_transition"
-    assert requests.post(f"{base}/{made['id']}/cancel", timeout=10).status_code == 200
-    late = requests.post(f"{base}/{made['id']}/confirm", timeout=10)
+    assert api.post(f"{base}/{made['id']}/cancel", timeout=10).status_code == 200
+    late = api.post(f"{base}/{made['id']}/confirm", timeout=10)
     assert late.status_code == 409 and "canceled" in late.json()["message"]
-    assert requests.post(f"{base}/{made['id']}/ship", timeout=10).status_code == 404
+    assert api.post(f"{base}/{made['id']}/ship", timeout=10).status_code == 404
     engine = create_engine(services_db)
     with engine.connect() as conn:
         events = conn.execute(text("SELECT routing_key FROM orders.outbox "
@@ -135,10 +135,10 @@ def test_inventory_down_fails_fast_with_503_and_opens_the_breaker(config, run_se
     order = run_service(config("order", inventory_url=dead, breaker_fail_max=2))
     register(order.url, tenant)
     url = f"{order.url}/v1/tenants/{tenant[1]}/orders"
-    codes = [requests.post(url, json={"lines": [{"sku": "SKU-1", "quantity": 1}]},
-                           timeout=10) for _ in range(3)]
+    codes = [api.post(url, json={"lines": [{"sku": "SKU-1", "quantity": 1}]},
+                      timeout=10) for _ in range(3)]
     assert [r.status_code for r in codes] == [503, 503, 503]
     assert "breaker is open" in codes[-1].json()["message"]
-    metrics = requests.get(f"{order.url}/metrics", timeout=5).text
+    metrics = api.get(f"{order.url}/metrics", timeout=5).text
     assert 'meridian_circuit_breaker_open{dependency="inventory",service="order"} 1.0' in metrics
     assert counts(services_db, tenant[0])[0] == 0

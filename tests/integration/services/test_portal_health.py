@@ -5,9 +5,17 @@ from __future__ import annotations
 import pytest
 
 from portal.catalog import service as catalog
+from tests.integration.services import tokens
 from tests.servers import closed_port
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def portal_reads_with_a_token(app, platform_auth):
+    """The portal gets its tokens for the services' /readyz and /metrics from the auth
+    service they trust."""
+    app.config.update(tokens.portal_config(platform_auth.url))
 
 
 @pytest.fixture

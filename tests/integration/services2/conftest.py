@@ -8,10 +8,10 @@ import os
 import secrets
 
 import pytest
-import requests
 
 from platform_services.common.runner import start
 from tests.integration.services import servers as base_servers
+from tests.integration.services import tokens
 from tests.integration.services.servers import register  # noqa: F401 (re-exported)
 from tests.integration.services2 import servers
 from tests.integration.services2.fake_elasticsearch import FakeElasticsearch
@@ -76,15 +76,23 @@ def fake_es():
     es.stop()
 
 
+@pytest.fixture(scope="session")
+def platform_auth(services_db):
+    """The auth service whose JWKS the services trust and whose tokens the tests send."""
+    yield from tokens.platform_auth(services_db)
+
+
 @pytest.fixture
-def config(services_db, run_prefix):
-    return base_servers.config_factory(services_db, run_prefix)
+def config(services_db, run_prefix, platform_auth):
+    return base_servers.config_factory(services_db, run_prefix,
+                                       **tokens.service_credentials(platform_auth.url))
 
 
 @pytest.fixture
 def run_service():
-    """Start a built service on a free port; all stopped at the end of the test."""
-    yield from base_servers.started_services(start)
+    """Start a built service on a free port (the `api` session authenticates to it); all
+    stopped at the end of the test."""
+    yield from base_servers.started_services(lambda service: tokens.api.track(start(service)))
 
 
 @pytest.fixture
@@ -95,7 +103,7 @@ def tenant():
 
 def metric(url: str, line_start: str) -> float:
     """The value of the first /metrics sample whose line starts with `line_start`."""
-    for line in requests.get(f"{url}/metrics", timeout=5).text.splitlines():
+    for line in tokens.api.get(f"{url}/metrics", timeout=5).text.splitlines():
         if line.startswith(line_start):
             return float(line.rsplit(" ", 1)[1])
     return 0.0

@@ -20,11 +20,11 @@ from sqlalchemy import create_engine, select
 
 from platform_services.auth.api import build
 from platform_services.auth.models import users
-from platform_services.auth.settings import AuthSettings
 from platform_services.common.config import ServiceConfig
 from platform_services.common.runner import start
 from tests.integration.services.servers import TcpProxy
 from tests.integration.services2.conftest import REDIS_URL, register
+from tests.integration.services.tokens import api, auth_settings
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery staple"
@@ -36,10 +36,10 @@ def auth(config, run_service, openbao, redis_client, tenant):
     """An auth service on OpenBao with a key path of its own and a registered tenant."""
     def starter(addr: str = openbao, path: str | None = None, vault_token: str = "root",
                 **overrides):
-        settings = AuthSettings(vault_addr=addr, vault_token=vault_token,
-                                admin_token="admin-secret",
-                                vault_key_path=path or f"meridian/test/{uuid.uuid4().hex}",
-                                rsa_bits=2048, **overrides)
+        settings = auth_settings(vault_addr=addr, vault_token=vault_token,
+                                 admin_token="admin-secret",
+                                 vault_key_path=path or f"meridian/test/{uuid.uuid4().hex}",
+                                 rsa_bits=2048, **overrides)
         running = run_service(build(config("auth", redis_url=REDIS_URL), log=False,
                                     settings=settings))
         register(running.url, tenant)
@@ -50,11 +50,13 @@ def auth(config, run_service, openbao, redis_client, tenant):
 @pytest.fixture(scope="module")
 def issued(services_db, run_prefix, openbao):
     """One auth service and a user token shared by the forgery cases (read-only)."""
-    settings = AuthSettings(vault_addr=openbao, vault_token="root", admin_token="admin-secret",
-                            vault_key_path=f"meridian/test/{uuid.uuid4().hex}")
-    svc = start(build(ServiceConfig(service="auth", database_url=services_db,
-                                    redis_url=REDIS_URL, redis_prefix=run_prefix,
-                                    log_format="text"), log=False, settings=settings))
+    settings = auth_settings(vault_addr=openbao, vault_token="root",
+                             admin_token="admin-secret",
+                             vault_key_path=f"meridian/test/{uuid.uuid4().hex}")
+    svc = api.track(start(build(ServiceConfig(service="auth", database_url=services_db,
+                                              redis_url=REDIS_URL, redis_prefix=run_prefix,
+                                              log_format="text"), log=False,
+                                settings=settings)))
     slug = f"s2-forge-{uuid.uuid4().hex[:6]}"
     register(svc.url, (899_000 + os.getpid() % 1000, slug))
     yield svc, _user_token(svc.url, slug), slug
@@ -62,18 +64,18 @@ def issued(services_db, run_prefix, openbao):
 
 
 def _user_token(url: str, slug: str, email: str = "ana@example.com") -> str:
-    created = requests.post(f"{url}/v1/tenants/{slug}/users", headers=ADMIN,
-                            json={"email": email, "password": PASSWORD}, timeout=10)
+    created = api.post(f"{url}/v1/tenants/{slug}/users", headers=ADMIN,
+                       json={"email": email, "password": PASSWORD}, timeout=10)
     assert created.status_code == 201, created.text
-    login = requests.post(f"{url}/v1/tenants/{slug}/login",
-                          json={"email": email, "password": PASSWORD}, timeout=10)
+    login = api.post(f"{url}/v1/tenants/{slug}/login",
+                     json={"email": email, "password": PASSWORD}, timeout=10)
     assert login.status_code == 200, login.text
     return login.json()["access_token"]
 
 
 def _verify(url: str, token: str) -> requests.Response:
-    return requests.get(f"{url}/v1/tokens/verify",
-                        headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return api.get(f"{url}/v1/tokens/verify",
+                   headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
 def test_login_token_verifies_and_email_is_transit_encrypted(auth, tenant, services_db,
@@ -90,8 +92,8 @@ def test_login_token_verifies_and_email_is_transit_encrypted(auth, tenant, servi
     plain = hvac.Client(url=openbao, token="root").secrets.transit.decrypt_data(
         name="meridian-auth-pii", ciphertext=stored)["data"]["plaintext"]
     assert base64.b64decode(plain).decode() == "ana@example.com"
-    wrong = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/login",
-                          json={"email": "ana@example.com", "password": "x" * 12}, timeout=10)
+    wrong = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/login",
+                     json={"email": "ana@example.com", "password": "x" * 12}, timeout=10)
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_credentials"
 
 
@@ -153,19 +155,19 @@ def test_rotation_keeps_tokens_of_the_previous_key_valid(auth, tenant):
     svc = auth()
     old = _user_token(svc.url, tenant[1])
     old_kid = jwt.get_unverified_header(old)["kid"]
-    refused = requests.post(f"{svc.url}/v1/keys/rotate", timeout=30,
-                            headers={"Authorization": "Bearer wrong"})
+    refused = api.post(f"{svc.url}/v1/keys/rotate", timeout=30,
+                       headers={"Authorization": "Bearer wrong"})
     assert refused.status_code == 403
-    rotated = requests.post(f"{svc.url}/v1/keys/rotate", timeout=30,
-                            headers={"Authorization": "Bearer admin-secret"})
+    rotated = api.post(f"{svc.url}/v1/keys/rotate", timeout=30,
+                       headers={"Authorization": "Bearer admin-secret"})
     assert rotated.status_code == 200, rotated.text
     new_kid = rotated.json()["kid"]
-    jwks = requests.get(f"{svc.url}/.well-known/jwks.json", timeout=5).json()["keys"]
+    jwks = api.get(f"{svc.url}/.well-known/jwks.json", timeout=5).json()["keys"]
     assert [k["kid"] for k in jwks] == [new_kid, old_kid]
     assert all(k["kty"] == "RSA" and k["alg"] == "RS256" and "d" not in k for k in jwks)
     assert _verify(svc.url, old).status_code == 200
-    login = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/login", timeout=10,
-                          json={"email": "ana@example.com", "password": PASSWORD})
+    login = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/login", timeout=10,
+                     json={"email": "ana@example.com", "password": PASSWORD})
     assert jwt.get_unverified_header(login.json()["access_token"])["kid"] == new_kid
 
 
@@ -173,10 +175,10 @@ def test_a_second_replica_verifies_tokens_signed_after_a_rotation(auth, tenant):
     path = f"meridian/test/{uuid.uuid4().hex}"
     first, second = auth(path=path), auth(path=path)
     _user_token(first.url, tenant[1])
-    requests.post(f"{first.url}/v1/keys/rotate", timeout=30,
-                  headers={"Authorization": "Bearer admin-secret"}).raise_for_status()
-    login = requests.post(f"{first.url}/v1/tenants/{tenant[1]}/login", timeout=10,
-                          json={"email": "ana@example.com", "password": PASSWORD})
+    api.post(f"{first.url}/v1/keys/rotate", timeout=30,
+             headers={"Authorization": "Bearer admin-secret"}).raise_for_status()
+    login = api.post(f"{first.url}/v1/tenants/{tenant[1]}/login", timeout=10,
+                     json={"email": "ana@example.com", "password": PASSWORD})
     assert _verify(second.url, login.json()["access_token"]).status_code == 200
 
 
@@ -184,7 +186,7 @@ def test_revoked_token_is_refused_for_its_remaining_lifetime(auth, tenant, redis
                                                              run_prefix):
     svc = auth(token_ttl=120)
     token = _user_token(svc.url, tenant[1])
-    revoked = requests.post(f"{svc.url}/oauth/revoke", data={"token": token}, timeout=10)
+    revoked = api.post(f"{svc.url}/oauth/revoke", data={"token": token}, timeout=10)
     assert revoked.json()["revoked"] is True
     answer = _verify(svc.url, token)
     assert answer.status_code == 401 and answer.json()["message"] == "token revoked"
@@ -194,13 +196,13 @@ def test_revoked_token_is_refused_for_its_remaining_lifetime(auth, tenant, redis
 
 def test_client_credentials_grant(auth, tenant):
     svc = auth()
-    client = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/oauth-clients", timeout=10,
-                           headers=ADMIN,
-                           json={"name": "fulfillment", "scopes": ["orders:read", "labels:write"]})
+    client = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/oauth-clients", timeout=10,
+                      headers=ADMIN,
+                      json={"name": "fulfillment", "scopes": ["orders:read", "labels:write"]})
     assert client.status_code == 201
     cid, secret = client.json()["client_id"], client.json()["client_secret"]
-    granted = requests.post(f"{svc.url}/oauth/token", auth=(cid, secret), timeout=10,
-                            data={"grant_type": "client_credentials", "scope": "orders:read"})
+    granted = api.post(f"{svc.url}/oauth/token", auth=(cid, secret), timeout=10,
+                       data={"grant_type": "client_credentials", "scope": "orders:read"})
     assert granted.status_code == 200 and granted.json()["token_type"] == "Bearer"
     claims = _verify(svc.url, granted.json()["access_token"]).json()["claims"]
     assert claims["sub"] == cid and claims["scope"] == "orders:read"
@@ -209,22 +211,22 @@ def test_client_credentials_grant(auth, tenant):
              ((cid, secret), {"grant_type": "client_credentials", "scope": "admin"}, 400,
               "invalid_scope")]
     for basic, form, status, error in cases:
-        answer = requests.post(f"{svc.url}/oauth/token", auth=basic, data=form, timeout=10)
+        answer = api.post(f"{svc.url}/oauth/token", auth=basic, data=form, timeout=10)
         assert (answer.status_code, answer.json()["error"]) == (status, error)
 
 
 def test_api_key_lifecycle(auth, tenant):
     svc = auth()
-    created = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/api-keys", timeout=10,
-                            headers=ADMIN,
-                            json={"name": "storefront", "scopes": ["search:read"]})
+    created = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/api-keys", timeout=10,
+                       headers=ADMIN,
+                       json={"name": "storefront", "scopes": ["search:read"]})
     assert created.status_code == 201
     key = created.json()["key"]
-    check = requests.get(f"{svc.url}/v1/api-keys/verify", headers={"X-API-Key": key}, timeout=5)
+    check = api.get(f"{svc.url}/v1/api-keys/verify", headers={"X-API-Key": key}, timeout=5)
     assert check.status_code == 200 and check.json()["tenant_id"] == tenant[0]
-    requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/api-keys/{created.json()['id']}/revoke",
-                  headers=ADMIN, timeout=5).raise_for_status()
-    check = requests.get(f"{svc.url}/v1/api-keys/verify", headers={"X-API-Key": key}, timeout=5)
+    api.post(f"{svc.url}/v1/tenants/{tenant[1]}/api-keys/{created.json()['id']}/revoke",
+             headers=ADMIN, timeout=5).raise_for_status()
+    check = api.get(f"{svc.url}/v1/api-keys/verify", headers={"X-API-Key": key}, timeout=5)
     assert check.status_code == 401
 
 
@@ -235,22 +237,22 @@ def test_vault_outage_keeps_verifying_and_rotation_fails_loudly(auth, tenant, op
         token = _user_token(svc.url, tenant[1])
         proxy.down()
         assert _verify(svc.url, token).status_code == 200
-        login = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/login", timeout=10,
-                              json={"email": "ana@example.com", "password": PASSWORD})
+        login = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/login", timeout=10,
+                         json={"email": "ana@example.com", "password": PASSWORD})
         assert login.status_code == 200
-        rotated = requests.post(f"{svc.url}/v1/keys/rotate", timeout=30,
-                                headers={"Authorization": "Bearer admin-secret"})
+        rotated = api.post(f"{svc.url}/v1/keys/rotate", timeout=30,
+                           headers={"Authorization": "Bearer admin-secret"})
         assert rotated.status_code == 503 and rotated.json()["error"] == "rotation_failed"
         assert "Vault at http://127.0.0.1" in rotated.json()["message"]
-        new_user = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/users", timeout=10,
-                                 headers=ADMIN,
-                                 json={"email": "bo@example.com", "password": PASSWORD})
+        new_user = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/users", timeout=10,
+                            headers=ADMIN,
+                            json={"email": "bo@example.com", "password": PASSWORD})
         assert new_user.status_code == 503 and new_user.json()["error"] == "vault_unavailable"
-        ready = requests.get(f"{svc.url}/readyz", timeout=10).json()
+        ready = api.get(f"{svc.url}/readyz", timeout=10).json()
         assert ready["status"] == "degraded" and "vault" in ready["failed"]
         proxy.up()
-        rotated = requests.post(f"{svc.url}/v1/keys/rotate", timeout=30,
-                                headers={"Authorization": "Bearer admin-secret"})
+        rotated = api.post(f"{svc.url}/v1/keys/rotate", timeout=30,
+                           headers={"Authorization": "Bearer admin-secret"})
         assert rotated.status_code == 200
         assert _verify(svc.url, token).status_code == 200
     finally:
@@ -263,8 +265,8 @@ def test_vault_outage_keeps_verifying_and_rotation_fails_loudly(auth, tenant, op
 ])
 def test_bad_user_input_is_a_clear_422(auth, tenant, body, status, field):
     svc = auth()
-    answer = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/users", json=body, timeout=10,
-                           headers=ADMIN)
+    answer = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/users", json=body, timeout=10,
+                      headers=ADMIN)
     assert answer.status_code == status and field in answer.json()["fields"]
 
 
@@ -279,6 +281,7 @@ def test_bad_user_input_is_a_clear_422(auth, tenant, body, status, field):
 ], ids=["anonymous", "wrong-token", "not-bearer"])
 def test_credential_management_needs_the_admin_token(issued, path, body, headers, status):
     svc, _, slug = issued
+    # Plain requests: exactly the credentials of the case, no platform token added.
     answer = requests.post(f"{svc.url}/v1/tenants/{slug}/{path}", json=body, headers=headers,
                            timeout=10)
     assert answer.status_code == status
@@ -293,9 +296,9 @@ def test_an_expired_vault_token_blocks_rotation_loudly_but_not_verification(auth
     svc = auth(vault_token=own)
     token = _user_token(svc.url, tenant[1])
     root.auth.token.revoke(own)
-    rotated = requests.post(f"{svc.url}/v1/keys/rotate", headers=ADMIN, timeout=30)
+    rotated = api.post(f"{svc.url}/v1/keys/rotate", headers=ADMIN, timeout=30)
     assert rotated.status_code == 503 and rotated.json()["error"] == "rotation_failed"
     assert "Forbidden" in rotated.json()["message"]
     assert _verify(svc.url, token).status_code == 200
-    ready = requests.get(f"{svc.url}/readyz", timeout=10).json()
+    ready = api.get(f"{svc.url}/readyz", timeout=10).json()
     assert "vault" in ready["failed"]

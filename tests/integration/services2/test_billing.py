@@ -10,7 +10,6 @@ import time
 import uuid
 
 import pytest
-import requests
 import stripe
 from sqlalchemy import create_engine, func, select, update
 
@@ -21,6 +20,7 @@ from platform_services.billing.models import invoices, usage, usage_flushes
 from platform_services.billing.settings import BillingSettings
 from tests.integration.services.servers import TcpProxy
 from tests.integration.services2.conftest import REDIS_URL, metric, register
+from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
 SECRET = "whsec_test_meridian"
@@ -58,7 +58,7 @@ def _payment_method(localstripe: str) -> str:
 
 
 def _subscribe(url: str, slug: str, localstripe: str) -> dict:
-    answer = requests.put(f"{url}/v1/tenants/{slug}/subscription", timeout=20, json={
+    answer = api.put(f"{url}/v1/tenants/{slug}/subscription", timeout=20, json={
         "plan": "growth", "email": "billing@acme.example",
         "payment_method": _payment_method(localstripe)})
     assert answer.status_code == 200, answer.text
@@ -71,30 +71,30 @@ def test_usage_invoice_and_payment_webhook_once(billing, tenant, localstripe):
     sub = _subscribe(svc.url, slug, localstripe)
     assert sub["stripe_customer_id"].startswith("cus_")
     for meter, qty in (("api_calls", 25_000), ("orders", 40), ("api_calls", 5_000)):
-        assert requests.post(f"{svc.url}/v1/tenants/{slug}/usage", timeout=5,
-                             json={"meter": meter, "quantity": qty}).status_code == 202
-    read = requests.get(f"{svc.url}/v1/tenants/{slug}/usage", timeout=5).json()
+        assert api.post(f"{svc.url}/v1/tenants/{slug}/usage", timeout=5,
+                        json={"meter": meter, "quantity": qty}).status_code == 202
+    read = api.get(f"{svc.url}/v1/tenants/{slug}/usage", timeout=5).json()
     assert {u["meter"]: u["pending"] for u in read["usage"]} == {"api_calls": 30_000,
                                                                   "orders": 40}
     period = read["period"]
-    invoice = requests.post(f"{svc.url}/v1/tenants/{slug}/invoices", json={"period": period},
-                            timeout=30)
+    invoice = api.post(f"{svc.url}/v1/tenants/{slug}/invoices", json={"period": period},
+                       timeout=30)
     assert invoice.status_code == 201, invoice.text
     body = invoice.json()
     # growth 19900 + 30000 api calls at 0.01 c (300) + 40 orders at 2 c (80)
     assert body["amount_cents"] == 20_280 and body["status"] == "issued"
     assert body["stripe_invoice_id"].startswith("in_")
-    again = requests.post(f"{svc.url}/v1/tenants/{slug}/invoices", json={"period": period},
-                          timeout=10)
+    again = api.post(f"{svc.url}/v1/tenants/{slug}/invoices", json={"period": period},
+                     timeout=10)
     assert again.status_code == 409
     paid = event("invoice.paid", {"id": body["stripe_invoice_id"], "object": "invoice"})
-    first = requests.post(f"{svc.url}/v1/stripe/webhook", data=paid, headers=signed(paid),
-                          timeout=10)
+    first = api.post(f"{svc.url}/v1/stripe/webhook", data=paid, headers=signed(paid),
+                     timeout=10)
     assert first.status_code == 200 and first.json()["status"] == "applied"
-    replay = requests.post(f"{svc.url}/v1/stripe/webhook", data=paid, headers=signed(paid),
-                           timeout=10)
+    replay = api.post(f"{svc.url}/v1/stripe/webhook", data=paid, headers=signed(paid),
+                      timeout=10)
     assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
-    listed = requests.get(f"{svc.url}/v1/tenants/{slug}/invoices", timeout=5).json()
+    listed = api.get(f"{svc.url}/v1/tenants/{slug}/invoices", timeout=5).json()
     assert listed["invoices"][0]["status"] == "paid"
 
 
@@ -118,8 +118,8 @@ def test_bad_webhooks_are_rejected_counted_and_logged(billing, case, code, caplo
         payload = "{not json"
         headers = signed(payload)
     with caplog.at_level("WARNING", logger="platform_services.billing.webhooks"):
-        answer = requests.post(f"{svc.url}/v1/stripe/webhook", data=payload, headers=headers,
-                               timeout=10)
+        answer = api.post(f"{svc.url}/v1/stripe/webhook", data=payload, headers=headers,
+                          timeout=10)
     assert answer.status_code == 400 and answer.json()["error"] == code
     counted = metric(svc.url, f'meridian_business_events_total{{event="stripe_webhook",'
                               f'outcome="{code}",service="billing"}}')
@@ -130,8 +130,8 @@ def test_bad_webhooks_are_rejected_counted_and_logged(billing, case, code, caplo
 def test_oversized_webhook_is_413(billing):
     svc = billing()
     payload = json.dumps({"id": "evt_big", "pad": "x" * 70_000})
-    answer = requests.post(f"{svc.url}/v1/stripe/webhook", data=payload, headers=signed(payload),
-                           timeout=10)
+    answer = api.post(f"{svc.url}/v1/stripe/webhook", data=payload, headers=signed(payload),
+                      timeout=10)
     assert answer.status_code == 413 and answer.json()["error"] == "payload_too_large"
 
 
@@ -142,8 +142,8 @@ def test_stripe_outage_queues_the_invoice_until_stripe_is_back(billing, tenant, 
         _subscribe(svc.url, tenant[1], localstripe)
         proxy.down()
         period = time.strftime("%Y-%m", time.gmtime())
-        queued = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/invoices", timeout=30,
-                               json={"period": period})
+        queued = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/invoices", timeout=30,
+                          json={"period": period})
         assert queued.status_code == 202 and queued.json()["status"] == "queued"
         assert "Stripe unreachable" in queued.json()["last_error"]
         proxy.up()
@@ -155,7 +155,7 @@ def test_stripe_outage_queues_the_invoice_until_stripe_is_back(billing, tenant, 
                                    stripe_api_base=f"http://127.0.0.1:{proxy.port}")
         assert retry_due(engine, StripeGateway(settings), settings,
                          svc.service.app.extensions["metrics"]) == 1
-        listed = requests.get(f"{svc.url}/v1/tenants/{tenant[1]}/invoices", timeout=5).json()
+        listed = api.get(f"{svc.url}/v1/tenants/{tenant[1]}/invoices", timeout=5).json()
         assert listed["invoices"][0]["status"] == "issued"
         assert listed["invoices"][0]["attempts"] == 2
     finally:
@@ -187,10 +187,10 @@ def test_usage_flush_is_exactly_once_across_a_crash(billing, tenant, services_db
 
 def test_without_redis_usage_goes_straight_to_postgresql(billing, tenant):
     svc = billing(redis_url=None)
-    answer = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/usage", timeout=5,
-                           json={"meter": "reports", "quantity": 2})
+    answer = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/usage", timeout=5,
+                      json={"meter": "reports", "quantity": 2})
     assert answer.json()["stored_in"] == "postgresql"
-    read = requests.get(f"{svc.url}/v1/tenants/{tenant[1]}/usage", timeout=5).json()
+    read = api.get(f"{svc.url}/v1/tenants/{tenant[1]}/usage", timeout=5).json()
     assert read["usage"] == [{"meter": "reports", "flushed": 2, "pending": 0, "total": 2}]
 
 
@@ -201,5 +201,5 @@ def test_without_redis_usage_goes_straight_to_postgresql(billing, tenant):
 ])
 def test_bad_usage_reports_are_422(billing, tenant, body, field):
     svc = billing()
-    answer = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/usage", json=body, timeout=5)
+    answer = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/usage", json=body, timeout=5)
     assert answer.status_code == 422 and field in answer.json()["fields"]

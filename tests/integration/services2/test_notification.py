@@ -19,6 +19,7 @@ from platform_services.notification.settings import NotificationSettings
 from tests.integration.services.servers import free_port
 from tests.servers import closed_port
 from tests.integration.services2.conftest import REDIS_URL, metric, register
+from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
 WEBHOOK_SECRET = "whk-test"
@@ -38,15 +39,15 @@ def notifier(config, run_service, tenant):
 
 
 def _template(url: str, slug: str, body: str, subject: str = "Order {{ order_id }}") -> None:
-    answer = requests.put(f"{url}/v1/tenants/{slug}/templates/order_shipped", timeout=5,
-                          json={"subject": subject, "body": body})
+    answer = api.put(f"{url}/v1/tenants/{slug}/templates/order_shipped", timeout=5,
+                     json={"subject": subject, "body": body})
     assert answer.status_code == 200, answer.text
 
 
 def _send(url: str, slug: str, **fields) -> requests.Response:
     body = {"template": "order_shipped", "to": "buyer@example.com",
             "data": {"order_id": "A-1", "carrier": "UPS"}, **fields}
-    return requests.post(f"{url}/v1/tenants/{slug}/notifications", json=body, timeout=20)
+    return api.post(f"{url}/v1/tenants/{slug}/notifications", json=body, timeout=20)
 
 
 def test_email_fails_over_to_the_second_relay(notifier, smtp_relay, tenant):
@@ -90,15 +91,15 @@ def test_template_error_fails_that_notification_and_sends_nothing(notifier, smtp
     assert answer.status_code == 422 and answer.json()["error"] == "template_error"
     assert reason in answer.json()["message"]
     assert inbox.messages == []
-    logged = requests.get(f"{svc.url}/v1/tenants/{tenant[1]}/notifications", timeout=5).json()
+    logged = api.get(f"{svc.url}/v1/tenants/{tenant[1]}/notifications", timeout=5).json()
     assert logged["notifications"][0]["status"] == "failed"
     assert reason in logged["notifications"][0]["error"]
 
 
 def test_syntax_error_is_refused_when_the_template_is_saved(notifier, tenant):
     svc = notifier(())
-    answer = requests.put(f"{svc.url}/v1/tenants/{tenant[1]}/templates/broken", timeout=5,
-                          json={"subject": "s", "body": "{% if %}"})
+    answer = api.put(f"{svc.url}/v1/tenants/{tenant[1]}/templates/broken", timeout=5,
+                     json={"subject": "s", "body": "{% if %}"})
     assert answer.status_code == 422 and "line 1" in answer.json()["message"]
 
 
@@ -153,8 +154,8 @@ def test_export_ready_event_mails_the_tenant_contact_once(notifier, smtp_relay, 
                                                           run_prefix):
     relay, inbox = smtp_relay()
     svc = notifier((relay,), rabbitmq_url=broker)
-    requests.put(f"{svc.url}/v1/tenants/{tenant[1]}/contact", timeout=5,
-                 json={"email": "ops@acme.example"}).raise_for_status()
+    api.put(f"{svc.url}/v1/tenants/{tenant[1]}/contact", timeout=5,
+            json={"email": "ops@acme.example"}).raise_for_status()
     consumer = svc.service.workers[0]
     assert consumer.connected.wait(10)
     conn = pika.BlockingConnection(pika.URLParameters(broker))

@@ -15,6 +15,7 @@ from platform_services.search import indexer
 from platform_services.search.api import build
 from platform_services.search.settings import SearchSettings
 from tests.integration.services2.conftest import metric, register
+from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
 PRODUCTS = [
@@ -41,13 +42,13 @@ def search(config, run_service, tenant):
 
 
 def _load(url: str, slug: str, products=PRODUCTS) -> None:
-    answer = requests.put(f"{url}/v1/tenants/{slug}/products", json={"products": products},
-                          timeout=10)
+    answer = api.put(f"{url}/v1/tenants/{slug}/products", json={"products": products},
+                     timeout=10)
     assert answer.status_code == 200, answer.text
 
 
 def _search(url: str, slug: str, **params) -> dict:
-    answer = requests.get(f"{url}/v1/tenants/{slug}/search", params=params, timeout=10)
+    answer = api.get(f"{url}/v1/tenants/{slug}/search", params=params, timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -85,22 +86,22 @@ def test_an_older_product_event_never_overwrites_a_newer_one(search, tenant):
 ])
 def test_bad_search_parameters_are_422(search, tenant, params, field):
     svc = search()
-    answer = requests.get(f"{svc.url}/v1/tenants/{tenant[1]}/search", params=params, timeout=5)
+    answer = api.get(f"{svc.url}/v1/tenants/{tenant[1]}/search", params=params, timeout=5)
     assert answer.status_code == 422 and field in answer.json()["fields"]
 
 
 def test_oversized_and_invalid_product_batches_are_refused(search, tenant):
     svc = search()
     too_many = [{"sku": f"S{i}", "name": "n"} for i in range(1001)]
-    answer = requests.put(f"{svc.url}/v1/tenants/{tenant[1]}/products", timeout=10,
-                          json={"products": too_many})
+    answer = api.put(f"{svc.url}/v1/tenants/{tenant[1]}/products", timeout=10,
+                     json={"products": too_many})
     assert answer.status_code == 422 and "products" in answer.json()["fields"]
-    answer = requests.put(f"{svc.url}/v1/tenants/{tenant[1]}/products", timeout=10,
-                          json={"products": [{"sku": "bad sku!", "name": ""}]})
+    answer = api.put(f"{svc.url}/v1/tenants/{tenant[1]}/products", timeout=10,
+                     json={"products": [{"sku": "bad sku!", "name": ""}]})
     assert set(answer.json()["fields"]) == {"products[0].sku", "products[0].name"}
-    huge = requests.put(f"{svc.url}/v1/tenants/{tenant[1]}/products", timeout=10,
-                        data=b"[" + b"0," * 600_000 + b"0]",
-                        headers={"Content-Type": "application/json"})
+    huge = api.put(f"{svc.url}/v1/tenants/{tenant[1]}/products", timeout=10,
+                   data=b"[" + b"0," * 600_000 + b"0]",
+                   headers={"Content-Type": "application/json"})
     assert huge.status_code == 413
 
 
@@ -165,7 +166,7 @@ def test_reindex_swaps_the_alias_atomically(search, tenant, fake_es):
     alias = index.alias(tenant[0])
     old = fake_es.aliases[alias]
     time.sleep(0.002)  # index names carry milliseconds
-    answer = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/reindex", timeout=10)
+    answer = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/reindex", timeout=10)
     assert answer.status_code == 200, answer.text
     new = answer.json()["index"]
     assert new != old and fake_es.aliases[alias] == new and old not in fake_es.indices
@@ -177,5 +178,5 @@ def test_reindex_swaps_the_alias_atomically(search, tenant, fake_es):
 
 def test_reindex_without_elasticsearch_is_a_clear_409(search, tenant):
     svc = search()
-    answer = requests.post(f"{svc.url}/v1/tenants/{tenant[1]}/reindex", timeout=5)
+    answer = api.post(f"{svc.url}/v1/tenants/{tenant[1]}/reindex", timeout=5)
     assert answer.status_code == 409 and answer.json()["error"] == "no_elasticsearch"

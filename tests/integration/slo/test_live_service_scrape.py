@@ -23,7 +23,7 @@ from portal.config import PROJECT_ROOT
 from portal.slo import demo, samples, specs
 from portal.slo.samples import MINUTE
 from portal.slo.sources import ScrapeSource, fetch_metrics, parse_metrics
-from tests.integration.services import servers
+from tests.integration.services import servers, tokens
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -41,6 +41,12 @@ def services_db():
     servers.drop_database(url)
 
 
+@pytest.fixture(scope="module")
+def platform_auth(services_db):
+    """The auth service the order service trusts and the portal gets its token from."""
+    yield from tokens.platform_auth(services_db)
+
+
 @pytest.fixture
 def silent_inventory():
     """Accepts TCP connections into its backlog and never reads or answers them."""
@@ -50,14 +56,14 @@ def silent_inventory():
 
 
 @pytest.fixture
-def order_service(services_db, silent_inventory, tmp_path):
+def order_service(services_db, silent_inventory, platform_auth, tmp_path):
     """The order service as `portal dev` runs it: its own process on a free port."""
     port = servers.free_port()
     env = {k: v for k, v in os.environ.items() if k not in _UNSET}
     env.update(DATABASE_URL=services_db, SERVICE_PORT=str(port), LOG_FORMAT="text",
                INVENTORY_URL=silent_inventory, INVENTORY_TIMEOUT=str(INVENTORY_TIMEOUT),
                BREAKER_FAIL_MAX="100",   # keep every creation a real timed-out call
-               OBJECT_STORE_DIR=str(tmp_path / "objects"))
+               OBJECT_STORE_DIR=str(tmp_path / "objects"), AUTH_URL=platform_auth.url)
     log = (tmp_path / "order.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "platform_services", "serve", "order"],
                             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -79,16 +85,19 @@ def _wait_ready(proc: subprocess.Popen, url: str, log_path) -> None:
                what="order service", proc=proc, log=log_path)
 
 
-def _drive(url: str, tenant: str) -> dict[str, int]:
+def _drive(url: str, tenant: str, token: str) -> dict[str, int]:
     """Good and bad requests; returns how many of each kind were made."""
     orders = f"{url}/v1/tenants/{tenant}/orders"
-    codes = [requests.get(orders, timeout=10).status_code for _ in range(3)]      # 200
+    auth = {"Authorization": f"Bearer {token}"}
+    codes = [requests.get(orders, timeout=10, headers=auth).status_code
+             for _ in range(3)]                                                   # 200
     codes += [requests.post(orders, data="{not json", timeout=10,
-                            headers={"Content-Type": "application/json"}).status_code
+                            headers={**auth, "Content-Type": "application/json"}).status_code
               for _ in range(2)]                                                  # 400
-    codes.append(requests.get(f"{orders}/999999", timeout=10).status_code)        # 404
+    codes.append(requests.get(f"{orders}/999999", timeout=10,
+                              headers=auth).status_code)                          # 404
     codes += [requests.post(orders, json={"lines": [{"sku": "SKU-1", "quantity": 1}]},
-                            timeout=10).status_code for _ in range(2)]            # 503
+                            timeout=10, headers=auth).status_code for _ in range(2)]  # 503
     assert codes == [200] * 3 + [400] * 2 + [404] + [503] * 2
     return {"total": len(codes), "bad": 2, "orders_route": 7, "slow": 2}
 
@@ -100,21 +109,25 @@ def _bucket(text: str, le: str) -> float:
                and labels.get("route") == ORDERS and labels.get("le") == le)
 
 
-def test_scrape_of_a_live_order_service_stores_the_requests_made(session, order_service):
+def test_scrape_of_a_live_order_service_stores_the_requests_made(app, session, order_service,
+                                                                 platform_auth):
+    app.config.update(tokens.portal_config(platform_auth.url))  # the scrape's own token
+    token = tokens.credentials(platform_auth.url).token("meridian-order")
     team = catalog.upsert_team(session=session, slug="commerce-live", name="Commerce",
                                chat_channel=None)
     svc = catalog.upsert_service(session=session, slug="order", team=team, name="Order",
                                  base_url=order_service)
     slos = {raw["name"]: specs.upsert(session=session, service=svc, spec=specs.clean(raw))
             for raw in demo.SEED_SLOS["order"]}
-    register = requests.put(f"{order_service}/v1/tenants/slo-live",
-                            json={"id": 990_001, "name": "SLO live"}, timeout=10)
+    register = requests.put(f"{order_service}/v1/tenants/slo-live", timeout=10,
+                            json={"id": 990_001, "name": "SLO live"},
+                            headers={"Authorization": f"Bearer {token}"})
     assert register.status_code in (200, 201)
     source = ScrapeSource(timeout=5)
 
     assert specs.collect(session=session, source=source, now=T0 + MINUTE / 6) == 0
     before = fetch_metrics(order_service, 5)
-    made = _drive(order_service, "slo-live")
+    made = _drive(order_service, "slo-live", token)
     after = fetch_metrics(order_service, 5)
     assert specs.collect(session=session, source=source, now=T0 + MINUTE + MINUTE / 6) == 2
 

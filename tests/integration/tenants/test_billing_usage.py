@@ -6,31 +6,46 @@ usage needs neither."""
 from datetime import datetime, timezone
 
 import pytest
-import requests
 
 from platform_services.billing.api import build
 from platform_services.common.config import ServiceConfig
 from platform_services.common.runner import start
 from portal.integrations.billing import BillingClient, BillingUnavailable
+from tests.integration.services import tokens
+from tests.integration.services.tokens import api
 from tests.integration.tenants import servers
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def billing(services_db):
-    running = start(build(ServiceConfig(service="billing", database_url=services_db,
-                                        log_format="text"), log=False))
+def platform_auth(services_db):
+    """The auth service the billing service trusts and the portal gets its token from."""
+    yield from tokens.platform_auth(services_db)
+
+
+@pytest.fixture(scope="module")
+def billing(services_db, platform_auth):
+    running = api.track(start(build(ServiceConfig(
+        service="billing", database_url=services_db, log_format="text",
+        **tokens.service_credentials(platform_auth.url)), log=False)))
     yield running.url
     running.stop()
 
 
+@pytest.fixture
+def billing_client(platform_auth):
+    """A BillingClient factory with the test platform client's tokens."""
+    source = tokens.credentials(platform_auth.url)
+    return lambda url: BillingClient(url, token=source.token)
+
+
 def _meter(url: str, tenant, usage: dict[str, int]) -> None:
-    assert requests.put(f"{url}/v1/tenants/{tenant.slug}",
-                        json={"id": tenant.id, "name": tenant.name}, timeout=5).ok
+    assert api.put(f"{url}/v1/tenants/{tenant.slug}",
+                   json={"id": tenant.id, "name": tenant.name}, timeout=5).ok
     for meter, quantity in usage.items():
-        response = requests.post(f"{url}/v1/tenants/{tenant.slug}/usage",
-                                 json={"meter": meter, "quantity": quantity}, timeout=5)
+        response = api.post(f"{url}/v1/tenants/{tenant.slug}/usage",
+                            json={"meter": meter, "quantity": quantity}, timeout=5)
         assert response.status_code == 202, response.text
 
 
@@ -38,27 +53,31 @@ def _fresh_cache(app) -> None:
     app.extensions.pop("tenants_cache", None)
 
 
-def test_client_reads_the_usage_the_service_metered(billing, live, tenant_with_viewer):
+def test_client_reads_the_usage_the_service_metered(billing, billing_client, live,
+                                                     tenant_with_viewer):
     tenant, _ = tenant_with_viewer()
     _meter(billing, tenant, {"orders": 3, "api_calls": 1200})
-    usage = BillingClient(billing).usage(tenant.id)
+    usage = billing_client(billing).usage(tenant.id)
     assert usage.registered and usage.period == datetime.now(timezone.utc).strftime("%Y-%m")
     assert {(m.meter, m.total) for m in usage.meters} == {("orders", 3), ("api_calls", 1200)}
-    assert BillingClient(billing).usage(tenant.slug, period="2020-01").meters == ()
+    assert billing_client(billing).usage(tenant.slug, period="2020-01").meters == ()
 
 
-def test_client_tells_an_unknown_tenant_from_an_outage(billing):
-    assert BillingClient(billing).usage(999_999_991).registered is False
+def test_client_tells_an_unknown_tenant_from_an_outage(billing, billing_client):
+    assert billing_client(billing).usage(999_999_991).registered is False
     closed = f"http://127.0.0.1:{servers.closed_port()}"
     with pytest.raises(BillingUnavailable):
         BillingClient(closed, timeout=0.5, attempts=2, backoff=0).usage(1)
     with pytest.raises(ValueError):
-        BillingClient(billing).usage(1, period="2026-13")
+        billing_client(billing).usage(1, period="2026-13")
 
 
-def test_dashboard_shows_usage_to_date(billing, live, tenant_with_viewer, monkeypatch):
+def test_dashboard_shows_usage_to_date(billing, platform_auth, live, tenant_with_viewer,
+                                      monkeypatch):
     app, _ = live
     monkeypatch.setitem(app.config, "BILLING_URL", billing)
+    for key, value in tokens.portal_config(platform_auth.url).items():
+        monkeypatch.setitem(app.config, key, value)
     _fresh_cache(app)
     tenant, client = tenant_with_viewer()
     _meter(billing, tenant, {"orders": 7, "notifications": 42})
