@@ -1,15 +1,17 @@
 """`portal dev`: the embedded default stack in one command, for a laptop or a demo.
 
 Migrates and seeds the database (the embedded PostgreSQL unless DATABASE_URL is set),
-starts a Celery worker with an embedded beat, the five platform services (order,
-inventory, fulfillment, worker, report) and a gentle load generator as child processes
+starts Alertmanager and Prometheus (portal/dev_alerting.py), a Celery worker with an
+embedded beat, the platform services and a gentle load generator as child processes
 sharing that database, then serves the portal until Ctrl-C (or SIGTERM), stopping the
-children and then the embedded PostgreSQL it started on the way out.
+children, Alertmanager and Prometheus, and then the embedded PostgreSQL it started on the
+way out.
 
 The platform services run as separate processes (`python -m platform_services ...`): the
 portal never imports them. Without REDIS_URL / RABBITMQ_URL / S3_ENDPOINT_URL they
-degrade as documented in platform_services/README.md (events wait in the outbox tables,
-idempotency rests on the unique constraint, objects go to INSTANCE_DIR/objects).
+degrade as documented in platform_services/README.md (events travel through a queue table
+of the same database, idempotency rests on the unique constraint, objects go to
+INSTANCE_DIR/objects).
 """
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import current_app, url_for
 from werkzeug.serving import run_simple
 
-from portal import embedded, migrate
+from portal import dev_alerting, dev_clients, embedded, migrate
 from portal.demo.seed import credentials_table, seed_demo
 from portal.extensions import db
 from portal.health.demo import LOCAL_PORTS, local_url
+from portal.security.headers import QuietRequestHandler
 from portal.tenants import service as tenants
 
 DEMO_LOAD_TENANTS = 6  # a gentle load: a few tenants, one order a second
@@ -37,6 +40,9 @@ def _child_env(app) -> dict[str, str]:
     env["DATABASE_URL"] = app.config["DATABASE_URL"]
     if app.config.get("OBJECT_STORE_DIR"):
         env["OBJECT_STORE_DIR"] = app.config["OBJECT_STORE_DIR"]
+    for name in ("ALERTMANAGER_URL", "PROMETHEUS_URL", "ALERTMANAGER_WEBHOOK_TOKEN"):
+        if app.config.get(name):
+            env[name] = app.config[name]
     env.setdefault("XDG_RUNTIME_DIR", "/tmp")
     return env
 
@@ -51,7 +57,13 @@ def _start_worker(app, log_dir: Path) -> subprocess.Popen:
     return _spawn(["-m", "celery", "-A", "portal.celery_app", "worker", "--beat",
                    "--concurrency=2", "--loglevel=INFO",
                    f"--schedule={log_dir / 'celerybeat-schedule'}"],
-                  _child_env(app), log_dir / "worker.log")
+                  {**_child_env(app), **_portal_client_env(app)}, log_dir / "worker.log")
+
+
+def _portal_client_env(app) -> dict[str, str]:
+    """The portal's platform client, for the worker's scrapes of the services' /metrics."""
+    names = ("SERVICES_AUTH_URL", "SERVICES_CLIENT_ID", "SERVICES_CLIENT_SECRET")
+    return {name: app.config[name] for name in names if app.config.get(name)}
 
 
 def _services_env(app) -> dict[str, str]:
@@ -59,6 +71,17 @@ def _services_env(app) -> dict[str, str]:
     if app.config.get("REDIS_URL"):
         env["REDIS_URL"] = app.config["REDIS_URL"]
     env["INVENTORY_URL"] = local_url("inventory")
+    # Every service call needs a token from the auth service; the platform's own clients
+    # (portal, services, load generator) come from the file `portal dev` writes.
+    env["AUTH_URL"] = local_url("auth")
+    clients = app.extensions.get("dev_clients")
+    if clients is not None:
+        env["AUTH_PLATFORM_CLIENTS_FILE"] = str(clients.path)
+        env.update(clients.env("meridian-services"))
+    if not env.get("RABBITMQ_URL"):
+        # No RabbitMQ: the services' events travel through queue tables of this same
+        # database (platform_services/common/queue_table.py), so orders reach fulfillment.
+        env["RABBITMQ_URL"] = app.config["DATABASE_URL"]
     env.setdefault("LOG_FORMAT", "json")
     return env
 
@@ -78,11 +101,36 @@ def _start_services(app, log_dir: Path, load: bool) -> list[subprocess.Popen]:
             pairs = [f"{t.slug}:{t.id}" for t in tenants.list_all(session=session)]
         args = ["-m", "platform_services", "loadgen", "--rate", "1",
                 "--order-url", local_url("order"), "--inventory-url", local_url("inventory"),
-                "--worker-url", local_url("worker")]
+                "--worker-url", local_url("worker"), "--auth-url", local_url("auth")]
         for pair in pairs[:DEMO_LOAD_TENANTS]:
             args += ["--tenant", pair]
-        children.append(_spawn(args, env, log_dir / "loadgen.log"))
+        load_env = {**env, **app.extensions["dev_clients"].env("meridian-loadgen")}
+        children.append(_spawn(args, load_env, log_dir / "loadgen.log"))
     return children
+
+
+def _start_alerting(app, services: bool) -> dev_alerting.AlertingStack:
+    """Alertmanager and Prometheus for this stack, unless real ones are configured."""
+    if app.config.get("ALERTMANAGER_URL") or app.config.get("PROMETHEUS_URL"):
+        return dev_alerting.AlertingStack()  # the operator's own servers: nothing to start
+    host, port = app.config["PORTAL_HOST"], app.config["PORTAL_PORT"]
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"  # a wildcard listener answers on loopback too
+    with app.test_request_context():
+        webhook_path = url_for("oncall.alertmanager_webhook")
+    clients = app.extensions.get("dev_clients")
+    stack = dev_alerting.start(dev_alerting.StackSpec(
+        instance_dir=Path(app.config["INSTANCE_DIR"]).resolve(),
+        portal_address=f"{host}:{port}", webhook_url=f"http://{host}:{port}{webhook_path}",
+        services={n: f"127.0.0.1:{p}" for n, p in LOCAL_PORTS.items()} if services else {},
+        webhook_token=app.config.get("ALERTMANAGER_WEBHOOK_TOKEN"),
+        # The portal's own client may read the services' /metrics (ops:read).
+        scrape_client=dev_alerting.ScrapeClient(
+            f"{local_url('auth')}/oauth/token", "meridian-portal",
+            clients.secrets["meridian-portal"]) if clients else None))
+    app.config.update(stack.env())
+    app.config["ALERTING_NOT_CONNECTED"] = stack.problem
+    return stack
 
 
 @click.command("dev")
@@ -101,26 +149,37 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
         # _child_env hands to every child.
         app.config["OBJECT_STORE_DIR"] = str((log_dir / "objects").resolve())
     if services:
+        clients = app.extensions["dev_clients"] = dev_clients.create(app.config["INSTANCE_DIR"])
+        app.config.update(clients.portal_config(local_url("auth")))
         # Before the seed, so the demo history goes into the services' own tables and the
         # dashboards roll it up from there like everything the services record later.
         _migrate_services(app)
     with db.session_scope() as session:
         rows = seed_demo(session=session, argon2_params=app.config["ARGON2_PARAMS"])
-    children = [_start_worker(app, log_dir)] if worker else []
-    if services:
-        children += _start_services(app, log_dir, load)
-    # SIGTERM (a supervisor, `timeout`) must stop the children too, like Ctrl-C does.
+    # SIGTERM (a supervisor, `timeout`) must stop the children too, like Ctrl-C does; and
+    # Ctrl-C must work even when a launching shell left SIGINT ignored (a background job).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    host, port = app.config["PORTAL_HOST"], app.config["PORTAL_PORT"]
-    click.echo(credentials_table(rows))
-    click.echo(f"\nPortal: http://{host}:{port}/   (logs: {log_dir}/*.log)")
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    alerting = _start_alerting(app, services)
+    children: list[subprocess.Popen] = []
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        children += [_start_worker(app, log_dir)] if worker else []
+        if services:
+            children += _start_services(app, log_dir, load)
+        host, port = app.config["PORTAL_HOST"], app.config["PORTAL_PORT"]
+        click.echo(credentials_table(rows))
+        click.echo(f"\nPortal: http://{host}:{port}/   (logs: {log_dir}/*.log)")
+        click.echo(f"Alerting is not connected: {alerting.problem}" if alerting.problem else
+                   f"Alertmanager: {app.config.get('ALERTMANAGER_URL') or '-'}   "
+                   f"Prometheus: {app.config.get('PROMETHEUS_URL') or '-'}")
+        run_simple(host, port, app, threaded=True, use_reloader=False,
+                   request_handler=QuietRequestHandler)
     finally:
         for child in children:
             child.terminate()
         for child in children:
             child.wait(timeout=20)
+        alerting.stop()
         db.engine.dispose()
         if app.config["DATABASE_EMBEDDED"]:  # started for this stack: ours to stop
             embedded.stop(app.config["INSTANCE_DIR"])

@@ -32,7 +32,9 @@ class ServiceConfig:
     redis_prefix: str = field(default="meridian:", metadata={
         "env": "REDIS_KEY_PREFIX", "help": "Prefix of every Redis key the services write."})
     rabbitmq_url: str | None = field(default=None, metadata={
-        "env": "RABBITMQ_URL", "help": "AMQP URL. Unset: events wait in the outbox tables."})
+        "env": "RABBITMQ_URL", "help": "AMQP URL. A PostgreSQL URL instead: queue tables "
+                                       "in that database (what `portal dev` passes). Unset: "
+                                       "events wait in the outbox tables."})
     exchange_prefix: str = field(default="", metadata={
         "env": "EXCHANGE_PREFIX", "help": "Prefix of exchange/queue names (test isolation)."})
     s3_endpoint_url: str | None = field(default=None, metadata={
@@ -68,6 +70,19 @@ class ServiceConfig:
     api_usage_flush_seconds: float = field(default=10.0, metadata={
         "env": "API_USAGE_FLUSH_SECONDS", "help": "Seconds between writes of the per-tenant "
                                                   "request counts to telemetry.api_requests."})
+    auth_url: str = field(default="http://127.0.0.1:8106", metadata={
+        "env": "AUTH_URL", "help": "Auth service base URL: its JWKS verifies every request's "
+                                   "token; its /oauth/token issues this service's own."})
+    jwt_issuer: str = field(default="https://auth.meridian.local", metadata={
+        "env": "JWT_ISSUER", "help": "`iss` that accepted tokens must carry."})
+    jwks_cache_seconds: float = field(default=300.0, metadata={
+        "env": "JWKS_CACHE_SECONDS", "help": "How long fetched signing keys are reused (an "
+                                             "unknown kid refetches at once)."})
+    client_id: str | None = field(default=None, metadata={
+        "env": "SERVICE_CLIENT_ID", "help": "OAuth client of this service's calls to other "
+                                            "services (order → inventory)."})
+    client_secret: str | None = field(default=None, metadata={
+        "env": "SERVICE_CLIENT_SECRET", "help": "Secret of SERVICE_CLIENT_ID."})
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL", "help": "Log level."})
     log_format: str = field(default="json", metadata={
         "env": "LOG_FORMAT", "help": "`json` or `text`."})

@@ -1,5 +1,7 @@
 """RabbitMQ with pika: the seed's topic exchanges, confirmed publishing, and consumers with
 manual acks, back-off retries and a `<queue>.dlq` after MAX_ATTEMPTS failed deliveries.
+When RABBITMQ_URL is a PostgreSQL URL (the embedded default of `portal dev`) the same
+publishers and consumers run on the queue tables of queue_table.py instead.
 
 Retry works through a `<queue>.retry` queue that dead-letters back into `<queue>` when a
 message's per-message TTL (the back-off) expires, so a failing message never blocks the
@@ -15,14 +17,18 @@ from typing import Any, Callable
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from platform_services.common import queue_table
 from platform_services.common.config import ServiceConfig
 from platform_services.common.observability import Metrics
 
 log = logging.getLogger(__name__)
 EXCHANGES = ("orders.events", "inventory.events", "fulfillment.events", "notifications",
              "reports.scheduled")
-BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
+# What an unreachable broker raises: AMQP and socket errors, and for the queue tables the
+# database's connection errors (never its integrity or programming errors).
+BROKER_ERRORS = (pika.exceptions.AMQPError, OSError, OperationalError, InterfaceError)
 
 
 def connect(config: ServiceConfig) -> pika.BlockingConnection:
@@ -79,6 +85,30 @@ class Publisher:
                 conn.close()
             except BROKER_ERRORS:
                 log.debug("closing a broken broker connection failed", exc_info=True)
+
+
+class TablePublisher:
+    """Publishes to the queue tables; a message is "confirmed" once its rows are committed."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+
+    def publish(self, exchange: str, routing_key: str, payload: dict[str, Any],
+                message_id: str, headers: dict[str, Any] | None = None) -> None:
+        """Route the message to the bound queues in one transaction."""
+        queue_table.publish(queue_table.engine_for(self.config.rabbitmq_url),
+                            exchange=self.config.prefixed(exchange), routing_key=routing_key,
+                            payload=payload, message_id=message_id)
+
+    def close(self) -> None:
+        """Nothing to close: the engine's pool is shared by the process."""
+
+
+def publisher_for(config: ServiceConfig) -> Publisher | TablePublisher:
+    """The publisher of the configured broker: RabbitMQ, or the queue tables."""
+    if queue_table.is_table_url(config.rabbitmq_url):
+        return TablePublisher(config)
+    return Publisher(config)
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,9 @@ class Consumer(threading.Thread):
             channel.queue_bind(self.queue, self.config.prefixed(self.sub.exchange), key)
 
     def _consume(self) -> None:
+        if queue_table.is_table_url(self.config.rabbitmq_url):
+            self._consume_table()
+            return
         conn = connect(self.config)
         try:
             channel = conn.channel()
@@ -158,6 +191,50 @@ class Consumer(threading.Thread):
             self.connected.clear()
             if conn.is_open:
                 conn.close()
+
+    def _consume_table(self) -> None:
+        """Poll the queue table: quickly while there is work, backing off to 1 s when idle."""
+        engine = queue_table.engine_for(self.config.rabbitmq_url)
+        queue_table.bind(engine, queue=self.queue,
+                         exchange=self.config.prefixed(self.sub.exchange),
+                         patterns=self.sub.routing_keys)
+        self.connected.set()
+        idle = self.config.relay_interval
+        try:
+            while not self._stopping.is_set():
+                claimed = queue_table.claim(engine, queue=self.queue)
+                for message in claimed:
+                    self._handle_claimed(engine, message)
+                idle = self.config.relay_interval if claimed else min(idle * 2, 1.0)
+                if not claimed:
+                    self._stopping.wait(idle)
+        finally:
+            self.connected.clear()
+
+    def _handle_claimed(self, engine, message: queue_table.Claimed) -> None:
+        try:
+            self.sub.handler(Delivery(message.message_id, message.routing_key,
+                                      message.payload, message.attempt))
+        except Exception as exc:  # any handler failure is retried, then dead-lettered
+            error = f"{type(exc).__name__}: {exc}"
+            if message.attempt >= self.config.max_attempts:
+                log.error("message %s dead-lettered after %d attempts: %s",
+                          message.message_id, message.attempt, exc)
+                queue_table.dead_letter(engine, message, queue=self.queue, error=error)
+                self._count("dead_lettered")
+                self.metrics.dead_lettered.labels(self.metrics.service, self.sub.queue).inc()
+            else:
+                delay = self.config.retry_base_delay * 2 ** (message.attempt - 1)
+                log.warning("message %s failed (attempt %d), retrying in %.1f s: %s",
+                            message.message_id, message.attempt, delay, exc)
+                queue_table.retry_later(engine, message, delay=delay, error=error)
+                self._count("retried")
+            return
+        queue_table.ack(engine, message)
+        self._count("ok")
+
+    def _count(self, outcome: str) -> None:
+        self.metrics.messages.labels(self.metrics.service, self.sub.queue, outcome).inc()
 
     def _handle(self, channel: BlockingChannel, method, props, body: bytes) -> None:
         headers = dict(props.headers or {})

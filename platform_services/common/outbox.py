@@ -1,5 +1,6 @@
 """The transactional outbox (events written in the same transaction as the change they
-describe) and its relay to RabbitMQ, plus the inbox that makes consumers idempotent.
+describe) and its relay to RabbitMQ (or the queue tables of the embedded default), plus the
+inbox that makes consumers idempotent.
 
 Exactly once, end to end: a row is marked published only after the broker confirmed it,
 so nothing is lost while RabbitMQ is down; the one remaining duplicate window (confirmed,
@@ -20,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.engine import Connection, Engine
 
 from platform_services.common.config import ServiceConfig
-from platform_services.common.messaging import BROKER_ERRORS, Publisher
+from platform_services.common.messaging import BROKER_ERRORS, publisher_for
 from platform_services.common.observability import Metrics
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class OutboxRelay(threading.Thread):
         super().__init__(name=f"outbox-relay-{table.schema}", daemon=True)
         self.config, self.engine, self.table, self.metrics = config, engine, table, metrics
         self.batch = batch
-        self.publisher = Publisher(config)
+        self.publisher = publisher_for(config)
         self.connected = threading.Event()
         self._stopping = threading.Event()
         self._wake = threading.Event()

@@ -26,11 +26,39 @@ OPERATOR_FLAGS = {"=": (False, True), "!=": (False, False), "=~": (True, True),
                   "!~": (True, False)}
 
 
+class NotConnected(Exception):
+    """No Alertmanager is configured: silences cannot exist here, which is no outage."""
+
+
 def _client() -> AlertmanagerClient:
     client = am_client()
     if client is None:
-        abort(503, description="No Alertmanager is configured (ALERTMANAGER_URL).")
+        # `portal dev` records why it could not start one; otherwise it was never set.
+        reason = (current_app.config.get("ALERTING_NOT_CONNECTED")
+                  or "no Alertmanager is configured (ALERTMANAGER_URL).")
+        raise NotConnected(f"Alerting is not connected: {reason} Silences live in "
+                           "Alertmanager, so none can be listed or created here.")
     return client
+
+
+def _not_connected_notice() -> str | None:
+    try:
+        _client()
+    except NotConnected as exc:
+        return str(exc)
+    return None
+
+
+def _check_matchers(matchers: tuple[Matcher, ...]) -> None:
+    """Raise the SilenceError creating a silence with these matchers would raise.
+
+    The window and justification are judged on submit; a neutral one-hour window and
+    comment stand in for them so the preview applies exactly the matcher rules of create.
+    """
+    now = utcnow()
+    silences.validate(silences.SilenceRequest(matchers, now, now + timedelta(hours=1),
+                                              "matcher check"),
+                      max_hours=max(1, current_app.config["ONCALL_SILENCE_MAX_HOURS"]), now=now)
 
 
 def matchers_of(form: forms.SilenceForm) -> tuple[Matcher, ...]:
@@ -64,12 +92,15 @@ def request_of(form: forms.SilenceForm) -> silences.SilenceRequest:
 @require_roles(*ONCALL)
 def index():
     """Silences by state: active, pending, expired."""
+    grouped, error, not_connected = {state: [] for state in silences.STATES}, None, None
     try:
-        grouped, error = silences.by_state(client=_client()), None
+        grouped = silences.by_state(client=_client())
+    except NotConnected as exc:
+        not_connected = str(exc)
     except AlertmanagerUnavailable as exc:
-        grouped, error = {state: [] for state in silences.STATES}, str(exc)
-    return render_template("oncall/silences.html", grouped=grouped, error=error), \
-        503 if error else 200
+        error = str(exc)
+    return render_template("oncall/silences.html", grouped=grouped, error=error,
+                           not_connected=not_connected), 503 if error else 200
 
 
 def _prefill(form: forms.SilenceForm, silence_id: str) -> None:
@@ -99,9 +130,9 @@ def new():
     if request.args.get("from"):
         try:
             _prefill(form, request.args["from"])
-        except (AlertmanagerUnavailable, AlertmanagerRejected) as exc:
+        except (AlertmanagerUnavailable, AlertmanagerRejected, NotConnected) as exc:
             return _form_page(form, error=f"Could not load that silence: {exc}")
-    return _form_page(form)
+    return _form_page(form, error=_not_connected_notice())
 
 
 @bp.get("/preview")
@@ -111,14 +142,14 @@ def preview():
     form = forms.SilenceForm(request.args, meta={"csrf": False})
     error, found, matchers = None, [], ()
     try:
+        client = _client()  # first: a count of zero would hide that nothing is connected
         matchers = matchers_of(form)
         if not matchers:
             raise silences.SilenceError("Add at least one matcher to see what it would silence.")
-        if silences.matches_everything(matchers):
-            raise silences.SilenceError("These matchers would silence every alert.")
-        found = [alerts.view_of(a) for a in silences.preview(client=_client(),
-                                                             matchers=matchers)]
-    except (silences.SilenceError, AlertmanagerRejected, AlertmanagerUnavailable) as exc:
+        _check_matchers(matchers)
+        found = [alerts.view_of(a) for a in silences.preview(client=client, matchers=matchers)]
+    except (silences.SilenceError, AlertmanagerRejected, AlertmanagerUnavailable,
+            NotConnected) as exc:
         error = str(exc)
     return page_or_fragment("oncall/silence_preview.html", "oncall/_silence_preview.html",
                             found=found, error=error, matchers=matchers)
@@ -139,6 +170,8 @@ def create():
             max_hours=current_app.config["ONCALL_SILENCE_MAX_HOURS"])
     except (silences.SilenceError, AlertmanagerRejected) as exc:
         return _form_page(form, error=str(exc), status=422)
+    except NotConnected as exc:
+        return _form_page(form, error=f"{exc} Nothing was created.", status=409)
     except AlertmanagerUnavailable as exc:
         return _form_page(form, error=f"Alertmanager is unreachable; nothing was created. "
                                       f"({exc})", status=503)
@@ -164,6 +197,8 @@ def expire(silence_id: str):
         abort(409, description=str(exc))
     except AlertmanagerRejected:
         abort(404)
+    except NotConnected as exc:
+        abort(409, description=str(exc))
     except AlertmanagerUnavailable as exc:
         abort(503, description=f"Alertmanager is unreachable; the silence is unchanged. ({exc})")
     alert_cache().clear()
