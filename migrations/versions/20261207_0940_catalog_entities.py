@@ -1,7 +1,7 @@
 """catalog: Backstage entities kept whole (every kind) and their relations by reference
 
 Revision ID: 0940_catalog_entities
-Revises: 0910_tenants_api_requests
+Revises: 0930_auth_session_version
 Create Date: 2026-12-07
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0940_catalog_entities'
-down_revision = '0910_tenants_api_requests'
+down_revision = '0930_auth_session_version'
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-import plotly.io as pio
 
+from portal.rendering import figure_html
 from portal.slo.samples import HOUR, Counts
 from portal.slo.service import ALERT_RULES, SloStatus, budget_fraction
 
@@ -82,8 +82,7 @@ def figures(status: SloStatus, points: list[HourPoint]) -> dict[str, str]:
                                f"{sev} {float(t):g}x ({lw}/{sw})")
                          for sev, lw, sw, t in ALERT_RULES], name="burn rate"),
     }
-    return {name: pio.to_html(fig, full_html=False, include_plotlyjs=False, validate=False,
-                              div_id=f"chart-{name}") for name, fig in figs.items()}
+    return {name: figure_html(fig, div_id=f"chart-{name}") for name, fig in figs.items()}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import service as catalog
 from portal.extensions import db
-from portal.slo import openslo, specs
+from portal.slo import backfill, openslo, specs
 from portal.slo import service as slo
 from portal.slo.forms import ImportForm, OverrideForm, SloForm
 from portal.slo.models import PolicyOverride
@@ -59,6 +59,7 @@ def create():
         return render_template("slo/form.html", form=form, slo=None), 422 if form.errors else 200
     audit_action("slo.create", target_type="slo", target_id=saved.id,
                  details={"service": saved.service.slug, "name": saved.name})
+    backfill.schedule(session=db.session, slo_id=saved.id)
     return redirect(url_for("slo.detail", slo_id=saved.id), 303)
 
 
@@ -95,10 +96,13 @@ def import_openslo():
         try:
             imported = openslo.import_documents(session=db.session, text=form.document.data)
         except specs.SpecInvalid as exc:
-            form.document.errors = [exc.errors.get("document") or str(exc)]
+            form.document.errors = [message if where == "document" else f"{where}: {message}"
+                                    for where, message in exc.errors.items()]
         else:
             audit_action("slo.import", target_type="slo", target_id=None,
                          details={"slos": [f"{s.service.slug}/{s.name}" for s in imported]})
+            for saved in imported:
+                backfill.schedule(session=db.session, slo_id=saved.id)
             flash(f"Imported {len(imported)} SLO(s).")
             return redirect(url_for("slo.index"), 303)
     return render_template("slo/import.html", form=form), 422 if form.errors else 200

@@ -1,6 +1,8 @@
-"""OpenSLO v1 import and export (https://github.com/OpenSLO/OpenSLO, kind: SLO with an
-inline ratioMetric indicator over Prometheus counter selectors, rolling time window,
-Occurrences budgeting)."""
+"""OpenSLO v1 import and export (https://github.com/OpenSLO/OpenSLO): kinds SLO, SLI,
+Service, DataSource, AlertPolicy, AlertCondition and AlertNotificationTarget in one
+multi-document file, inline or referenced; rolling and calendar-aligned windows; the
+Occurrences, Timeslices and RatioTimeslices budgeting methods. What the portal cannot
+measure is refused with the path of the field concerned (see openslo_indicator)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,93 +11,147 @@ import yaml
 from sqlalchemy.orm import Session
 
 from portal.catalog import service as catalog
-from portal.slo import specs
+from portal.slo import openslo_indicator, openslo_read, openslo_windows, specs
 from portal.slo.models import Slo
+from portal.slo.openslo_problems import MAX_DESCRIPTION
+from portal.untrusted_yaml import UntrustedYamlError, load_all
 
-ANNOTATION = "portal.meridian.example/"
+ANNOTATION = openslo_read.ANNOTATION
+# Where specs.clean's field messages belong in an OpenSLO document.
+FIELD_PATHS = {"name": "metadata.name", "objective": "spec.objectives[0]",
+               "window_days": "spec.timeWindow[0].duration", "description": "spec.description",
+               "good_query": "spec.indicator", "total_query": "spec.indicator",
+               "latency_threshold_ms": "spec.indicator", "sli_kind": "spec.indicator"}
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _source(query: str) -> dict:
+    return {"metricSource": {"type": "Prometheus", "spec": {"query": query}}}
+
+
+def _indicator(slo: Slo) -> tuple[dict, dict]:
+    """(indicator spec, objective fields for op/value) of an SLO."""
+    threshold = (openslo_indicator.as_threshold(slo.good_query, slo.total_query)
+                 if slo.sli_kind == "latency" else None)
+    if threshold is not None:
+        query, bound = threshold
+        return {"thresholdMetric": _source(query)}, {"op": "lte", "value": _number(bound)}
+    bad = (openslo_indicator.as_bad(slo.good_query, slo.total_query)
+           if slo.ratio_numerator == "bad" else None)
+    numerator = {"bad": _source(bad)} if bad else {"good": _source(slo.good_query)}
+    return {"ratioMetric": {"counter": True, **numerator,
+                            "total": _source(slo.total_query)}}, {}
+
+
+def _window(slo: Slo) -> dict:
+    if slo.is_calendar:
+        return {"duration": slo.window_duration,
+                "calendar": {"startTime": slo.calendar_start.strftime("%Y-%m-%d %H:%M:%S"),
+                             "timeZone": slo.calendar_time_zone}, "isRolling": False}
+    duration = slo.window_duration
+    # The form edits window_days only: the shorthand as imported is kept while it agrees.
+    try:
+        if duration is None or openslo_windows.rolling_days(duration) != slo.window_days:
+            duration = f"{slo.window_days}d"
+    except ValueError:
+        duration = f"{slo.window_days}d"
+    return {"duration": duration, "isRolling": True}
+
+
+def _objective(slo: Slo, threshold: dict) -> dict:
+    kept = (slo.openslo_metadata or {}).get("objective", {})
+    objective = {**({"displayName": kept["displayName"]} if kept.get("displayName") else {}),
+                 **threshold, "target": float(Decimal(slo.objective) / 100)}
+    if slo.budgeting_method != "Occurrences" and slo.time_slice_window:
+        if slo.time_slice_target is not None:
+            objective["timeSliceTarget"] = float(slo.time_slice_target)
+        window = slo.time_slice_window
+        # A bare number is minutes in the spec: give it back as the number it was.
+        objective["timeSliceWindow"] = int(window) if window.isdigit() else window
+    return objective
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def to_document(slo: Slo) -> dict:
-    """One SLO as an OpenSLO v1 document."""
-    annotations = {f"{ANNOTATION}owner": slo.owner, f"{ANNOTATION}sli-kind": slo.sli_kind}
-    if slo.latency_threshold_ms:
+    """One SLO as an OpenSLO v1 document within the spec's limits (name <= 63 characters,
+    descriptions <= 1050)."""
+    kept = slo.openslo_metadata or {}
+    annotations = {**kept.get("annotations", {})}
+    if slo.owner:
+        annotations[f"{ANNOTATION}owner"] = slo.owner
+    indicator, threshold = _indicator(slo)
+    if slo.sli_kind == "latency" and "ratioMetric" in indicator:
+        annotations[f"{ANNOTATION}sli-kind"] = "latency"
         annotations[f"{ANNOTATION}latency-threshold-ms"] = str(slo.latency_threshold_ms)
-
-    def source(query: str) -> dict:
-        return {"metricSource": {"type": "Prometheus", "spec": {"query": query}}}
-
-    return {
-        "apiVersion": "openslo/v1", "kind": "SLO",
-        "metadata": {"name": f"{slo.service.slug}-{slo.name}", "displayName": slo.name,
-                     "annotations": annotations},
-        "spec": {
-            "description": slo.description, "service": slo.service.slug,
-            "indicator": {"metadata": {"name": f"{slo.service.slug}-{slo.name}-sli"},
-                          "spec": {"ratioMetric": {"counter": True,
-                                                   "good": source(slo.good_query),
-                                                   "total": source(slo.total_query)}}},
-            "timeWindow": [{"duration": f"{slo.window_days}d", "isRolling": True}],
-            "budgetingMethod": "Occurrences",
-            "objectives": [{"displayName": slo.name,
-                            "target": float(Decimal(slo.objective) / 100)}],
-        },
-    }
+    metadata = {"name": slo.name}
+    if slo.display_name:
+        metadata["displayName"] = slo.display_name
+    if kept.get("labels"):
+        metadata["labels"] = kept["labels"]
+    if annotations:
+        metadata["annotations"] = annotations
+    sli_kept = kept.get("indicator", {})
+    sli_meta = {"name": sli_kept.get("name") or openslo_read.indicator_name(slo.name),
+                **({"displayName": sli_kept["displayName"]}
+                   if sli_kept.get("displayName") else {})}
+    if sli_kept.get("description"):
+        indicator = {"description": _shorten(sli_kept["description"], MAX_DESCRIPTION),
+                     **indicator}
+    spec = {"service": slo.service.slug,
+            "indicator": {"metadata": sli_meta, "spec": indicator},
+            "timeWindow": [_window(slo)], "budgetingMethod": slo.budgeting_method,
+            "objectives": [_objective(slo, threshold)]}
+    if slo.description:
+        spec = {"description": _shorten(slo.description, MAX_DESCRIPTION), **spec}
+    if slo.alert_policies:
+        spec["alertPolicies"] = slo.alert_policies
+    return {"apiVersion": "openslo/v1", "kind": "SLO", "metadata": metadata, "spec": spec}
 
 
 def export(slos: list[Slo]) -> str:
     """SLOs as a multi-document OpenSLO YAML stream."""
-    return yaml.safe_dump_all([to_document(s) for s in slos], sort_keys=False)
+    return yaml.safe_dump_all([to_document(s) for s in slos], sort_keys=False,
+                              allow_unicode=True)
 
 
-def _raw_spec(doc: dict) -> tuple[str, dict]:
-    """(service slug, raw spec fields) of one document; KeyError/TypeError when malformed."""
-    if doc.get("apiVersion") != "openslo/v1" or doc.get("kind") != "SLO":
-        raise ValueError("only apiVersion openslo/v1, kind SLO is supported")
-    meta, spec = doc["metadata"], doc["spec"]
-    annotations = meta.get("annotations") or {}
-    ratio = spec["indicator"]["spec"]["ratioMetric"]
-    window = spec["timeWindow"][0]
-    duration = str(window["duration"])
-    if not duration.endswith("d") or not window.get("isRolling", False):
-        raise ValueError("only rolling windows in days (e.g. 30d) are supported")
-    target = Decimal(str(spec["objectives"][0]["target"])) * 100
-    return str(spec["service"]), {
-        "name": meta.get("displayName") or meta["name"],
-        "sli_kind": annotations.get(f"{ANNOTATION}sli-kind", "ratio"),
-        "objective": target, "window_days": duration[:-1],
-        "owner": annotations.get(f"{ANNOTATION}owner", ""),
-        "description": spec.get("description", ""),
-        "latency_threshold_ms": annotations.get(f"{ANNOTATION}latency-threshold-ms"),
-        "good_query": ratio["good"]["metricSource"]["spec"]["query"],
-        "total_query": ratio["total"]["metricSource"]["spec"]["query"],
-    }
+def _store(session: Session, plan: openslo_read.Plan) -> Slo:
+    service = catalog.get_service(session=session, slug=plan.service)
+    if service is None:
+        raise specs.SpecInvalid({f"{plan.where} spec.service":
+                                 f"no service {plan.service!r} in the catalog"})
+    try:
+        slo = specs.upsert(session=session, service=service, spec=specs.clean(plan.raw))
+    except specs.SpecInvalid as exc:
+        raise specs.SpecInvalid({f"{plan.where} {FIELD_PATHS.get(field, field)}": message
+                                 for field, message in exc.errors.items()}) from exc
+    for column, value in plan.extras.items():
+        setattr(slo, column, value)
+    session.flush()
+    return slo
 
 
 def import_documents(*, session: Session, text: str) -> list[Slo]:
-    """Create or update the SLOs of an OpenSLO YAML stream; nothing is kept on any error."""
+    """Create or update the SLOs of an OpenSLO YAML stream; nothing is kept on any error.
+
+    Raises SpecInvalid whose errors map 'document N (Kind name) field.path' to a message.
+    """
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        raise specs.SpecInvalid({"document": f"not valid YAML: {exc}"}) from exc
-    if not docs:
-        raise specs.SpecInvalid({"document": "no OpenSLO document found"})
-    slos = []
+        docs = load_all(text)
+    except UntrustedYamlError as exc:
+        raise specs.SpecInvalid({"document": str(exc)}) from exc
+    except ValueError as exc:
+        # PyYAML's constructors raise plain ValueError for scalars they cannot convert
+        # (an integer of more than 4300 digits, a timestamp on the 45th of a month).
+        raise specs.SpecInvalid({"document": f"A value cannot be read: {str(exc)[:120]}"}) \
+            from exc
+    plans, problems = openslo_read.read(docs)
+    if problems:
+        raise specs.SpecInvalid(problems)
     with session.begin_nested():
-        for number, doc in enumerate(docs, start=1):
-            try:
-                slug, raw = _raw_spec(doc)
-            except (KeyError, TypeError, IndexError, AttributeError, ArithmeticError) as exc:
-                raise specs.SpecInvalid({"document": f"document {number}: missing or malformed "
-                                                     f"field {exc}"}) from exc
-            except ValueError as exc:
-                raise specs.SpecInvalid({"document": f"document {number}: {exc}"}) from exc
-            service = catalog.get_service(session=session, slug=slug)
-            if service is None:
-                raise specs.SpecInvalid({"document": f"document {number}: unknown service "
-                                                     f"{slug!r}"})
-            try:
-                slos.append(specs.upsert(session=session, service=service,
-                                         spec=specs.clean(raw)))
-            except specs.SpecInvalid as exc:
-                raise specs.SpecInvalid({"document": f"document {number}: {exc}"}) from exc
-    return slos
+        return [_store(session, plan) for plan in plans]

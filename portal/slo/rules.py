@@ -1,5 +1,10 @@
-"""SLO-as-code: Prometheus recording rules (error ratio per burn window) and multiwindow
-multi-burn-rate alerting rules (SRE Workbook) generated from the same specs.
+"""SLO-as-code: Prometheus recording rules (error ratio per burn window and over the SLO
+period, plus error-budget metadata) and multiwindow multi-burn-rate alerting rules (SRE
+Workbook) generated from the same specs.
+
+Recording names and labels follow Sloth's (`slo:sli_error:ratio_rate<window>`,
+`slo:period_error_budget_remaining:ratio`, ... labelled `sloth_id`, `sloth_service`,
+`sloth_slo`), so dashboards and alerts written for Sloth's output work on these too.
 
 `python -m portal.slo.rules infra/prometheus` rewrites the committed files from the seeded
 specs; `/slo/rules.yml` serves the rules of the specs currently in the database.
@@ -8,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Protocol
@@ -27,6 +33,7 @@ class SpecLike(Protocol):
     objective: Decimal
     good_query: str
     total_query: str
+    window_days: int
 
 
 def slo_id(spec: SpecLike) -> str:
@@ -37,12 +44,61 @@ def record_name(window: str) -> str:
     return f"slo:sli_error:ratio_rate{window}"
 
 
+def _labels(spec: SpecLike) -> dict[str, str]:
+    """The labels of every rule of one SLO: ours (slo, service) and Sloth's."""
+    return {"slo": slo_id(spec), "service": spec.service_slug, "sloth_id": slo_id(spec),
+            "sloth_service": spec.service_slug, "sloth_slo": spec.name}
+
+
+def _select(spec: SpecLike) -> str:
+    return (f'{{sloth_id="{slo_id(spec)}", sloth_service="{spec.service_slug}", '
+            f'sloth_slo="{spec.name}"}}')
+
+
+def period(spec: SpecLike) -> str:
+    return f"{spec.window_days}d"
+
+
 def _recording(spec: SpecLike) -> list[dict]:
-    labels = {"slo": slo_id(spec), "service": spec.service_slug}
-    return [{"record": record_name(w),
-             "expr": f"1 - (sum(rate({spec.good_query}[{w}])) / "
-                     f"sum(rate({spec.total_query}[{w}])))",
-             "labels": labels} for w in BURN_WINDOWS]
+    labels = _labels(spec)
+    rules = [{"record": record_name(w),
+              "expr": f"1 - (sum(rate({spec.good_query}[{w}])) / "
+                      f"sum(rate({spec.total_query}[{w}])))",
+              "labels": {**labels, "sloth_window": w}} for w in BURN_WINDOWS]
+    # Like Sloth, the period ratio averages the recorded 5m ratios instead of a rate over
+    # the whole period, which would make Prometheus read 30 days of raw samples each time.
+    if period(spec) in BURN_WINDOWS:
+        return rules  # a 1- or 3-day SLO's period ratio is already one of the windows
+    five = f"{record_name('5m')}{_select(spec)}[{period(spec)}]"
+    rules.append({"record": record_name(period(spec)),
+                  "expr": f"sum_over_time({five}) / ignoring (sloth_window) "
+                          f"count_over_time({five})",
+                  "labels": {**labels, "sloth_window": period(spec)}})
+    return rules
+
+
+def _one(record: str, sel: str) -> str:
+    """A window's error ratio without its sloth_window label, so the budget series of an SLO
+    have one label set whatever window they come from."""
+    return f"max without (sloth_window) ({record}{sel})"
+
+
+def _budget(spec: SpecLike) -> list[dict]:
+    """Sloth's metadata and error-budget series: objective, budget, period, burn rates and
+    the share of the period's budget left (1 untouched, 0 used up, below 0 overspent)."""
+    labels, sel = _labels(spec), _select(spec)
+    objective = Fraction(str(spec.objective)) / 100
+    per_budget = f" / on (sloth_id, sloth_slo, sloth_service) group_left " \
+                 f"slo:error_budget:ratio{sel}"
+    exprs = [
+        ("slo:objective:ratio", f"vector({float(objective)!r})"),
+        ("slo:error_budget:ratio", f"vector(1 - {float(objective)!r})"),
+        ("slo:time_period:days", f"vector({spec.window_days})"),
+        ("slo:current_burn_rate:ratio", f"{_one(record_name('5m'), sel)}{per_budget}"),
+        ("slo:period_burn_rate:ratio", f"{_one(record_name(period(spec)), sel)}{per_budget}"),
+        ("slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{sel}"),
+    ]
+    return [{"record": name, "expr": expr, "labels": labels} for name, expr in exprs]
 
 
 def _alerts(spec: SpecLike) -> list[dict]:
@@ -53,8 +109,11 @@ def _alerts(spec: SpecLike) -> list[dict]:
         limit = f"({float(threshold):g} * {float(allowed):g})"
         out.append({
             "alert": "ErrorBudgetBurn",
-            "expr": f'{record_name(long_w)}{{slo="{sid}"}} > {limit}\n'
-                    f'and\n{record_name(short_w)}{{slo="{sid}"}} > {limit}',
+            # Each window's series carries its own sloth_window label: drop it so that
+            # `and` matches the two windows of the same SLO.
+            "expr": f'max without (sloth_window) ({record_name(long_w)}{{slo="{sid}"}}) '
+                    f'> {limit}\nand\nmax without (sloth_window) '
+                    f'({record_name(short_w)}{{slo="{sid}"}}) > {limit}',
             "for": "2m" if severity == "page" else "15m",
             "labels": {"severity": severity, "slo": sid, "service": spec.service_slug,
                        "long_window": long_w, "short_window": short_w},
@@ -67,11 +126,13 @@ def _alerts(spec: SpecLike) -> list[dict]:
 
 
 def rule_groups(specs: list[SpecLike]) -> dict:
-    """The rules file content: one recording and one alerting group per SLO."""
+    """The rules file content: a recording, an error-budget and an alerting group per SLO."""
     groups = []
     for spec in specs:
         groups.append({"name": f"slo-{slo_id(spec)}-recording", "interval": "30s",
                        "rules": _recording(spec)})
+        groups.append({"name": f"slo-{slo_id(spec)}-budget", "interval": "30s",
+                       "rules": _budget(spec)})
         groups.append({"name": f"slo-{slo_id(spec)}-alerts", "rules": _alerts(spec)})
     return {"groups": groups}
 
@@ -99,8 +160,33 @@ def promtool_case(spec: SpecLike, *, good_series: str, bad_series: str | None = 
     return {"interval": "1m", "input_series": series, "alert_rule_test": [
         {"eval_time": "61m", "alertname": "ErrorBudgetBurn", "exp_alerts": []},
         {"eval_time": "120m", "alertname": "ErrorBudgetBurn", "exp_alerts": [
-            {"exp_labels": a["labels"], "exp_annotations": a["annotations"]}
+            {"exp_labels": {**_labels(spec), **a["labels"]},
+             "exp_annotations": a["annotations"]}
             for a in _alerts(spec)]}]}
+
+
+def budget_case(specs: list[tuple[SpecLike, dict]]) -> dict:
+    """A `promtool test rules` case for the error-budget series of several SLOs at once (each
+    with its own series): half an hour of 1000 events a minute, a steady half of the allowed
+    share of them bad. Both burn rates are then 0.5 and half of the period's budget is left
+    (values rounded to 1e-6 against float noise)."""
+    series, tests = [], []
+    for spec, names in specs:
+        bad = 1000 * float(budget_fraction(spec.objective)) / 2
+        series.append({"series": names["good_series"], "values": f"0+{1000 - bad:g}x30"})
+        if "total_series" in names:
+            series.append({"series": names["total_series"], "values": "0+1000x30"})
+        else:
+            series.append({"series": names["bad_series"], "values": f"0+{bad:g}x30"})
+        labels = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(_labels(spec).items())) + "}"
+        expected = {"slo:current_burn_rate:ratio": 0.5, "slo:period_burn_rate:ratio": 0.5,
+                    "slo:period_error_budget_remaining:ratio": 0.5,
+                    "slo:error_budget:ratio": float(budget_fraction(spec.objective)),
+                    "slo:time_period:days": spec.window_days}
+        tests += [{"expr": f"round({name}{_select(spec)}, 0.000001)", "eval_time": "30m",
+                   "exp_samples": [{"labels": labels, "value": value}]}
+                  for name, value in expected.items()]
+    return {"interval": "1m", "input_series": series, "promql_expr_test": tests}
 
 
 def promtool_test(cases: list[dict], rules_file: str) -> dict:
@@ -112,13 +198,14 @@ def from_slo(slo) -> SpecLike:
     """The fields rules need, from a stored SLO."""
     return SimpleNamespace(service_slug=slo.service.slug, name=slo.name,
                            objective=slo.objective, good_query=slo.good_query,
-                           total_query=slo.total_query)
+                           total_query=slo.total_query, window_days=slo.window_days)
 
 
 def _seed_specs() -> list[SpecLike]:
     return [SimpleNamespace(service_slug=slug, name=raw["name"],
                             objective=Decimal(raw["objective"]), good_query=raw["good_query"],
-                            total_query=raw["total_query"])
+                            total_query=raw["total_query"],
+                            window_days=int(raw.get("window_days", 30)))
             for slug, raws in SEED_SLOS.items() for raw in raws]
 
 
@@ -141,8 +228,8 @@ _TEST_SERIES = {
 
 
 def write(out_dir: Path) -> None:
-    """Write slo_rules.yml and its promtool test (Kong availability, order availability
-    and order creation latency) into `out_dir`."""
+    """Write slo_rules.yml and its promtool test (alerts and error-budget series of Kong
+    availability, order availability and order creation latency) into `out_dir`."""
     specs = _seed_specs()
     by_id = {(s.service_slug, s.name): s for s in specs}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -150,6 +237,7 @@ def write(out_dir: Path) -> None:
         "# Generated by `python -m portal.slo.rules infra/prometheus`: do not edit by hand.\n"
         + dump(specs))
     cases = [promtool_case(by_id[key], **series) for key, series in _TEST_SERIES.items()]
+    cases.append(budget_case([(by_id[key], series) for key, series in _TEST_SERIES.items()]))
     (out_dir / "slo_rules_test.yml").write_text(
         "# Generated with slo_rules.yml: promtool test rules slo_rules_test.yml\n"
         + yaml.safe_dump(promtool_test(cases, "slo_rules.yml"), sort_keys=False, width=200))

@@ -1,6 +1,10 @@
 """Storage of SLI samples: per-minute good/total counts plus hourly and daily rollups kept
 in step, and exact window sums that read whole days and hours from the rollups and only the
-ragged edges from minutes (a 30-day window reads ~200 rows per SLO instead of 43,200)."""
+ragged edges from minutes (a 30-day window reads ~200 rows per SLO instead of 43,200).
+
+Every read used for budgets, burn rates and charts leaves out the minutes of the SLO's
+maintenance exclusions (portal.slo.exclusions); the stored samples themselves stay whole, so
+deleting an exclusion brings its minutes back."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,6 +15,7 @@ from typing import Iterable
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from portal.slo import exclusions
 from portal.slo.models import HourlySample, Sample
 
 MINUTE = timedelta(minutes=1)
@@ -20,6 +25,7 @@ DAY = timedelta(days=1)
 LEVELS = (("slo_sample_days", "day", DAY), ("slo_sample_hours", "hour", HOUR),
           ("slo_samples", "minute", MINUTE))
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+ADVISORY_LOCK_SPACE = 0x510  # first key of the per-SLO write locks (second key: SLO id)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,9 @@ class Counts:
 
     def __add__(self, other: "Counts") -> "Counts":
         return Counts(self.good + other.good, self.total + other.total)
+
+    def __sub__(self, other: "Counts") -> "Counts":
+        return Counts(self.good - other.good, self.total - other.total)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,11 @@ def record(*, session: Session, slo_id: int, samples: Iterable[MinuteSample]) ->
             raise ValueError(f"good must be within 0..total, got {row['good']}/{row['total']}")
     if not rows:
         return 0
+    # The collection and a backfill may store the same minutes at once: taking turns per
+    # SLO lets the later one replace what the earlier one committed, instead of both
+    # inserting the same key.
+    session.execute(text("SELECT pg_advisory_xact_lock(:space, :slo_id)"),
+                    {"space": ADVISORY_LOCK_SPACE, "slo_id": slo_id})
     # Replacing a minute must take its old value out of the rollups first, so each stays
     # the exact sum of its minutes.
     for table, column, _ in LEVELS[:-1]:
@@ -137,7 +151,40 @@ def window_counts(*, session: Session, slo_ids: list[int], end: datetime,
         for name, parts in members.items():
             result[slo_id][name] = sum((sums.get((level, slo_id, (a, b)), Counts())
                                         for level, a, b in parts), Counts())
+    excluded = excluded_minutes(session=session, slo_ids=slo_ids,
+                                start=end - max(windows.values()), end=end)
+    for slo_id, spans in excluded.items():
+        for name, length in windows.items():
+            inside = [(max(a, end - length), b) for a, b in spans if b > end - length]
+            result[slo_id][name] -= sum(_span_sums(session, slo_id, inside).values(), Counts())
     return result
+
+
+def excluded_minutes(*, session: Session, slo_ids: list[int], start: datetime,
+                     end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Per SLO, the whole minutes in [start, end) touched by its maintenance exclusions."""
+    found = exclusions.excluded_spans(session=session, slo_ids=slo_ids, start=start, end=end)
+    return {slo_id: exclusions.merge([(floor_minute(a), min(ceil_to(b, MINUTE), end))
+                                      for a, b in spans])
+            for slo_id, spans in found.items()}
+
+
+def _span_sums(session: Session, slo_id: int, spans: list[tuple[datetime, datetime]]
+               ) -> dict[tuple[datetime, datetime], Counts]:
+    """Exact sums of one SLO over each minute-aligned span, read like window_counts."""
+    parts = {span: split(*span) for span in spans}
+    by_level: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for pieces in parts.values():
+        for level, a, b in pieces:
+            by_level[level].append((a, b))
+    sums: dict[tuple, Counts] = {}
+    for level, level_spans in by_level.items():
+        table, column, _ = LEVELS[level]
+        for (_, span), counts in _range_sums(session, table, column, [slo_id],
+                                             level_spans).items():
+            sums[(level, span)] = counts
+    return {span: sum((sums.get((level, (a, b)), Counts()) for level, a, b in pieces),
+                      Counts()) for span, pieces in parts.items()}
 
 
 def _range_sums(session: Session, table: str, column: str, slo_ids: list[int],
@@ -158,20 +205,39 @@ def _range_sums(session: Session, table: str, column: str, slo_ids: list[int],
 
 def hourly_series(*, session: Session, slo_id: int, start: datetime,
                   end: datetime) -> list[tuple[datetime, Counts]]:
-    """Hourly sums in [start, end), hours without samples left out (they are gaps)."""
+    """Hourly sums in [start, end) less excluded minutes, hours without events left out
+    (they are gaps)."""
     rows = session.execute(select(HourlySample.hour, HourlySample.good, HourlySample.total)
                            .where(HourlySample.slo_id == slo_id, HourlySample.hour >= start,
                                   HourlySample.hour < end).order_by(HourlySample.hour))
-    return [(hour, Counts(good, total)) for hour, good, total in rows if total > 0]
+    hours = {hour: Counts(good, total) for hour, good, total in rows}
+    excluded = excluded_minutes(session=session, slo_ids=[slo_id], start=start, end=end)
+    pieces = [piece for span in excluded.get(slo_id, []) for piece in _hour_pieces(*span)]
+    for (a, _), counts in _span_sums(session, slo_id, pieces).items():
+        if floor_hour(a) in hours:
+            hours[floor_hour(a)] -= counts
+    return [(hour, counts) for hour, counts in sorted(hours.items()) if counts.total > 0]
+
+
+def _hour_pieces(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at each full hour."""
+    out, at = [], start
+    while at < end:
+        out.append((at, min(floor_hour(at) + HOUR, end)))
+        at = out[-1][1]
+    return out
 
 
 def minute_series(*, session: Session, slo_id: int, start: datetime,
                   end: datetime) -> list[MinuteSample]:
-    """Stored minute samples in [start, end), oldest first."""
+    """Stored minute samples in [start, end) outside the SLO's exclusions, oldest first."""
     rows = session.execute(select(Sample.minute, Sample.good, Sample.total)
                            .where(Sample.slo_id == slo_id, Sample.minute >= start,
                                   Sample.minute < end).order_by(Sample.minute))
-    return [MinuteSample(m, g, t) for m, g, t in rows]
+    excluded = excluded_minutes(session=session, slo_ids=[slo_id], start=start,
+                                end=end).get(slo_id, [])
+    return [MinuteSample(m, g, t) for m, g, t in rows
+            if not any(a <= m < b for a, b in excluded)]
 
 
 def latest_minute(*, session: Session, slo_id: int) -> datetime | None:

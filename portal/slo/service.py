@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from portal.catalog import service as catalog
 from portal.catalog.models import Service
 from portal.db import utcnow
-from portal.slo import samples
+from portal.slo import openslo_windows, samples
 from portal.slo.models import PolicyOverride, PolicyState, Slo
 from portal.slo.samples import Counts
 
@@ -136,6 +136,9 @@ def evaluate(*, session: Session, slos: list[Slo], now: datetime | None = None
     statuses = []
     by_window: dict[int, list[Slo]] = {}
     for slo in slos:
+        if slo.is_calendar or slo.budgeting_method != "Occurrences":
+            statuses.append(_period_status(session, slo, now))
+            continue
         by_window.setdefault(slo.window_days, []).append(slo)
     for days, group in by_window.items():
         windows = {**BURN_WINDOWS, "slo": timedelta(days=days)}
@@ -147,9 +150,38 @@ def evaluate(*, session: Session, slos: list[Slo], now: datetime | None = None
     return sorted(statuses, key=lambda st: order[st.slo.id])
 
 
-def _status(slo: Slo, counts: dict[str, Counts]) -> SloStatus:
+def budget_period(slo: Slo, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) of the SLO's budget period at `now`: the calendar window containing it,
+    or the rolling window ending at it."""
+    if slo.is_calendar:
+        return openslo_windows.calendar_period(
+            start=slo.calendar_start, time_zone=slo.calendar_time_zone,
+            duration=slo.window_duration, now=now)
+    return now - timedelta(days=slo.window_days), now
+
+
+def _period_status(session: Session, slo: Slo, now: datetime) -> SloStatus:
+    """Status over a calendar window's current period and/or counted in time slices: the
+    budget pays for bad slices (Timeslices: a slice is good when its share of good events
+    reaches timeSliceTarget; RatioTimeslices: the mean of the slices' shares)."""
+    start, end = budget_period(slo, now)
+    windows = {**BURN_WINDOWS, "slo": now - start}
+    if slo.budgeting_method == "Occurrences":
+        counts = samples.window_counts(session=session, slo_ids=[slo.id], end=now,
+                                       windows=windows)[slo.id]
+    else:
+        minutes = openslo_windows.slice_minutes(slo.time_slice_window)
+        target = Fraction(str(slo.time_slice_target or 0))
+        counts = {name: openslo_windows.time_slices(
+            session=session, slo_id=slo.id, start=now - length, end=now, minutes=minutes,
+            slice_target=target, ratio=slo.budgeting_method == "RatioTimeslices")
+            for name, length in windows.items()}
+    return _status(slo, counts, window=end - start)
+
+
+def _status(slo: Slo, counts: dict[str, Counts], window: timedelta | None = None) -> SloStatus:
     budget = error_budget(counts=counts["slo"], objective=slo.objective,
-                          window=timedelta(days=slo.window_days))
+                          window=window or timedelta(days=slo.window_days))
     rates = {name: burn_rate(counts[name], slo.objective) for name in BURN_WINDOWS}
     alert = alert_state(rates)
     return SloStatus(slo=slo, budget=budget, burn_rates=rates, alert=alert,

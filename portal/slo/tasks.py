@@ -1,7 +1,9 @@
-"""Celery tasks of the SLO domain: the per-minute SLI collection."""
+"""Celery tasks of the SLO domain: the per-minute SLI collection and the backfill of a new
+SLO's history from Prometheus."""
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 from celery import shared_task
 from celery.schedules import crontab
@@ -10,7 +12,7 @@ from flask import current_app
 from portal.db import utcnow
 from portal.extensions import db
 from portal.integrations.prometheus import PrometheusClient, PrometheusUnavailable
-from portal.slo import service as slo, specs
+from portal.slo import backfill, samples, service as slo, specs
 from portal.slo.sources import PrometheusSource, ScrapeSource, SliSource
 
 log = logging.getLogger(__name__)
@@ -45,3 +47,28 @@ def collect_samples() -> int:
         # The next run fetches the missed minutes again (PrometheusSource backfills a day).
         log.warning("SLI collection skipped: %s", exc)
         return 0
+
+
+@shared_task(name=backfill.TASK, ignore_result=True, acks_late=True,
+             autoretry_for=(PrometheusUnavailable,), max_retries=3, retry_backoff=30)
+def backfill_history(slo_id: int) -> int:
+    """Read an SLO's whole window from Prometheus into its samples; returns minutes stored.
+
+    Safe to run twice or after a redelivery: each stored minute replaces the same minute.
+    Only an unreachable Prometheus is retried; a refused query would fail the same way again.
+    """
+    source = configured_source()
+    if not isinstance(source, PrometheusSource):
+        return 0
+    with db.session_scope() as session:
+        found = specs.get(session=session, slo_id=slo_id)
+        if found is None:
+            return 0  # deleted before the task ran
+        spec = SimpleNamespace(id=found.id, window_days=found.window_days,
+                               good_query=found.good_query, total_query=found.total_query)
+    # Read Prometheus outside any transaction: a slow range query holds no connection.
+    minutes = backfill.fetch(source=source, slo=spec, now=utcnow())
+    with db.session_scope() as session:
+        if specs.get(session=session, slo_id=slo_id) is None:
+            return 0
+        return samples.record(session=session, slo_id=slo_id, samples=minutes)

@@ -9,7 +9,9 @@ from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.extensions import db
 from portal.rendering import page_or_fragment
-from portal.slo import charts, edit_views, openslo, present, rules, samples, specs
+from portal.slo import (
+    charts, edit_views, exclusion_views, openslo, present, rules, samples, specs,
+)
 from portal.slo import service as slo
 from portal.slo.forms import OverrideForm
 
@@ -128,3 +130,4 @@ def slo_home_panel() -> list[dict]:
 
 
 edit_views.register(bp)
+exclusion_views.register(bp)
