@@ -13,14 +13,20 @@ _signals = Namespace()
 # kwargs: session, event (portal.catalog.models.ServiceEvent)
 service_event = _signals.signal("service-event")
 
-# Alertmanager sent an alert (firing or resolved), already validated and deduplicated.
-# kwargs: session, alert (dict: fingerprint, status 'firing'|'resolved', labels, annotations,
-#         starts_at, ends_at (datetimes), severity (str|None), service (slug|None))
+# Alertmanager sent alerts (firing or resolved), already validated and deduplicated: one
+# signal per delivery, so receivers can write a whole batch in a few statements.
+# kwargs: session, alerts (list of dicts: fingerprint, status 'firing'|'resolved', labels,
+#         annotations, starts_at, ends_at (datetimes), severity (str|None), service (slug|None))
 alert_received = _signals.signal("alert-received")
 
 # An incident was opened (by hand, from an alert, or from a service page).
 # kwargs: session, incident_id, severity ('sev1'..'sev4'), title, service_slugs (list[str])
 incident_opened = _signals.signal("incident-opened")
+
+# An incident moved through its lifecycle (acknowledged, mitigated, resolved, reopened).
+# kwargs: session, incident_id, previous (status), status, actor_email (str|None: None when
+#         the portal moved it by itself), at (datetime)
+incident_status_changed = _signals.signal("incident-status-changed")
 
 # A page was sent, acknowledged, escalated or resolved.
 # kwargs: session, incident_id (int|None), kind ('sent'|'acked'|'escalated'|'resolved'),

@@ -11,8 +11,10 @@ Severity mapping (seed 000 escalation levels, seed 004 alert rules):
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+import json
+from datetime import datetime
+
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -39,49 +41,69 @@ def suggested_severity(alert: LinkedAlert) -> str:
     return auto_severity(key, alert.labels) or BY_HAND.get(key, "sev3")
 
 
-def _values(alert: dict) -> dict:
+def _values(alert: dict, now: datetime) -> dict:
     labels, annotations = dict(alert.get("labels") or {}), dict(alert.get("annotations") or {})
+    runbook = annotations.get("runbook_url") or annotations.get("runbook") or None
+    severity = alert.get("severity") or labels.get("severity")
     return {"fingerprint": alert["fingerprint"], "status": alert["status"], "labels": labels,
             "annotations": annotations, "alertname": str(labels.get("alertname", ""))[:200],
-            "severity_label": alert.get("severity") or labels.get("severity"),
-            "runbook_url": annotations.get("runbook_url") or annotations.get("runbook") or None,
+            "severity_label": str(severity)[:32] if severity else None,
+            # A longer link is no link: cut short it would point somewhere else.
+            "runbook_url": runbook if runbook and len(runbook) <= 500 else None,
             "starts_at": alert.get("starts_at"), "ends_at": alert.get("ends_at"),
-            "last_seen_at": utcnow()}
+            "last_seen_at": now, "service": alert.get("service")}
 
 
 _COLUMNS = ("fingerprint", "status", "labels", "annotations", "alertname", "severity_label",
             "runbook_url", "starts_at", "ends_at", "last_seen_at")
-# Written as SQL text because SQLAlchemy does not cache the compilation of PostgreSQL's
-# ON CONFLICT constructs, and compiling this per alert cost more than running it. The
-# always-true WHERE makes PostgreSQL read (and lock) the old row BEFORE inserting: read
-# only from RETURNING, the CTE would run after the upsert and see nothing.
+_TYPES = {"labels": "jsonb", "annotations": "jsonb", "starts_at": "timestamptz",
+          "ends_at": "timestamptz", "last_seen_at": "timestamptz"}
+# The whole batch as ONE jsonb parameter and ONE statement: the SQL text never changes with
+# the batch size, so it is parsed once. `previous` locks the batch's existing rows (in one
+# order, so two deliveries cannot deadlock) and reads their status; the always-true WHERE
+# makes PostgreSQL do that BEFORE the upsert changes them (a racing delivery waits, then
+# sees its commit). An unknown service slug is stored as NULL by the outer join.
 _UPSERT = text(f"""
-WITH previous AS MATERIALIZED (
-    SELECT status FROM {LinkedAlert.__tablename__} WHERE fingerprint = :fingerprint FOR UPDATE)
-INSERT INTO {LinkedAlert.__tablename__} ({", ".join(_COLUMNS)}, service_slug)
-SELECT {", ".join(":" + c for c in _COLUMNS)},
-       (SELECT slug FROM {Service.__tablename__} WHERE slug = :service)
-WHERE (SELECT count(*) FROM previous) >= 0
-ON CONFLICT (fingerprint) DO UPDATE
-SET {", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "service_slug"))}
-RETURNING id, incident_id, (SELECT status FROM previous)
-""").bindparams(bindparam("labels", type_=JSONB), bindparam("annotations", type_=JSONB))
+WITH batch AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+        AS r({", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in (*_COLUMNS, "service"))})),
+previous AS MATERIALIZED (
+    SELECT fingerprint, status FROM {LinkedAlert.__tablename__}
+    WHERE fingerprint IN (SELECT fingerprint FROM batch) ORDER BY fingerprint FOR UPDATE),
+written AS (
+    INSERT INTO {LinkedAlert.__tablename__} ({", ".join(_COLUMNS)}, service_slug)
+    SELECT {", ".join("b." + c for c in _COLUMNS)}, s.slug
+    FROM batch b LEFT JOIN {Service.__tablename__} s ON s.slug = b.service
+    WHERE (SELECT count(*) FROM previous) >= 0
+    ORDER BY b.fingerprint
+    ON CONFLICT (fingerprint) DO UPDATE
+    SET {", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "service_slug"))}
+    RETURNING id, fingerprint, incident_id)
+SELECT w.id, w.fingerprint, w.incident_id, p.status
+FROM written w LEFT JOIN previous p ON p.fingerprint = w.fingerprint
+ORDER BY w.fingerprint
+""")
 
 
-def _upsert(session: Session, alert: dict) -> tuple[int, int | None, str | None]:
-    """Record the alert in ONE statement; returns (row id, incident id, previous status).
+def _upsert_all(session: Session, alerts: dict[str, dict]) -> list[tuple[int, str, int | None,
+                                                                         str | None]]:
+    """Record a batch in ONE statement; (row id, fingerprint, incident id, previous status).
 
     The webhook announces thousands of alerts a second and most of them open nothing, so
-    this is the whole cost for them. The CTE locks the existing row and reads its status
-    before the upsert changes it (a racing delivery waits, then sees the committed status);
-    an unknown service slug is stored as NULL by the subquery.
+    this is the whole cost for them, whatever the size of the batch.
     """
-    params = {**_values(alert), "service": alert.get("service")}
-    alert_id, incident_id, previous = session.execute(_UPSERT, params).one()
-    stale = session.identity_map.get(identity_key(LinkedAlert, alert_id))
-    if stale is not None:
-        session.expire(stale)  # an ORM copy loaded earlier in this transaction
-    return alert_id, incident_id, previous
+    now = utcnow()
+    rows = [_values(a, now) for a in alerts.values()]
+    written = session.execute(_UPSERT, {"rows": json.dumps(rows, default=_iso)}).all()
+    for alert_id, *_ in written:
+        stale = session.identity_map.get(identity_key(LinkedAlert, alert_id))
+        if stale is not None:
+            session.expire(stale)  # an ORM copy loaded earlier in this transaction
+    return written
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
 
 
 def _pages(alert: dict) -> bool:
@@ -108,18 +130,38 @@ def _link(session: Session, row: LinkedAlert, incident: Incident, actor: str | N
             pass  # a malformed annotation must not stop the incident from opening
 
 
-def receive(*, session: Session, alert: dict) -> Incident | None:
-    """Record an alert; open or update the incident linked to its fingerprint."""
-    alert_id, incident_id, previous = _upsert(session, alert)
-    if incident_id is None and (alert["status"] == "resolved" or not _pages(alert)):
-        return None  # recorded; no incident to update and none to open (the common case)
-    row = session.get(LinkedAlert, alert_id, populate_existing=True)  # locked by the upsert
+def receive_all(*, session: Session, alerts: list[dict],
+                auto_resolve: bool = False) -> list[Incident]:
+    """Record a batch of alerts; open or update the incidents linked to their fingerprints.
+
+    With `auto_resolve`, an incident opened from alerts resolves itself when its last
+    alert resolves. Returns the incidents opened or updated.
+    """
+    latest = {a["fingerprint"]: a for a in alerts}  # the last copy in a batch wins
+    if not latest:
+        return []
+    touched = []
+    for alert_id, fingerprint, incident_id, previous in _upsert_all(session, latest):
+        alert = latest[fingerprint]
+        if incident_id is None and (alert["status"] == "resolved" or not _pages(alert)):
+            continue  # recorded; no incident to update and none to open (the common case)
+        incident = _follow(session, alert_id, alert["status"], previous, auto_resolve)
+        if incident is not None:
+            touched.append(incident)
+    return touched
+
+
+def _follow(session: Session, alert_id: int, status: str, previous: str | None,
+            auto_resolve: bool) -> Incident | None:
+    row = session.get(LinkedAlert, alert_id, populate_existing=True)  # locked by the batch
     incident = row.incident
-    if alert["status"] == "resolved":
+    if status == "resolved":
         if incident is not None and previous == "firing":
             timeline.add_entry(session=session, incident_id=incident.id, kind="alert",
                                summary=f"Alert resolved: {_title(row)}",
                                details={"fingerprint": row.fingerprint})
+            if auto_resolve and incident.is_open:
+                service.resolve_when_alerts_resolved(session=session, incident=incident)
         return incident
     if incident is not None and incident.is_open:
         if previous == "resolved":  # a repeat notification of a firing alert adds nothing

@@ -1,8 +1,11 @@
 """Data for the panels other pages include (service page, home page, tenant page)."""
 from __future__ import annotations
 
+from flask import url_for
 from flask_login import current_user
 
+from portal.catalog import runbooks as catalog_runbooks
+from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.extensions import db
 from portal.incidents import postmortems, service
@@ -39,3 +42,22 @@ def incidents_banners(tenant) -> list[tuple]:
         latest = service.updates(session=db.session, incident_id=incident.id)
         out.append((incident, latest[0] if latest else None))
     return out
+
+
+@bp.app_template_global()
+def incident_runbooks(incident) -> list[dict]:
+    """The incident's runbooks: the catalog's for its services and alerts, then the links
+    its alerts carried (each URL once)."""
+    found = []
+    for svc in incident.services:
+        found += catalog_runbooks.for_service(session=db.session, service=svc)
+    for alert in incident.alerts:
+        found.append(catalog.runbook_for(session=db.session, service_slug=alert.service_slug,
+                                         alertname=alert.alertname or None))
+    links = [{"title": r.title, "url": url_for("catalog.runbook_show", slug=r.slug)}
+             for r in found if r is not None]
+    links += [{"title": r.title, "url": r.url} for r in incident.runbooks]
+    unique: dict[str, dict] = {}
+    for link in links:
+        unique.setdefault(link["url"], link)
+    return list(unique.values())

@@ -1,17 +1,24 @@
 """Signals other domains send that land on incident timelines (see portal.events)."""
 from __future__ import annotations
 
+from flask import current_app, has_app_context
+
 from portal import events
-from portal.incidents import alerts, service, timeline
+from portal.incidents import alerts as linked_alerts
+from portal.incidents import service, timeline
 
 PAGE_WORDS = {"sent": "Page sent", "acked": "Page acknowledged", "escalated": "Page escalated",
               "resolved": "Page resolved"}
 
 
 @events.alert_received.connect
-def on_alert(sender=None, *, session, alert, **_):
-    """Open an incident for a paging alert, or update the one linked to its fingerprint."""
-    alerts.receive(session=session, alert=alert)
+def on_alerts(sender=None, *, session, alerts: list, **_):
+    """Open incidents for paging alerts, or update the ones linked to their fingerprints."""
+    # The setting lives with the webhook's other settings; a bare service call (a script,
+    # another domain's unit test) has no config and keeps incidents open.
+    auto_resolve = has_app_context() and bool(
+        current_app.config.get("ONCALL_AUTO_RESOLVE_INCIDENTS"))
+    linked_alerts.receive_all(session=session, alerts=alerts, auto_resolve=auto_resolve)
 
 
 @events.page_event.connect

@@ -155,6 +155,25 @@ def change_status(*, session: Session, incident: Incident, to: str, actor,
     timeline.lock_incident(session=session, incident_id=incident.id)
     session.refresh(incident)  # re-read under the lock: two people may click at once
     _check_move(incident, to, actor)
+    _move(session, incident, to, actor_email=actor.email, summary=None, due_hours=due_hours)
+    return incident
+
+
+def resolve_when_alerts_resolved(*, session: Session, incident: Incident,
+                                 due_hours: int = postmortems.DUE_HOURS) -> bool:
+    """Resolve an open incident opened from alerts once all of its alerts are resolved."""
+    timeline.lock_incident(session=session, incident_id=incident.id)
+    session.refresh(incident)
+    if (incident.source != "alert" or not incident.is_open or not incident.alerts
+            or any(a.status != "resolved" for a in incident.alerts)):
+        return False
+    _move(session, incident, "resolved", actor_email=None, due_hours=due_hours,
+          summary=f"Status {incident.status} → resolved: all its alerts resolved")
+    return True
+
+
+def _move(session: Session, incident: Incident, to: str, *, actor_email: str | None,
+          summary: str | None, due_hours: int) -> None:
     now, previous = utcnow(), incident.status
     incident.status = to
     if to == "acknowledged" and previous in ("mitigated", "resolved"):
@@ -167,19 +186,21 @@ def change_status(*, session: Session, incident: Incident, to: str, actor,
         incident.mitigated_at = incident.mitigated_at or now
         incident.resolved_at = now
     timeline.add_entry(session=session, incident_id=incident.id, kind="status", pinned=True,
-                       summary=f"Status {previous} → {to}", actor_email=actor.email,
+                       summary=summary or f"Status {previous} → {to}", actor_email=actor_email,
                        details={"from": previous, "to": to})
     if incident.customer_facing:
-        publish_update(session=session, incident=incident, actor_email=actor.email,
+        publish_update(session=session, incident=incident, actor_email=actor_email,
                        message=CUSTOMER_MESSAGES[to])
     if to == "resolved":
         postmortems.require_if_needed(session=session, incident=incident, due_hours=due_hours)
         for service in incident.services:
             catalog.record_event(session=session, service=service, kind="incident",
                                  summary=f"Incident #{incident.id} resolved: {incident.title}",
-                                 actor_email=actor.email, details={"incident_id": incident.id})
+                                 actor_email=actor_email, details={"incident_id": incident.id})
     session.flush()
-    return incident
+    events.incident_status_changed.send(session=session, incident_id=incident.id,
+                                        previous=previous, status=to, actor_email=actor_email,
+                                        at=now)
 
 
 def change_severity(*, session: Session, incident: Incident, severity: str, actor_email: str,

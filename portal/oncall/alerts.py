@@ -2,6 +2,7 @@
 board pulled from Alertmanager API v2, with a last-known state when it is down."""
 from __future__ import annotations
 
+import json
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -9,12 +10,11 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.catalog import service as catalog
+from portal.catalog.models import Service
 from portal.db import utcnow
 from portal.integrations.alertmanager import (
     Alert, AlertmanagerClient, AlertmanagerRejected, AlertmanagerUnavailable,
@@ -70,38 +70,58 @@ def _ends(alert: WebhookAlert) -> datetime | None:
     return None if alert.endsAt is None or alert.endsAt.year < 2 else alert.endsAt
 
 
+_COLUMNS = ("fingerprint", "status", "labels", "annotations", "starts_at", "ends_at",
+            "severity", "last_received_at")
+_TYPES = {"labels": "jsonb", "annotations": "jsonb", "starts_at": "timestamptz",
+          "ends_at": "timestamptz", "last_received_at": "timestamptz"}
+_TABLE = ReceivedAlert.__tablename__
+# One statement per delivery with the batch as ONE jsonb parameter, so the SQL text is the
+# same for every batch size (parsed once, not per alert or per size). A service label the
+# catalog does not know is stored as NULL by the outer join. Rows are written in
+# fingerprint order: two deliveries sharing fingerprints lock them in the same order.
+_UPSERT = text(f"""
+INSERT INTO {_TABLE} ({", ".join(_COLUMNS)}, service, received_count)
+SELECT {", ".join("r." + c for c in _COLUMNS)}, s.slug, 1
+FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+     AS r({", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in (*_COLUMNS, "service"))})
+LEFT JOIN {Service.__tablename__} s ON s.slug = r.service
+ORDER BY r.fingerprint
+ON CONFLICT (fingerprint) DO UPDATE
+SET previous_status = {_TABLE}.status,
+    {", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "service"))},
+    received_count = {_TABLE}.received_count + 1
+RETURNING fingerprint, status, previous_status, received_count, service
+""")
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _row(alert: WebhookAlert, now: datetime) -> dict:
+    severity = alert.labels.get("severity")
+    return {"fingerprint": alert.fingerprint, "status": alert.status, "labels": alert.labels,
+            "annotations": alert.annotations, "starts_at": alert.startsAt,
+            "ends_at": _ends(alert), "severity": severity[:20] if severity else None,
+            "last_received_at": now, "service": alert.labels.get("service")}
+
+
 def ingest(*, session: Session, payload: WebhookPayload,
            now: datetime | None = None) -> IngestResult:
     """Upsert the alerts by fingerprint and announce the new or changed ones."""
     now = now or utcnow()
     latest = {a.fingerprint: a for a in payload.alerts}  # the last copy in a batch wins
-    known = {s.slug for s in catalog.list_services(session=session)}
-    rows = [{"fingerprint": fp, "status": a.status, "labels": a.labels,
-             "annotations": a.annotations, "starts_at": a.startsAt, "ends_at": _ends(a),
-             "severity": a.labels.get("severity"), "last_received_at": now,
-             "service": a.labels.get("service") if a.labels.get("service") in known else None}
-            for fp, a in latest.items()]
-    stmt = insert(ReceivedAlert).values(rows)
-    table = ReceivedAlert.__table__
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.fingerprint], set_={
-        "previous_status": table.c.status,  # the old value, inside the row lock
-        **{c: stmt.excluded[c] for c in ("status", "labels", "annotations", "starts_at",
-                                         "ends_at", "severity", "service", "last_received_at")},
-        "received_count": table.c.received_count + 1,
-    }).returning(table.c.fingerprint, table.c.status, table.c.previous_status,
-                 table.c.received_count)
-    changed = []
-    for fp, status, previous, count in session.execute(stmt):
-        if count == 1 or previous != status:
-            changed.append(fp)
-    by_fp = {r["fingerprint"]: r for r in rows}
-    for fp in sorted(changed):
-        row = by_fp[fp]
-        events.alert_received.send(session=session, alert={
-            "fingerprint": fp, "status": row["status"], "labels": row["labels"],
-            "annotations": row["annotations"], "starts_at": row["starts_at"],
-            "ends_at": row["ends_at"], "severity": row["severity"], "service": row["service"]})
-    return IngestResult(len(rows), changed)
+    rows = {fp: _row(a, now) for fp, a in latest.items()}
+    written = session.execute(_UPSERT, {"rows": json.dumps(list(rows.values()), default=_iso)})
+    # The previous status is the old value, read by the upsert inside the row lock, so dedupe
+    # is decided by the database even when two deliveries race.
+    changed = {fp: service for fp, status, previous, count, service in written
+               if count == 1 or previous != status}
+    if changed:
+        events.alert_received.send(session=session, alerts=[
+            {**{k: v for k, v in rows[fp].items() if k != "last_received_at"},
+             "service": changed[fp]} for fp in sorted(changed)])
+    return IngestResult(len(rows), sorted(changed))
 
 
 def received_alerts(*, session: Session, status: str = "firing",

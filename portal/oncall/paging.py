@@ -126,26 +126,57 @@ def escalate_due(*, session: Session, channels: notify.Channels | None = None,
             if _advance(session=session, page=page, channels=channels, now=now)]
 
 
-def ack(*, session: Session, page: Page, user: User, now: datetime | None = None,
+def ack(*, session: Session, page: Page, user: User | None, now: datetime | None = None,
         via: str = "portal") -> Page:
     """Acknowledge a triggered page: escalation stops."""
     if page.status != "triggered":
         raise OncallError(f"This page is already {page.status}.")
     now = now or utcnow()
     page.status, page.acked_at, page.acked_by = "acked", now, user
-    _record(session, page, "acked", user, f"acknowledged by {user.email} via {via}", now)
+    _record(session, page, "acked", user, f"acknowledged by {_who(user)} via {via}", now)
     return page
 
 
-def resolve(*, session: Session, page: Page, user: User, now: datetime | None = None,
+def resolve(*, session: Session, page: Page, user: User | None, now: datetime | None = None,
             via: str = "portal") -> Page:
     """Resolve a page (acked or not)."""
     if page.status == "resolved":
         raise OncallError("This page is already resolved.")
     now = now or utcnow()
     page.status, page.resolved_at = "resolved", now
-    _record(session, page, "resolved", user, f"resolved by {user.email} via {via}", now)
+    _record(session, page, "resolved", user, f"resolved by {_who(user)} via {via}", now)
     return page
+
+
+def _who(user: User | None) -> str:
+    return user.email if user is not None else "the portal"
+
+
+def follow_incident(*, session: Session, incident_id: int, status: str, user: User | None,
+                    now: datetime | None = None) -> list[Page]:
+    """Ack an incident's triggered pages when it is worked on, resolve them all when it is
+    resolved; returns the pages changed."""
+    if status not in ("acknowledged", "mitigated", "resolved"):
+        return []
+    # Locked like escalate_due's rows, so a tick running now cannot escalate a page after
+    # this transaction resolved it.
+    pages = session.scalars(select(Page).where(Page.incident_id == incident_id,
+                                               Page.status != "resolved")
+                            .order_by(Page.id).with_for_update(of=Page)).unique().all()
+    via = f"incident #{incident_id}"
+    changed = []
+    for page in pages:
+        if status == "resolved":
+            changed.append(resolve(session=session, page=page, user=user, now=now, via=via))
+        elif page.status == "triggered":
+            changed.append(ack(session=session, page=page, user=user, now=now, via=via))
+    return changed
+
+
+def pages_for_incident(*, session: Session, incident_id: int) -> list[Page]:
+    """Every page of an incident, oldest first."""
+    return list(session.scalars(select(Page).where(Page.incident_id == incident_id)
+                                .order_by(Page.id)).unique())
 
 
 def get_page(*, session: Session, page_id: int) -> Page | None:

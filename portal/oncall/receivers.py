@@ -1,11 +1,13 @@
-"""On-call reacts to incidents (an opened incident pages the owning team's primary) and
-answers the readiness scorecard (does the owning team have a schedule with people in it)."""
+"""On-call reacts to incidents (an opened incident pages the owning team's primary; its
+pages are acknowledged and resolved with it) and answers the readiness scorecard (does the
+owning team have a schedule with people in it)."""
 from __future__ import annotations
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from portal import events
+from portal.auth import service as accounts
 from portal.oncall import notify, paging
 from portal.oncall.models import Schedule
 
@@ -20,6 +22,14 @@ def page_for_incident(sender, *, session, incident_id, severity, title, service_
     channels = notify.Channels.from_config(current_app.config) if has_app_context() else None
     paging.start_paging(session=session, incident_id=incident_id, severity=severity,
                         title=title, service_slugs=list(service_slugs or []), channels=channels)
+
+
+@events.incident_status_changed.connect
+def follow_incident(sender, *, session, incident_id, status, actor_email, at, **_) -> None:
+    """Acknowledge or resolve the incident's pages with it, so escalation stops."""
+    user = accounts.get_by_email(session=session, email=actor_email) if actor_email else None
+    paging.follow_incident(session=session, incident_id=incident_id, status=status, user=user,
+                           now=at)
 
 
 @events.readiness_facts.connect

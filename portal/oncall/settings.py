@@ -1,5 +1,5 @@
 """Settings of the on-call domain."""
-from portal.config import Setting, parse_optional
+from portal.config import Setting, parse_bool, parse_optional
 
 SETTINGS = (
     Setting("ALERTMANAGER_URL", None, parse_optional,
@@ -16,6 +16,9 @@ SETTINGS = (
             "on-call page (it polls every 15 s). 0: pull on every request."),
     Setting("ONCALL_SILENCE_MAX_HOURS", 72, int,
             "Longest silence the portal lets anyone create, in hours."),
+    Setting("ONCALL_SILENCE_EXPIRY_NOTICE_MINUTES", 60, int,
+            "Minutes before a silence created in the portal ends that its creator is e-mailed "
+            "once (through SMTP_HOST) so it can be extended in time. 0: no notices."),
     Setting("ONCALL_NOTIFY_WEBHOOK_URL", None, parse_optional,
             "Slack-compatible incoming-webhook URL pages are posted to. Unset: no chat "
             "notifications."),
@@ -24,4 +27,7 @@ SETTINGS = (
     Setting("ONCALL_NOTIFY_TIMEOUT", 5.0, float,
             "Seconds per chat-webhook attempt (page e-mails go through SMTP_HOST, with "
             "SMTP_TIMEOUT)."),
+    Setting("ONCALL_AUTO_RESOLVE_INCIDENTS", False, parse_bool,
+            "When true, an incident opened from alerts resolves itself (and its pages) once "
+            "all of its alerts are resolved."),
 )

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+
+import re2
 
 from sqlalchemy.orm import Session
 
@@ -37,9 +40,42 @@ class SilenceRequest:
     incident_id: int | None = None
 
 
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # the reason is raised to the user, not logged to stderr
+    return options
+
+
+_RE2 = _re2_options()
+# What Alertmanager's Go regexp refuses although the C++ RE2 library accepts it: `\C` (any
+# byte) and the `(?<name>...)` spelling of named groups. The scan skips quoted text
+# (\Q...\E), other escapes and character classes, where these spellings mean something else.
+_GO_ONLY = re.compile(r"(\\C)|\\Q.*?(?:\\E|$)|\\.|\[(?:\\.|[^\]])*\]?|(\(\?<(?![=!]))",
+                      re.DOTALL)
+
+
+@lru_cache(maxsize=512)
+def compile_regex(value: str):
+    """A matcher's regex anchored as Alertmanager anchors it (the whole value must match),
+    with RE2 semantics; raises SilenceError saying why it is invalid."""
+    for found in _GO_ONLY.finditer(value):
+        if found.group(1):
+            raise SilenceError("\\C (any byte) is not supported by Alertmanager.")
+        if found.group(2):
+            raise SilenceError("Write named groups as (?P<name>...): Alertmanager does not "
+                               "accept (?<name>...).")
+    try:
+        return re2.compile(f"^(?:{value})$", _RE2)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        reason = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+        raise SilenceError(f"{reason} (Alertmanager uses RE2 syntax: no backreferences or "
+                           "lookarounds).") from exc
+
+
 def matches(matcher: Matcher, value: str) -> bool:
     """Whether a label value satisfies a matcher (regexes are anchored, as in Alertmanager)."""
-    hit = (re.fullmatch(matcher.value, value) is not None if matcher.is_regex
+    hit = (compile_regex(matcher.value).search(value) is not None if matcher.is_regex
            else matcher.value == value)
     return hit if matcher.is_equal else not hit
 
@@ -72,9 +108,10 @@ def validate(request: SilenceRequest, *, max_hours: int, now: datetime | None = 
                                "underscores, not starting with a digit).")
         if m.is_regex:
             try:
-                re.compile(m.value)
-            except re.error as exc:
-                raise SilenceError(f"The regular expression for {m.name} is invalid: {exc}.")
+                compile_regex(m.value)
+            except SilenceError as exc:
+                raise SilenceError(f"The regular expression for {m.name} is invalid: "
+                                   f"{exc}") from None
     if matches_everything(request.matchers):
         raise SilenceError("These matchers would silence every alert. Narrow them down, "
                            "for example with alertname or service.")

@@ -53,3 +53,31 @@ def test_refused_windows_and_comments(kwargs, message):
 ])
 def test_matcher_semantics(matcher, value, expected):
     assert matches(matcher, value) is expected
+
+
+@pytest.mark.parametrize("value, label, expected", [
+    (r"\p{Lu}.*", "Ärger", True), (r"\p{Lu}.*", "ärger", False),  # RE2 Unicode classes
+    (r"(?i)order-.*", "ORDER-service", True), ("a|b", "ab", False),  # anchored as a whole
+    (r"\QC++\E", "C++", True), ("api$", "api\n", False),  # $ is the end of the text only
+])
+def test_regex_matchers_have_alertmanager_re2_semantics(value, label, expected):
+    assert matches(Matcher("a", value, is_regex=True), label) is expected
+
+
+def test_unicode_class_matcher_passes_validation():
+    validate(request(NAME, Matcher("service", r"\p{Lu}.*", is_regex=True)), max_hours=72,
+             now=NOW)
+
+
+@pytest.mark.parametrize("value, reason", [
+    (r"(a)\1", r"invalid escape sequence: \\1"),
+    (r"(?=a)", "invalid perl operator"),
+    (r"x\C", "not supported by Alertmanager"),
+    (r"(?<n>a)", r"Write named groups as \(\?P<name>"),
+    ("a{1001}", "invalid repetition size"),
+])
+def test_what_re2_or_alertmanager_refuses_is_refused_with_the_reason(value, reason):
+    with pytest.raises(SilenceError, match=f"regular expression for service is invalid: "
+                                           f".*{reason}"):
+        validate(request(NAME, Matcher("service", value, is_regex=True)), max_hours=72,
+                 now=NOW)

@@ -4,6 +4,7 @@ import json
 import logging
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from portal import events
@@ -46,7 +47,7 @@ def received():
     seen = []
 
     def receiver(sender, **kw):
-        seen.append(kw["alert"])
+        seen.extend(kw["alerts"])
     events.alert_received.connect(receiver)
     yield seen
     events.alert_received.disconnect(receiver)
@@ -111,3 +112,46 @@ def test_malformed_payload_is_400_and_logged(hook, body, where, caplog, received
 def test_unknown_service_label_is_passed_as_none(hook, received):
     hook(notification(alert(fp="ff01", service="not-in-catalog")))
     assert received[0]["service"] is None
+
+
+def statements_of(connection, call):
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    sa_event.listen(connection, "before_cursor_execute", listener)
+    try:
+        call()
+    finally:
+        sa_event.remove(connection, "before_cursor_execute", listener)
+    return seen
+
+
+def warnings(prefix, n, repeats=0):
+    """n alerts of one delivery, the first `repeats` of them already known."""
+    return [alert(fp=f"{'0' if i < repeats else prefix}{i:05d}", severity="warning")
+            for i in range(n)]
+
+
+def test_statements_per_delivery_do_not_grow_with_the_batch(hook, connection, session,
+                                                            received):
+    hook(notification(*warnings("0", 100)))
+    counts = {n: len(statements_of(connection, lambda n=n: hook(notification(
+        *warnings(f"{n}", n, repeats=n // 2))))) for n in (10, 100)}
+    assert counts[10] == counts[100], counts
+    small = [s for s in statements_of(connection, lambda: hook(notification(
+        *warnings("a", 10)))) if "SAVEPOINT" not in s]  # the test's stand-in for BEGIN/COMMIT
+    assert len(small) == 3, small  # on-call's upsert, the incidents' upsert, the audit entry
+    assert session.get(ReceivedAlert, "000049").received_count == 2
+
+
+def test_nul_bytes_in_labels_are_refused_with_400(hook, session, received):
+    response = hook(notification(alert(fp="nul1", team="a\u0000b")))
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+    assert received == [] and session.get(ReceivedAlert, "nul1") is None
+
+
+def test_overlong_severity_and_runbook_are_stored_bounded(hook, session):
+    long_link = "https://runbooks.example/" + "x" * 600
+    response = hook(notification(alert(fp="long1", severity="critical" * 10) | {
+        "annotations": {"runbook_url": long_link}}))
+    assert response.status_code == 200
+    assert session.get(ReceivedAlert, "long1").severity == ("critical" * 10)[:20]
