@@ -1,5 +1,5 @@
 """Backstage catalog-info.yaml: download descriptors, import a team's file."""
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import descriptors, entity_store
@@ -9,6 +9,9 @@ from portal.catalog.forms import ImportForm
 from portal.extensions import db
 
 YAML = "application/yaml"
+# ?format= -> (exporter, content type, file extension)
+FORMATS = {"yaml": (entity_store.export_yaml, YAML, "yaml"),
+           "json": (entity_store.export_json, "application/json", "json")}
 # Notes shown after an import; the rest are summarised in a count.
 MAX_NOTES = 20
 
@@ -17,23 +20,31 @@ def _base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"]
 
 
+def _export(slug: str | None, attachment: bool) -> Response:
+    chosen = request.args.get("format", "yaml")
+    if chosen not in FORMATS:
+        abort(400, description=f"Unknown format; choose one of {', '.join(FORMATS)}.")
+    exporter, mimetype, extension = FORMATS[chosen]
+    headers = {"Content-Disposition": f"attachment; filename=catalog-info.{extension}"} \
+        if attachment else {}
+    return Response(exporter(session=db.session, base_url=_base_url(), slug=slug),
+                    mimetype=mimetype, headers=headers)
+
+
 @bp.get("/catalog-info.yaml")
 @require_roles(*STAFF)
 def export_all():
-    """The whole catalog as one multi-document catalog-info.yaml."""
-    return Response(entity_store.export_yaml(session=db.session, base_url=_base_url()),
-                    mimetype=YAML,
-                    headers={"Content-Disposition": "attachment; filename=catalog-info.yaml"})
+    """The whole catalog as one multi-document catalog-info.yaml (or ?format=json)."""
+    return _export(None, attachment=True)
 
 
 @bp.get("/services/<slug>/catalog-info.yaml")
 @require_roles(*STAFF)
 def export_one(slug: str):
-    """One entry's catalog-info.yaml, to keep in the team's repository."""
+    """One entry's catalog-info.yaml (or ?format=json), to keep in the team's repository."""
     if catalog.get_service(session=db.session, slug=slug) is None:
         abort(404)
-    return Response(entity_store.export_yaml(session=db.session, base_url=_base_url(),
-                                             slug=slug), mimetype=YAML)
+    return _export(slug, attachment=False)
 
 
 @bp.get("/entities")

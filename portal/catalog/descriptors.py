@@ -127,12 +127,32 @@ def _documents(text: str) -> list:
         except ValueError:
             pass  # not JSON: YAML flow style, read below
     try:
-        return load_all(text)
+        documents = load_all(text)
     except UntrustedYamlError as exc:
         raise DescriptorError([str(exc)]) from None
     except (ValueError, RecursionError) as exc:
         # PyYAML's constructors raise these for values Python refuses (e.g. huge integers).
         raise DescriptorError([f"Not valid YAML: {str(exc)[:200]}"]) from None
+    merge_lines = _merge_key_lines(text) if "<<" in text else []
+    if merge_lines:
+        raise DescriptorError([
+            f"Line {', '.join(map(str, merge_lines[:5]))}: YAML merge keys (<<) are not "
+            "supported. Backstage's catalog reads YAML 1.2, where << is an ordinary field "
+            "name and nothing is merged, so write the fields out (anchors and aliases of "
+            "whole values are fine)."])
+    return documents
+
+
+def _merge_key_lines(text: str) -> list[int]:
+    # A merge key is a plain `<<` scalar in key position; the token stream shows it without
+    # building anything (the text already loaded, so it scans cleanly).
+    lines, previous = [], None
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(previous, yaml.KeyToken) and isinstance(token, yaml.ScalarToken) and \
+                token.plain and token.value == "<<":
+            lines.append(token.start_mark.line + 1)
+        previous = token
+    return lines
 
 
 def parse(text: str) -> list[dict]:
@@ -157,10 +177,13 @@ def parse(text: str) -> list[dict]:
         problems += [f"{_label(index, entity)}: {error}" for error in errors]
         if not errors:
             ref = model.ref_of(entity)
-            if ref in seen:
-                problems.append(f"{_label(index, entity)}: {ref} is also entity {seen[ref]} "
-                                "of this file.")
-            seen[ref] = index
+            if ref.key in seen:
+                other, first = seen[ref.key]
+                same = "is also" if other == ref else \
+                    "has the same name, ignoring case (as Backstage compares names), as"
+                problems.append(f"{_label(index, entity)}: {ref} {same} {other}, entity "
+                                f"{first} of this file.")
+            seen.setdefault(ref.key, (ref, index))
     if problems:
         raise DescriptorError(problems)
     return [model.cleaned(entity) for entity in found]
@@ -198,6 +221,23 @@ def team_of_group(entity: dict) -> str | None:
             SLUG.match(ref.name):
         return ref.name
     return None
+
+
+def entity_only_reason(entity: dict) -> str:
+    """Why an entity that is neither a catalog entry nor a team stays an entity only, or ''
+    when that needs no saying (other kinds of the default namespace)."""
+    ref = model.ref_of(entity)
+    if entity["kind"] == "Group" and ref.namespace != model.DEFAULT_NAMESPACE:
+        return f"it is not a team because namespace {ref.namespace!r} is not the " \
+               "catalog's ('default')"
+    if entity["kind"] == "Group" and not SLUG.match(ref.name):
+        return "it is not a team because its name is not a team address (lower-case " \
+               "letters, digits, hyphens)"
+    if entity["kind"] not in ("Component", "Resource") and \
+            ref.namespace != model.DEFAULT_NAMESPACE:
+        return f"the catalog has no page for {entity['kind']} entities in any namespace " \
+               f"(namespace {ref.namespace!r}); it is listed with the Backstage entities"
+    return ""
 
 
 def team_facts(entity: dict) -> dict:
@@ -431,3 +471,8 @@ class _NoAliasDumper(yaml.SafeDumper):
 def dump(entities: list[dict]) -> str:
     """A multi-document catalog-info.yaml of `entities`."""
     return yaml.dump_all(entities, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True)
+
+
+def dump_json(entities: list[dict]) -> str:
+    """`entities` as a JSON array, the shape Backstage's catalog API answers with."""
+    return json.dumps(entities, indent=2, ensure_ascii=False) + "\n"

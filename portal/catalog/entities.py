@@ -103,6 +103,11 @@ class Ref:
     def __str__(self) -> str:
         return f"{self.kind}:{self.namespace}/{self.name}"
 
+    @property
+    def key(self) -> str:
+        """The reference as Backstage compares it: without case."""
+        return str(self).lower()
+
 
 class RefError(ValueError):
     """An entity reference that cannot be resolved; the message says why."""

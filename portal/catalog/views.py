@@ -7,7 +7,7 @@ from flask import abort, current_app, render_template, request, url_for
 
 from portal.auth.access import require_roles
 from portal.catalog import graph as dependency_graph
-from portal.catalog import readiness, runbooks
+from portal.catalog import entity_store, readiness, runbooks
 from portal.catalog import service as catalog
 from portal.catalog.blueprint import STAFF, bp, plot
 from portal.catalog.models import SERVICE_KINDS, Service
@@ -52,7 +52,8 @@ def search():
 @bp.get("/services/<slug>")
 @require_roles(*STAFF)
 def service_detail(slug: str):
-    """A service: facts, dependencies both ways, blast radius graph, panels, failure modes."""
+    """A service: facts, dependencies both ways, Backstage relations, blast radius graph,
+    panels, failure modes."""
     service = catalog.get_service(session=db.session, slug=slug)
     if service is None:
         abort(404)
@@ -63,6 +64,7 @@ def service_detail(slug: str):
     return render_template(
         "catalog/service.html", service=service,
         dependents=catalog.dependents_of(session=db.session, service=service),
+        relations=entity_store.relations_of_service(session=db.session, service=service),
         impacts=dependency_graph.blast_radius(graph, slug), is_spof=slug in spofs,
         graph_html=plot(figure, "service-graph"), oncall_url=_oncall_url())
 

@@ -245,3 +245,52 @@ def test_the_entities_page_shows_relations_and_what_is_not_imported_yet(seeded, 
         "not imported yet" in row
     guest = html.split('id="entity-component-default-guest-sandbox"')[1].split("</tr>")[0]
     assert "entity only" in guest and "ownedBy <code>user:default/guest</code></li>" in guest
+
+
+def test_the_json_export_passes_backstages_validator_and_imports_back_unchanged(
+        seeded, client, login_as, app, backstage_validator):
+    for name in EXAMPLES:
+        import_file(seeded, name)
+    login_as("developer")
+    app.config["PUBLIC_BASE_URL"] = BASE
+    response = client.get("/catalog/catalog-info.yaml?format=json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "filename=catalog-info.json" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    exported = json.loads(text)
+    report = backstage_validator(text)
+    assert report["errors"] == [] and report["entities"] == len(exported), report["errors"][:5]
+    assert exported == list(yaml.safe_load_all(export(seeded)))
+    entity_store.import_entities(session=seeded, text=text, base_url=BASE)
+    assert json.loads(client.get("/catalog/catalog-info.yaml?format=json").get_data(
+        as_text=True)) == exported
+    one = client.get("/catalog/services/order/catalog-info.yaml?format=json")
+    assert one.mimetype == "application/json"
+    assert [e["metadata"]["name"] for e in one.get_json()] == ["order"]
+    assert backstage_validator(one.get_data(as_text=True))["errors"] == []
+    assert client.get("/catalog/catalog-info.yaml?format=xml").status_code == 400
+
+
+MERGE_KEYS = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: merged}
+spec:
+  <<: {type: service, lifecycle: production}
+  owner: team-a
+"""
+
+
+def test_merge_keys_are_refused_because_backstage_does_not_merge_them(seeded,
+                                                                      backstage_validator):
+    # Backstage reads catalog files as YAML 1.2: `<<` is an ordinary key, nothing is merged.
+    report = backstage_validator(MERGE_KEYS)
+    assert "must have required property 'type'" in report["errors"][0]["message"]
+    with pytest.raises(entity_store.DescriptorError) as raised:
+        entity_store.import_entities(session=seeded, text=MERGE_KEYS, base_url=BASE)
+    assert raised.value.problems[0].startswith("Line 5: YAML merge keys (<<) are not supported")
+    # A quoted "<<" is an ordinary key in both readers, and plain aliases stay allowed.
+    quoted = MERGE_KEYS.replace("<<:", "'<<':").replace("{type", "{x")
+    with pytest.raises(entity_store.DescriptorError) as raised:
+        entity_store.import_entities(session=seeded, text=quoted, base_url=BASE)
+    assert "merge keys" not in raised.value.problems[0]
