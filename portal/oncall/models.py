@@ -223,3 +223,27 @@ class FeedToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class SilenceExpiryNotice(Base):
+    """The notice that a silence is about to end, claimed once per silence and end time.
+
+    The unique key is what makes the notice single even when two workers run the tick:
+    each claims with INSERT ... ON CONFLICT DO NOTHING, and only the inserter sends.
+    Extending a silence changes its end, so the new end earns a new notice.
+    """
+    __tablename__ = "oncall_silence_expiry_notices"
+    __table_args__ = (UniqueConstraint("silence_id", "ends_at",
+                                       name="uq_oncall_silence_expiry_notices_silence_end"),
+                      Index("ix_oncall_silence_expiry_notices_pending", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    silence_id: Mapped[str] = mapped_column(String(64))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recipient: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -1,5 +1,6 @@
 """Silence pages (a child blueprint of `oncall`): list, create with a matcher editor and a
-preview, expire early, re-create from an expired one."""
+preview, expire early, re-create from an expired one; the hygiene sections (ending soon,
+matching no current alert) and extending a silence."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,12 +12,12 @@ from flask_login import current_user
 
 from portal.auth.access import audit_action, require_roles
 from portal.db import utcnow
-from portal.extensions import db
+from portal.extensions import db, htmx
 from portal.integrations.alertmanager import (
     AlertmanagerClient, AlertmanagerRejected, AlertmanagerUnavailable, Matcher,
 )
 from portal.oncall.am import alert_cache, am_client
-from portal.oncall import alerts, forms, silences
+from portal.oncall import alerts, forms, silence_hygiene, silences
 from portal.oncall.schedule_views import to_utc
 from portal.rendering import page_or_fragment
 
@@ -88,19 +89,47 @@ def request_of(form: forms.SilenceForm) -> silences.SilenceRequest:
                                    form.incident_id.data)
 
 
+def _hygiene(client: AlertmanagerClient, active: list) -> dict:
+    """The hygiene sections of these active silences against the current alerts."""
+    now = utcnow()
+    return {"expiring": silence_hygiene.expiring_soon(silences=active, now=now),
+            "unmatched": silence_hygiene.matching_nothing(silences=active,
+                                                          alerts=client.list_alerts()),
+            "max_hours": current_app.config["ONCALL_SILENCE_MAX_HOURS"]}
+
+
 @bp.get("/")
 @require_roles(*ONCALL)
 def index():
-    """Silences by state: active, pending, expired."""
+    """Silences by state: active, pending, expired; and those ending soon or idle."""
     grouped, error, not_connected = {state: [] for state in silences.STATES}, None, None
+    hygiene = {"expiring": [], "unmatched": [], "max_hours": 0}
     try:
-        grouped = silences.by_state(client=_client())
+        client = _client()
+        grouped = silences.by_state(client=client)
+        hygiene = _hygiene(client, grouped["active"])
     except NotConnected as exc:
         not_connected = str(exc)
     except AlertmanagerUnavailable as exc:
         error = str(exc)
     return render_template("oncall/silences.html", grouped=grouped, error=error,
-                           not_connected=not_connected), 503 if error else 200
+                           not_connected=not_connected, **hygiene), 503 if error else 200
+
+
+@bp.get("/hygiene")
+@require_roles(*ONCALL)
+def hygiene():
+    """Active silences ending within 24 hours and those matching no current alert."""
+    context, status = {"expiring": [], "unmatched": [], "max_hours": 0, "error": None}, 200
+    try:
+        client = _client()
+        context.update(_hygiene(client, silences.by_state(client=client)["active"]))
+    except NotConnected as exc:
+        context["error"] = str(exc)
+    except AlertmanagerUnavailable as exc:
+        context["error"], status = f"Alertmanager is unreachable. ({exc})", 503
+    return page_or_fragment("oncall/silence_hygiene.html", "oncall/_silence_hygiene.html",
+                            http_status=status, **context)
 
 
 def _prefill(form: forms.SilenceForm, silence_id: str) -> None:
@@ -206,3 +235,35 @@ def expire(silence_id: str):
                  details={"matchers": [m.as_filter() for m in old.matchers]})
     flash(f"Silence {silence_id[:8]} expired.", "success")
     return redirect(url_for("oncall.silences.index"), 303)
+
+
+@bp.post("/<silence_id>/extend")
+@require_roles(*ONCALL)
+def extend(silence_id: str):
+    """Make an active silence end later, within ONCALL_SILENCE_MAX_HOURS from now."""
+    if not silence_hygiene.SILENCE_ID.fullmatch(silence_id):
+        abort(404)
+    max_hours = current_app.config["ONCALL_SILENCE_MAX_HOURS"]
+    try:
+        hours = silence_hygiene.parse_hours(request.form.get("hours"), max_hours=max_hours)
+        done = silence_hygiene.extend(session=db.session, client=_client(),
+                                      silence_id=silence_id, hours=hours,
+                                      actor_email=current_user.email, max_hours=max_hours)
+    except silences.SilenceError as exc:
+        abort(422, description=str(exc))
+    except AlertmanagerRejected:
+        abort(404)
+    except NotConnected as exc:
+        abort(409, description=str(exc))
+    except AlertmanagerUnavailable as exc:
+        abort(503, description=f"Alertmanager is unreachable; the silence is unchanged. ({exc})")
+    alert_cache().clear()
+    audit_action("oncall.silence_extend", target_type="silence", target_id=done.silence_id,
+                 details={"previous_id": silence_id, "hours": hours,
+                          "previous_ends_at": done.old.ends_at.isoformat(),
+                          "ends_at": done.ends_at.isoformat(),
+                          "matchers": [m.as_filter() for m in done.old.matchers]})
+    flash(f"Silence {done.silence_id[:8]} now ends {hours} h from now.", "success")
+    # htmx swaps just the hygiene sections; a plain form post lands on the whole page.
+    target = "oncall.silences.hygiene" if htmx else "oncall.silences.index"
+    return redirect(url_for(target), 303)

@@ -1,14 +1,22 @@
-"""The paging engine's beat tick: escalate due pages, then deliver due notifications."""
+"""The on-call beat ticks: the paging engine (escalate due pages, then deliver due
+notifications) and the e-mail to a silence's creator before it ends."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from celery import shared_task
 from flask import current_app
 
 from portal.extensions import db
-from portal.oncall import notify, paging
+from portal.integrations import smtp
+from portal.integrations.alertmanager import AlertmanagerUnavailable
+from portal.oncall import notify, paging, silence_hygiene
+from portal.oncall.am import am_client
 
 BEAT_SCHEDULE = {
     "oncall-paging-tick": {"task": "portal.oncall.tasks.paging_tick", "schedule": 15.0},
+    "oncall-silence-expiry-tick": {"task": "portal.oncall.tasks.silence_expiry_tick",
+                                   "schedule": 120.0},
 }
 
 
@@ -22,3 +30,26 @@ def paging_tick() -> dict:
     with db.session_scope() as session:
         tried = notify.deliver_due(session=session, channels=channels)
     return {"escalated": len(moved), "notifications": tried}
+
+
+@shared_task(name="portal.oncall.tasks.silence_expiry_tick")
+def silence_expiry_tick() -> dict:
+    """E-mail each portal user whose silence ends within the notice lead time, once."""
+    config = current_app.config
+    client, relay = am_client(), smtp.Relay.from_config(config)
+    lead = timedelta(minutes=config["ONCALL_SILENCE_EXPIRY_NOTICE_MINUTES"])
+    if client is None or relay is None or lead <= timedelta(0):
+        return {"claimed": 0, "sent": 0, "skipped": "no Alertmanager, SMTP or lead time"}
+    try:
+        listed = client.list_silences()
+    except AlertmanagerUnavailable as exc:  # the next tick tries again; nothing is lost
+        return {"claimed": 0, "sent": 0, "skipped": str(exc)}
+    link = config["PUBLIC_BASE_URL"].rstrip("/") + "/oncall/silences/"
+    # The claim commits before any mail is sent, so the unique key decides who sends.
+    with db.session_scope() as session:
+        claimed = silence_hygiene.claim_notices(session=session, silences=listed, lead=lead,
+                                                link=link)
+    with db.session_scope() as session:
+        tried = silence_hygiene.deliver_notices(
+            session=session, relay=relay, max_attempts=config["ONCALL_NOTIFY_MAX_ATTEMPTS"])
+    return {"claimed": len(claimed), "sent": tried}
