@@ -6,8 +6,9 @@ moment its blueprint lands, and never as a dead link before.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
-from flask import current_app, url_for
+from flask import Flask, current_app, url_for
 
 INTERNAL = ("developer", "oncall", "manager")
 
@@ -33,10 +34,18 @@ NAV_ITEMS: tuple[NavItem, ...] = (
 )
 
 
+def also_allow(app: Flask, endpoint: str, allowed: Callable[[object], bool]) -> None:
+    """Show `endpoint` to users without its roles for whom `allowed(user)` holds (a domain
+    knows facts the menu cannot, e.g. that a developer is on a rota)."""
+    app.extensions.setdefault("nav_also_allow", {})[endpoint] = allowed
+
+
 def items_for(user) -> list[tuple[str, str]]:
     """(label, url) of the entries this user may use, in menu order."""
     if not user.is_authenticated:
         return []
     views = current_app.view_functions
+    extra = current_app.extensions.get("nav_also_allow", {})
     return [(item.label, url_for(item.endpoint)) for item in NAV_ITEMS
-            if item.endpoint in views and user.has_role(*item.roles)]
+            if item.endpoint in views and (user.has_role(*item.roles) or (
+                item.endpoint in extra and extra[item.endpoint](user)))]

@@ -9,7 +9,8 @@ pytestmark = pytest.mark.e2e
 # Exactly what each demo role may use, in menu order.
 EXPECTED_NAV = {
     "tenant_viewer": ["Home", "My tenant"],
-    "developer": ["Home", "Catalog", "SLOs", "Incidents", "Self-service", "Tenants"],
+    # The demo developer is on the primary rota, which brings the On-call entry.
+    "developer": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Self-service", "Tenants"],
     "oncall": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Tenants"],
     "manager": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Self-service", "Approvals",
                 "Tenants"],

@@ -127,3 +127,17 @@ def test_the_home_panel_shows_for_rostered_people_only(client, sign_in, login_as
     client.post_form("/logout")
     login_as("developer")
     assert 'id="home-oncall-panel"' not in client.get("/").get_data(as_text=True)
+
+
+def _menu(client) -> str:
+    page = client.get("/").get_data(as_text=True)
+    return page.split('id="main-nav"')[1].split("</nav>")[0]
+
+
+def test_the_menu_offers_on_call_to_a_rostered_developer_only(client, sign_in, rota,
+                                                              make_user):
+    sign_in(make_user("developer"))
+    assert "/oncall/" not in _menu(client)
+    client.post_form("/logout", {})
+    sign_in(rota[2])
+    assert "/oncall/" in _menu(client)
