@@ -117,6 +117,12 @@ class BaseTerraformRunner(ABC):
         return PlanSummary(add=summary.get("add", 0), change=summary.get("change", 0),
                            destroy=summary.get("remove", 0), resources=resources)
 
+    def show_plan(self) -> dict:
+        """The saved plan as `terraform show -json` prints it (Terraform's JSON plan format)."""
+        if not self.plan_path.exists():
+            raise RunFailed("no saved plan to show: plan first")
+        return self._show_json(self.plan_path)
+
     def apply(self) -> ApplyResult:
         """Apply exactly the saved plan, then read the outputs."""
         if not self.plan_path.exists():
@@ -150,6 +156,10 @@ class BaseTerraformRunner(ABC):
     @abstractmethod
     def _run_json(self, cmd: str, args: list[str], options: dict) -> list[dict]:
         """Run a command with -json output, sending each message to the sink; its events."""
+
+    @abstractmethod
+    def _show_json(self, path: Path) -> dict:
+        """`terraform show -json` of a saved plan file, parsed."""
 
     @abstractmethod
     def _stop(self) -> None:
@@ -208,6 +218,12 @@ class TerraformRunner(BaseTerraformRunner):
     def _stop(self) -> None:
         if self._stream is not None:
             self._stream.cancel()
+
+    def _show_json(self, path: Path) -> dict:
+        result = self.tf.show(str(path), json=True)
+        if result.retcode != 0:
+            raise RunFailed(f"terraform show failed: {(result.error or '').strip()}")
+        return result.value
 
     def outputs(self) -> dict:
         result = self.tf.output()

@@ -75,6 +75,13 @@ class CliTerraformRunner(BaseTerraformRunner):
             raise RunFailed(f"terraform output failed: {err.strip()}")
         return {name: item["value"] for name, item in json.loads(out or "{}").items()}
 
+    def _show_json(self, path) -> dict:
+        code, out, err = self.tf.cmd("show", str(path), json=IsFlagged, no_color=IsFlagged,
+                                     capture_output=True)
+        if code != 0:
+            raise RunFailed(f"terraform show failed: {err.strip()}")
+        return json.loads(out)
+
     def _check(self, cmd: str, code: int, out: str, err: str) -> None:
         self._emit_text(out)
         self._raise_for(code, err, cmd, [])

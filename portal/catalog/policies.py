@@ -1,133 +1,61 @@
-"""Seed 000's Gatekeeper policies, evaluated against the objects a Helm chart renders.
+"""The Gatekeeper policies of infra/gatekeeper/, evaluated against the objects a chart renders.
 
-Each function takes the chart's rendered objects and returns the list of violations in
-words (empty = compliant), so a failed scorecard check can say exactly what is wrong.
+Each policy is a ConstraintTemplate plus the Constraint that enforces it in the clusters;
+both files are read as they are and their Rego runs in regopy, with the chart's objects as
+the admission requests and as Gatekeeper's replicated inventory. A violation names the
+object and container and what is wrong, so a failed scorecard check says exactly that.
 """
 from __future__ import annotations
 
-APPROVED_REGISTRY = "ghcr.io/meridian/"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from portal.config import PROJECT_ROOT
+from portal.integrations import rego
+
+GATEKEEPER_ROOT = PROJECT_ROOT / "infra" / "gatekeeper"
+_MAX_VERDICTS = 1024
+_verdicts: dict[tuple, tuple[str, ...]] = {}
 
 
-def workloads(objects: list[dict]) -> list[dict]:
-    """The objects that run pods."""
-    return [o for o in objects if o.get("kind") in WORKLOAD_KINDS]
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    template: str  # file under templates/
+    constraint: str  # file under constraints/
 
 
-def _name(obj: dict) -> str:
-    return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name', '?')}"
+POLICIES = {p.id: p for p in (
+    Policy("non_root", "k8srequirednonroot.yaml", "non-root.yaml"),
+    Policy("not_privileged", "k8snoprivilegedcontainers.yaml", "not-privileged.yaml"),
+    Policy("resource_limits", "k8srequiredresourcelimits.yaml", "resource-limits.yaml"),
+    Policy("no_latest_tag", "k8snolatesttag.yaml", "no-latest-tag.yaml"),
+    Policy("approved_registry", "k8sapprovedregistry.yaml", "approved-registry.yaml"),
+    Policy("network_policy", "k8srequirednetworkpolicy.yaml", "network-policy.yaml"),
+    Policy("disruption_budget", "k8srequiredpoddisruptionbudget.yaml",
+           "disruption-budget.yaml"),
+    Policy("probes", "k8srequiredprobes.yaml", "probes.yaml"),
+)}
 
 
-def _pod_spec(workload: dict) -> dict:
-    return ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
+def violations(policy_id: str, objects: list[dict], *, namespace: str = "default",
+               root: Path | None = None) -> list[str]:
+    """The policy's violation messages for the objects (empty = compliant).
 
-
-def _pod_labels(workload: dict) -> dict:
-    template = (workload.get("spec") or {}).get("template") or {}
-    return (template.get("metadata") or {}).get("labels") or {}
-
-
-def _containers(workload: dict) -> list[tuple[str, dict]]:
-    spec = _pod_spec(workload)
-    return [(f"{_name(workload)} container {c.get('name', '?')}", c)
-            for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])]
-
-
-def _selects(selector: dict | None, labels: dict) -> bool:
-    match = (selector or {}).get("matchLabels") or {}
-    return all(labels.get(k) == v for k, v in match.items())
-
-
-def non_root(objects: list[dict]) -> list[str]:
-    """Containers must run as non-root (runAsNonRoot true, runAsUser not 0)."""
-    problems = []
-    for workload in workloads(objects):
-        pod = _pod_spec(workload).get("securityContext") or {}
-        for where, container in _containers(workload):
-            ctx = {**pod, **(container.get("securityContext") or {})}
-            if ctx.get("runAsUser") == 0:
-                problems.append(f"{where} sets runAsUser: 0")
-            elif ctx.get("runAsNonRoot") is not True:
-                problems.append(f"{where} does not set runAsNonRoot: true")
-    return problems
-
-
-def not_privileged(objects: list[dict]) -> list[str]:
-    """No privileged containers."""
-    return [f"{where} is privileged" for w in workloads(objects)
-            for where, c in _containers(w) if (c.get("securityContext") or {}).get("privileged")]
-
-
-def resource_limits(objects: list[dict]) -> list[str]:
-    """Every container declares CPU and memory limits."""
-    problems = []
-    for workload in workloads(objects):
-        for where, container in _containers(workload):
-            limits = (container.get("resources") or {}).get("limits") or {}
-            missing = [r for r in ("cpu", "memory") if not limits.get(r)]
-            if missing:
-                problems.append(f"{where} has no {' and '.join(missing)} limit")
-    return problems
-
-
-def _split_image(image: str) -> tuple[str, str | None]:
-    if "@" in image:
-        return image.split("@", 1)[0], "digest"
-    last = image.rsplit("/", 1)[-1]
-    if ":" in last:
-        return image.rsplit(":", 1)[0], image.rsplit(":", 1)[1]
-    return image, None
-
-
-def no_latest_tag(objects: list[dict]) -> list[str]:
-    """Images are pinned to a tag or digest other than `latest`."""
-    problems = []
-    for workload in workloads(objects):
-        for where, container in _containers(workload):
-            _, tag = _split_image(str(container.get("image") or ""))
-            if tag in (None, "", "latest"):
-                problems.append(f"{where} uses image {container.get('image')!r} "
-                                f"({'no tag' if not tag else 'the latest tag'})")
-    return problems
-
-
-def approved_registry(objects: list[dict]) -> list[str]:
-    """Images come only from the approved registry ghcr.io/meridian/*."""
-    return [f"{where} pulls {c.get('image')!r}, outside {APPROVED_REGISTRY}*"
-            for w in workloads(objects) for where, c in _containers(w)
-            if not str(c.get("image") or "").startswith(APPROVED_REGISTRY)]
-
-
-def network_policy(objects: list[dict]) -> list[str]:
-    """A NetworkPolicy selects the pods of every workload."""
-    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
-    return [f"no NetworkPolicy selects the pods of {_name(w)}" for w in workloads(objects)
-            if not any(_selects((p.get("spec") or {}).get("podSelector"), _pod_labels(w))
-                       for p in policies)]
-
-
-def disruption_budget(objects: list[dict]) -> list[str]:
-    """A PodDisruptionBudget covers every workload with more than one replica."""
-    budgets = [o for o in objects if o.get("kind") == "PodDisruptionBudget"]
-    problems = []
-    for workload in workloads(objects):
-        replicas = (workload.get("spec") or {}).get("replicas", 1)
-        if isinstance(replicas, int) and replicas > 1 and not any(
-                _selects((b.get("spec") or {}).get("selector"), _pod_labels(workload))
-                for b in budgets):
-            problems.append(f"{_name(workload)} runs {replicas} replicas without a "
-                            "PodDisruptionBudget")
-    return problems
-
-
-def probes(objects: list[dict]) -> list[str]:
-    """Every long-running container has liveness, readiness and startup probes."""
-    problems = []
-    for workload in workloads(objects):
-        for container in _pod_spec(workload).get("containers") or []:
-            missing = [p for p in ("livenessProbe", "readinessProbe", "startupProbe")
-                       if not container.get(p)]
-            if missing:
-                problems.append(f"{_name(workload)} container {container.get('name', '?')} "
-                                f"lacks {', '.join(missing)}")
-    return problems
+    Raises rego.RegoError when the policy files do not load or their Rego fails.
+    """
+    policy, root = POLICIES[policy_id], root or GATEKEEPER_ROOT
+    template = rego.load_template(root / "templates" / policy.template)
+    constraint = rego.load_constraint(root / "constraints" / policy.constraint)
+    # A scorecard page evaluates every chart; the verdict changes only with the policy
+    # files (reloaded when their mtime changes) or the rendered objects.
+    digest = hashlib.sha256(json.dumps(objects, sort_keys=True, default=str).encode()).hexdigest()
+    key = (template, constraint, namespace, digest)
+    if key not in _verdicts:
+        if len(_verdicts) >= _MAX_VERDICTS:
+            _verdicts.clear()
+        _verdicts[key] = tuple(rego.violations(template, constraint, objects,
+                                               namespace=namespace))
+    return list(_verdicts[key])

@@ -15,6 +15,7 @@ from portal.catalog import policies, runbooks
 from portal.catalog.helm import Chart, ChartError, load_chart
 from portal.catalog.models import ScoreSnapshot, Service
 from portal.config import PROJECT_ROOT
+from portal.integrations import rego
 
 HELM_ROOT = PROJECT_ROOT / "infra" / "helm"
 RULES_ROOT = PROJECT_ROOT / "infra" / "prometheus"
@@ -137,12 +138,17 @@ def _chart(ctx: Context):
                     f"{len(ctx.chart.objects)} objects.")
 
 
-def _policy(rule: Callable[[list[dict]], list[str]], ok: str):
+def _policy(policy_id: str, ok: str):
     def check(ctx: Context):
         if ctx.chart is None:
             return ("fail", "Cannot be checked: the chart does not render.") if ctx.chart_error \
                 else ("na", "No chart to check.")
-        problems = rule(ctx.chart.objects)
+        try:
+            problems = policies.violations(policy_id, ctx.chart.objects,
+                                           namespace=str(ctx.chart.values.get("namespace",
+                                                                              "default")))
+        except rego.RegoError as exc:
+            return "fail", f"Cannot be checked: the Gatekeeper policy fails to evaluate ({exc})."
         return ("fail", "; ".join(problems) + ".") if problems else ("pass", ok)
     return check
 
@@ -175,28 +181,28 @@ CHECKS: list[tuple[Check, Callable[[Context], tuple[str, str]]]] = [
            "values.yaml and templates/ (copy a platform service's chart)."), _chart),
     (Check("non-root", "Runs as non-root", True, "Set `podSecurityContext.runAsNonRoot: true` "
            "and a non-zero `runAsUser` in values.yaml."),
-     _policy(policies.non_root, "Every container runs as non-root.")),
+     _policy("non_root", "Every container runs as non-root.")),
     (Check("not-privileged", "No privileged containers", True, "Set `securityContext."
            "privileged: false` and drop capabilities."),
-     _policy(policies.not_privileged, "No container is privileged.")),
+     _policy("not_privileged", "No container is privileged.")),
     (Check("limits", "Resource limits", True, "Set `resources.limits.cpu` and `.memory` in "
            "values.yaml (size from load tests)."),
-     _policy(policies.resource_limits, "Every container has CPU and memory limits.")),
+     _policy("resource_limits", "Every container has CPU and memory limits.")),
     (Check("no-latest", "No latest image tag", True, "Pin `image.tag` to a release version or "
            "digest; ArgoCD writes the tag per environment."),
-     _policy(policies.no_latest_tag, "Every image is pinned.")),
+     _policy("no_latest_tag", "Every image is pinned.")),
     (Check("registry", "Approved registry", True, "Push the image to ghcr.io/meridian/<service> "
            "and set `image.repository`."),
-     _policy(policies.approved_registry, "Every image comes from ghcr.io/meridian/*.")),
+     _policy("approved_registry", "Every image comes from ghcr.io/meridian/*.")),
     (Check("network-policy", "NetworkPolicy present", True, "Enable `networkPolicy` and allow "
            "only the callers of the service (default-deny per namespace)."),
-     _policy(policies.network_policy, "A NetworkPolicy selects every workload.")),
+     _policy("network_policy", "A NetworkPolicy selects every workload.")),
     (Check("pdb", "PDB when replicas > 1", True, "Add templates/pdb.yaml rendering a "
            "PodDisruptionBudget when replicaCount > 1."),
-     _policy(policies.disruption_budget, "Replicated workloads have a PodDisruptionBudget.")),
+     _policy("disruption_budget", "Replicated workloads have a PodDisruptionBudget.")),
     (Check("probes", "Liveness, readiness and startup probes", False, "Enable `probes` with "
            "/healthz and /readyz paths."),
-     _policy(policies.probes, "Every container has all three probes.")),
+     _policy("probes", "Every container has all three probes.")),
     (Check("backups-dr", "Backups and DR: RPO/RTO declared", True, "Declare RPO and RTO "
            "(`meridian.io/rpo`, `meridian.io/rto`) and how the data is backed up."), _dr),
 ]

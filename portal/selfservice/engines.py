@@ -19,7 +19,9 @@ import yaml
 from flask import current_app
 
 from portal.config import PROJECT_ROOT
+from portal.integrations import rego
 from portal.integrations.argocd import ArgoCDClient
+from portal.selfservice import plan_policy
 from provisioning import argocd as gitops
 from provisioning.ansible import AnsibleRunner
 from provisioning.errors import RunFailed
@@ -101,10 +103,27 @@ def _terraform(spec: JobSpec, sink: Sink, on_runner) -> dict:
         variables = {"name": spec.params["name"], "environment": spec.tier, "tags": spec.tags,
                      "replicas": spec.params.get("replicas", 1),
                      "apply_delay_seconds": config["SELFSERVICE_SANDBOX_APPLY_DELAY"]}
-        return runner.plan(variables=variables, destroy=spec.action == "destroy").as_dict()
+        plan = runner.plan(variables=variables, destroy=spec.action == "destroy").as_dict()
+        plan["policies"] = _plan_policies(runner, sink)
+        return plan
+    # Checked again on the very plan file being applied: a deny never reaches apply.
+    denials = plan_policy.plan_denials(_plan_policies(runner, sink))
+    if denials:
+        raise RunFailed("apply refused by plan policy: " + "; ".join(denials))
     result = runner.apply()
     return {"add": result.add, "change": result.change, "destroy": result.destroy,
             "outputs": result.outputs}
+
+
+def _plan_policies(runner, sink: Sink) -> list[dict]:
+    try:
+        results = plan_policy.plan_policy_results(runner.show_plan())
+    except rego.RegoError as exc:
+        raise RunFailed(f"the plan policies could not be evaluated: {exc}") from exc
+    for result in results:
+        verdict = f"{len(result['deny'])} denied" if result["deny"] else "passed"
+        sink(f"policy {result['title']}: {verdict}")
+    return results
 
 
 def _ansible(spec: JobSpec, sink: Sink, on_runner) -> dict:

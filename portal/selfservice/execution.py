@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from portal.auth import audit
 from portal.db import utcnow
 from portal.extensions import db
-from portal.selfservice import dispatch, job_templates, service
+from portal.selfservice import dispatch, job_templates, plan_policy, service
 from portal.selfservice.engines import JobSpec, run_phase
 from portal.selfservice.models import Job, JobLog
 from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
@@ -156,7 +156,14 @@ def _complete(spec: JobSpec, *, status: str, reason: str | None, outcome: dict |
 
 def _planned(session, job: Job, plan: dict) -> str:
     job.plan, job.planned_at, job.heartbeat_at = plan, utcnow(), None
-    _audit(session, job, "planned", {"plan": {k: v for k, v in plan.items() if k != "resources"}})
+    _audit(session, job, "planned", {"plan": {k: v for k, v in plan.items()
+                                              if k not in ("resources", "policies")}})
+    denials = plan_policy.plan_denials(plan.get("policies") or [])
+    if denials:
+        reason = "Apply refused by plan policy: " + "; ".join(denials) + "."
+        service.finish(session=session, job=job, status="failed", reason=reason)
+        _audit(session, job, "failed", {"reason": reason})
+        return "refused"
     if job.gate == "auto":
         job.phase = "apply"
         service.queue_phase(session=session, job=job)

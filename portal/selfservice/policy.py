@@ -5,6 +5,8 @@ rules, prod needs a second person's approval, prod deploys wait while the servic
 error budget is exhausted (every freeze check goes through `deploy_freeze_reason`), and a
 service failing critical readiness checks gets a warning, or a refused prod deploy when
 SELFSERVICE_BLOCK_PROD_ON_CRITICAL_CHECKS is on (`critical_check_block_reason`).
+Terraform plans are checked again after planning by the Rego policies of
+infra/policies/terraform/ (portal.selfservice.plan_policy); a deny refuses the apply.
 """
 from __future__ import annotations
 

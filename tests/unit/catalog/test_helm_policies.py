@@ -1,4 +1,5 @@
-"""The charts rendered and linted by the real Helm, and the Gatekeeper policies on them."""
+"""The charts rendered and linted by the real Helm, and the Gatekeeper policies of
+infra/gatekeeper/ evaluated on them through regopy."""
 import os
 from pathlib import Path
 
@@ -12,9 +13,11 @@ from tests.unit.catalog.conftest import CHARTS
 
 PLATFORM_CHARTS = ["order", "inventory", "fulfillment", "worker", "report", "auth", "billing",
                    "search", "notification", "api-gateway", "portal"]
-RULES = [policies.non_root, policies.not_privileged, policies.resource_limits,
-         policies.no_latest_tag, policies.approved_registry, policies.network_policy,
-         policies.disruption_budget, policies.probes]
+RULES = list(policies.POLICIES)
+
+
+def check(rule: str, objects: list[dict], namespace: str = "default") -> list[str]:
+    return policies.violations(rule, objects, namespace=namespace)
 
 
 @pytest.mark.parametrize("name", PLATFORM_CHARTS)
@@ -23,45 +26,68 @@ def test_every_platform_chart_renders_and_satisfies_every_policy(name):
     kinds = sorted(o["kind"] for o in chart.objects)
     assert kinds == ["Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service",
                      "ServiceAccount"]
-    deployment = policies.workloads(chart.objects)[0]
+    deployment = next(o for o in chart.objects if o["kind"] == "Deployment")
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == \
         f"ghcr.io/meridian/{name}:1.4.2"
-    assert {rule.__name__: rule(chart.objects) for rule in RULES} == \
-        {rule.__name__: [] for rule in RULES}
+    namespace = chart.values["namespace"]
+    assert {rule: check(rule, chart.objects, namespace) for rule in RULES} == \
+        {rule: [] for rule in RULES}
 
 
 def test_broken_chart_violates_each_policy_with_an_explanation():
     objects = load_chart(CHARTS / "broken").objects
-    assert policies.non_root(objects) == ["Deployment/broken container broken sets runAsUser: 0"]
-    assert policies.not_privileged(objects) == ["Deployment/broken container broken is privileged"]
-    assert "no cpu and memory limit" in policies.resource_limits(objects)[0]
-    assert "the latest tag" in policies.no_latest_tag(objects)[0]
-    assert "outside ghcr.io/meridian/*" in policies.approved_registry(objects)[0]
-    assert policies.network_policy(objects) == ["no NetworkPolicy selects the pods of "
+    assert check("non_root", objects) == ["Deployment/broken container broken sets runAsUser: 0"]
+    assert check("not_privileged", objects) == ["Deployment/broken container broken is privileged"]
+    assert "no cpu and memory limit" in check("resource_limits", objects)[0]
+    assert "the latest tag" in check("no_latest_tag", objects)[0]
+    assert "outside ghcr.io/meridian/*" in check("approved_registry", objects)[0]
+    assert check("network_policy", objects) == ["no NetworkPolicy selects the pods of "
                                                 "Deployment/broken"]
-    assert policies.disruption_budget(objects) == ["Deployment/broken runs 3 replicas without "
+    assert check("disruption_budget", objects) == ["Deployment/broken runs 3 replicas without "
                                                    "a PodDisruptionBudget"]
-    assert "livenessProbe, readinessProbe, startupProbe" in policies.probes(objects)[0]
+    assert "livenessProbe, readinessProbe, startupProbe" in check("probes", objects)[0]
+
+
+def _deployment(name: str, image: str, replicas: int = 1) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": {
+        "replicas": replicas, "template": {"metadata": {"labels": {"app": name}}, "spec": {
+            "containers": [{"name": name, "image": image}]}}}}
 
 
 def test_single_replica_needs_no_pdb_and_untagged_or_foreign_images_fail():
-    deployment = {"kind": "Deployment", "metadata": {"name": "x"}, "spec": {
-        "replicas": 1, "template": {"metadata": {"labels": {"app": "x"}}, "spec": {
-            "containers": [{"name": "x", "image": "ghcr.io/meridian/x"}]}}}}
-    assert policies.disruption_budget([deployment]) == []
-    assert "no tag" in policies.no_latest_tag([deployment])[0]
+    deployment = _deployment("x", "ghcr.io/meridian/x")
+    assert check("disruption_budget", [deployment]) == []
+    assert "no tag" in check("no_latest_tag", [deployment])[0]
     deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/other/x@sha256:ab"
-    assert policies.no_latest_tag([deployment]) == []
-    assert policies.approved_registry([deployment])
+    assert check("no_latest_tag", [deployment]) == []
+    assert check("approved_registry", [deployment])
+    # A registry port is not a tag.
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "registry:5000/meridian/x"
+    assert "no tag" in check("no_latest_tag", [deployment])[0]
 
 
 def test_network_policy_must_select_the_workload_pods():
-    workload = {"kind": "Deployment", "metadata": {"name": "a"}, "spec": {
-        "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": []}}}}
-    other = {"kind": "NetworkPolicy", "spec": {"podSelector": {"matchLabels": {"app": "b"}}}}
-    assert policies.network_policy([workload, other])
-    every = {"kind": "NetworkPolicy", "spec": {"podSelector": {}}}
-    assert policies.network_policy([workload, every]) == []
+    workload = _deployment("a", "ghcr.io/meridian/a:1")
+    other = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+             "metadata": {"name": "b"}, "spec": {"podSelector": {"matchLabels": {"app": "b"}}}}
+    assert check("network_policy", [workload, other])
+    every = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+             "metadata": {"name": "all"}, "spec": {"podSelector": {}}}
+    assert check("network_policy", [workload, every]) == []
+    # Only policies of the workload's own namespace count, as in the cluster's inventory.
+    every["metadata"]["namespace"] = "elsewhere"
+    assert check("network_policy", [workload, every]) == ["no NetworkPolicy selects the pods "
+                                                          "of Deployment/a"]
+
+
+def test_a_pdb_must_select_the_replicated_workload():
+    workload = _deployment("a", "ghcr.io/meridian/a:1", replicas=2)
+    pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"},
+           "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "other"}}}}
+    assert check("disruption_budget", [workload, pdb]) == [
+        "Deployment/a runs 2 replicas without a PodDisruptionBudget"]
+    pdb["spec"]["selector"]["matchLabels"]["app"] = "a"
+    assert check("disruption_budget", [workload, pdb]) == []
 
 
 @pytest.mark.parametrize("name", PLATFORM_CHARTS)
