@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import current_user
+from flask_login import current_user, user_unauthorized
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as portal_config
@@ -89,10 +89,16 @@ def _install_request_hooks(app: Flask) -> None:
         if current_user.is_authenticated and current_user.tenant_id is not None:
             db.session.info["tenant_id"] = current_user.tenant_id
 
+    @user_unauthorized.connect_via(app)
+    def _sent_to_login(_app, **_extra) -> None:
+        g.sent_to_login = True
+
     @app.after_request
     def _audit_check_and_commit(response):
+        # A request sent to the login page (user_unauthorized) changed nothing.
         if (request.method in MUTATING and response.status_code < 400
-                and not g.get("audited") and not _audit_exempt(app)):
+                and not g.get("audited") and not g.get("sent_to_login")
+                and not _audit_exempt(app)):
             message = f"{request.method} {request.path} changed state without an audit entry"
             if app.config["AUDIT_ENFORCE"]:
                 raise RuntimeError(message)
