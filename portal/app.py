@@ -16,6 +16,7 @@ from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url
 from portal.extensions import csrf, db, htmx, limiter, login_manager
 from portal.integrations import folder_store
+from portal.security import headers, inputs, production, sessions
 from portal.worker import make_celery
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(PROJECT_ROOT / "static"))
     app.config.update(portal_config.flask_config(portal_config.from_env()))
     app.config.update(config or {})
+    production.check(app.config)
     app.config["DATABASE_EMBEDDED"] = not app.config["DATABASE_URL"]
     app.config["DATABASE_URL"] = resolve_database_url(app.config)
     if not app.testing:
@@ -45,6 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = TLSAwareSessionInterface()
 
     observability.init_app(app)  # first, so request ids and timing cover every other hook
+    inputs.init_app(app)  # before any blueprint: it bounds the `int` route converter
+    headers.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -70,7 +74,9 @@ def _init_login(app: Flask) -> None:
     @login_manager.user_loader
     def _load(user_id: str):
         user = accounts.get(session=db.session, user_id=int(user_id))
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or not sessions.is_current(user):
+            return None
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:

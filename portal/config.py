@@ -32,6 +32,11 @@ def parse_optional(value: str) -> str | None:
     return value.strip() or None
 
 
+def parse_list(value: str) -> tuple[str, ...]:
+    """A comma-separated list; blanks are dropped."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -74,6 +79,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_TIMEOUT", 10.0, float, "Seconds before an SMTP delivery is given up."),
     Setting("PORTAL_HOST", "127.0.0.1", str, "Address `portal dev` listens on."),
     Setting("PORTAL_PORT", 5000, int, "Port `portal dev` listens on."),
+    Setting("PORTAL_ENV", "development", str,
+            "`production` refuses to start while SECRET_KEY or any webhook/API secret is unset "
+            "or a known default; any other value shows a demo banner on every page."),
+    Setting("SERVICES_AUTH_URL", None, parse_optional,
+            "The platform auth service the portal gets its tokens from, to read the platform "
+            "services (health and billing panels). Unset: the services are called without one."),
+    Setting("SERVICES_CLIENT_ID", None, parse_optional,
+            "The portal's client id at SERVICES_AUTH_URL (client credentials)."),
+    Setting("SERVICES_CLIENT_SECRET", None, parse_optional, "Secret of SERVICES_CLIENT_ID."),
+    Setting("OUTBOUND_ALLOWED_HOSTS", None, parse_list,
+            "Comma-separated hosts, addresses or CIDR ranges that webhooks may reach although "
+            "they are private or loopback (by default only public addresses are called)."),
 )
 
 
@@ -103,7 +120,8 @@ def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
             values[setting.name] = setting.default if raw is None else setting.parse(raw)
         except ValueError as exc:
             raise ValueError(f"invalid {setting.name}: {exc}") from exc
-    if not values["SECRET_KEY"]:
+    # Production must be given its key: a generated file nobody manages is not allowed there.
+    if not values["SECRET_KEY"] and values["PORTAL_ENV"] != "production":
         values["SECRET_KEY"] = instance_secret_key(values["INSTANCE_DIR"])
     return values
 

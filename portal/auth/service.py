@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.auth.models import INTERNAL_ROLES, ROLES, User
 from portal.db import utcnow
+from portal.security import sessions
 
 _DEFAULT_HASHER = PasswordHasher()
 # A real hash of a throwaway password: verifying against it for unknown accounts makes a
@@ -77,8 +78,9 @@ def create(*, session: Session, email: str, name: str, password: str, roles: lis
 
 
 def set_password(*, user: User, password: str, params: dict | None = None) -> None:
-    """Replace a user's password hash."""
+    """Replace a user's password hash and end every session the user has open."""
     user.password_hash = hash_password(password, params=params)
+    sessions.end_all(user)
 
 
 def authenticate(*, session: Session, email: str, password: str,

@@ -12,6 +12,8 @@ from portal.auth.forms import AuditFilterForm, LoginForm
 from portal.errors import render_error
 from portal.extensions import db, htmx, limiter
 from portal.rendering import page_or_fragment
+from portal.security import sessions
+from portal.security.redirects import safe_redirect
 
 bp = Blueprint("auth", __name__)
 
@@ -19,13 +21,6 @@ bp = Blueprint("auth", __name__)
 def _login_throttle_key() -> str:
     email = (request.form.get("email") or "").strip().lower()[:254]
     return f"login:{request.remote_addr}:{email}"
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after login is a phishing gift.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,9 +45,10 @@ def login():
         form.form_errors.append("Wrong e-mail or password.")
         return render_template("auth/login.html", form=form), 401
     login_user(result.user)
+    sessions.start(result.user)
     audit_action("auth.login", actor=result.user, target_type="user", target_id=result.user.id)
     flash(f"Signed in as {result.user.name}.", "success")
-    return redirect(_safe_next(request.args.get("next")), code=303)
+    return safe_redirect(request.args.get("next"), "home.index")
 
 
 @bp.post("/logout")
@@ -60,6 +56,7 @@ def login():
 def logout():
     """Sign out (POST only, with the CSRF token)."""
     audit_action("auth.logout", target_type="user", target_id=current_user.id)
+    sessions.end_all(current_user._get_current_object())  # a copied cookie dies with this one
     logout_user()
     flash("Signed out.", "info")
     return redirect(url_for("auth.login"), code=303)

@@ -1,6 +1,8 @@
 """The catalog's Blueprint and role sets, shared by its view modules."""
 from flask import Blueprint
 
+from portal.rendering import figure_html
+
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 STAFF = ("developer", "oncall", "manager")
 RUNBOOK_EDITORS = ("developer", "oncall")
@@ -9,5 +11,4 @@ IMPORTERS = ("developer", "manager")
 
 def plot(fig, div_id: str) -> str:
     """A Plotly figure as an embeddable div (plotly.js is served from static/vendor)."""
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                       config={"displaylogo": False, "responsive": True})
+    return figure_html(fig, div_id=div_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from portal.incidents.metrics import Completion, Row
+from portal.rendering import figure_html
 
 _LAYOUT = dict(margin=dict(l=50, r=20, t=40, b=60), height=320, barmode="group",
                xaxis=dict(type="category"),  # months are labels, not dates to interpolate
@@ -11,8 +12,7 @@ _LAYOUT = dict(margin=dict(l=50, r=20, t=40, b=60), height=320, barmode="group",
 
 
 def _html(fig: go.Figure, div_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                       config={"displaylogo": False, "responsive": True})
+    return figure_html(fig, div_id=div_id)
 
 
 def mtta_mttr(rows: list[Row], *, title: str, div_id: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import requests
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.integrations import smtp
 from portal.oncall.models import Notification, Page
+from portal.security import outbound
 
 ACTION_MAX_AGE = 24 * 3600
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
@@ -34,13 +34,15 @@ class Channels:
     relay: smtp.Relay | None = None  # None: e-mail disabled (SMTP_HOST unset)
     max_attempts: int = 3
     timeout: float = 5.0  # per webhook attempt; SMTP attempts use the relay's SMTP_TIMEOUT
+    allowed_hosts: tuple[str, ...] = ()  # internal webhook hosts deliberately allowed
 
     @classmethod
     def from_config(cls, config) -> "Channels":
         """The channels of the app config: PUBLIC_BASE_URL, SMTP_* and ONCALL_NOTIFY_*."""
         return cls(config["SECRET_KEY"], config["PUBLIC_BASE_URL"].rstrip("/"),
                    config["ONCALL_NOTIFY_WEBHOOK_URL"], smtp.Relay.from_config(config),
-                   config["ONCALL_NOTIFY_MAX_ATTEMPTS"], config["ONCALL_NOTIFY_TIMEOUT"])
+                   config["ONCALL_NOTIFY_MAX_ATTEMPTS"], config["ONCALL_NOTIFY_TIMEOUT"],
+                   tuple(config["OUTBOUND_ALLOWED_HOSTS"] or ()))
 
     @property
     def names(self) -> list[str]:
@@ -88,14 +90,13 @@ def enqueue(*, session: Session, page: Page, user: User, why: str, channels: Cha
     return out
 
 
-def send_webhook(url: str, payload: dict, timeout: float) -> None:
-    """POST a Slack-compatible message; raises on anything but 2xx."""
+def send_webhook(url: str, payload: dict, timeout: float,
+                 allowed_hosts: tuple[str, ...] = ()) -> None:
+    """POST a Slack-compatible message to a vetted public address; raises OutboundError."""
     body = {"text": payload["text"]}
     if "channel" in payload:
         body["channel"] = payload["channel"]
-    response = requests.post(url, json=body, timeout=timeout)
-    if not 200 <= response.status_code < 300:
-        raise RuntimeError(f"webhook answered HTTP {response.status_code}")
+    outbound.post_json(url, body, timeout=timeout, allowlist=allowed_hosts)
 
 
 def send_email(relay: smtp.Relay, payload: dict) -> None:
@@ -109,10 +110,11 @@ def deliver(*, notification: Notification, channels: Channels, now: datetime) ->
     notification.attempts += 1
     try:
         if notification.channel == "webhook":
-            send_webhook(channels.webhook_url, notification.payload, channels.timeout)
+            send_webhook(channels.webhook_url, notification.payload, channels.timeout,
+                         channels.allowed_hosts)
         else:
             send_email(channels.relay, notification.payload)
-    except (smtp.MailUnavailable, RuntimeError, OSError, requests.RequestException) as exc:
+    except (smtp.MailUnavailable, outbound.OutboundError, OSError) as exc:
         notification.last_error = f"{type(exc).__name__}: {exc}"[:500]
         if notification.attempts >= channels.max_attempts:
             notification.status = "failed"

@@ -7,19 +7,22 @@ import logging
 from zoneinfo import ZoneInfo
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
+    Blueprint, abort, current_app, flash, render_template, request,
 )
 from flask_login import current_user
 
+from portal import nav
 from portal.auth import service as accounts
-from portal.auth.access import audit_action, require_roles
+from portal.auth.access import audit_action
 from portal.extensions import csrf, db
 from portal.oncall import alerts, notify, paging, service
+from portal.oncall.access import may_see_page, require_responder
 from portal.oncall.am import alert_cache, am_client
 from portal.oncall.schedule_views import bp as schedules_bp
 from portal.oncall.service import OncallError
 from portal.oncall.silence_views import bp as silences_bp
 from portal.rendering import page_or_fragment
+from portal.security.redirects import safe_redirect
 
 log = logging.getLogger(__name__)
 bp = Blueprint("oncall", __name__, url_prefix="/oncall")
@@ -39,17 +42,20 @@ def _expanded() -> list[str]:
 
 
 @bp.get("/")
-@require_roles(*ONCALL)
+@require_responder
 def index():
     """Who is on call now and next, my open pages, and the live alert board."""
+    # Rostered people without the on-call role see only the pages addressed to them.
+    others = current_user.has_role(*ONCALL)
     return render_template(
         "oncall/index.html", rows=service.who_is_on_call(session=db.session),
         my_pages=paging.open_pages(session=db.session, user=current_user),
-        open_pages=paging.open_pages(session=db.session), board=_board(), expanded=[])
+        open_pages=paging.open_pages(session=db.session) if others else [], board=_board(),
+        expanded=[])
 
 
 @bp.get("/alerts")
-@require_roles(*ONCALL)
+@require_responder
 def alert_board():
     """The active alerts grouped by service and severity (polled by the on-call page)."""
     return page_or_fragment("oncall/alerts.html", "oncall/_alerts.html", board=_board(),
@@ -60,11 +66,13 @@ def _page_or_404(page_id: int):
     page = paging.get_page(session=db.session, page_id=page_id)
     if page is None:
         abort(404)
+    if not may_see_page(current_user, page, notify.for_page(session=db.session, page=page)):
+        abort(403)
     return page
 
 
 @bp.get("/pages/<int:page_id>")
-@require_roles(*ONCALL)
+@require_responder
 def page_detail(page_id: int):
     """One page: its escalation log and every notification with its delivery state."""
     page = _page_or_404(page_id)
@@ -74,7 +82,7 @@ def page_detail(page_id: int):
 
 
 @bp.post("/pages/<int:page_id>/<any(ack, resolve):action>")
-@require_roles(*ONCALL)
+@require_responder
 def page_action(page_id: int, action: str):
     """Acknowledge or resolve a page from the portal."""
     page = _page_or_404(page_id)
@@ -86,8 +94,7 @@ def page_action(page_id: int, action: str):
     audit_action(f"oncall.page_{action}", target_type="page", target_id=page.id,
                  details={"incident_id": page.incident_id, "via": "portal"})
     flash(f"Page #{page.id} {'acknowledged' if action == 'ack' else 'resolved'}.", "success")
-    return redirect(request.form.get("next") or url_for("oncall.page_detail", page_id=page.id),
-                    303)
+    return safe_redirect(request.form.get("next"), "oncall.page_detail", page_id=page.id)
 
 
 def _signed(token: str):
@@ -160,6 +167,26 @@ def oncall_for_service(service_obj) -> dict | None:
         return None
     row = service.who_is_on_call(session=db.session, schedules=[schedule])[0]
     return {"row": row, "team_schedule": schedule.team_id == service_obj.team_id}
+
+
+@bp.app_template_global()
+def oncall_pages_of_incident(incident_id: int) -> list:
+    """The pages an incident started (for the incident page)."""
+    return paging.pages_for_incident(session=db.session, incident_id=incident_id)
+
+
+@bp.record_once
+def _menu_for_rostered_people(state) -> None:
+    # Anyone on a rota gets the On-call entry, whatever their role.
+    nav.also_allow(state.app, "oncall.index",
+                   lambda user: service.may_respond(session=db.session, user=user))
+
+
+@bp.app_template_global()
+def oncall_responder() -> bool:
+    """Whether the signed-in user may use the on-call pages (on-call role or rostered)."""
+    return current_user.is_authenticated and service.may_respond(session=db.session,
+                                                                 user=current_user)
 
 
 @bp.app_template_global()

@@ -5,7 +5,7 @@ every property and cost more than all the dashboard's queries together.
 """
 from __future__ import annotations
 
-import plotly.io as pio
+from portal.rendering import figure_html
 
 COLORS = {"pending": "#9e9e9e", "confirmed": "#1e88e5", "fulfilled": "#2e7d32",
           "canceled": "#c62828"}
@@ -15,8 +15,7 @@ LAYOUT = dict(margin=dict(l=40, r=10, t=30, b=40), height=300, legend=dict(orien
 
 def _html(data: list[dict], layout: dict, div_id: str) -> str:
     figure = {"data": data, "layout": {**LAYOUT, **layout}}
-    return pio.to_html(figure, validate=False, full_html=False, include_plotlyjs=False,
-                       div_id=div_id, config={"displaylogo": False, "responsive": True})
+    return figure_html(figure, div_id=div_id)
 
 
 def orders_per_day(data: dict) -> str:

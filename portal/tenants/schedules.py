@@ -2,17 +2,16 @@
 06:00 UTC, delivered by e-mail with a signed link once built."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.security.inputs import is_email
 from portal.tenants import reports
 from portal.tenants.models import CADENCES, REPORT_FORMATS, REPORT_KINDS, Report, ReportSchedule
 
 RUN_AT = time(6, 0, tzinfo=timezone.utc)
-EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,}$")
 
 
 def validate(*, kind: str, fmt: str, cadence: str, email: str) -> dict[str, str]:
@@ -24,7 +23,7 @@ def validate(*, kind: str, fmt: str, cadence: str, email: str) -> dict[str, str]
         errors["fmt"] = "Choose CSV or PDF."
     if cadence not in CADENCES:
         errors["cadence"] = "Choose weekly or monthly."
-    if not EMAIL.match(email or ""):
+    if not is_email(email or ""):
         errors["email"] = "Give an e-mail address such as ops@example.com."
     return errors
 

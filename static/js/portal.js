@@ -14,3 +14,12 @@ document.addEventListener("htmx:afterSwap", function (evt) {
     box.innerHTML = "";
   }
 });
+// Forms marked data-confirm ask before they submit (inline onsubmit handlers are not
+// allowed by the Content Security Policy).
+document.addEventListener("submit", function (evt) {
+  var message = evt.target.getAttribute && evt.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) {
+    evt.preventDefault();
+    evt.stopImmediatePropagation();
+  }
+}, true);

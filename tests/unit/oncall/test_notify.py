@@ -11,10 +11,12 @@ from aiosmtpd.handlers import Message
 
 from portal.integrations import smtp
 from portal.oncall import notify, paging
+from portal.security import outbound
 from tests.httpserver import LocalHTTPServer, QuietHandler
 from tests.servers import closed_port, free_port
 
 T0 = datetime(2026, 11, 18, 3, 0, tzinfo=timezone.utc)
+LOOPBACK = ("127.0.0.1",)  # the local chat server is a deliberate internal target
 
 
 class Inbox(Message):
@@ -71,7 +73,7 @@ def test_page_is_delivered_by_email_and_chat_with_a_signed_link(
     (port, inbox), (url, received, _) = smtp_server, chat_server
     relay = smtp.Relay("127.0.0.1", port, "oncall@portal.test", timeout=5)
     channels = notify.Channels("k", "http://portal.test", webhook_url=url, relay=relay,
-                               timeout=5)
+                               timeout=5, allowed_hosts=LOOPBACK)
     page = start(session, svc, channels)
     assert notify.deliver_due(session=session, channels=channels, now=T0) == 2
     assert {n.status for n in notify.for_page(session=session, page=page)} == {"sent"}
@@ -90,13 +92,14 @@ def test_failing_channel_is_retried_with_backoff_then_marked_failed(
     _, svc = paged
     url, received, status = chat_server
     status["code"] = 500
-    channels = notify.Channels("k", "http://portal.test", webhook_url=url, max_attempts=3)
+    channels = notify.Channels("k", "http://portal.test", webhook_url=url, max_attempts=3,
+                               allowed_hosts=LOOPBACK)
     page = start(session, svc, channels)
     note = notify.for_page(session=session, page=page)[0]
     now = T0
     for attempt in (1, 2, 3):
         assert notify.deliver_due(session=session, channels=channels, now=now) == 1
-        assert note.attempts == attempt and "HTTP 500" in note.last_error
+        assert note.attempts == attempt and outbound.FAILURE in note.last_error
         assert notify.deliver_due(session=session, channels=channels, now=now) == 0
         now = note.next_attempt_at
     assert note.status == "failed" and len(received) == 3

@@ -1,14 +1,16 @@
 """Dashboard figures: what a reader sees at a glance must not mislead or be clipped."""
 import json
 import re
+from html import unescape
 
 from portal.tenants import charts
 
 
 def _figure(html: str) -> dict:
     """The data and layout Plotly.newPlot receives, read back out of the rendered div."""
-    call = re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{", html, re.S)
-    return {"data": json.loads(call.group(1)), "layout": json.loads(call.group(2))}
+    spec = re.search(r'data-plotly-figure="([^"]*)"', html).group(1)
+    figure = json.loads(unescape(spec))
+    return {"data": figure["data"], "layout": figure["layout"]}
 
 
 def _sla(pct):

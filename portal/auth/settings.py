@@ -1,0 +1,9 @@
+"""Settings of sign-in sessions."""
+from portal.config import Setting
+
+SETTINGS = (
+    Setting("SESSION_IDLE_MINUTES", 60, int,
+            "A session unused for this many minutes ends; the user signs in again."),
+    Setting("SESSION_MAX_HOURS", 12, int,
+            "A session ends this many hours after sign-in, however active it is."),
+)
