@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 
 
+from sqlalchemy.orm import Session
+
 from portal.rendering import figure_html
+from portal.slo import openslo_windows, samples, spec_words
 from portal.slo.samples import HOUR, Counts
 from portal.slo.service import ALERT_RULES, SloStatus, budget_fraction
 
@@ -23,12 +26,42 @@ class HourPoint:
     remaining: Fraction          # budget left at the end of the hour, share of the window's
 
 
+def slice_series(status: SloStatus, ratios: list[tuple[datetime, Fraction]]
+                 ) -> list[tuple[datetime, Counts]]:
+    """Per hour, the time slices starting in it as the budget counts them: good and total
+    slices (Timeslices), or the sum of the slices' shares of good events and their number
+    (RatioTimeslices)."""
+    target = Fraction(str(status.slo.time_slice_target or 0))
+    by_ratio = status.slo.budgeting_method == "RatioTimeslices"
+    hours: dict[datetime, Counts] = {}
+    for start, ratio in ratios:
+        good = ratio if by_ratio else int(ratio >= target)
+        hour = samples.floor_hour(start)
+        hours[hour] = hours.get(hour, Counts()) + Counts(good, 1)
+    return sorted(hours.items())
+
+
+def budget_series(*, session: Session, status: SloStatus, start: datetime, end: datetime
+                  ) -> tuple[list[tuple[datetime, Counts]], int]:
+    """The hourly counts of the budget period [start, end) in the unit the budget counts
+    (events, or time slices), with the total that the budget is a share of."""
+    slo = status.slo
+    if slo.budgeting_method == "Occurrences":
+        series = samples.hourly_series(session=session, slo_id=slo.id,
+                                       start=samples.floor_hour(start), end=end)
+        return series, status.budget.counts.total
+    ratios = openslo_windows.slice_ratios(session=session, slo_id=slo.id, start=start,
+                                          end=end, minutes=spec_words.slice_minutes(slo))
+    return slice_series(status, ratios), len(ratios)
+
+
 def hourly_points(status: SloStatus, series: list[tuple[datetime, Counts]], start: datetime,
-                  end: datetime) -> list[HourPoint]:
-    """Every hour of the window with its counts (or a gap) and the budget left after it."""
+                  end: datetime, total: int) -> list[HourPoint]:
+    """Every hour of the window with its counts (or a gap) and the budget left after it,
+    as a share of the budget of `total` events or slices."""
     known = dict(series)
-    allowed_bad = budget_fraction(status.slo.objective) * status.budget.counts.total
-    points, bad, hour = [], 0, start
+    allowed_bad = budget_fraction(status.slo.objective) * total
+    points, bad, hour = [], 0, samples.floor_hour(start)
     while hour < end:
         counts = known.get(hour)
         bad += counts.bad if counts else 0
@@ -39,7 +72,7 @@ def hourly_points(status: SloStatus, series: list[tuple[datetime, Counts]], star
 
 
 def _sli(c: Counts | None) -> float | None:
-    return c.good / c.total * 100 if c and c.total else None
+    return float(Fraction(c.good) / c.total) * 100 if c and c.total else None
 
 
 def _burn(c: Counts | None, allowed: Fraction) -> float | None:
@@ -108,8 +141,3 @@ def daily_rows(status: SloStatus, points: list[HourPoint]) -> list[DayRow]:
                            _burn(counts, allowed), pts[-1].remaining))
     return sorted(rows, key=lambda r: r.day, reverse=True)
 
-
-def window_start(end: datetime, days: int) -> datetime:
-    """The first full hour of a window ending at `end`."""
-    start = end - timedelta(days=days)
-    return start.replace(minute=0, second=0, microsecond=0)

@@ -4,14 +4,17 @@ Registered on the SLO blueprint by `register(bp)`, so views.py stays the reading
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import service as catalog
+from portal.db import utcnow
 from portal.extensions import db
-from portal.slo import backfill, openslo, specs
+from portal.slo import backfill, openslo, openslo_windows, spec_options, spec_words, specs
 from portal.slo import service as slo
 from portal.slo.forms import ImportForm, OverrideForm, SloForm
 from portal.slo.models import PolicyOverride
@@ -25,27 +28,70 @@ def _form(obj=None) -> SloForm:
                             catalog.list_services(session=db.session, kind="service")]
     if obj is not None and request.method == "GET":
         form.service.data = obj.service.slug
+        form.window_kind.data = "calendar" if obj.is_calendar else "rolling"
+        if obj.is_calendar:
+            form.calendar_duration.data = obj.window_duration
+            form.calendar_start.data = f"{obj.calendar_start:%Y-%m-%d %H:%M}"
+        form.calendar_time_zone.data = obj.calendar_time_zone or "UTC"
+        if obj.time_slice_target is not None:
+            form.slice_target_pct.data = Decimal(spec_words.percent_of(obj.time_slice_target))
     return form
 
 
+def _kept_duration(existing, options: dict) -> str | None:
+    """A rolling window keeps its shorthand as imported (4w) while it still agrees."""
+    if options["window_duration"] or existing is None or not existing.window_duration:
+        return options["window_duration"]
+    try:
+        days = openslo_windows.rolling_days(existing.window_duration)
+    except ValueError:
+        return None
+    return existing.window_duration if days == options["window_days"] else None
+
+
+def _clean(form: SloForm) -> tuple[specs.SpecData, dict]:
+    """The spec and the OpenSLO options of a submitted form; SpecInvalid lists both's errors."""
+    raw = {f: getattr(form, f).data for f in specs.FIELDS}
+    errors: dict[str, str] = {}
+    try:
+        options = spec_options.clean(form.data, now=utcnow())
+        raw["window_days"] = options.pop("window_days")
+    except specs.SpecInvalid as exc:
+        errors.update(exc.errors)
+        options = {}
+    try:
+        spec = specs.clean(raw)
+    except specs.SpecInvalid as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise specs.SpecInvalid(errors)
+    return spec, options
+
+
 def _save(form: SloForm, existing=None):
-    """Validate through specs.clean; put its messages on the form fields on failure."""
+    """Validate through specs.clean and spec_options.clean; put their messages on the form
+    fields on failure."""
     if not form.validate_on_submit():
         return None
     service = catalog.get_service(session=db.session, slug=form.service.data)
-    raw = {f: getattr(form, f).data for f in specs.FIELDS}
     try:
-        spec = specs.clean(raw)
+        spec, options = _clean(form)
+        options["window_duration"] = _kept_duration(existing, options)
         if existing is None:
-            return specs.create(session=db.session, service=service, spec=spec)
-        if existing.service_id != service.id:
-            existing.service_id = service.id
-            db.session.flush()
-        return specs.update(session=db.session, slo=existing, spec=spec)
+            saved = specs.create(session=db.session, service=service, spec=spec)
+        else:
+            if existing.service_id != service.id:
+                existing.service_id = service.id
+                db.session.flush()
+            saved = specs.update(session=db.session, slo=existing, spec=spec)
     except specs.SpecInvalid as exc:
         for field, message in exc.errors.items():
             getattr(form, field).errors = [*getattr(form, field).errors, message]
         return None
+    for column, value in options.items():
+        setattr(saved, column, value)
+    db.session.flush()
+    return saved
 
 
 @require_roles(*EDITORS)

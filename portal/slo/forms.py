@@ -4,9 +4,18 @@ from wtforms import (
     DecimalField, IntegerField, SelectField, StringField, TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
+)
 
 from portal.slo.specs import NAME_PATTERN
+
+
+def ascii_number(form, field) -> None:
+    """Refuse digits of other scripts (Python reads '٣٠' as 30): numbers are typed 0-9."""
+    raw = field.raw_data[0] if field.raw_data else ""
+    if raw and not raw.isascii():
+        raise StopValidation("Type the number with the digits 0-9.")
 
 
 class SloForm(FlaskForm):
@@ -18,13 +27,32 @@ class SloForm(FlaskForm):
         SelectChoice("ratio", "ratio of good/total events"),
         SelectChoice("latency", "latency: share under a threshold")])
     objective = DecimalField("Objective (%)", places=4, validators=[
-        InputRequired("Enter the objective, e.g. 99.95."),
+        ascii_number, InputRequired("Enter the objective, e.g. 99.95."),
         NumberRange(min=0, max=100, message="Between 0 and 100 (both excluded).")])
-    window_days = IntegerField("Window (days)", default=30, validators=[
-        DataRequired("Enter the window."),
-        NumberRange(min=1, max=90, message="From 1 to 90 days.")])
+    display_name = StringField("Display name", validators=[
+        Optional(), Length(max=255, message="At most 255 characters.")])
+    window_kind = SelectField("Window", default="rolling", choices=[
+        SelectChoice("rolling", "rolling: the last N days"),
+        SelectChoice("calendar", "calendar: a fixed day, week, month, quarter or year")])
+    # Required for rolling windows only; spec_options says so with the other window fields.
+    window_days = IntegerField("Rolling window (days)", default=30, validators=[
+        ascii_number, Optional(), NumberRange(min=1, max=90, message="From 1 to 90 days.")])
+    calendar_duration = StringField("Calendar window length", default="1M", validators=[
+        Optional(), Length(max=16)])
+    calendar_time_zone = StringField("Calendar time zone", default="UTC", validators=[
+        Optional(), Length(max=64)])
+    calendar_start = StringField("Calendar start (local time)", validators=[
+        Optional(), Length(max=40)])
+    budgeting_method = SelectField("Budgeting method", default="Occurrences", choices=[
+        SelectChoice("Occurrences", "Occurrences: each request counts"),
+        SelectChoice("Timeslices", "Time slices: share of good slices"),
+        SelectChoice("RatioTimeslices", "Ratio of time slices: mean of each slice's share")])
+    time_slice_window = StringField("Slice length", validators=[Optional(), Length(max=16)])
+    slice_target_pct = DecimalField("A slice is good at (%)", places=None, validators=[
+        ascii_number, Optional(), NumberRange(min=0, max=100, message="Between 0 and 100.")])
     latency_threshold_ms = IntegerField("Latency threshold (ms)", validators=[
-        Optional(), NumberRange(min=1, message="A positive number of milliseconds.")])
+        ascii_number, Optional(),
+        NumberRange(min=1, message="A positive number of milliseconds.")])
     owner = StringField("Owner", validators=[Optional(), Length(max=120)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     good_query = StringField("Good events (PromQL counter selector)", validators=[

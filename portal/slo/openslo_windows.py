@@ -116,20 +116,18 @@ def calendar_period(*, start: datetime, time_zone: str, duration: str,
                  for i in (k, k + 1))
 
 
-def time_slices(*, session: Session, slo_id: int, start: datetime, end: datetime,
-                minutes: int, slice_target: Fraction, ratio: bool) -> Counts:
-    """Good and total time slices of one SLO in [start, end) as Counts.
+def slice_ratios(*, session: Session, slo_id: int, start: datetime, end: datetime,
+                 minutes: int) -> list[tuple[datetime, Fraction]]:
+    """Start and good/total ratio of each time slice of one SLO in [start, end) with events.
 
     Slices are `minutes` long on a fixed grid from the Unix epoch, so a slice does not move
     as time passes; only whole slices inside the window count, and a slice without events
-    is a gap (neither good nor bad), as minutes are elsewhere. With `ratio`
-    (RatioTimeslices) the result is the exact mean of the slices' good/total ratios as a
-    fraction, so the budget math on it stays exact.
+    is a gap (neither good nor bad), as minutes are elsewhere.
     """
     width = timedelta(minutes=minutes)
     first, stop = ceil_to(start, width), floor_to(end, width)
     if stop <= first:
-        return Counts()
+        return []
     # Minutes of maintenance exclusions count neither way, as in every other budget read.
     excluded = samples.excluded_minutes(session=session, slo_ids=[slo_id], start=first,
                                         end=stop).get(slo_id, [])
@@ -144,10 +142,22 @@ def time_slices(*, session: Session, slo_id: int, start: datetime, end: datetime
         f"AND {column} >= :first AND {column} < :stop AND NOT EXISTS (SELECT 1 FROM "
         f"unnest(CAST(:ex_starts AS timestamptz[]), CAST(:ex_ends AS timestamptz[])) "
         f"AS x(a, b) WHERE {column} >= x.a AND {column} < x.b) "
-        f"GROUP BY 1 HAVING sum(total) > 0"),
+        f"GROUP BY 1 HAVING sum(total) > 0 ORDER BY 1"),
         {"slo_id": slo_id, "first": first, "stop": stop, "width": minutes * 60,
          "ex_starts": [a for a, _ in excluded], "ex_ends": [b for _, b in excluded]})
-    ratios = [Fraction(int(good), int(total)) for _, good, total in rows]
+    return [(first + int(index) * width, Fraction(int(good), int(total)))
+            for index, good, total in rows]
+
+
+def time_slices(*, session: Session, slo_id: int, start: datetime, end: datetime,
+                minutes: int, slice_target: Fraction, ratio: bool) -> Counts:
+    """Good and total time slices of one SLO in [start, end) as Counts (see slice_ratios).
+
+    With `ratio` (RatioTimeslices) the result is the exact mean of the slices' good/total
+    ratios as a fraction, so the budget math on it stays exact.
+    """
+    ratios = [r for _, r in slice_ratios(session=session, slo_id=slo_id, start=start,
+                                         end=end, minutes=minutes)]
     if not ratios:
         return Counts()
     if ratio:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from portal.catalog import service as catalog
 from portal.catalog.models import Service
 from portal.db import utcnow
-from portal.slo import openslo_windows, samples
+from portal.slo import openslo_windows, samples, spec_words
 from portal.slo.models import PolicyOverride, PolicyState, Slo
 from portal.slo.samples import Counts
 
@@ -170,7 +170,7 @@ def _period_status(session: Session, slo: Slo, now: datetime) -> SloStatus:
         counts = samples.window_counts(session=session, slo_ids=[slo.id], end=now,
                                        windows=windows)[slo.id]
     else:
-        minutes = openslo_windows.slice_minutes(slo.time_slice_window)
+        minutes = spec_words.slice_minutes(slo)
         target = Fraction(str(slo.time_slice_target or 0))
         counts = {name: openslo_windows.time_slices(
             session=session, slo_id=slo.id, start=now - length, end=now, minutes=minutes,

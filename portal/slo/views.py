@@ -2,6 +2,8 @@
 OpenSLO import and the manager's deploy-freeze override."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, abort, render_template, request
 
 from portal.auth.access import require_roles
@@ -10,7 +12,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.rendering import page_or_fragment
 from portal.slo import (
-    charts, edit_views, exclusion_views, openslo, present, rules, samples, specs,
+    charts, edit_views, exclusion_views, openslo, present, rules, samples, spec_words, specs,
 )
 from portal.slo import service as slo
 from portal.slo.forms import OverrideForm
@@ -27,14 +29,18 @@ def _overview_args() -> dict:
     sort = request.args.get("sort") or "state"
     if sort not in present.SORT_KEYS:
         abort(400, description=f"Cannot sort by {sort!r}.")
+    direction = request.args.get("dir") or None
+    if direction not in (None, "asc", "desc"):
+        abort(400, description="The sort direction is asc or desc.")
     return {"team": request.args.get("team") or None,
             "service": request.args.get("service") or None, "state": state, "sort": sort,
-            "descending": request.args.get("dir") == "desc"}
+            "descending": (sort in present.DEFAULT_DESCENDING if direction is None
+                           else direction == "desc")}
 
 
-def _statuses(args: dict) -> list[slo.SloStatus]:
+def _statuses(args: dict, now: datetime) -> list[slo.SloStatus]:
     found = specs.list_slos(session=db.session, team=args["team"], service=args["service"])
-    return present.filter_and_sort(slo.evaluate(session=db.session, slos=found),
+    return present.filter_and_sort(slo.evaluate(session=db.session, slos=found, now=now),
                                    state=args["state"], sort=args["sort"],
                                    descending=args["descending"])
 
@@ -44,17 +50,19 @@ def _statuses(args: dict) -> list[slo.SloStatus]:
 def index():
     """Every SLO with its budget, burn rates, alert and policy state; filterable, sortable."""
     args = _overview_args()
-    return page_or_fragment("slo/index.html", "slo/_rows.html", statuses=_statuses(args),
-                            args=args, teams=catalog.list_teams(session=db.session),
+    return page_or_fragment("slo/index.html", "slo/_rows.html",
+                            statuses=_statuses(args, utcnow()), args=args,
+                            teams=catalog.list_teams(session=db.session),
                             services=catalog.list_services(session=db.session, kind="service"),
-                            present=present)
+                            present=present, words=spec_words)
 
 
 @bp.get("/export.csv")
 @require_roles(*READERS)
 def export_csv():
     """The overview, with the same filters, as CSV."""
-    body = present.to_csv(_statuses(_overview_args()))
+    now = samples.floor_minute(utcnow())
+    body = present.to_csv(_statuses(_overview_args(), now), now=now)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=slos-{utcnow():%Y%m%d-%H%M}.csv"})
 
@@ -85,15 +93,20 @@ def _get_slo(slo_id: int):
 @bp.get("/<int:slo_id>")
 @require_roles(*READERS)
 def detail(slo_id: int):
-    """One SLO: budget in words, burn rates, charts over the window and their tables."""
-    status = slo.evaluate(session=db.session, slos=[_get_slo(slo_id)])[0]
-    end = samples.floor_hour(utcnow()) + samples.HOUR
-    start = charts.window_start(end, status.slo.window_days)
-    series = samples.hourly_series(session=db.session, slo_id=slo_id, start=start, end=end)
-    points = charts.hourly_points(status, series, start, end)
+    """One SLO: budget in words, burn rates, charts over the budget period (the exact
+    calendar window or the rolling one) and their tables."""
+    now = samples.floor_minute(utcnow())
+    status = slo.evaluate(session=db.session, slos=[_get_slo(slo_id)], now=now)[0]
+    period_start, _ = slo.budget_period(status.slo, now)
+    end = samples.floor_hour(now) + samples.HOUR
+    series, total = charts.budget_series(session=db.session, status=status, start=period_start,
+                                         end=now)
+    points = charts.hourly_points(status, series, period_start, end, total)
     service = status.slo.service
     return render_template(
-        "slo/detail.html", status=status, present=present, figures=charts.figures(status, points),
+        "slo/detail.html", status=status, present=present, words=spec_words,
+        window=spec_words.window(status.slo, period_start=period_start, now=now),
+        figures=charts.figures(status, points),
         days=charts.daily_rows(status, points), rules=slo.ALERT_RULES,
         freeze=slo.deploy_freeze(session=db.session, service_id=service.id),
         override=slo.active_override(session=db.session, service_id=service.id),
