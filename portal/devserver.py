@@ -25,7 +25,7 @@ import click
 from flask import current_app, url_for
 from werkzeug.serving import run_simple
 
-from portal import dev_alerting, dev_clients, embedded, migrate
+from portal import dev_alerting, dev_clients, dev_edge, embedded, migrate
 from portal.demo.seed import credentials_table, seed_demo
 from portal.extensions import db
 from portal.health.demo import LOCAL_PORTS, local_url
@@ -91,7 +91,8 @@ def _migrate_services(app) -> None:
                    env=_services_env(app), check=True)
 
 
-def _start_services(app, log_dir: Path, load: bool) -> list[subprocess.Popen]:
+def _start_services(app, log_dir: Path, load: bool,
+                    edge: dev_edge.Edge | None = None) -> list[subprocess.Popen]:
     env = _services_env(app)
     children = [_spawn(["-m", "platform_services", "serve", name],
                        {**env, "SERVICE_PORT": str(port)}, log_dir / f"service-{name}.log")
@@ -99,9 +100,11 @@ def _start_services(app, log_dir: Path, load: bool) -> list[subprocess.Popen]:
     if load:
         with db.session_scope() as session:
             pairs = [f"{t.slug}:{t.id}" for t in tenants.list_all(session=session)]
+        # Through the edge when there is one, like production traffic.
+        url = edge.service_url if edge else local_url
         args = ["-m", "platform_services", "loadgen", "--rate", "1",
-                "--order-url", local_url("order"), "--inventory-url", local_url("inventory"),
-                "--worker-url", local_url("worker"), "--auth-url", local_url("auth")]
+                "--order-url", url("order"), "--inventory-url", url("inventory"),
+                "--worker-url", url("worker"), "--auth-url", url("auth")]
         for pair in pairs[:DEMO_LOAD_TENANTS]:
             args += ["--tenant", pair]
         load_env = {**env, **app.extensions["dev_clients"].env("meridian-loadgen")}
@@ -162,13 +165,17 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     alerting = _start_alerting(app, services)
     children: list[subprocess.Popen] = []
+    edge = None
     try:
         children += [_start_worker(app, log_dir)] if worker else []
         if services:
-            children += _start_services(app, log_dir, load)
+            edge = dev_edge.start_for_dev(log_dir, LOCAL_PORTS)
+            children += _start_services(app, log_dir, load, edge)
         host, port = app.config["PORTAL_HOST"], app.config["PORTAL_PORT"]
         click.echo(credentials_table(rows))
         click.echo(f"\nPortal: http://{host}:{port}/   (logs: {log_dir}/*.log)")
+        if edge is not None:
+            click.echo(f"Edge (nginx): {edge.url}/<service>/v1/...   (log: {edge.access_log})")
         click.echo(f"Alerting is not connected: {alerting.problem}" if alerting.problem else
                    f"Alertmanager: {app.config.get('ALERTMANAGER_URL') or '-'}   "
                    f"Prometheus: {app.config.get('PROMETHEUS_URL') or '-'}")
@@ -179,6 +186,8 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
             child.terminate()
         for child in children:
             child.wait(timeout=20)
+        if edge is not None:
+            edge.stop()
         alerting.stop()
         db.engine.dispose()
         if app.config["DATABASE_EMBEDDED"]:  # started for this stack: ours to stop

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+from dataclasses import replace
 
 from flask import Blueprint, jsonify, request
 
@@ -104,13 +105,25 @@ def blueprint(engine, ring: KeyRing, revocations: tokens.Revocations,
 
     @bp.get("/v1/tokens/verify")
     def verify():
+        # The edge (infra/nginx) asks for the audience of the service it routes to, and
+        # reads the caller from the X-Token-* headers (nginx's auth_request sees no body).
+        audience = request.args.get("audience")
+        if audience is not None and not AUDIENCE.match(audience):
+            raise ApiError(400, "invalid_request", "malformed audience")
+        checked = replace(settings, audience=audience) if audience else settings
         try:
-            claims = tokens.verify(ring, revocations, settings, bearer())
+            claims = tokens.verify(ring, revocations, checked, bearer())
         except tokens.TokenRejected as exc:
             metrics.event("token_verify", "rejected")
-            raise ApiError(401, "invalid_token", exc.reason) from exc
+            reason = exc.reason.replace('"', "'")[:200]
+            raise ApiError(401, "invalid_token", exc.reason, headers={
+                "WWW-Authenticate": f'Bearer realm="meridian", error="invalid_token", '
+                                    f'error_description="{reason}"'}) from exc
         metrics.event("token_verify", "valid")
-        return jsonify({"active": True, "claims": claims})
+        response = jsonify({"active": True, "claims": claims})
+        response.headers["X-Token-Subject"] = str(claims["sub"])
+        response.headers["X-Token-Tenant"] = str(claims.get("tenant_id", ""))
+        return response
 
     @bp.post("/v1/keys/rotate")
     def rotate():
