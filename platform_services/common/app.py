@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from platform_services.common.observability import Metrics, request_id_var, trace_id_var
@@ -24,6 +25,7 @@ from platform_services.common.observability import Metrics, request_id_var, trac
 log = logging.getLogger(__name__)
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+POOL_RETRY_AFTER_SECONDS = 1  # a pool frees a connection within milliseconds when healthy
 
 
 class ApiError(Exception):
@@ -101,6 +103,15 @@ def _install_error_handlers(app: Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         return jsonify({"error": code, "message": exc.description}), exc.code
 
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout):
+        # Every connection of this process's pool is busy: a moment of overload, not a bug,
+        # so the client is told to come back (the connection budget caps the pool).
+        log.warning("database pool exhausted: %s", exc)
+        return jsonify({"error": "overloaded", "message": "the service is busy; retry "
+                                                          "shortly"}), 503, \
+            {"Retry-After": str(POOL_RETRY_AFTER_SECONDS)}
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
@@ -122,6 +133,13 @@ def run_checks(checks: list[Check], metrics: Metrics) -> tuple[int, dict[str, An
         metrics.dependency_up.labels(metrics.service, check.name).set(1 if ok else 0)
         if not ok:
             (failed if check.critical else degraded).append(check.name)
+    for name, health in metrics.loops.items():
+        # A stalled loop never takes the pod out of the load balancer: requests are still
+        # served and persisted, and every pod would fail alike in a shared outage.
+        reason = health.problem()
+        results[f"loop:{name}"] = reason or "ok"
+        if reason is not None:
+            degraded.append(f"loop:{name}")
     status = "unavailable" if failed else ("degraded" if degraded else "ok")
     body = {"status": status, "service": metrics.service, "failed": failed + degraded,
             "checks": results}

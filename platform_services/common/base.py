@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 
-from platform_services.common import api_usage, jwt_auth
+from platform_services.common import api_usage, jwt_auth, secrets_check
 from platform_services.common.app import Check
 from platform_services.common.config import ServiceConfig
 from platform_services.common.observability import Metrics, configure_logging
@@ -29,13 +29,16 @@ class Foundation:
         return self.config.redis_prefix + ":".join(str(p) for p in parts)
 
 
-def foundation(config: ServiceConfig, *, pool_size: int = 10,
-               log: bool = True) -> Foundation:
-    """Metrics registry, database engine and optional Redis for one service."""
+def foundation(config: ServiceConfig, *, log: bool = True,
+               pool_size: int | None = None) -> Foundation:
+    """Metrics registry, database engine (pool sized by DB_POOL_SIZE, DB_MAX_OVERFLOW) and
+    optional Redis for one service; refused in production while a secret is a default."""
+    secrets_check.require_safe(config)
     if log:
         configure_logging(config.service, config.log_level, config.log_format)
-    return Foundation(config, Metrics(config.service),
-                      make_engine(config.database_url, pool_size), make_redis(config))
+    engine = make_engine(config.database_url, config.db_pool_size, config.db_max_overflow,
+                         config.db_pool_timeout)
+    return Foundation(config, Metrics(config.service), engine, make_redis(config))
 
 
 def broker_check(config: ServiceConfig, flags: list[threading.Event], fallback: str) -> Check:
@@ -52,7 +55,8 @@ def broker_check(config: ServiceConfig, flags: list[threading.Event], fallback: 
 def count_api_usage(base: Foundation, app: Flask, tenants: Table) -> Periodic:
     """Count `app`'s per-tenant requests into telemetry.api_requests; the flusher to run."""
     usage = api_usage.ApiUsage(base.config.service, base.engine, tenants)
-    return api_usage.attach(app, usage, base.config.api_usage_flush_seconds)
+    flusher = api_usage.attach(app, usage, base.config.api_usage_flush_seconds)
+    return flusher.report_to(base.metrics, base.config.loop_stale_seconds)
 
 
 def require_tokens(base: Foundation, app: Flask, policy: jwt_auth.Policy,

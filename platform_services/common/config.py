@@ -24,6 +24,15 @@ class ServiceConfig:
     database_url: str
     host: str = "127.0.0.1"
     port: int = 0
+    db_pool_size: int = field(default=3, metadata={
+        "env": "DB_POOL_SIZE", "help": "Connections this process keeps open to PostgreSQL "
+                                       "(or PgBouncer); see the connection budget."})
+    db_max_overflow: int = field(default=2, metadata={
+        "env": "DB_MAX_OVERFLOW", "help": "Extra connections a burst may open beyond "
+                                          "DB_POOL_SIZE (closed again when returned)."})
+    db_pool_timeout: float = field(default=5.0, metadata={
+        "env": "DB_POOL_TIMEOUT", "help": "Seconds a request waits for a free connection "
+                                          "before answering 503 with Retry-After."})
     replica_database_url: str | None = field(default=None, metadata={
         "env": "REPLICA_DATABASE_URL", "help": "Read replica for reports (unset: DATABASE_URL)."})
     redis_url: str | None = field(default=None, metadata={
@@ -51,6 +60,11 @@ class ServiceConfig:
         "env": "INVENTORY_URL", "help": "Inventory service base URL (order service)."})
     inventory_timeout: float = field(default=5.0, metadata={
         "env": "INVENTORY_TIMEOUT", "help": "Seconds before a reservation call gives up."})
+    idempotency_lease_seconds: float = field(default=5.0, metadata={
+        "env": "IDEMPOTENCY_LEASE_SECONDS", "help": "Lifetime of an order's idempotency "
+                                                    "claim in Redis, renewed while its "
+                                                    "request runs; a retry after it lapsed "
+                                                    "replays the stored order."})
     breaker_fail_max: int = field(default=5, metadata={
         "env": "BREAKER_FAIL_MAX", "help": "Consecutive failures that open the breaker."})
     breaker_reset_seconds: float = field(default=30.0, metadata={
@@ -63,6 +77,10 @@ class ServiceConfig:
         "env": "MAX_ATTEMPTS", "help": "Failed deliveries before a message goes to *.dlq."})
     relay_interval: float = field(default=0.2, metadata={
         "env": "RELAY_INTERVAL", "help": "Seconds between outbox polls when idle."})
+    loop_stale_seconds: float = field(default=30.0, metadata={
+        "env": "LOOP_STALE_SECONDS", "help": "A background loop (outbox relay, consumer, "
+                                             "flusher) without success or this far behind "
+                                             "for longer makes /readyz `degraded`."})
     report_cache_seconds: int = field(default=900, metadata={
         "env": "REPORT_CACHE_SECONDS", "help": "Report cache TTL (seed: 15 minutes)."})
     export_chunk_bytes: int = field(default=5 * 1024 * 1024, metadata={
@@ -83,6 +101,9 @@ class ServiceConfig:
                                             "services (order → inventory)."})
     client_secret: str | None = field(default=None, metadata={
         "env": "SERVICE_CLIENT_SECRET", "help": "Secret of SERVICE_CLIENT_ID."})
+    environment: str = field(default="development", metadata={
+        "env": "SERVICE_ENV", "help": "`production`: refuse to start while a secret is unset "
+                                      "or a documented default (each is named)."})
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL", "help": "Log level."})
     log_format: str = field(default="json", metadata={
         "env": "LOG_FORMAT", "help": "`json` or `text`."})

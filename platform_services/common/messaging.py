@@ -5,7 +5,8 @@ publishers and consumers run on the queue tables of queue_table.py instead.
 
 Retry works through a `<queue>.retry` queue that dead-letters back into `<queue>` when a
 message's per-message TTL (the back-off) expires, so a failing message never blocks the
-consumer and the attempt count travels in the `x-attempts` header.
+consumer and the attempt count travels in the `x-attempts` header. A handler failing on an
+outage (supervision.is_transient) takes the same way back without spending an attempt.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from platform_services.common import queue_table
 from platform_services.common.config import ServiceConfig
 from platform_services.common.observability import Metrics
+from platform_services.common.supervision import Backoff, LoopHealth, is_transient, supervise
 
 log = logging.getLogger(__name__)
 EXCHANGES = ("orders.events", "inventory.events", "fulfillment.events", "notifications",
@@ -29,6 +31,8 @@ EXCHANGES = ("orders.events", "inventory.events", "fulfillment.events", "notific
 # What an unreachable broker raises: AMQP and socket errors, and for the queue tables the
 # database's connection errors (never its integrity or programming errors).
 BROKER_ERRORS = (pika.exceptions.AMQPError, OSError, OperationalError, InterfaceError)
+# Longest wait of a message whose handler met an outage (it then comes back this often).
+TRANSIENT_RETRY_CAP = 5.0
 
 
 def connect(config: ServiceConfig) -> pika.BlockingConnection:
@@ -136,30 +140,36 @@ def _decode(body: bytes) -> dict[str, Any]:
 
 
 class Consumer(threading.Thread):
-    """Consumes one queue with manual acks until `stop()`; reconnects after outages."""
+    """Consumes one queue with manual acks until `stop()`; supervised, so it reconnects
+    after any outage. A handler failing on an outage (is_transient) sends the message back
+    after a back-off without spending an attempt; only a failure of the message itself
+    counts towards MAX_ATTEMPTS and the DLQ."""
 
     def __init__(self, config: ServiceConfig, metrics: Metrics, sub: Subscription) -> None:
         super().__init__(name=f"consumer-{sub.queue}", daemon=True)
         self.config, self.metrics, self.sub = config, metrics, sub
         self.queue = config.prefixed(sub.queue)
         self.connected = threading.Event()
+        self.health = LoopHealth(f"consumer-{sub.queue}", config.loop_stale_seconds)
         self._stopping = threading.Event()
+        # Consecutive transient failures: their back-off grows while an outage lasts.
+        self._outage = Backoff(config.retry_base_delay, TRANSIENT_RETRY_CAP)
+        self._table_bound = False
+        # Queue-table settlements (ack, retry, release) the database refused: done first
+        # when it is back, so no message waits out its lease or loses its attempt count.
+        self._unsettled: list[Callable[[], None]] = []
+        self._settle_error: Exception | None = None
 
     def stop(self) -> None:
         """Ask the loop to finish after the message in hand (graceful shutdown)."""
         self._stopping.set()
 
     def run(self) -> None:
-        delay = 0.2
-        while not self._stopping.is_set():
-            try:
-                self._consume()
-                delay = 0.2
-            except BROKER_ERRORS as exc:
-                self.connected.clear()
-                log.warning("consumer %s lost the broker: %s", self.queue, exc)
-                self._stopping.wait(delay)
-                delay = min(delay * 2, 5.0)
+        self.metrics.watch(self.health)
+        body = self._poll_table if queue_table.is_table_url(self.config.rabbitmq_url) \
+            else self._consume
+        supervise(self.health, self._stopping, body)
+        self.connected.clear()
 
     def declare(self, channel: BlockingChannel) -> None:
         """Declare the queue, its retry queue and its DLQ, and bind the queue."""
@@ -172,9 +182,6 @@ class Consumer(threading.Thread):
             channel.queue_bind(self.queue, self.config.prefixed(self.sub.exchange), key)
 
     def _consume(self) -> None:
-        if queue_table.is_table_url(self.config.rabbitmq_url):
-            self._consume_table()
-            return
         conn = connect(self.config)
         try:
             channel = conn.channel()
@@ -186,52 +193,85 @@ class Consumer(threading.Thread):
                     break
                 if method is not None:
                     self._handle(channel, method, props, body)
+                elif not self._outage.failures:
+                    self.health.ok()
             channel.cancel()
         finally:
             self.connected.clear()
             if conn.is_open:
-                conn.close()
+                try:
+                    conn.close()
+                except BROKER_ERRORS:
+                    log.debug("closing a broken broker connection failed", exc_info=True)
 
-    def _consume_table(self) -> None:
-        """Poll the queue table: quickly while there is work, backing off to 1 s when idle."""
+    def _poll_table(self) -> None:
+        """One poll of the queue table: quickly while there is work, up to 1 s when idle."""
         engine = queue_table.engine_for(self.config.rabbitmq_url)
-        queue_table.bind(engine, queue=self.queue,
-                         exchange=self.config.prefixed(self.sub.exchange),
-                         patterns=self.sub.routing_keys)
+        while self._unsettled:
+            self._unsettled[0]()
+            self._unsettled.pop(0)
+        if not self._table_bound:
+            queue_table.bind(engine, queue=self.queue,
+                             exchange=self.config.prefixed(self.sub.exchange),
+                             patterns=self.sub.routing_keys)
+            self._table_bound = True
         self.connected.set()
-        idle = self.config.relay_interval
+        claimed = queue_table.claim(engine, queue=self.queue)
+        for message in claimed:
+            self._handle_claimed(engine, message)
+        if self._unsettled:
+            raise self._settle_error
+        if not self._outage.failures:
+            self.health.ok(lag=queue_table.oldest_due_age(engine, self.queue))
+        if not claimed:
+            self._stopping.wait(min(1.0, max(self.config.relay_interval, 0.05) * 4))
+
+    def _settle(self, action: Callable[[], None]) -> None:
+        """Run a queue-table settlement; when the database refuses, keep it for later (the
+        rest of the batch is still handled, so none of it waits out its lease)."""
         try:
-            while not self._stopping.is_set():
-                claimed = queue_table.claim(engine, queue=self.queue)
-                for message in claimed:
-                    self._handle_claimed(engine, message)
-                idle = self.config.relay_interval if claimed else min(idle * 2, 1.0)
-                if not claimed:
-                    self._stopping.wait(idle)
-        finally:
-            self.connected.clear()
+            action()
+        except Exception as exc:  # retried before the next claim, after a back-off
+            self._settle_error = exc
+            self._unsettled.append(action)
 
     def _handle_claimed(self, engine, message: queue_table.Claimed) -> None:
         try:
             self.sub.handler(Delivery(message.message_id, message.routing_key,
                                       message.payload, message.attempt))
-        except Exception as exc:  # any handler failure is retried, then dead-lettered
+        except Exception as exc:  # an outage waits, a bad message is retried then parked
             error = f"{type(exc).__name__}: {exc}"
-            if message.attempt >= self.config.max_attempts:
+            if is_transient(exc):
+                delay = self._transient_failure(message.message_id, exc)
+                self._settle(lambda: queue_table.release(engine, message, delay=delay,
+                                                         error=error))
+            elif message.attempt >= self.config.max_attempts:
                 log.error("message %s dead-lettered after %d attempts: %s",
                           message.message_id, message.attempt, exc)
-                queue_table.dead_letter(engine, message, queue=self.queue, error=error)
+                self._settle(lambda: queue_table.dead_letter(engine, message,
+                                                             queue=self.queue, error=error))
                 self._count("dead_lettered")
                 self.metrics.dead_lettered.labels(self.metrics.service, self.sub.queue).inc()
             else:
                 delay = self.config.retry_base_delay * 2 ** (message.attempt - 1)
                 log.warning("message %s failed (attempt %d), retrying in %.1f s: %s",
                             message.message_id, message.attempt, delay, exc)
-                queue_table.retry_later(engine, message, delay=delay, error=error)
+                self._settle(lambda: queue_table.retry_later(engine, message, delay=delay,
+                                                             error=error))
                 self._count("retried")
             return
-        queue_table.ack(engine, message)
+        self._outage.reset()
+        self._settle(lambda: queue_table.ack(engine, message))
         self._count("ok")
+
+    def _transient_failure(self, message_id: str, exc: Exception) -> float:
+        """Record an outage met by the handler; the delay before the message comes back."""
+        delay = self._outage.next()
+        self.health.failed(exc)
+        log.warning("message %s hit an outage, back in %.1f s (attempt not counted): %s",
+                    message_id, delay, exc)
+        self._count("deferred")
+        return delay
 
     def _count(self, outcome: str) -> None:
         self.metrics.messages.labels(self.metrics.service, self.sub.queue, outcome).inc()
@@ -242,11 +282,27 @@ class Consumer(threading.Thread):
         message_id = props.message_id or f"{method.routing_key}:{method.delivery_tag}"
         try:
             self.sub.handler(Delivery(message_id, method.routing_key, _decode(body), attempt))
-        except Exception as exc:  # any handler failure is retried, then dead-lettered
-            self._retry_or_dead_letter(channel, props, body, attempt, exc)
+        except Exception as exc:  # an outage waits, a bad message is retried then parked
+            if is_transient(exc):
+                self._defer(channel, props, body, attempt - 1,
+                            self._transient_failure(message_id, exc), exc)
+            else:
+                self._retry_or_dead_letter(channel, props, body, attempt, exc)
         else:
-            self.metrics.messages.labels(self.metrics.service, self.sub.queue, "ok").inc()
+            self._outage.reset()
+            self._count("ok")
         channel.basic_ack(method.delivery_tag)
+        if not self._outage.failures:  # the loop works, even when the message was bad
+            self.health.ok()
+
+    def _defer(self, channel: BlockingChannel, props, body: bytes, attempts: int,
+               delay: float, exc: Exception) -> None:
+        """Send the message through `<queue>.retry` with its attempt count unchanged."""
+        headers = {**(props.headers or {}), "x-attempts": attempts,
+                   "x-last-error": f"{type(exc).__name__}: {exc}"[:500]}
+        channel.basic_publish("", f"{self.queue}.retry", body, pika.BasicProperties(
+            content_type=props.content_type, delivery_mode=2, message_id=props.message_id,
+            headers=headers, expiration=str(max(int(delay * 1000), 1))))
 
     def _retry_or_dead_letter(self, channel, props, body: bytes, attempt: int,
                               exc: Exception) -> None:

@@ -12,6 +12,8 @@ import sys
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 
+from platform_services.common.supervision import LoopHealth
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 trace_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id", default="-")
 # Every latency SLO threshold must be a bucket bound: the SLI is the bucket at `le` over the
@@ -81,6 +83,20 @@ class Metrics:
                                        ["service", "stage"],
                                        buckets=LATENCY_BUCKETS + (30.0, 60.0, 300.0, 600.0),
                                        registry=r)
+        self.loop_idle = Gauge("meridian_loop_seconds_since_success", "Seconds since a "
+                               "background loop (relay, consumer, flusher) last succeeded",
+                               ["service", "loop"], registry=r)
+        self.loop_lag = Gauge("meridian_loop_lag_seconds", "How far a background loop is "
+                              "behind (age of the oldest event it has yet to handle)",
+                              ["service", "loop"], registry=r)
+        self.loops: dict[str, LoopHealth] = {}
+
+    def watch(self, health: LoopHealth) -> None:
+        """Report a started loop in /metrics and /readyz."""
+        self.loops[health.name] = health
+        self.loop_idle.labels(self.service, health.name).set_function(
+            health.seconds_since_success)
+        self.loop_lag.labels(self.service, health.name).set_function(lambda: health.lag)
 
     def event(self, event: str, outcome: str, amount: int = 1) -> None:
         """Count one SLI event (good or bad outcome) of this service."""

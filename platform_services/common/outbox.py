@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from platform_services.common.config import ServiceConfig
 from platform_services.common.messaging import BROKER_ERRORS, publisher_for
 from platform_services.common.observability import Metrics
+from platform_services.common.supervision import LoopHealth, supervise
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,19 @@ def pending_count(engine: Engine, table: Table) -> int:
                            .where(table.c.published_at.is_(None)))
 
 
+def backlog_age(engine: Engine, table: Table) -> float:
+    """Seconds since the oldest unpublished event was written (0 when none waits)."""
+    oldest = (select(func.min(table.c.id)).where(table.c.published_at.is_(None))
+              .scalar_subquery())
+    with engine.connect() as conn:
+        age = conn.scalar(select(func.extract("epoch", func.now() - table.c.created_at))
+                          .where(table.c.id == oldest))
+    return float(age or 0.0)
+
+
 class OutboxRelay(threading.Thread):
-    """Publishes unpublished outbox rows in id order; waits and retries while the broker is down."""
+    """Publishes unpublished outbox rows in id order; supervised, so a broker or database
+    outage (or any other failure) only pauses it until the next try."""
 
     def __init__(self, config: ServiceConfig, engine: Engine, table: Table,
                  metrics: Metrics, batch: int = 200) -> None:
@@ -84,6 +96,7 @@ class OutboxRelay(threading.Thread):
         self.batch = batch
         self.publisher = publisher_for(config)
         self.connected = threading.Event()
+        self.health = LoopHealth(f"outbox-relay-{table.schema}", config.loop_stale_seconds)
         self._stopping = threading.Event()
         self._wake = threading.Event()
 
@@ -97,22 +110,23 @@ class OutboxRelay(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        delay = 0.2
-        while not self._stopping.is_set():
-            try:
-                sent = self.relay_once()
-                self.connected.set()
-                delay = 0.2
-            except BROKER_ERRORS as exc:
-                self.connected.clear()
-                log.warning("outbox relay cannot reach the broker (%s); retrying", exc)
-                self._stopping.wait(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            if sent < self.batch:
-                self._wake.wait(self.config.relay_interval)
-                self._wake.clear()
-        self.publisher.close()
+        self.metrics.watch(self.health)
+        try:
+            supervise(self.health, self._stopping, self._step)
+        finally:
+            self.publisher.close()
+
+    def _step(self) -> None:
+        try:
+            sent = self.relay_once()
+        except BROKER_ERRORS:
+            self.connected.clear()
+            raise
+        self.connected.set()
+        self.health.ok(lag=backlog_age(self.engine, self.table))
+        if sent < self.batch:
+            self._wake.wait(self.config.relay_interval)
+            self._wake.clear()
 
     def relay_once(self) -> int:
         """Publish one batch; rows confirmed before a broker failure stay marked."""

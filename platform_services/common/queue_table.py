@@ -149,6 +149,24 @@ def retry_later(engine: Engine, message: Claimed, *, delay: float, error: str) -
             available_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay)))
 
 
+def release(engine: Engine, message: Claimed, *, delay: float, error: str) -> None:
+    """Deliver the message again after `delay` seconds without counting this delivery:
+    it failed on an outage, not on its content."""
+    with engine.begin() as conn:
+        conn.execute(update(messages).where(messages.c.id == message.id).values(
+            attempts=func.greatest(messages.c.attempts - 1, 0), last_error=error[:500],
+            available_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay)))
+
+
+def oldest_due_age(engine: Engine, queue: str) -> float:
+    """Seconds the oldest message of `queue` that is due (not leased) has waited; 0 if none."""
+    with engine.connect() as conn:
+        age = conn.scalar(select(func.extract("epoch", func.now() - func.min(
+            messages.c.created_at))).where(messages.c.queue == queue,
+                                           messages.c.available_at <= func.now()))
+    return float(age or 0.0)
+
+
 def dead_letter(engine: Engine, message: Claimed, *, queue: str, error: str) -> None:
     """Move the message to `<queue>.dlq`, where no consumer takes it."""
     with engine.begin() as conn:
