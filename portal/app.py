@@ -16,7 +16,7 @@ from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url
 from portal.extensions import csrf, db, htmx, limiter, login_manager
 from portal.integrations import folder_store
-from portal.security import headers, inputs, production, sessions
+from portal.security import events, headers, inputs, production, sessions
 from portal.worker import make_celery
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _init_login(app)
     errors.init_app(app)
+    events.init_app(app)  # after observability: its counter joins the portal's registry
     vendor.init_app(app)
     make_celery(app)
     _register_blueprints(app)

@@ -7,16 +7,19 @@ from flask import Blueprint, jsonify, request
 from platform_services.auth import oauth, service, tokens
 from platform_services.auth.keys import KeyRing
 from platform_services.auth.models import tenants
+from platform_services.auth.schemas import OPERATIONS, Login, NewCredential, NewUser
 from platform_services.auth.settings import AuthSettings
 from platform_services.auth.vault import SecretsBackend, VaultUnavailable, make_backend
-from platform_services.common import jwt_auth
+from platform_services.common import jwt_auth, openapi
+from platform_services.common import secrets_check
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import Check, create_service_app, json_body
 from platform_services.common.base import Foundation, count_api_usage, foundation
 from platform_services.common.config import ServiceConfig
 from platform_services.common.resources import postgres_check, redis_check
-from platform_services.common.runner import Service
+from platform_services.common.runner import PerProcess, Service
+from platform_services.common.schemas import parse
 
 
 def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
@@ -31,21 +34,23 @@ def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
     @bp.post("/v1/tenants/<tenant>/users")
     def create_user(tenant: str):
         oauth.require_admin(settings)
-        data, tid = json_body(), tenant_id(tenant)
+        user = parse(NewUser, json_body(), "invalid user")
+        tid = tenant_id(tenant)
         with engine.begin() as conn:
             user_id = service.create_user(conn, backend, pepper=settings.email_pepper,
-                                          tenant_id=tid, email=data.get("email"),
-                                          password=data.get("password"))
+                                          tenant_id=tid, email=user.email,
+                                          password=user.password)
         return jsonify({"id": user_id, "tenant_id": tid}), 201
 
     @bp.post("/v1/tenants/<tenant>/login")
     def login(tenant: str):
-        data, tid = json_body(), tenant_id(tenant)
+        creds = parse(Login, json_body(), "invalid login")
+        tid = tenant_id(tenant)
         try:
             with engine.connect() as conn:
                 user_id = service.authenticate(conn, pepper=settings.email_pepper,
-                                               tenant_id=tid, email=data.get("email"),
-                                               password=data.get("password"))
+                                               tenant_id=tid, email=creds.email,
+                                               password=creds.password)
         except Exception:
             metrics.event("login", "failed")
             raise
@@ -58,10 +63,11 @@ def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
     @bp.post("/v1/tenants/<tenant>/api-keys")
     def create_api_key(tenant: str):
         oauth.require_admin(settings)
-        data, tid = json_body(), tenant_id(tenant)
+        req = parse(NewCredential, json_body(), "invalid API key")
+        tid = tenant_id(tenant)
         with engine.begin() as conn:
-            key = service.create_api_key(conn, tenant_id=tid, name=data.get("name"),
-                                         scopes=data.get("scopes", []))
+            key = service.create_api_key(conn, tenant_id=tid, name=req.name,
+                                         scopes=req.scopes)
         return jsonify(key), 201
 
     @bp.post("/v1/tenants/<tenant>/api-keys/<key_id>/revoke")
@@ -80,10 +86,11 @@ def _routes(base: Foundation, backend: SecretsBackend, ring: KeyRing,
     @bp.post("/v1/tenants/<tenant>/oauth-clients")
     def create_client(tenant: str):
         oauth.require_admin(settings)
-        data, tid = json_body(), tenant_id(tenant)
+        req = parse(NewCredential, json_body(), "invalid OAuth client")
+        tid = tenant_id(tenant)
         with engine.begin() as conn:
-            client = service.create_client(conn, tenant_id=tid, name=data.get("name"),
-                                           scopes=data.get("scopes", []))
+            client = service.create_client(conn, tenant_id=tid, name=req.name,
+                                           scopes=req.scopes)
         return jsonify(client), 201
 
     return bp
@@ -119,6 +126,7 @@ def build(config: ServiceConfig, *, log: bool = True,
           settings: AuthSettings | None = None) -> Service:
     """The auth service; `settings` default to the AUTH/VAULT/JWT environment variables."""
     settings = settings or service_settings.load(AuthSettings)
+    secrets_check.require_safe(config, settings)
     base = foundation(config, log=log)
     backend = make_backend(settings)
     ring = KeyRing(backend, settings, base.metrics)
@@ -132,8 +140,9 @@ def build(config: ServiceConfig, *, log: bool = True,
     app.register_blueprint(oauth.blueprint(base.engine, ring, revocations, settings,
                                            base.metrics))
     app.extensions["key_ring"] = ring
+    openapi.install(app, "auth", OPERATIONS, SELF_AUTHENTICATED)
     verifier = jwt_auth.Verifier(ring_keys(ring), settings.issuer,
                                  jwt_auth.audience_of(config.service))
     jwt_auth.protect(app, verifier, POLICY, jwt_auth.tenant_lookup(base.engine, tenants))
-    return Service(config.service, app, [count_api_usage(base, app, tenants)], [base.engine],
-                   [base.redis.close] if base.redis else [])
+    return Service(config.service, app, [PerProcess(count_api_usage(base, app, tenants))],
+                   [base.engine], [base.redis.close] if base.redis else [])

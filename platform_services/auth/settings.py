@@ -42,5 +42,6 @@ class AuthSettings:
         "env": "AUTH_PLATFORM_CLIENTS_FILE", "help": "JSON file of the platform's own OAuth "
                                                      "clients (no tenant; secret hashes only)."})
     admin_token: str | None = field(default=None, metadata={
-        "env": "AUTH_ADMIN_TOKEN", "help": "Bearer token of operators: rotate keys, create "
-                                           "users, API keys and OAuth clients. Unset: refused."})
+        "env": "AUTH_ADMIN_TOKEN", "required_in_production": True,
+        "help": "Bearer token of operators: rotate keys, create users, API keys and OAuth "
+                "clients. Unset: refused (and, with SERVICE_ENV=production, no start)."})

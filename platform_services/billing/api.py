@@ -1,8 +1,6 @@
 """The billing service: subscriptions, usage metering, invoices and Stripe webhooks."""
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -10,9 +8,13 @@ from sqlalchemy.dialects.postgresql import insert
 from platform_services.billing import invoices as invoicing
 from platform_services.billing import webhooks
 from platform_services.billing.gateway import StripeGateway, StripeRejected, StripeUnavailable
-from platform_services.billing.metering import PERIOD, UsageMeter, current_period, parse_usage
-from platform_services.billing.models import PLANS, invoices, subscriptions, tenants
+from platform_services.billing.metering import UsageMeter, current_period
+from platform_services.billing.schemas import (
+    OPERATIONS, InvoiceRequest, PeriodQuery, SubscriptionBody, UsageReport,
+)
+from platform_services.billing.models import invoices, subscriptions, tenants
 from platform_services.billing.settings import BillingSettings
+from platform_services.common import secrets_check
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
@@ -20,26 +22,16 @@ from platform_services.common.base import (
     Foundation, count_api_usage, foundation, require_tokens,
 )
 from platform_services.common.config import ServiceConfig
+from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
+from platform_services.common.schemas import parse
 from platform_services.common.periodic import Periodic
 from platform_services.common.resources import postgres_check, redis_check
-from platform_services.common.runner import Service
+from platform_services.common.runner import PerProcess, Service
 
-PAYMENT_METHOD = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
-EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
-
-
-def _subscribe(base: Foundation, gateway: StripeGateway, tid: int, data: dict) -> dict:
-    plan, email, pm = data.get("plan"), data.get("email"), data.get("payment_method")
-    errors = {}
-    if plan not in PLANS:
-        errors["plan"] = f"one of {', '.join(PLANS)}"
-    if not isinstance(email, str) or not EMAIL.match(email):
-        errors["email"] = "the billing e-mail address"
-    if pm is not None and (not isinstance(pm, str) or not PAYMENT_METHOD.match(pm)):
-        errors["payment_method"] = "a Stripe PaymentMethod id (pm_...)"
-    if errors:
-        raise ApiError(422, "invalid", "invalid subscription", errors)
+def _subscribe(base: Foundation, gateway: StripeGateway, tid: int,
+               req: SubscriptionBody) -> dict:
+    plan, email, pm = req.plan, req.email, req.payment_method
     try:
         stripe_ids = gateway.subscribe(tenant_id=tid, email=email, plan=plan,
                                        payment_method=pm)
@@ -66,19 +58,19 @@ def _routes(base: Foundation, gateway: StripeGateway, meter: UsageMeter,
             return tenant_registry.resolve(conn, tenants, ref)
 
     def period_arg() -> str:
-        period = request.args.get("period") or current_period()
-        if not PERIOD.match(period):
-            raise ApiError(422, "invalid", "invalid period", {"period": "YYYY-MM"})
-        return period
+        args = parse(PeriodQuery, {k: v for k, v in request.args.items() if v},
+                     "invalid period")
+        return args.period or current_period()
 
     @bp.put("/v1/tenants/<tenant>/subscription")
     def subscribe(tenant: str):
-        data, tid = json_body(), tenant_id(tenant)
-        return jsonify(_subscribe(base, gateway, tid, data))
+        req = parse(SubscriptionBody, json_body(), "invalid subscription")
+        return jsonify(_subscribe(base, gateway, tenant_id(tenant), req))
 
     @bp.post("/v1/tenants/<tenant>/usage")
     def record_usage(tenant: str):
-        meter_name, quantity = parse_usage(json_body())
+        report = parse(UsageReport, json_body(), "invalid usage report")
+        meter_name, quantity = report.meter, report.quantity
         tid = tenant_id(tenant)
         where = meter.record(tid, meter_name, quantity)
         metrics.event("usage_record", where)
@@ -97,9 +89,9 @@ def _routes(base: Foundation, gateway: StripeGateway, meter: UsageMeter,
 
     @bp.post("/v1/tenants/<tenant>/invoices")
     def create_invoice(tenant: str):
-        data, tid = json_body(), tenant_id(tenant)
-        period = data.get("period")
-        if not isinstance(period, str) or not PERIOD.match(period) or period > current_period():
+        period = parse(InvoiceRequest, json_body(), "invalid period").period
+        tid = tenant_id(tenant)
+        if period > current_period():
             raise ApiError(422, "invalid", "invalid period", {"period": "YYYY-MM, not future"})
         meter.flush()  # the invoice must count everything metered so far
         with engine.begin() as conn:
@@ -131,6 +123,7 @@ def build(config: ServiceConfig, *, log: bool = True,
           settings: BillingSettings | None = None) -> Service:
     """The billing service with its usage flusher and invoice retrier."""
     settings = settings or service_settings.load(BillingSettings)
+    secrets_check.require_safe(config, settings)
     base = foundation(config, log=log)
     gateway = StripeGateway(settings)
     meter = UsageMeter(base.redis, base.engine, config.redis_prefix, base.metrics)
@@ -139,14 +132,17 @@ def build(config: ServiceConfig, *, log: bool = True,
                Periodic("invoice-retry", min(settings.invoice_retry_seconds, 30.0),
                         lambda: invoicing.retry_due(base.engine, gateway, settings,
                                                     base.metrics))]
+    for loop in workers:
+        loop.report_to(base.metrics, config.loop_stale_seconds)
     checks = [postgres_check(base.engine),
               redis_check(base.redis, "usage is counted in PostgreSQL directly")]
     app = create_service_app(config.service, base.metrics, checks)
     require_tokens(base, app, POLICY, tenants)
+    openapi.install(app, "billing", OPERATIONS, POLICY.public)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, gateway, meter, settings))
     app.register_blueprint(webhooks.blueprint(base.engine, settings, base.metrics))
     app.extensions["usage_meter"] = meter
-    workers.append(count_api_usage(base, app, tenants))
+    workers.append(PerProcess(count_api_usage(base, app, tenants)))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])

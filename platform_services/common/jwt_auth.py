@@ -6,7 +6,8 @@ at once), names this service in `aud`, is not expired, and carries the scope the
 needs: `<prefix>:read` for GET, `<prefix>:write` otherwise, or the route's own (e.g.
 `tenants:admin`). A token with a `tenant_id` claim is bound to that tenant: another
 tenant's path answers 404, exactly like a tenant that does not exist, so ids cannot be
-probed. Routes without a tenant in their path (the tenant registry, /metrics, /readyz) and
+probed. Routes without a tenant in their path (the tenant registry, /metrics, /readyz,
+/openapi.json, whose `<prefix>:read` is for the platform's clients) and
 `*:admin` scopes need a platform token, i.e. one without `tenant_id`.
 
 401 (with `WWW-Authenticate: Bearer ... error="invalid_token"`) for a missing or invalid
@@ -24,6 +25,7 @@ from flask import Flask, g, request
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
+from platform_services.common import security_events
 from platform_services.common.app import ApiError
 from platform_services.common.tenants import MAX_TENANT_ID, parse_ref
 
@@ -36,6 +38,8 @@ PROBE_ENDPOINTS = {"metrics_endpoint": OPS_SCOPE, "readyz": OPS_SCOPE}
 OPEN_ENDPOINTS = frozenset({"healthz"})
 REGISTRY_SCOPES = {"tenants.put_tenant": "tenants:admin"}  # PUT /v1/tenants/<slug>  # liveness: the process serves, nothing more
 LEEWAY_SECONDS = 5
+# Refusals counted in meridian_security_events_total (a 503 for unreachable keys is not).
+SECURITY_EVENTS = {401: "token_refused", 403: "forbidden", 404: "tenant_refused"}
 # An unknown kid refetches the JWKS at most this often: a rotation is seen within a
 # second, while a flood of made-up kids costs the auth service one fetch a second.
 UNKNOWN_KID_COOLDOWN_SECONDS = 1.0
@@ -192,14 +196,23 @@ def protect(app: Flask, verifier: Verifier, policy: Policy,
             tenant_of: Callable[[str], int | None]) -> None:
     """Require a valid token with the route's scope on every endpoint of `app` but
     /healthz and `policy.public`."""
+    metrics = app.extensions.get("metrics")
+    if metrics is not None:
+        security_events.install(metrics)
+
     @app.before_request
     def _require_token() -> None:
         endpoint = request.endpoint
         # No endpoint: the router answers 404/405 itself, with nothing served.
         if endpoint is None or endpoint in OPEN_ENDPOINTS or endpoint in policy.public:
             return
-        principal = authenticate(verifier)
-        tenant = (request.view_args or {}).get("tenant")
-        authorize(principal, policy.scope_for(endpoint, request.method),
-                  tenant if isinstance(tenant, str) else None, tenant_of)
+        try:
+            principal = authenticate(verifier)
+            tenant = (request.view_args or {}).get("tenant")
+            authorize(principal, policy.scope_for(endpoint, request.method),
+                      tenant if isinstance(tenant, str) else None, tenant_of)
+        except ApiError as exc:
+            if exc.status in SECURITY_EVENTS and metrics is not None:
+                security_events.record(metrics, SECURITY_EVENTS[exc.status])
+            raise
         g.principal = principal

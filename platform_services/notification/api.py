@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from platform_services.common import outbound, secrets_check, security_events
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
@@ -12,26 +13,35 @@ from platform_services.common.base import (
     Foundation, broker_check, count_api_usage, foundation, require_tokens,
 )
 from platform_services.common.config import ServiceConfig
+from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
+from platform_services.common.schemas import parse
+from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.resources import postgres_check, redis_check
-from platform_services.common.runner import Service
+from platform_services.common.runner import PerProcess, Service
 from platform_services.notification import service
 from platform_services.notification.limits import Limits
 from platform_services.notification.models import contacts, notifications, tenants
+from platform_services.notification.schemas import (
+    OPERATIONS, NotificationLog, NotificationRequest, TemplateBody,
+)
 from platform_services.notification.settings import NotificationSettings
 
 STATUS_CODES = {"sent": 201, "duplicate": 200, "rate_limited": 429}
 FAILURE_CODES = {"template_error": 422, "delivery_failed": 502}
 
 
-def _contact(data: dict) -> dict:
+def _contact(data: dict, base: Foundation, allowlist: tuple[str, ...]) -> dict:
     email, url = data.get("email"), data.get("webhook_url")
     errors = {}
     if email is not None and (not isinstance(email, str) or not service.EMAIL.match(email)):
         errors["email"] = "an e-mail address"
     if url is not None and (not isinstance(url, str) or not service.URL.match(url)):
         errors["webhook_url"] = "an http(s) URL"
+    elif url is not None and not service.webhook_allowed(url, allowlist):
+        errors["webhook_url"] = outbound.REFUSED
+        security_events.record(base.metrics, "outbound_refused")
     if errors:
         raise ApiError(422, "invalid", "invalid contact", errors)
     return {"email": email, "webhook_url": url}
@@ -47,14 +57,16 @@ def _routes(base: Foundation, notifier: service.Notifier) -> Blueprint:
 
     @bp.put("/v1/tenants/<tenant>/templates/<name>")
     def put_template(tenant: str, name: str):
-        data, tid = json_body(), tenant_id(tenant)
+        template = parse(TemplateBody, json_body(), "invalid template")
+        tid = tenant_id(tenant)
         with engine.begin() as conn:
-            service.save_template(conn, tenant_id=tid, name=name, data=data)
+            service.save_template(conn, tenant_id=tid, name=name, data=template.model_dump())
         return jsonify({"name": name, "saved": True})
 
     @bp.put("/v1/tenants/<tenant>/contact")
     def put_contact(tenant: str):
-        values, tid = _contact(json_body()), tenant_id(tenant)
+        values = _contact(json_body(), base, notifier.settings.outbound_allowed_hosts)
+        tid = tenant_id(tenant)
         with engine.begin() as conn:
             conn.execute(insert(contacts).values(tenant_id=tid, **values).on_conflict_do_update(
                 index_elements=[contacts.c.tenant_id], set_=values))
@@ -62,7 +74,9 @@ def _routes(base: Foundation, notifier: service.Notifier) -> Blueprint:
 
     @bp.post("/v1/tenants/<tenant>/notifications")
     def send(tenant: str):
-        req = service.parse_request(json_body())
+        body = parse(NotificationRequest, json_body(), "invalid notification")
+        # parse_request adds what one field cannot say: the recipient fits the channel.
+        req = service.parse_request(body.model_dump(exclude_unset=True))
         result = notifier.send(tenant_id=tenant_id(tenant), req=req)
         code = STATUS_CODES.get(result["status"]) or FAILURE_CODES[result["error"]]
         return jsonify(result), code
@@ -70,7 +84,8 @@ def _routes(base: Foundation, notifier: service.Notifier) -> Blueprint:
     @bp.get("/v1/tenants/<tenant>/notifications")
     def log(tenant: str):
         tid = tenant_id(tenant)
-        status = request.args.get("status")
+        status = parse(NotificationLog, {k: v for k, v in request.args.items() if v},
+                       "invalid filter").status
         query = select(notifications).where(notifications.c.tenant_id == tid)
         if status:
             query = query.where(notifications.c.status == status)
@@ -104,13 +119,14 @@ def event_handler(base: Foundation, notifier: service.Notifier):
     return handle
 
 
-POLICY = Policy("notifications", REGISTRY_SCOPES)
+POLICY = Policy("notifications", {**REGISTRY_SCOPES, **dlq.SCOPES})
 
 
 def build(config: ServiceConfig, *, log: bool = True,
           settings: NotificationSettings | None = None) -> Service:
     """The notification service and its consumer of the `notifications` exchange."""
     settings = settings or service_settings.load(NotificationSettings)
+    secrets_check.require_safe(config, settings)
     base = foundation(config, log=log)
     limits = Limits(base.redis, config.redis_prefix, settings.rate_per_minute,
                     settings.dedupe_seconds)
@@ -126,8 +142,10 @@ def build(config: ServiceConfig, *, log: bool = True,
               redis_check(base.redis, "dedupe and rate limits from the notification log")]
     app = create_service_app(config.service, base.metrics, checks)
     require_tokens(base, app, POLICY, tenants)
+    openapi.install(app, "notification", OPERATIONS)
+    dlq.register(app, config, base.metrics, workers)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, notifier))
-    workers.append(count_api_usage(base, app, tenants))
+    workers.append(PerProcess(count_api_usage(base, app, tenants)))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])

@@ -14,9 +14,9 @@ import logging
 import smtplib
 import time
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
-import requests
-
+from platform_services.common import outbound
 from platform_services.notification.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 class DeliveryFailed(Exception):
     """No relay / the webhook endpoint could take the notification."""
+
+
+class TargetRefused(DeliveryFailed):
+    """The webhook URL resolves to an address outside the outbound allowlist."""
 
 
 def _host_port(relay: str) -> tuple[str, int]:
@@ -72,15 +76,19 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def post_webhook(settings: NotificationSettings, *, url: str, payload: dict) -> str:
-    """POST the signed JSON payload; returns the endpoint's host on a 2xx answer."""
+    """POST the signed JSON payload to a vetted address; returns the endpoint's host.
+
+    Any refusal or failure is the same DeliveryFailed message (see common/outbound.py)."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json",
                "X-Meridian-Signature": signature(settings.webhook_secret, int(time.time()), body)}
     try:
-        response = requests.post(url, data=body, headers=headers,
-                                 timeout=settings.webhook_timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise DeliveryFailed(f"webhook unreachable: {type(exc).__name__}") from exc
-    if not 200 <= response.status_code < 300:
-        raise DeliveryFailed(f"webhook answered {response.status_code}")
-    return requests.utils.urlparse(url).netloc
+        target = outbound.vet(url, allowlist=settings.outbound_allowed_hosts)
+    except outbound.Refused as exc:
+        log.warning("webhook to %s refused: not an allowed address", url[:300])
+        raise TargetRefused(outbound.UNDELIVERED) from exc
+    try:
+        outbound.post(target, body, headers, timeout=settings.webhook_timeout)
+    except outbound.Refused as exc:
+        raise DeliveryFailed(str(exc)) from exc
+    return urlsplit(url).netloc

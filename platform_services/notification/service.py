@@ -12,10 +12,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
+from platform_services.common import outbound, security_events
 from platform_services.common.app import ApiError
 from platform_services.common.observability import Metrics
 from platform_services.notification import rendering
-from platform_services.notification.channels import DeliveryFailed, SmtpRelays, post_webhook
+from platform_services.notification.channels import (
+    DeliveryFailed, SmtpRelays, TargetRefused, post_webhook,
+)
 from platform_services.notification.limits import Limits
 from platform_services.notification.models import CHANNELS, contacts, notifications, templates
 from platform_services.notification.settings import NotificationSettings
@@ -35,6 +38,15 @@ class Request:
     to: str | None
     data: dict[str, Any]
     dedupe_key: str | None
+
+
+def webhook_allowed(url: str, allowlist: tuple[str, ...]) -> bool:
+    """Whether `url` resolves only to addresses a webhook may reach (see common/outbound)."""
+    try:
+        outbound.vet(url, allowlist=allowlist)
+    except outbound.Refused:
+        return False
+    return True
 
 
 def parse_request(data: dict[str, Any]) -> Request:
@@ -132,6 +144,8 @@ class Notifier:
         except (rendering.TemplateFailed, DeliveryFailed) as exc:
             kind = "template_error" if isinstance(exc, rendering.TemplateFailed) else \
                 "delivery_failed"
+            if isinstance(exc, TargetRefused):
+                security_events.record(self.metrics, "outbound_refused")
             self._finish(nid, "failed", error=str(exc))
             self.limits.release(tenant_id, req.dedupe_key)
             self.metrics.event("notification", kind)

@@ -18,6 +18,11 @@ class NotificationSettings:
         "env": "NOTIFY_WEBHOOK_TIMEOUT", "help": "Seconds before a webhook call gives up."})
     webhook_secret: str = field(default="meridian-dev-webhook-secret", metadata={
         "env": "NOTIFY_WEBHOOK_SECRET", "help": "HMAC key of the X-Meridian-Signature header."})
+    outbound_allowed_hosts: tuple[str, ...] = field(default=(), metadata={
+        "env": "OUTBOUND_ALLOWED_HOSTS", "help": "Host names or networks (CIDR) that webhook "
+                                                 "URLs may reach although they are private or "
+                                                 "loopback, comma-separated. Unset: only "
+                                                 "public addresses."})
     rate_per_minute: int = field(default=60, metadata={
         "env": "NOTIFY_RATE_PER_MINUTE", "help": "Notifications a tenant may send per minute "
                                                  "(seed: a misconfigured limit floods tenants)."})

@@ -15,15 +15,19 @@ from platform_services.common.base import (
     Foundation, broker_check, count_api_usage, foundation, require_tokens,
 )
 from platform_services.common.config import ServiceConfig
+from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
+from platform_services.common.schemas import parse
+from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
 from platform_services.common.periodic import Periodic
 from platform_services.common.resources import postgres_check
-from platform_services.common.runner import Service
+from platform_services.common.runner import PerProcess, Service
 from platform_services.search import catalog, indexer
 from platform_services.search.es_index import ES_ERRORS, ProductIndex
 from platform_services.search.models import processed, tenants
+from platform_services.search.schemas import OPERATIONS, ProductBatch, SearchQuery
 from platform_services.search.settings import SearchSettings
 
 log = logging.getLogger(__name__)
@@ -51,25 +55,19 @@ def _routes(base: Foundation, index: ProductIndex | None, settings: SearchSettin
 
     @bp.get("/v1/tenants/<tenant>/search")
     def search(tenant: str):
-        q, category = request.args.get("q", "").strip(), request.args.get("category") or None
-        limit = request.args.get("limit", "20")
-        errors = {}
-        if not 0 < len(q) <= catalog.MAX_QUERY:
-            errors["q"] = f"1 to {catalog.MAX_QUERY} characters"
-        if category is not None and not catalog.CATEGORY.match(category):
-            errors["category"] = "a category name"
-        if not limit.isdigit() or not 1 <= int(limit) <= catalog.MAX_LIMIT:
-            errors["limit"] = f"1 to {catalog.MAX_LIMIT}"
-        if errors:
-            raise ApiError(422, "invalid", "invalid search", errors)
+        # An empty parameter is an absent one (a form's blank category field).
+        args = parse(SearchQuery, {k: v for k, v in request.args.items() if v},
+                     "invalid search")
         tid = tenant_id(tenant)
-        backend, hits = _search(base, index, tid, q, category, int(limit))
+        backend, hits = _search(base, index, tid, args.q, args.category, args.limit)
         base.metrics.event("search", backend)
-        return jsonify({"backend": backend, "query": q, "hits": hits})
+        return jsonify({"backend": backend, "query": args.q, "hits": hits})
 
     @bp.put("/v1/tenants/<tenant>/products")
     def load_products(tenant: str):
-        items = catalog.parse_batch(json_body().get("products"))
+        batch = parse(ProductBatch, json_body(), "invalid products")
+        # parse_batch fills in the defaults (a version from the clock) the model leaves out.
+        items = catalog.parse_batch([p.model_dump(exclude_none=True) for p in batch.products])
         tid = tenant_id(tenant)
         with engine.begin() as conn:
             changed = catalog.upsert(conn, tid, items)
@@ -113,7 +111,7 @@ def product_handler(base: Foundation):
     return handle
 
 
-POLICY = Policy("search", REGISTRY_SCOPES)
+POLICY = Policy("search", {**REGISTRY_SCOPES, **dlq.SCOPES})
 
 
 def build(config: ServiceConfig, *, log: bool = True,
@@ -134,16 +132,19 @@ def build(config: ServiceConfig, *, log: bool = True,
     if index is not None:
         workers.append(Periodic("bulk-indexer", settings.index_interval,
                                 lambda: indexer.index_pending(base.engine, index, base.metrics,
-                                                              settings.index_batch)))
+                                                              settings.index_batch))
+                       .report_to(base.metrics, config.loop_stale_seconds))
         Gauge("meridian_search_index_pending", "Products changed in PostgreSQL and not yet "
               "in Elasticsearch", ["service"], registry=base.metrics.registry) \
             .labels(config.service).set_function(lambda: indexer.pending_count(base.engine))
     app = create_service_app(config.service, base.metrics, checks)
     require_tokens(base, app, POLICY, tenants)
+    dlq.register(app, config, base.metrics, workers)
+    openapi.install(app, "search", OPERATIONS)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, index, settings))
     app.extensions["product_index"] = index
-    workers.append(count_api_usage(base, app, tenants))
+    workers.append(PerProcess(count_api_usage(base, app, tenants)))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])
 

@@ -12,7 +12,7 @@ from portal.auth.forms import AuditFilterForm, LoginForm
 from portal.errors import render_error
 from portal.extensions import db, htmx, limiter
 from portal.rendering import page_or_fragment
-from portal.security import sessions
+from portal.security import events, sessions
 from portal.security.redirects import safe_redirect
 
 bp = Blueprint("auth", __name__)
@@ -40,8 +40,8 @@ def login():
                                   password=form.password.data,
                                   params=current_app.config["ARGON2_PARAMS"])
     if result.user is None:
-        audit_action("auth.login", actor_email=form.email.data.lower(), outcome="failure",
-                     details={"reason": result.reason})
+        events.record("login_failed", actor_email=form.email.data.lower(),
+                      details={"reason": result.reason})
         form.form_errors.append("Wrong e-mail or password.")
         return render_template("auth/login.html", form=form), 401
     login_user(result.user)

@@ -13,6 +13,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter, ValidationError
 
+from portal.security import events
+
 INT4_MAX = 2**31 - 1  # every id and count column of the portal is a PostgreSQL integer
 INT_NAMES = frozenset({"before", "after", "tier", "months", "page", "offset", "limit", "hours",
                        "id"})
@@ -51,16 +53,21 @@ def problem(name: str, value: str) -> str | None:
 def check_request() -> None:
     """Abort with 400 when the path, query or form carries hostile values."""
     if "\x00" in request.path:
-        abort(400, description="The address contains a NUL character.")
+        _refuse("The address contains a NUL character.")
     fields = [*request.args.items(multi=True)]
     if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
         fields += request.form.items(multi=True)
         if request.is_json and b"\\u0000" in request.get_data(cache=True):
-            abort(400, description="The JSON body contains a NUL character.")
+            _refuse("The JSON body contains a NUL character.")
     for name, value in fields:
         message = problem(name, value)
         if message:
-            abort(400, description=message)
+            _refuse(message)
+
+
+def _refuse(message: str) -> None:
+    events.record("hostile_input", details={"reason": message[:200]})
+    abort(400, description=message)
 
 
 def init_app(app: Flask) -> None:

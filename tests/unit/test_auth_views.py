@@ -30,7 +30,7 @@ def test_wrong_password_and_unknown_user_get_the_same_clear_401(client, make_use
     for response in (wrong, unknown):
         assert response.status_code == 401
         assert "Wrong e-mail or password." in response.get_data(as_text=True)
-    failures = audit_actions(session, "auth.login")
+    failures = audit_actions(session, "security.login_failed")
     assert [(e.actor_email, e.outcome, e.details["reason"]) for e in failures] == [
         (user.email, "failure", "bad_password"), ("ghost@test.example", "failure", "unknown_user")]
 

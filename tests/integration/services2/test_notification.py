@@ -23,14 +23,18 @@ from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
 WEBHOOK_SECRET = "whk-test"
+# The tests' webhook receivers listen on loopback: allowlisted, as an operator would an
+# internal target, rather than switching the address check off.
+LOCAL_RECEIVERS = ("127.0.0.1",)
 
 
 @pytest.fixture
 def notifier(config, run_service, tenant):
     def starter(relays: tuple[str, ...], redis_url: str | None = REDIS_URL, rate: int = 60,
-                **config_overrides):
+                allowed: tuple[str, ...] = LOCAL_RECEIVERS, **config_overrides):
         settings = NotificationSettings(smtp_relays=relays, smtp_timeout=2,
-                                        webhook_secret=WEBHOOK_SECRET, rate_per_minute=rate)
+                                        webhook_secret=WEBHOOK_SECRET, rate_per_minute=rate,
+                                        outbound_allowed_hosts=allowed)
         running = run_service(build(config("notification", redis_url=redis_url,
                                            **config_overrides), log=False, settings=settings))
         register(running.url, tenant)
@@ -138,6 +142,64 @@ def test_webhook_notification_is_signed(notifier, tenant):
         assert sig == expected and json.loads(body)["body"] == "shipped A-1"
     finally:
         server.shutdown()
+
+
+class _Receiver:
+    """A local webhook receiver answering `status` to POST /hook, recording the bodies."""
+
+    def __init__(self, status: int) -> None:
+        self.bodies: list[bytes] = []
+        app = Flask("receiver")
+
+        @app.post("/hook")
+        def hook():
+            self.bodies.append(request.get_data())
+            return "", status
+        self.server = make_server("127.0.0.1", free_port(), app)
+        self.url = f"http://127.0.0.1:{self.server.port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+SECURITY = 'meridian_security_events_total{kind="outbound_refused",service="notification"}'
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8108/v1/tenants", "http://169.254.169.254/latest/meta-data/",
+    "http://[::ffff:10.0.0.1]/hook", "http://10.0.0.8/", "http://localhost/",
+])
+def test_a_contact_webhook_on_an_internal_address_is_refused(notifier, tenant, url):
+    svc = notifier((), allowed=())
+    before = metric(svc.url, SECURITY)
+    answer = api.put(f"{svc.url}/v1/tenants/{tenant[1]}/contact", timeout=5,
+                     json={"webhook_url": url})
+    assert answer.status_code == 422, answer.text
+    assert "publicly reachable" in answer.json()["fields"]["webhook_url"]
+    assert metric(svc.url, SECURITY) == before + 1
+
+
+def test_send_time_check_refuses_a_contact_saved_before_and_says_nothing_of_it(notifier,
+                                                                             tenant):
+    """A contact stored while its address was allowed (or before a DNS change) is checked
+    again at every send; the failure reads like any other, whatever answered there."""
+    quiet, refusing = _Receiver(204), _Receiver(405)
+    try:
+        allowed = notifier(())
+        _template(allowed.url, tenant[1], "shipped {{ order_id }}")
+        api.put(f"{allowed.url}/v1/tenants/{tenant[1]}/contact", timeout=5,
+                json={"webhook_url": quiet.url}).raise_for_status()
+        strict = notifier((), allowed=())
+        answer = api.post(f"{strict.url}/v1/tenants/{tenant[1]}/notifications", timeout=20,
+                          json={"template": "order_shipped", "channel": "webhook",
+                                "data": {"order_id": "A-1"}})
+        assert answer.status_code == 502
+        assert answer.json()["message"] == "the webhook could not be delivered"
+        assert quiet.bodies == [] and metric(strict.url, SECURITY) == 1
+        failed = _send(allowed.url, tenant[1], channel="webhook", to=refusing.url)
+        assert failed.status_code == 502 and refusing.bodies
+        assert failed.json()["message"] == answer.json()["message"]
+    finally:
+        quiet.server.shutdown()
+        refusing.server.shutdown()
 
 
 @pytest.mark.parametrize("fields, field", [
