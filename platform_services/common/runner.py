@@ -1,11 +1,17 @@
 """Running a service: its HTTP server plus background threads (outbox relay, consumers),
 with graceful shutdown on SIGTERM/SIGINT: stop taking requests, let the threads finish
 the message or batch in hand, close the pools.
+
+In production a service runs as two process types: web processes under gunicorn
+(`platform_services.wsgi`), each running only its `PerProcess` workers, and one
+`python -m platform_services background <service>` running the others once per service.
+`start()` runs everything in one process (tests, benchmarks).
 """
 from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -15,6 +21,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.serving import BaseWSGIServer, make_server
 
 log = logging.getLogger(__name__)
+GUNICORN_CONF = "python:platform_services.gunicorn_conf"
 
 
 class Background(Protocol):
@@ -26,6 +33,22 @@ class Background(Protocol):
 
 
 @dataclass
+class PerProcess:
+    """A worker each web process runs for itself because it handles what that process
+    gathered (e.g. its in-memory API-usage counts), unlike the once-per-service others."""
+    worker: Background
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.worker.join(timeout)
+
+
+@dataclass
 class Service:
     """A built service: the WSGI app, its background threads and what to close at exit."""
     name: str
@@ -33,17 +56,29 @@ class Service:
     workers: list[Background] = field(default_factory=list)
     engines: list[Engine] = field(default_factory=list)
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    started: list[Background] = field(default_factory=list)
 
-    def start_workers(self) -> None:
-        """Start the relay and consumers."""
-        for worker in self.workers:
+    @property
+    def web_workers(self) -> list[Background]:
+        """The workers every web process runs for itself."""
+        return [w for w in self.workers if isinstance(w, PerProcess)]
+
+    @property
+    def background_workers(self) -> list[Background]:
+        """The workers that run once per service (relay, consumers, flushers)."""
+        return [w for w in self.workers if not isinstance(w, PerProcess)]
+
+    def start_workers(self, workers: list[Background] | None = None) -> None:
+        """Start `workers` (default: all of them, for a single-process service)."""
+        for worker in self.workers if workers is None else workers:
             worker.start()
+            self.started.append(worker)
 
     def close(self, timeout: float = 20.0) -> None:
         """Stop the threads (each finishes what it holds), then release connections."""
-        for worker in self.workers:
+        for worker in self.started:
             worker.stop()
-        for worker in self.workers:
+        for worker in self.started:
             worker.join(timeout)
         for hook in self.on_close:
             hook()
@@ -81,9 +116,8 @@ def start(service: Service, host: str = "127.0.0.1", port: int = 0) -> RunningSe
     return RunningService(service, server, thread)
 
 
-def serve_forever(service: Service, host: str, port: int) -> None:
-    """Serve in the foreground until SIGTERM or SIGINT, then shut down gracefully."""
-    running = start(service, host, port)
+def _until_signalled() -> None:
+    """Block until SIGTERM or SIGINT."""
     stop = threading.Event()
 
     def _signal(signum, _frame) -> None:
@@ -92,7 +126,40 @@ def serve_forever(service: Service, host: str, port: int) -> None:
 
     signal.signal(signal.SIGTERM, _signal)
     signal.signal(signal.SIGINT, _signal)
-    log.info("%s listening on %s", service.name, running.url)
     stop.wait()
+
+
+def serve_forever(service: Service, host: str, port: int) -> None:
+    """Serve in the foreground until SIGTERM or SIGINT, then shut down gracefully."""
+    running = start(service, host, port)
+    log.info("%s listening on %s", service.name, running.url)
+    _until_signalled()
     running.stop()
     log.info("%s stopped", service.name)
+
+
+def run_background(service: Service) -> None:
+    """Run the service's once-per-service workers until SIGTERM or SIGINT (no HTTP)."""
+    workers = service.background_workers
+    if not workers:
+        log.info("%s has no background work", service.name)
+        service.close()
+        return
+    service.start_workers(workers)
+    log.info("%s background: %s", service.name,
+             ", ".join(getattr(w, "name", type(w).__name__) for w in workers))
+    _until_signalled()
+    service.close()
+    log.info("%s background stopped", service.name)
+
+
+def web_command(service: str, host: str, port: int,
+                python: str = sys.executable) -> list[str]:
+    """The argv of `service`'s production web process: gunicorn on host:port."""
+    return [python, "-m", "gunicorn", "-c", GUNICORN_CONF, "--bind", f"{host}:{port}",
+            f"platform_services.wsgi:create({service!r})"]
+
+
+def background_command(service: str, python: str = sys.executable) -> list[str]:
+    """The argv of `service`'s background process (it exits at once when there is none)."""
+    return [python, "-m", "platform_services", "background", service]

@@ -10,16 +10,19 @@ from platform_services.common.base import (
     broker_check, count_api_usage, foundation, require_tokens,
 )
 from platform_services.common.config import ServiceConfig
+from platform_services.common import openapi
 from platform_services.common.jwt_auth import Policy
+from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check
-from platform_services.common.runner import Service
+from platform_services.common.runner import PerProcess, Service
 from platform_services.common.tenants import parse_ref
 from platform_services.common.storage import ensure_bucket_quietly, make_store, storage_check
 from platform_services.fulfillment import service
 from platform_services.fulfillment.carrier import Carrier
 from platform_services.fulfillment.models import outbox
+from platform_services.fulfillment.schemas import OPERATIONS
 from platform_services.orders.models import tenants  # the order service's registry
 
 
@@ -60,7 +63,7 @@ def _routes(engine) -> Blueprint:
     return bp
 
 
-POLICY = Policy("fulfillment")
+POLICY = Policy("fulfillment", dlq.SCOPES)
 
 
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
@@ -86,6 +89,8 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
               storage_check(store, config.fulfillment_bucket)]
     app = create_service_app(config.service, base.metrics, checks)
     require_tokens(base, app, POLICY, tenants)
+    dlq.register(app, config, base.metrics, workers)
+    openapi.install(app, "fulfillment", OPERATIONS)
     app.register_blueprint(_routes(base.engine))
-    workers.append(count_api_usage(base, app, tenants))
+    workers.append(PerProcess(count_api_usage(base, app, tenants)))
     return Service(config.service, app, workers, [base.engine])

@@ -12,33 +12,33 @@ from platform_services.common.base import (
     Foundation, broker_check, count_api_usage, foundation, require_tokens,
 )
 from platform_services.common.config import ServiceConfig
+from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
+from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
 from platform_services.common.resources import postgres_check, redis_check
-from platform_services.common.runner import Service
+from platform_services.common.runner import PerProcess, Service
 from platform_services.inventory import service
 from platform_services.inventory.cache import StockCache
 from platform_services.inventory.models import processed, tenants
+from platform_services.inventory.schemas import (
+    OPERATIONS, WAREHOUSE_PATTERN, ReservationRequest, WarehouseSync,
+)
+from platform_services.common.schemas import parse
 from platform_services.common.validation import SKU, parse_order
 
-WAREHOUSE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-REFERENCE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+WAREHOUSE = re.compile(WAREHOUSE_PATTERN)
 
 
 def _sync_items(data: dict[str, Any]) -> list[dict[str, Any]]:
-    items, errors = data.get("items"), {}
-    if not isinstance(items, list) or not items or len(items) > 1000:
-        raise ApiError(422, "invalid", "invalid sync", {"items": "1 to 1000 {sku, on_hand}"})
-    seen = set()
+    items = [item.model_dump() for item in parse(WarehouseSync, data, "invalid sync").items]
+    seen: set[str] = set()
+    errors = {}
     for i, item in enumerate(items):
-        sku = item.get("sku") if isinstance(item, dict) else None
-        qty = item.get("on_hand") if isinstance(item, dict) else None
-        if not isinstance(sku, str) or not SKU.match(sku) or sku in seen:
+        if item["sku"] in seen:
             errors[f"items[{i}].sku"] = "a valid SKU, once per sync"
-        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 <= qty <= 10_000_000:
-            errors[f"items[{i}].on_hand"] = "a whole number from 0"
-        seen.add(sku)
+        seen.add(item["sku"])
     if errors:
         raise ApiError(422, "invalid", "invalid sync", errors)
     return items
@@ -59,12 +59,10 @@ def _routes(base: Foundation, cache: StockCache) -> Blueprint:
 
     @bp.post("/v1/tenants/<tenant>/reservations")
     def reserve(tenant: str):
-        data = json_body()
-        reference = data.get("reference")
-        if not isinstance(reference, str) or not REFERENCE.match(reference):
-            raise ApiError(422, "invalid", "invalid reservation", {"reference": "1 to 64 of "
-                                                                   "letters, digits, . _ : -"})
-        req = parse_order({"lines": data.get("lines")})
+        body = parse(ReservationRequest, json_body(), "invalid reservation")
+        reference = body.reference
+        # parse_order merges repeated SKUs into one reservation each.
+        req = parse_order(body.model_dump(include={"lines"}))
         tid = tenant_id(tenant)
         try:
             with engine.begin() as conn:
@@ -135,12 +133,12 @@ def _settle_handler(base: Foundation, cache: StockCache, outcome: str):
     return handle
 
 
-POLICY = Policy("inventory", REGISTRY_SCOPES)
+POLICY = Policy("inventory", {**REGISTRY_SCOPES, **dlq.SCOPES})
 
 
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
     """The inventory service and its consumers of shipments and cancellations."""
-    base = foundation(config, pool_size=20, log=log)
+    base = foundation(config, log=log)
     cache = StockCache(base.redis, config.redis_prefix)
     workers = []
     if config.rabbitmq_url:
@@ -158,8 +156,10 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
               redis_check(base.redis, "stock reads go to PostgreSQL")]
     app = create_service_app(config.service, base.metrics, checks)
     require_tokens(base, app, POLICY, tenants)
+    dlq.register(app, config, base.metrics, workers)
+    openapi.install(app, "inventory", OPERATIONS)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, cache))
-    workers.append(count_api_usage(base, app, tenants))
+    workers.append(PerProcess(count_api_usage(base, app, tenants)))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])

@@ -10,10 +10,11 @@ from platform_services.common.base import (
 )
 from platform_services.common.config import ServiceConfig
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
+from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check, redis_check
-from platform_services.common.runner import Service
+from platform_services.common.runner import PerProcess, Service
 from platform_services.common.service_tokens import ClientCredentials
 from platform_services.orders import service
 from platform_services.orders.idempotency import IdempotencyKeys
@@ -36,12 +37,20 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
         data = json_body()
         req = parse_order(data)
         key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
-        tid = tenant_id(tenant)
+        # One checkout for both lookups, in autocommit: reads need no BEGIN and ROLLBACK,
+        # and every round trip here is latency added to each order.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            tid = tenant_registry.resolve(conn, tenants, tenant)
+            earlier = service.earlier_order(conn, tenant_id=tid, key=key, req=req) \
+                if key else None
+        if earlier is not None:
+            metrics.event("order_create", "replayed")
+            return _order_response(earlier, 200, replayed=True)
         claim = keys.claim(tid, key, req.fingerprint) if key else None
         if claim is not None and not claim.owner:
             return _answer_claim(claim, tid)
         try:
-            order, created = service.create_in_transaction(
+            order, created = service.create_and_commit(
                 engine, inventory, tenant_id=tid, tenant=tenant, req=req, key=key,
                 request_id=g.request_id)
         except BaseException:
@@ -115,7 +124,7 @@ def _order_response(order: dict, status: int, replayed: bool) -> Response:
     return response
 
 
-POLICY = Policy("orders", REGISTRY_SCOPES)
+POLICY = Policy("orders", {**REGISTRY_SCOPES, **dlq.SCOPES})
 
 
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
@@ -142,8 +151,9 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
               redis_check(base.redis, "idempotency by the unique constraint")]
     app = create_service_app(config.service, base.metrics, checks)
     require_tokens(base, app, POLICY, tenants)
+    dlq.register(app, config, base.metrics, workers)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, inventory, keys, relay))
-    workers.append(count_api_usage(base, app, tenants))
+    workers.append(PerProcess(count_api_usage(base, app, tenants)))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])

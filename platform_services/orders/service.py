@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from platform_services.common.app import ApiError
 from platform_services.common.outbox import enqueue, first_delivery
 from platform_services.orders.inventory_client import (
-    InventoryClient, InventoryRejected, InventoryUnavailable,
+    InventoryClient, InventoryRejected, InventoryUnavailable, ReservedLine,
 )
 from platform_services.orders.models import (
     STATUSES, TRANSITIONS, order_lines, orders, outbox, processed, tenants,
@@ -81,56 +81,77 @@ def _event(name: str, order: dict[str, Any], tenant: str) -> dict[str, Any]:
             "occurred_at": datetime.now(timezone.utc).isoformat()}
 
 
-def create_in_transaction(engine: Engine, inventory: InventoryClient, *, tenant_id: int,
-                          tenant: str, req: OrderRequest, key: str | None,
-                          request_id: str = "") -> tuple[dict[str, Any], bool]:
+def create_and_commit(engine: Engine, inventory: InventoryClient, *, tenant_id: int,
+                      tenant: str, req: OrderRequest, key: str | None,
+                      request_id: str = "") -> tuple[dict[str, Any], bool]:
     """Create a pending order holding reserved stock; (order, created). Commits itself.
+    The caller has looked for an earlier order under `key` (`earlier_order`).
 
-    The order row is inserted first so a concurrent twin with the same idempotency key
-    waits on the unique index and then finds this order instead of reserving twice.
+    A saga, so that no transaction or pooled connection waits on the inventory service:
+    reserve first, then store the order in one short transaction, and release the
+    reservation when storing fails or a concurrent twin with the same idempotency key
+    stored its order first (the unique index decides; this attempt's stock is surplus).
     """
     order_id = str(uuid.uuid4())
-    reserved = False
     try:
-        with engine.begin() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(orders.insert().values(
-                        id=order_id, tenant_id=tenant_id, customer_ref=req.customer_ref,
-                        idempotency_key=key, request_hash=req.fingerprint,
-                        total_quantity=req.total_quantity))
-            except IntegrityError:
-                return _replay(conn, tenant_id=tenant_id, key=key, req=req), False
-            lines = inventory.reserve(tenant, order_id, req.lines, request_id)
-            reserved = True
-            conn.execute(order_lines.insert(), [
-                {"order_id": order_id, "sku": r.sku, "quantity": r.quantity,
-                 "warehouse": r.warehouse} for r in lines])
-            order = get(conn, tenant_id=tenant_id, order_id=order_id)
-            enqueue(conn, outbox, exchange="orders.events", routing_key="order.created",
-                    payload=_event("order.created", order, tenant))
-        return order, True
+        lines = inventory.reserve(tenant, order_id, req.lines, request_id)
     except InventoryRejected as exc:
         raise ApiError(exc.status if exc.status in (404, 409, 422) else 409,
                        exc.body.get("error", "rejected"), str(exc),
                        exc.body.get("fields")) from exc
     except InventoryUnavailable as exc:
         raise ApiError(503, "inventory_unavailable", str(exc)) from exc
+    try:
+        order, created = _store(engine, order_id=order_id, tenant_id=tenant_id,
+                                tenant=tenant, req=req, key=key, lines=lines)
     except BaseException:
-        if reserved:  # the order did not commit: give the stock back
-            _release_quietly(inventory, tenant, order_id, request_id)
+        _release_quietly(inventory, tenant, order_id, request_id)
         raise
+    if not created:
+        _release_quietly(inventory, tenant, order_id, request_id)
+    return order, created
 
 
-def _replay(conn: Connection, *, tenant_id: int, key: str | None,
-            req: OrderRequest) -> dict[str, Any]:
-    earlier = find_by_key(conn, tenant_id=tenant_id, key=key) if key else None
+def _store(engine: Engine, *, order_id: str, tenant_id: int, tenant: str, req: OrderRequest,
+           key: str | None, lines: list[ReservedLine]) -> tuple[dict[str, Any], bool]:
+    """Insert the order, its lines and its event; the twin's order when the key is taken.
+
+    ON CONFLICT waits for a twin's uncommitted row, so the replay below sees it."""
+    with engine.begin() as conn:
+        row = conn.execute(pg_insert(orders).values(
+            id=order_id, tenant_id=tenant_id, customer_ref=req.customer_ref,
+            idempotency_key=key, request_hash=req.fingerprint,
+            total_quantity=req.total_quantity).on_conflict_do_nothing().returning(
+            *orders.c)).mappings().first()
+        if row is None:
+            return _replay(conn, tenant_id=tenant_id, key=key, req=req), False
+        stored = sorted(({"sku": r.sku, "quantity": r.quantity, "warehouse": r.warehouse}
+                         for r in lines), key=lambda line: (line["sku"], line["warehouse"]))
+        conn.execute(order_lines.insert(), [{"order_id": order_id, **line} for line in stored])
+        order = _public(row, stored)
+        enqueue(conn, outbox, exchange="orders.events", routing_key="order.created",
+                payload=_event("order.created", order, tenant))
+    return order, True
+
+
+def earlier_order(conn: Connection, *, tenant_id: int, key: str,
+                  req: OrderRequest) -> dict[str, Any] | None:
+    """The order already made under `key` (422 when it was a different request)."""
+    earlier = find_by_key(conn, tenant_id=tenant_id, key=key)
     if earlier is None:
-        raise ApiError(409, "conflict", "the order could not be stored; retry")
+        return None
     if earlier["fingerprint"] != req.fingerprint:
         raise ApiError(422, "idempotency_key_reused",
                        "this Idempotency-Key was used for a different order")
     return earlier["order"]
+
+
+def _replay(conn: Connection, *, tenant_id: int, key: str | None,
+            req: OrderRequest) -> dict[str, Any]:
+    earlier = earlier_order(conn, tenant_id=tenant_id, key=key, req=req) if key else None
+    if earlier is None:
+        raise ApiError(409, "conflict", "the order could not be stored; retry")
+    return earlier
 
 
 def _release_quietly(inventory: InventoryClient, tenant: str, order_id: str,

@@ -13,16 +13,20 @@ from platform_services.common.base import (
     Foundation, broker_check, count_api_usage, foundation, require_tokens,
 )
 from platform_services.common.config import ServiceConfig
+from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
+from platform_services.common.schemas import parse
+from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check, redis_check
-from platform_services.common.runner import Service
+from platform_services.common.runner import PerProcess, Service
 from platform_services.common.storage import (
     ObjectStore, ensure_bucket_quietly, make_store, storage_check,
 )
 from platform_services.worker import service
 from platform_services.worker.models import outbox, tenants
+from platform_services.worker.schemas import OPERATIONS, ExportRequest
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +60,7 @@ def _routes(base: Foundation) -> Blueprint:
 
     @bp.post("/v1/tenants/<tenant>/exports")
     def create_export(tenant: str):
-        data = json_body()
-        if data:
-            raise ApiError(422, "invalid", "an export takes no options",
-                           {k: "unknown field" for k in data})
+        parse(ExportRequest, json_body(), "an export takes no options")
         tid = tenant_id(tenant)
         with base.engine.begin() as conn:
             job = service.create(conn, tenant_id=tid, kind="tenant_export", params={})
@@ -77,7 +78,7 @@ def _routes(base: Foundation) -> Blueprint:
     return bp
 
 
-POLICY = Policy("worker", REGISTRY_SCOPES)
+POLICY = Policy("worker", {**REGISTRY_SCOPES, **dlq.SCOPES})
 
 
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
@@ -101,8 +102,10 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
               storage_check(store, config.reports_bucket)]
     app = create_service_app(config.service, base.metrics, checks)
     require_tokens(base, app, POLICY, tenants)
+    dlq.register(app, config, base.metrics, workers)
+    openapi.install(app, "worker", OPERATIONS)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base))
-    workers.append(count_api_usage(base, app, tenants))
+    workers.append(PerProcess(count_api_usage(base, app, tenants)))
     return Service(config.service, app, workers, [base.engine],
                    [base.redis.close] if base.redis else [])
