@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import timedelta
 
 from celery import shared_task
+from celery.schedules import crontab
 from flask import current_app
 
 from portal.db import utcnow
@@ -13,7 +14,9 @@ from portal.extensions import db
 from portal.integrations import s3 as s3_client
 from portal.integrations.s3 import S3Unavailable
 from portal.integrations.smtp import MailUnavailable
-from portal.tenants import build_lock, delivery, report_build, rollups, schedules, sources
+from portal.tenants import (
+    build_lock, delivery, report_build, rollups, schedules, sla_report, sla_report_batch, sources,
+)
 from portal.tenants.report_build import ReportUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,9 @@ BEAT_SCHEDULE = {
                                   "schedule": 600.0},
     "tenants-reap-lost-reports": {"task": "portal.tenants.tasks.reap_lost_reports",
                                   "schedule": 60.0},
+    # After the scheduled reports' 06:00 run, so last month's final samples are in.
+    "tenants-monthly-sla-reports": {"task": "portal.tenants.tasks.build_sla_reports",
+                                    "schedule": crontab(minute=30, hour=6, day_of_month=1)},
 }
 
 
@@ -58,6 +64,7 @@ def _build(report_id: int) -> str:
     config = current_app.config
     with db.session_scope() as session:
         report = report_build.start(session=session, report_id=report_id)
+        name = report and report_build.tenant_name(session=session, tenant_id=report.tenant_id)
     if report is None:
         return "skipped"
     try:
@@ -65,7 +72,7 @@ def _build(report_id: int) -> str:
             stored, written, truncated = report_build.write(
                 report=report, source=source, s3=s3_client.from_config(config),
                 bucket=config["S3_REPORTS_BUCKET"], pdf_max_rows=config["TENANTS_PDF_MAX_ROWS"],
-                on_progress=_record_progress(report_id))
+                on_progress=_record_progress(report_id), tenant_name=name)
     except (ReportUnavailable, S3Unavailable) as exc:
         with db.session_scope() as session:
             report_build.fail(session=session, report_id=report_id, error=str(exc))
@@ -103,3 +110,12 @@ def reap_lost_reports() -> list[int]:
     if lost:
         log.warning("reports %s failed: worker lost", lost)
     return lost
+
+
+@shared_task(name="portal.tenants.tasks.build_sla_reports")
+def build_sla_reports(month: str | None = None) -> dict:
+    """Build and e-mail every tenant's SLA report of `month` (YYYY-MM; default: last month)."""
+    now = utcnow()
+    first = (sla_report_batch.parse_month(month) if month
+             else sla_report.previous_month(now.date()))
+    return asdict(sla_report_batch.run(month=first, now=now))
