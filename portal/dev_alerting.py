@@ -110,8 +110,9 @@ def render_alertmanager(source: Path, *, webhook_url: str, token_file: Path) -> 
 
 
 def rule_files(prometheus_dir: Path) -> list[Path]:
-    """The generated SLO rule files (promtool's unit-test files left out)."""
-    return sorted(p.resolve() for p in prometheus_dir.glob("slo_rules*.yml")
+    """Every `*_rules*.yml` rule file there (SLO, dead-letter and other alerts), promtool's
+    unit-test files left out."""
+    return sorted(p.resolve() for p in prometheus_dir.glob("*_rules*.yml")
                   if not p.stem.endswith("_test"))
 
 

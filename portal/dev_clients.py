@@ -17,7 +17,7 @@ FILE_NAME = "platform-clients.json"
 LOAD_SCOPES = ["tenants:admin", "orders:read", "orders:write", "inventory:read",
                "inventory:write", "worker:read", "worker:write"]
 SCOPES = {
-    "meridian-portal": ["ops:read", "billing:read"],
+    "meridian-portal": ["ops:read", "billing:read", "dlq:admin"],
     "meridian-services": ["inventory:read", "inventory:write"],  # order → inventory
     "meridian-loadgen": LOAD_SCOPES,
 }

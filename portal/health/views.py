@@ -6,9 +6,11 @@ from flask import Blueprint, abort, render_template
 from portal.auth.access import require_roles
 from portal.extensions import db
 from portal.health import service as health
+from portal.health.dead_letter_views import bp as dead_letters_bp
 
 bp = Blueprint("health", __name__, url_prefix="/health")
 STAFF = ("developer", "oncall", "manager")
+bp.register_blueprint(dead_letters_bp)
 
 
 @bp.get("/services/<slug>")

@@ -181,3 +181,103 @@ def _silence(raw: dict) -> Silence:
         starts_at=parse_time(raw["startsAt"]), ends_at=parse_time(raw["endsAt"]),
         created_by=raw.get("createdBy", ""), comment=raw.get("comment", ""),
         state=raw.get("status", {}).get("state", ""), updated_at=parse_time(raw.get("updatedAt")))
+
+
+class Gathered(list):
+    """A list read from every member of a cluster; `unreachable` names members that did
+    not answer, so a page can say its list may be incomplete."""
+
+    def __init__(self, items=(), unreachable: tuple[str, ...] = ()):
+        super().__init__(items)
+        self.unreachable = unreachable
+
+
+class AlertmanagerCluster:
+    """The members of one Alertmanager HA cluster behind the interface of one client.
+
+    Writes go to the first member that answers (the cluster gossips them to the others);
+    reads ask every member and merge, alerts by fingerprint and silences by id, because a
+    member that was down or partitioned may miss what another has. Reads fail only when
+    no member answers; otherwise the result is a `Gathered` naming the silent members.
+    """
+
+    def __init__(self, base_urls: list[str], **client_options):
+        if not base_urls:
+            raise ValueError("an Alertmanager cluster needs at least one URL")
+        self.members = [AlertmanagerClient(url, **client_options) for url in base_urls]
+        self.base = ",".join(m.base for m in self.members)  # the alert cache's key
+
+    def _first(self, call):
+        errors = []
+        for member in self.members:
+            try:
+                return call(member)
+            except AlertmanagerUnavailable as exc:
+                errors.append(str(exc))
+        raise AlertmanagerUnavailable("; ".join(errors))
+
+    def _gather(self, call, key, rank=None) -> Gathered:
+        merged, unreachable, errors = {}, [], []
+        for member in self.members:
+            try:
+                items = call(member)
+            except AlertmanagerUnavailable as exc:
+                unreachable.append(member.base.removesuffix("/api/v2"))
+                errors.append(str(exc))
+                continue
+            for item in items:
+                seen = merged.get(key(item))
+                if seen is None or (rank is not None and rank(item) > rank(seen)):
+                    merged[key(item)] = item
+        if len(unreachable) == len(self.members):
+            raise AlertmanagerUnavailable("; ".join(errors))
+        return Gathered(merged.values(), tuple(unreachable))
+
+    def list_alerts(self, matchers: tuple[Matcher, ...] = (), *,
+                    include_suppressed: bool = True) -> Gathered:
+        """Current alerts of every reachable member, one per fingerprint."""
+        return self._gather(lambda m: m.list_alerts(matchers,
+                                                    include_suppressed=include_suppressed),
+                            lambda a: a.fingerprint)
+
+    def post_alerts(self, alerts: list[dict]) -> None:
+        """Push alerts to the first member that answers."""
+        self._first(lambda m: m.post_alerts(alerts))
+
+    def list_silences(self) -> Gathered:
+        """Silences of every reachable member, one per id (the most recently updated)."""
+        gathered = self._gather(lambda m: m.list_silences(), lambda s: s.id,
+                                lambda s: s.updated_at or s.starts_at)
+        return Gathered(sorted(gathered, key=lambda s: s.starts_at, reverse=True),
+                        gathered.unreachable)
+
+    def get_silence(self, silence_id: str) -> Silence:
+        """One silence by id, from the first member that knows it."""
+        rejected = None
+        for member in self.members:
+            try:
+                return member.get_silence(silence_id)
+            except AlertmanagerUnavailable:
+                continue
+            except AlertmanagerRejected as exc:  # this member may have lost it; ask on
+                rejected = exc
+        if rejected is not None:
+            raise rejected
+        raise AlertmanagerUnavailable("no Alertmanager of the cluster answered")
+
+    def create_silence(self, silence: NewSilence) -> str:
+        """Create a silence on the first member that answers; returns its id."""
+        return self._first(lambda m: m.create_silence(silence))
+
+    def expire_silence(self, silence_id: str) -> None:
+        """Expire a silence on the first member that answers."""
+        self._first(lambda m: m.expire_silence(silence_id))
+
+    def ready(self) -> bool:
+        """Whether any member answers its status endpoint."""
+        return any(m.ready() for m in self.members)
+
+
+def parse_urls(value: str) -> list[str]:
+    """ALERTMANAGER_URL as a list: one URL or several separated by commas."""
+    return [url.strip() for url in value.split(",") if url.strip()]

@@ -129,3 +129,76 @@ def red(base_url: str) -> Red:
     except ValueError as exc:
         raise ServiceUnavailable("unparseable /metrics") from exc
     return Red(total, errors, _p99(buckets), dead, pending, open_breakers)
+
+
+# The dead-letter API of the platform services (GET /v1/dlq, POST /v1/dlq/<queue>/...),
+# which needs a platform token with dlq:admin. A redrive moves many messages: a longer read.
+DLQ_TIMEOUT = (1.0, 15.0)
+DLQ_ACTIONS = ("redrive", "discard")
+
+
+class DeadLettersRefused(Exception):
+    """The service answered but refused (no DLQ API, no permission, unknown queue)."""
+
+
+@dataclass(frozen=True)
+class DeadLetterQueue:
+    queue: str
+    count: int
+    oldest_age_seconds: float | None
+    first_error: str | None
+    samples: list[dict] = field(default_factory=list)
+
+
+def _dlq_call(method: str, url: str, base: str) -> dict:
+    headers = auth_headers(base)
+    try:
+        # No retry: a redrive sent twice is harmless, but an answer lost is better reported.
+        response = requests.request(method, url, headers=headers, timeout=DLQ_TIMEOUT)
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(f"{url}: {exc.__class__.__name__}") from exc
+    if response.status_code in (401, 403, 404, 405):
+        raise DeadLettersRefused(f"{response.status_code}: {_message(response)}")
+    if response.status_code != 200:
+        raise ServiceUnavailable(f"{response.status_code}: {_message(response)}")
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ServiceUnavailable("the answer is not JSON") from exc
+    if not isinstance(body, dict):
+        raise ServiceUnavailable("unexpected answer")
+    return body
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        return str(response.json().get("message", ""))[:300]
+    except (ValueError, AttributeError):
+        return response.reason or ""
+
+
+def dead_letters(base_url: str) -> list[DeadLetterQueue]:
+    """The service's dead-letter queues with count, oldest age, first error, samples."""
+    base = base_url.rstrip("/")
+    body = _dlq_call("GET", base + "/v1/dlq", base)
+    try:
+        return [DeadLetterQueue(str(q["queue"]), int(q["count"]),
+                                None if q.get("oldest_age_seconds") is None
+                                else float(q["oldest_age_seconds"]),
+                                q.get("first_error"), list(q.get("samples") or []))
+                for q in body["queues"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ServiceUnavailable("unexpected /v1/dlq answer") from exc
+
+
+def act_on_dead_letters(base_url: str, queue: str, action: str) -> int:
+    """Redrive or discard a queue's dead letters; how many messages it moved or dropped."""
+    if action not in DLQ_ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    base = base_url.rstrip("/")
+    body = _dlq_call("POST", f"{base}/v1/dlq/{requests.utils.quote(queue, safe='')}/{action}",
+                     base)
+    count = body.get("redriven" if action == "redrive" else "discarded")
+    if not isinstance(count, int):
+        raise ServiceUnavailable("unexpected answer")
+    return count

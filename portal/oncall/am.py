@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal.integrations.alertmanager import AlertmanagerClient
+from portal.integrations.alertmanager import AlertmanagerCluster, parse_urls
 from portal.oncall.alerts import AlertCache
 
-_clients: dict[tuple[str, float], AlertmanagerClient] = {}
+_clients: dict[tuple[str, float], AlertmanagerCluster] = {}
 
 
-def am_client() -> AlertmanagerClient | None:
-    """The Alertmanager client of the configured URL, or None when none is set.
+def am_client() -> AlertmanagerCluster | None:
+    """The Alertmanager cluster of the configured URL(s), or None when none is set.
 
-    One client per URL and process, so polling reuses its keep-alive connection.
+    One client per setting and process, so polling reuses its keep-alive connections.
     """
     url = current_app.config.get("ALERTMANAGER_URL")
-    if not url:
+    if not url or not parse_urls(url):
         return None
     key = (url, current_app.config["ALERTMANAGER_TIMEOUT"])
     if key not in _clients:
-        _clients[key] = AlertmanagerClient(url, timeout=key[1], retries=1)
+        _clients[key] = AlertmanagerCluster(parse_urls(url), timeout=key[1], retries=1)
     return _clients[key]
 
 

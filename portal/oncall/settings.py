@@ -3,8 +3,10 @@ from portal.config import Setting, parse_bool, parse_optional
 
 SETTINGS = (
     Setting("ALERTMANAGER_URL", None, parse_optional,
-            "Base URL of Alertmanager (API v2 under /api/v2). Unset: the on-call page shows "
-            "only the alerts received by webhook."),
+            "Base URL of Alertmanager (API v2 under /api/v2), or the comma-separated URLs of "
+            "an HA cluster: silences are written to the first that answers, alerts and "
+            "silences read from all. Unset: the on-call page shows only the alerts received "
+            "by webhook."),
     Setting("ALERTMANAGER_TIMEOUT", 3.0, float,
             "Seconds before a call to Alertmanager is given up (then retried a bounded number "
             "of times)."),

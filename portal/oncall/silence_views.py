@@ -14,10 +14,10 @@ from portal.auth.access import audit_action, require_roles
 from portal.db import utcnow
 from portal.extensions import db, htmx
 from portal.integrations.alertmanager import (
-    AlertmanagerClient, AlertmanagerRejected, AlertmanagerUnavailable, Matcher,
+    AlertmanagerCluster, AlertmanagerRejected, AlertmanagerUnavailable, Matcher,
 )
 from portal.oncall.am import alert_cache, am_client
-from portal.oncall import alerts, forms, silence_hygiene, silences
+from portal.oncall import alerts, forms, silence_hygiene, silence_ledger, silences
 from portal.oncall.schedule_views import to_utc
 from portal.rendering import page_or_fragment
 
@@ -31,7 +31,7 @@ class NotConnected(Exception):
     """No Alertmanager is configured: silences cannot exist here, which is no outage."""
 
 
-def _client() -> AlertmanagerClient:
+def _client() -> AlertmanagerCluster:
     client = am_client()
     if client is None:
         # `portal dev` records why it could not start one; otherwise it was never set.
@@ -89,7 +89,7 @@ def request_of(form: forms.SilenceForm) -> silences.SilenceRequest:
                                    form.incident_id.data)
 
 
-def _hygiene(client: AlertmanagerClient, active: list) -> dict:
+def _hygiene(client: AlertmanagerCluster, active: list) -> dict:
     """The hygiene sections of these active silences against the current alerts."""
     now = utcnow()
     return {"expiring": silence_hygiene.expiring_soon(silences=active, now=now),
@@ -104,16 +104,36 @@ def index():
     """Silences by state: active, pending, expired; and those ending soon or idle."""
     grouped, error, not_connected = {state: [] for state in silences.STATES}, None, None
     hygiene = {"expiring": [], "unmatched": [], "max_hours": 0}
+    unreachable, recreated = (), set()
     try:
         client = _client()
+        unreachable = _reconcile(client)
         grouped = silences.by_state(client=client)
         hygiene = _hygiene(client, grouped["active"])
+        shown = grouped["active"] + grouped["pending"]
+        recreated = silence_ledger.recreated_ids(session=db.session,
+                                                 silence_ids=[s.id for s in shown])
     except NotConnected as exc:
         not_connected = str(exc)
     except AlertmanagerUnavailable as exc:
         error = str(exc)
     return render_template("oncall/silences.html", grouped=grouped, error=error,
-                           not_connected=not_connected, **hygiene), 503 if error else 200
+                           not_connected=not_connected, unreachable=unreachable,
+                           recreated=recreated, recreated_note=silence_ledger.RECREATED_NOTE,
+                           **hygiene), 503 if error else 200
+
+
+def _reconcile(client: AlertmanagerCluster) -> tuple[str, ...]:
+    """Re-create the portal's silences Alertmanager lost before listing (committed now,
+    so the beat task does not re-create them again meanwhile); returns the cluster
+    members that did not answer."""
+    listed = client.list_silences()
+    done = silence_ledger.reconcile(session=db.session, client=client, listed=listed)
+    db.session.commit()
+    if done:
+        alert_cache().clear()
+        flash(f"{len(done)} silence(s) {silence_ledger.RECREATED_NOTE}.", "warning")
+    return listed.unreachable
 
 
 @bp.get("/hygiene")
@@ -204,6 +224,10 @@ def create():
     except AlertmanagerUnavailable as exc:
         return _form_page(form, error=f"Alertmanager is unreachable; nothing was created. "
                                       f"({exc})", status=503)
+    silence_ledger.record(session=db.session, silence_id=silence_id,
+                          matchers=silence_request.matchers,
+                          starts_at=silence_request.starts_at, ends_at=silence_request.ends_at,
+                          created_by=current_user.email, comment=silence_request.comment)
     alert_cache().clear()  # the next board shows the silence's effect, not a cached list
     audit_action("oncall.silence_create", target_type="silence", target_id=silence_id, details={
         "matchers": [m.as_filter() for m in silence_request.matchers],
@@ -230,6 +254,7 @@ def expire(silence_id: str):
         abort(409, description=str(exc))
     except AlertmanagerUnavailable as exc:
         abort(503, description=f"Alertmanager is unreachable; the silence is unchanged. ({exc})")
+    silence_ledger.expired(session=db.session, silence_id=silence_id)
     alert_cache().clear()
     audit_action("oncall.silence_expire", target_type="silence", target_id=silence_id,
                  details={"matchers": [m.as_filter() for m in old.matchers]})
@@ -257,6 +282,8 @@ def extend(silence_id: str):
         abort(409, description=str(exc))
     except AlertmanagerUnavailable as exc:
         abort(503, description=f"Alertmanager is unreachable; the silence is unchanged. ({exc})")
+    silence_ledger.extended(session=db.session, old_id=silence_id, new_id=done.silence_id,
+                            ends_at=done.ends_at)
     alert_cache().clear()
     audit_action("oncall.silence_extend", target_type="silence", target_id=done.silence_id,
                  details={"previous_id": silence_id, "hours": hours,

@@ -1,5 +1,6 @@
 """The on-call beat ticks: the paging engine (escalate due pages, then deliver due
-notifications) and the e-mail to a silence's creator before it ends."""
+notifications), the e-mail to a silence's creator before it ends, and re-creating the
+portal's silences Alertmanager lost."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,13 +11,15 @@ from flask import current_app
 from portal.extensions import db
 from portal.integrations import smtp
 from portal.integrations.alertmanager import AlertmanagerUnavailable
-from portal.oncall import notify, paging, silence_hygiene
+from portal.oncall import notify, paging, silence_hygiene, silence_ledger
 from portal.oncall.am import am_client
 
 BEAT_SCHEDULE = {
     "oncall-paging-tick": {"task": "portal.oncall.tasks.paging_tick", "schedule": 15.0},
     "oncall-silence-expiry-tick": {"task": "portal.oncall.tasks.silence_expiry_tick",
                                    "schedule": 120.0},
+    "oncall-silence-reconcile-tick": {"task": "portal.oncall.tasks.silence_reconcile_tick",
+                                      "schedule": 60.0},
 }
 
 
@@ -53,3 +56,20 @@ def silence_expiry_tick() -> dict:
         tried = silence_hygiene.deliver_notices(
             session=session, relay=relay, max_attempts=config["ONCALL_NOTIFY_MAX_ATTEMPTS"])
     return {"claimed": len(claimed), "sent": tried}
+
+
+@shared_task(name="portal.oncall.tasks.silence_reconcile_tick")
+def silence_reconcile_tick() -> dict:
+    """Re-create the portal's still-due silences that Alertmanager no longer has."""
+    with db.session_scope() as session:
+        silence_ledger.prune(session=session)
+    client = am_client()
+    if client is None:
+        return {"recreated": 0, "skipped": "no Alertmanager"}
+    try:
+        with db.session_scope() as session:
+            done = silence_ledger.reconcile(session=session, client=client,
+                                            listed=client.list_silences())
+    except AlertmanagerUnavailable as exc:  # the next tick tries again; the ledger remains
+        return {"recreated": 0, "skipped": str(exc)}
+    return {"recreated": len(done), "ids": [d.silence_id for d in done]}

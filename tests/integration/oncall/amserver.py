@@ -28,15 +28,16 @@ def null_route_config() -> dict:
 
 
 @contextmanager
-def running_alertmanager(workdir: Path) -> Iterator[str]:
-    """Start Alertmanager, wait until ready, yield its base URL, stop it."""
+def running_alertmanager(workdir: Path, port: int | None = None) -> Iterator[str]:
+    """Start Alertmanager (on `port`, or a free one), wait until ready, yield its base
+    URL, stop it. Its silences live in `workdir`/data."""
     if BINARY is None:
         raise RuntimeError("prometheus-alertmanager is not installed (apt-get install "
                            "prometheus-alertmanager)")
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "alertmanager.yml"
     config.write_text(yaml.safe_dump(null_route_config()))
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     with running([BINARY, f"--config.file={config}", f"--storage.path={workdir / 'data'}",
                   f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],

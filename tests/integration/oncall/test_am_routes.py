@@ -21,13 +21,20 @@ def receivers(config: Path, *labels: str) -> set[str]:
     return set(result.stdout.strip().splitlines()[-1].split(","))
 
 
-def slo_alert_severities() -> set[str]:
-    """Every severity the generated SLO alert rules put on their alerts."""
+def alert_severities(prefix: str = "slo_") -> set[str]:
+    """Every severity the alert rules of the `prefix` rule files put on their alerts."""
     found = set()
     for path in dev_alerting.rule_files(PROMETHEUS_DIR):
+        if not path.name.startswith(prefix):
+            continue
         for group in yaml.safe_load(path.read_text())["groups"]:
             found |= {rule["labels"]["severity"] for rule in group["rules"] if "alert" in rule}
     return found
+
+
+def slo_alert_severities() -> set[str]:
+    """Every severity the generated SLO alert rules put on their alerts."""
+    return alert_severities("slo_")
 
 
 @pytest.fixture
@@ -60,6 +67,15 @@ def test_slo_burn_alerts_route_to_the_portal_webhook(config_kind, dev_config):
     assert receivers(config, "alertname=DiskAlmostFull", "severity=info") == \
         {"chat", "email-digest"}
     assert "portal" not in receivers(config, "alertname=DiskAlmostFull", "severity=pager")
+
+
+@pytest.mark.parametrize("config_kind", ["production", "dev"])
+def test_dead_letter_alerts_route_to_the_portal_webhook(config_kind, dev_config):
+    config = PRODUCTION_CONFIG if config_kind == "production" else dev_config
+    assert alert_severities("dlq_") == {"warning", "ticket"}
+    for severity in alert_severities("dlq_"):
+        assert "portal" in receivers(config, "alertname=DeadLetterQueueGrowing",
+                                     f"severity={severity}", "service=order"), severity
 
 
 def test_the_dev_rendering_passes_amtool_and_calls_the_local_webhook(dev_config, tmp_path):

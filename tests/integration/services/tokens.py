@@ -27,7 +27,7 @@ from platform_services.common.service_tokens import ClientCredentials
 SCOPE_PREFIXES = ("orders", "inventory", "fulfillment", "worker", "reports", "auth",
                   "billing", "notifications", "search")
 ALL_SCOPES = sorted({f"{p}:{a}" for p in SCOPE_PREFIXES for a in ("read", "write", "admin")}
-                    | {"tenants:admin", "ops:read"})
+                    | {"tenants:admin", "ops:read", "dlq:admin"})
 PLATFORM_CLIENT = "test-platform"
 PLATFORM_SECRET = secrets.token_urlsafe(24)
 CLIENTS_FILE = Path(tempfile.mkdtemp(prefix="meridian-clients-")) / "platform-clients.json"
