@@ -2,7 +2,7 @@
 # Make sure the servers the test suite talks to answer at their standard loopback ports:
 # PostgreSQL 5432, Redis 6379, RabbitMQ 5672. Installs (apt) and starts whichever is missing.
 # Also installs the Debian tools the tests start themselves: chromium, prometheus,
-# prometheus-alertmanager (promtool, amtool), git.
+# prometheus-alertmanager (promtool, amtool), git, poppler-utils (pdftotext, pdftoppm).
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -23,7 +23,7 @@ apt_install() {  # apt_install PACKAGE... (only those not installed yet)
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-apt_install chromium prometheus prometheus-alertmanager git
+apt_install chromium prometheus prometheus-alertmanager git poppler-utils
 
 if ! port_open 5432; then
   apt_install postgresql

@@ -70,6 +70,13 @@ class FolderStore:
             {"b": bucket, "k": key, "f": filename or Path(key).name, "x": expires_in})
         return url_for("objects.get_object", token=token)
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove one object file; one already gone is fine, as on S3."""
+        try:
+            self.path(bucket, key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise S3Unavailable(f"object not removable: {exc}") from exc
+
     def read(self, bucket: str, key: str) -> bytes:
         try:
             return self.path(bucket, key).read_bytes()

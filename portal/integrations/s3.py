@@ -90,6 +90,10 @@ class S3Client:
         return self._call("generate_presigned_url", "get_object", Params=params,
                           ExpiresIn=expires_in)
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove one object (S3 answers success for a key that is already gone)."""
+        self._call("delete_object", Bucket=bucket, Key=key)
+
     def read(self, bucket: str, key: str) -> bytes:
         """The whole object (small objects and tests only)."""
         return self._call("get_object", Bucket=bucket, Key=key)["Body"].read()

@@ -2,7 +2,7 @@
 
 Nothing holds the whole report: the cursor yields rows in batches, the CSV writer turns
 them into chunks, and the S3 client buffers one part at a time. PDFs (for people, not
-machines) stop at TENANTS_PDF_MAX_ROWS rows and say so on the last page.
+machines) list at most TENANTS_PDF_MAX_ROWS rows and say so.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.db import utcnow
 from portal.integrations.s3 import S3Client, StoredObject
 from portal.tenants import reports, sources
-from portal.tenants.models import DailyOrders, Report
+from portal.tenants.models import DailyOrders, Report, Tenant
 from portal.tenants.report_files import csv_chunks, pdf_chunks
 
 BATCH = 2000
@@ -63,6 +63,11 @@ class ReportUnavailable(RuntimeError):
     """The data this report needs is not in the reporting database."""
 
 
+def tenant_name(*, session: Session, tenant_id: int) -> str:
+    """The name a report's PDF is headed with."""
+    return session.get(Tenant, tenant_id).name
+
+
 def start(*, session: Session, report_id: int) -> Report | None:
     """Move a queued report to running (None when it is gone or already handled)."""
     report = session.get(Report, report_id, with_for_update=True)
@@ -99,7 +104,8 @@ def _midnight(day: date) -> datetime:
 
 
 def write(*, report: Report, source: Connection, s3: S3Client, bucket: str,
-          pdf_max_rows: int, on_progress: Callable[[int], None]) -> tuple[StoredObject, int, bool]:
+          pdf_max_rows: int, on_progress: Callable[[int], None],
+          tenant_name: str) -> tuple[StoredObject, int, bool]:
     """Stream the report into S3; returns (stored object, rows written, truncated)."""
     header, stream = rows(source, report)
     counter = {"rows": 0, "truncated": False}
@@ -107,8 +113,11 @@ def write(*, report: Report, source: Connection, s3: S3Client, bucket: str,
         chunks = csv_chunks(header, stream, counter, on_progress)
         content_type = "text/csv"
     else:
-        title = f"{report.kind.title()} report, {report.date_from} to {report.date_to}"
-        chunks = pdf_chunks(title, header, stream, counter, on_progress, pdf_max_rows)
+        document = {"tenant_name": tenant_name, "title": f"{report.kind.title()} report"
+                    + (f" ({report.warehouse})" if report.warehouse else ""),
+                    "kind": report.kind, "date_from": report.date_from,
+                    "date_to": report.date_to, "generated_at": utcnow()}
+        chunks = pdf_chunks(document, header, stream, counter, on_progress, pdf_max_rows)
         content_type = "application/pdf"
     s3.ensure_bucket(bucket)
     stored = s3.upload_stream(bucket, reports.object_key(report), chunks,

@@ -11,8 +11,7 @@ import tempfile
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfgen.canvas import Canvas
+from portal.tenants import report_pdf
 
 CSV_CHUNK = 256 * 1024
 PROGRESS = 5000
@@ -43,51 +42,15 @@ def csv_chunks(header, rows: Iterable[tuple], counter: dict,
     on_progress(counter["rows"])
 
 
-def _page_header(pdf: Canvas, title: str, header, widths, page: int) -> float:
-    width, height = landscape(A4)
-    pdf.setFont("Helvetica-Bold", 12)
-    pdf.drawString(36, height - 36, title)
-    pdf.setFont("Helvetica", 8)
-    pdf.drawRightString(width - 36, height - 36, f"page {page}")
-    pdf.setFont("Helvetica-Bold", 8)
-    x = 36
-    for name, w in zip(header, widths):
-        pdf.drawString(x, height - 60, name)
-        x += w
-    return height - 74
-
-
-def pdf_chunks(title: str, header, rows: Iterable[tuple], counter: dict,
+def pdf_chunks(document: dict, header, rows: Iterable[tuple], counter: dict,
                on_progress: Callable[[int], None], max_rows: int) -> Iterator[bytes]:
-    """A landscape A4 PDF table, written to a spooled temporary file, then read in chunks."""
-    widths = [max(60.0, (landscape(A4)[0] - 72) / len(header))] * len(header)
+    """The report PDF (portal.tenants.report_pdf), spooled to a temporary file, then read
+    in chunks; `document` holds its tenant_name, title, kind, date_from, date_to and
+    generated_at."""
     with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as out:
-        pdf = Canvas(out, pagesize=landscape(A4), pageCompression=1)
-        pdf.setTitle(title)
-        page, y = 1, _page_header(pdf, title, header, widths, 1)
-        pdf.setFont("Helvetica", 8)
-        for row in rows:
-            if counter["rows"] >= max_rows:
-                counter["truncated"] = True
-                break
-            if y < 36:
-                pdf.showPage()
-                page += 1
-                y = _page_header(pdf, title, header, widths, page)
-                pdf.setFont("Helvetica", 8)
-            x = 36
-            for value, w in zip(row, widths):
-                pdf.drawString(x, y, _cell(value)[:int(w / 4.5)])
-                x += w
-            y -= 13
-            counter["rows"] += 1
-            if counter["rows"] % PROGRESS == 0:
-                on_progress(counter["rows"])
-        if counter["truncated"]:
-            pdf.setFont("Helvetica-Oblique", 9)
-            pdf.drawString(36, max(y - 6, 20), f"Stopped after {max_rows} rows: "
-                           "request the CSV format for the complete data.")
-        pdf.save()
+        report_pdf.build(out, header=header, rows=rows, counter=counter,
+                         on_progress=on_progress, progress_every=PROGRESS, max_rows=max_rows,
+                         **document)
         on_progress(counter["rows"])
         out.seek(0)
         while chunk := out.read(1024 * 1024):

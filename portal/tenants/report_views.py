@@ -1,4 +1,4 @@
-"""Report pages: ask for a report, watch it build, download it, schedule it."""
+"""Report pages: ask for a report, watch it build, download or delete it, schedule it."""
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -7,9 +7,13 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.integrations import s3 as s3_client
 from portal.integrations.s3 import S3Unavailable
-from portal.tenants import reports, schedules
+from portal.tenants import dashboard, reports, schedules
 from portal.tenants.blueprint import DASHBOARD_USERS, audit_staff_access, bp, tenant_or_404
 from portal.tenants.forms import ReportForm, ScheduleForm
+
+
+def _warehouses(tenant) -> list[str]:
+    return dashboard.warehouses(session=db.session, tenant_id=tenant.id, today=utcnow().date())
 
 
 def _page(tenant, form=None, schedule_form=None, status=200):
@@ -18,7 +22,8 @@ def _page(tenant, form=None, schedule_form=None, status=200):
         session=db.session, tenant_id=tenant.id, now=now,
         retention_days=current_app.config["TENANTS_REPORT_RETENTION_DAYS"])
     if form is None:
-        form = ReportForm(formdata=None, date_from=now.date().replace(day=1), date_to=now.date())
+        form = ReportForm(formdata=None, date_from=now.date().replace(day=1), date_to=now.date(),
+                          warehouses=_warehouses(tenant))
     return render_template(
         "tenants/reports.html", tenant=tenant, form=form, reports=current, archived=archived,
         schedule_form=schedule_form or ScheduleForm(formdata=None),
@@ -39,7 +44,7 @@ def list_reports(slug: str):
 def request_report(slug: str):
     """Queue a report; the page then shows it building."""
     tenant = tenant_or_404(slug)
-    form = ReportForm()
+    form = ReportForm(warehouses=_warehouses(tenant))
     form.validate()
     errors = reports.validate(kind=form.kind.data, fmt=form.fmt.data,
                               date_from=form.date_from.data, date_to=form.date_to.data,
@@ -93,6 +98,30 @@ def download_report(slug: str, report_id: int):
         abort(503, description="Report storage is unavailable; try again in a minute.")
     audit_staff_access(tenant, f"report {report.id} download")
     return redirect(url, 302)
+
+
+@bp.post("/<slug>/reports/<int:report_id>/delete")
+@require_roles(*DASHBOARD_USERS)
+def delete_report(slug: str, report_id: int):
+    """Delete a finished report and its file; another tenant's report is a 404."""
+    tenant = tenant_or_404(slug)
+    try:
+        report = reports.delete(session=db.session, tenant_id=tenant.id, report_id=report_id,
+                                s3=s3_client.from_config(current_app.config),
+                                bucket=current_app.config["S3_REPORTS_BUCKET"])
+    except reports.StillBuilding:
+        abort(409, description="This report is still building: delete it once it is done.")
+    except S3Unavailable:
+        abort(503, description="Report storage is unavailable, so the report was kept; "
+                               "try again in a minute.")
+    if report is None:
+        abort(404)
+    audit_action("tenants.report_deleted", target_type="report", target_id=report_id,
+                 tenant_id=tenant.id, details={"kind": report.kind, "fmt": report.fmt,
+                                               "from": str(report.date_from),
+                                               "to": str(report.date_to),
+                                               "object_key": report.object_key})
+    return redirect(url_for("tenants.list_reports", slug=tenant.slug), 303)
 
 
 @bp.post("/<slug>/schedules")

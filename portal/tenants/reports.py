@@ -92,6 +92,29 @@ def get(*, session: Session, tenant_id: int, report_id: int) -> Report | None:
                                                Report.tenant_id == tenant_id))
 
 
+class StillBuilding(Exception):
+    """A queued or running report cannot be deleted: its worker would write it back."""
+
+
+def delete(*, session: Session, tenant_id: int, report_id: int, s3: S3Client,
+           bucket: str) -> Report | None:
+    """Delete a finished report of this tenant and its stored file (None: no such report).
+
+    The file goes first: when the store fails (S3Unavailable) the row is untouched and
+    the tenant can try again, instead of a file nobody can see or delete any more.
+    """
+    report = get(session=session, tenant_id=tenant_id, report_id=report_id)
+    if report is None:
+        return None
+    if report.status in ("queued", "running"):
+        raise StillBuilding()
+    if report.object_key and report.object_key.startswith(tenant_prefix(tenant_id)):
+        s3.delete(bucket, report.object_key)
+    session.delete(report)
+    session.flush()
+    return report
+
+
 def latest(*, session: Session, tenant_id: int, limit: int = 5) -> list[Report]:
     """A tenant's most recent reports, newest first."""
     return list(session.scalars(select(Report).where(Report.tenant_id == tenant_id)

@@ -55,7 +55,8 @@ def main(url: str, s3_url: str, tenant_id: int, mode: str) -> None:
             if mode == "stream":
                 _, written, _ = report_build.write(report=report, source=conn, s3=s3,
                                                    bucket="meridian-reports", pdf_max_rows=1,
-                                                   on_progress=lambda n: None)
+                                                   on_progress=lambda n: None,
+                                                   tenant_name="Bench tenant")
             else:
                 header, _, sql = report_build.QUERIES["orders"]
                 params = {"t": tenant_id, "w": None, "start": report_build._midnight(report.date_from),

@@ -11,6 +11,7 @@ from platform_services.billing.api import build
 from platform_services.common.config import ServiceConfig
 from platform_services.common.runner import start
 from portal.integrations.billing import BillingClient, BillingUnavailable
+from portal.tenants import periods
 from tests.integration.services import tokens
 from tests.integration.services.tokens import api
 from tests.integration.tenants import servers
@@ -85,6 +86,7 @@ def test_dashboard_shows_usage_to_date(billing, platform_auth, live, tenant_with
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="table-billing-usage"' in html
     assert "<td>Orders</td><td>7</td>" in html and "<td>Notifications</td><td>42</td>" in html
+    assert f'<caption id="billing-period">Usage {_this_month()}</caption>' in html
     # Cached per tenant: a later meter reading shows only once the entry expires.
     _meter(billing, tenant, {"orders": 1})
     assert "<td>Orders</td><td>7</td>" in client.get(
@@ -92,6 +94,28 @@ def test_dashboard_shows_usage_to_date(billing, platform_auth, live, tenant_with
     _fresh_cache(app)
     assert "<td>Orders</td><td>8</td>" in client.get(
         f"/tenants/{tenant.slug}/dashboard").get_data(as_text=True)
+
+
+def _this_month() -> str:
+    today = datetime.now(timezone.utc).date()
+    return periods.label(*periods.month_bounds(today.year, today.month))
+
+
+def test_dashboard_explains_a_period_without_usage(billing, platform_auth, live,
+                                                  tenant_with_viewer, monkeypatch):
+    """A tenant billing has never metered, then one it knows with nothing metered."""
+    app, _ = live
+    monkeypatch.setitem(app.config, "BILLING_URL", billing)
+    for key, value in tokens.portal_config(platform_auth.url).items():
+        monkeypatch.setitem(app.config, key, value)
+    _fresh_cache(app)
+    tenant, client = tenant_with_viewer()
+    expected = f'id="billing-empty">No usage recorded this period yet ({_this_month()}).'
+    html = client.get(f"/tenants/{tenant.slug}/dashboard").get_data(as_text=True)
+    assert expected in html and 'id="table-billing-usage"' not in html
+    _meter(billing, tenant, {})
+    _fresh_cache(app)
+    assert expected in client.get(f"/tenants/{tenant.slug}/dashboard").get_data(as_text=True)
 
 
 def test_dashboard_stays_up_when_billing_is_down(live, tenant_with_viewer, monkeypatch):
@@ -104,3 +128,5 @@ def test_dashboard_stays_up_when_billing_is_down(live, tenant_with_viewer, monke
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'id="billing-unavailable"' in html and 'id="table-orders-by-status"' in html
+    assert "Billing is unavailable right now; usage will show when it answers." in html
+    assert 'id="table-billing-usage"' not in html
