@@ -77,8 +77,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PORT", 25, int, "Port of SMTP_HOST."),
     Setting("SMTP_FROM", "portal@meridian.example", str, "Sender address of the portal's e-mail."),
     Setting("SMTP_TIMEOUT", 10.0, float, "Seconds before an SMTP delivery is given up."),
-    Setting("PORTAL_HOST", "127.0.0.1", str, "Address `portal dev` listens on."),
-    Setting("PORTAL_PORT", 5000, int, "Port `portal dev` listens on."),
+    Setting("PORTAL_HOST", "127.0.0.1", str, "Address `portal dev` serves the portal on."),
+    Setting("PORTAL_PORT", 5000, int, "Port `portal dev` serves the portal on."),
+    Setting("ALERTING_NOT_CONNECTED", None, parse_optional,
+            "Why live alerting is unavailable, shown as a banner on every page (`portal dev` "
+            "sets it when it cannot start Alertmanager and Prometheus)."),
     Setting("PORTAL_ENV", "development", str,
             "`production` refuses to start while SECRET_KEY or any webhook/API secret is unset "
             "or a known default; any other value shows a demo banner on every page."),

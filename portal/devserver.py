@@ -23,16 +23,17 @@ from pathlib import Path
 
 import click
 from flask import current_app, url_for
-from werkzeug.serving import run_simple
 
 from portal import dev_alerting, dev_clients, dev_edge, embedded, migrate
 from portal.demo.seed import credentials_table, seed_demo
 from portal.extensions import db
 from portal.health.demo import LOCAL_PORTS, local_url
-from portal.security.headers import QuietRequestHandler
 from portal.tenants import service as tenants
 
 DEMO_LOAD_TENANTS = 6  # a gentle load: a few tenants, one order a second
+SERVICES_WITHOUT_BACKGROUND = frozenset({"auth"})  # nothing to relay or consume
+GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+PORTAL_WORKERS = "2"  # enough for the demo on a laptop; production sizes it per host
 
 
 def _child_env(app) -> dict[str, str]:
@@ -58,6 +59,17 @@ def _start_worker(app, log_dir: Path) -> subprocess.Popen:
                    "--concurrency=2", "--loglevel=INFO",
                    f"--schedule={log_dir / 'celerybeat-schedule'}"],
                   {**_child_env(app), **_portal_client_env(app)}, log_dir / "worker.log")
+
+
+def _serve_portal(app, log_dir: Path, host: str, port: int) -> subprocess.Popen:
+    """The portal under gunicorn with gunicorn.conf.py, the server production runs."""
+    env = {**_child_env(app), **_portal_client_env(app), "GUNICORN_BIND": f"{host}:{port}",
+           "PROMETHEUS_MULTIPROC_DIR": str(log_dir / "prometheus-multiproc")}
+    env.setdefault("GUNICORN_WORKERS", PORTAL_WORKERS)
+    if app.config.get("ALERTING_NOT_CONNECTED"):
+        env["ALERTING_NOT_CONNECTED"] = app.config["ALERTING_NOT_CONNECTED"]
+    return _spawn(["-m", "gunicorn", "-c", str(GUNICORN_CONF), "portal:create_app()"], env,
+                  log_dir / "portal.log")
 
 
 def _portal_client_env(app) -> dict[str, str]:
@@ -94,9 +106,19 @@ def _migrate_services(app) -> None:
 def _start_services(app, log_dir: Path, load: bool,
                     edge: dev_edge.Edge | None = None) -> list[subprocess.Popen]:
     env = _services_env(app)
-    children = [_spawn(["-m", "platform_services", "serve", name],
-                       {**env, "SERVICE_PORT": str(port)}, log_dir / f"service-{name}.log")
-                for name, port in LOCAL_PORTS.items()]
+    # As in production: each service's web process under gunicorn, and its background work
+    # (outbox relay, consumers) as a process of its own. Literal argv: the portal never
+    # imports platform_services (platform_services.common.runner builds the same commands).
+    children = []
+    for name, port in LOCAL_PORTS.items():
+        children.append(_spawn(
+            ["-m", "gunicorn", "-c", "python:platform_services.gunicorn_conf",
+             "--bind", f"127.0.0.1:{port}", f'platform_services.wsgi:create("{name}")'],
+            {**env, "SERVICE_PORT": str(port)}, log_dir / f"service-{name}.log"))
+        if name not in SERVICES_WITHOUT_BACKGROUND:
+            children.append(_spawn(["-m", "platform_services", "background", name],
+                                   {**env, "SERVICE_PORT": str(port)},
+                                   log_dir / f"service-{name}-background.log"))
     if load:
         with db.session_scope() as session:
             pairs = [f"{t.slug}:{t.id}" for t in tenants.list_all(session=session)]
@@ -172,15 +194,18 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
             edge = dev_edge.start_for_dev(log_dir, LOCAL_PORTS)
             children += _start_services(app, log_dir, load, edge)
         host, port = app.config["PORTAL_HOST"], app.config["PORTAL_PORT"]
+        portal = _serve_portal(app, log_dir, host, port)
+        children.insert(0, portal)  # stopped first, so no request meets a stopped service
         click.echo(credentials_table(rows))
-        click.echo(f"\nPortal: http://{host}:{port}/   (logs: {log_dir}/*.log)")
+        click.echo(f"\nPortal: http://{host}:{port}/   (gunicorn; logs: {log_dir}/*.log)")
         if edge is not None:
             click.echo(f"Edge (nginx): {edge.url}/<service>/v1/...   (log: {edge.access_log})")
         click.echo(f"Alerting is not connected: {alerting.problem}" if alerting.problem else
                    f"Alertmanager: {app.config.get('ALERTMANAGER_URL') or '-'}   "
                    f"Prometheus: {app.config.get('PROMETHEUS_URL') or '-'}")
-        run_simple(host, port, app, threaded=True, use_reloader=False,
-                   request_handler=QuietRequestHandler)
+        code = portal.wait()
+        click.echo(f"The portal's gunicorn exited ({code}); see {log_dir / 'portal.log'}.",
+                   err=True)
     finally:
         for child in children:
             child.terminate()

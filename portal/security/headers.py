@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask_login import current_user
-from werkzeug.serving import WSGIRequestHandler
 
-SERVER_NAME = "Meridian Portal"
 CSP = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
@@ -26,13 +24,6 @@ CSP = "; ".join((
 ))
 HSTS = "max-age=31536000; includeSubDomains"
 PUBLIC_ASSETS = {"static", "vendor.plotly_js"}
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """The development server's handler, announcing no software version."""
-
-    def version_string(self) -> str:
-        return SERVER_NAME
 
 
 def init_app(app: Flask) -> None:

@@ -5,15 +5,13 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import requests
-from werkzeug.serving import make_server
 
 from portal.config import PROJECT_ROOT
 from portal.rendering import figure_html
-from portal.security.headers import CSP, SERVER_NAME, QuietRequestHandler
+from portal.security.headers import CSP
 from tests.servers import free_port
 
 
@@ -68,18 +66,6 @@ def test_figures_travel_as_data_not_script():
                         "layout": {}}, div_id="chart-x")
     assert "<script" not in html and 'id="chart-x"' in html
     assert "data-plotly-figure=" in html and html.count("<") == 2  # only <div> and </div>
-
-
-def test_development_server_announces_no_version(app):
-    server = make_server("127.0.0.1", 0, app, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        response = requests.get(f"http://127.0.0.1:{server.server_port}/login", timeout=5)
-    finally:
-        server.shutdown()
-    assert response.headers["Server"] == SERVER_NAME
-    assert "Werkzeug" not in response.headers["Server"]
 
 
 def test_gunicorn_announces_no_version_and_sends_the_headers(base_config, tmp_path):
