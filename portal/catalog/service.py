@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import networkx as nx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal import events
-from portal.catalog import readiness, runbooks
+from portal.catalog import graph, readiness, runbooks
 from portal.catalog.models import Cluster, Dependency, CatalogRunbook, Service, ServiceEvent, Team
 
 
@@ -42,6 +43,35 @@ def dependents_of(*, session: Session, service: Service) -> list[Service]:
 def redundancy_by_slug(*, session: Session) -> dict[str, str | None]:
     """The declared redundancy of every catalog entry."""
     return dict(session.execute(select(Service.slug, Service.redundancy)).all())
+
+
+@dataclass(frozen=True)
+class CustomerMap:
+    """The services customers reach, and how a failure anywhere in the catalog reaches them."""
+    components: list[Service]
+    impact: dict[str, dict[str, str]]  # failed slug -> {component slug: 'down' | 'degraded'}
+
+
+def customer_map(*, session: Session) -> CustomerMap:
+    """Tenant-facing services (the user entry points and the services behind them) and, for
+    every catalog entry, which of them go down or degrade when it fails.
+
+    A failed tenant-facing service is down itself while the services calling it only
+    degrade (their other features work); a failed datastore or piece of infrastructure,
+    which has no line of its own on a status page, shows through what the graph says
+    fails with it."""
+    deps = graph.build(session=session)
+    entries = [e for e in graph.USER_ENTRY_POINTS if e in deps]
+    reached = set(entries).union(*(nx.descendants(deps, e) for e in entries))
+    facing = {n for n in reached if deps.nodes[n]["kind"] == "service"}
+    impact = {}
+    for node in deps.nodes:
+        hit = {i.slug: i.state for i in graph.blast_radius(deps, node) if i.slug in facing}
+        impact[node] = {node: "down", **dict.fromkeys(hit, "degraded")} if node in facing else hit
+    rank = {e: i for i, e in enumerate(entries)}
+    components = sorted(session.scalars(select(Service).where(Service.slug.in_(facing))),
+                        key=lambda s: (rank.get(s.slug, len(rank)), s.tier, s.name))
+    return CustomerMap(components=components, impact=impact)
 
 
 def list_teams(*, session: Session) -> list[Team]:

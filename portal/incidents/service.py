@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from portal import events
@@ -286,3 +286,30 @@ def for_tenant(*, session: Session, tenant_id: int, open_only: bool = False,
     else:
         stmt = stmt.where(Incident.opened_at >= utcnow() - timedelta(days=days))
     return list(session.scalars(stmt))
+
+
+def status_page_incidents(*, session: Session, tenant_id: int, start: datetime,
+                          end: datetime) -> list[Incident]:
+    """Customer-facing incidents affecting the tenant, or every tenant (none linked), that
+    were open at some point of [start, end), newest first, in one statement."""
+    # The link table itself, not the scoped model: "no tenant linked" must count every
+    # tenant's links, which a tenant viewer's session would otherwise hide.
+    links = IncidentTenant.__table__.c
+    stmt = (select(Incident)
+            .where(Incident.customer_facing, Incident.opened_at < end,
+                   or_(Incident.resolved_at.is_(None), Incident.resolved_at >= start),
+                   or_(exists().where(links.incident_id == Incident.id,
+                                      links.tenant_id == tenant_id),
+                       ~exists().where(links.incident_id == Incident.id)))
+            .order_by(Incident.opened_at.desc()))
+    return list(session.scalars(stmt))
+
+
+def updates_by_incident(*, session: Session, incident_ids: list[int]
+                        ) -> dict[int, list[CustomerUpdate]]:
+    """The customer updates of several incidents, newest first, in one statement."""
+    found: dict[int, list[CustomerUpdate]] = {i: [] for i in incident_ids}
+    for update in session.scalars(select(CustomerUpdate).where(
+            CustomerUpdate.incident_id.in_(incident_ids)).order_by(CustomerUpdate.id.desc())):
+        found[update.incident_id].append(update)
+    return found

@@ -150,6 +150,12 @@ def evaluate(*, session: Session, slos: list[Slo], now: datetime | None = None
     return sorted(statuses, key=lambda st: order[st.slo.id])
 
 
+def slos_for_services(*, session: Session, service_ids: list[int]) -> list[Slo]:
+    """The SLOs of the given services, by service then name."""
+    return list(session.scalars(select(Slo).where(Slo.service_id.in_(service_ids))
+                                .order_by(Slo.service_id, Slo.name)))
+
+
 def budget_period(slo: Slo, now: datetime) -> tuple[datetime, datetime]:
     """[start, end) of the SLO's budget period at `now`: the calendar window containing it,
     or the rolling window ending at it."""
