@@ -1,7 +1,7 @@
 """The billing service: subscriptions, usage metering, invoices and Stripe webhooks."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -24,7 +24,7 @@ from platform_services.common.base import (
 from platform_services.common.config import ServiceConfig
 from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common.schemas import parse
+from platform_services.common.schemas import parse, parse_query
 from platform_services.common.periodic import Periodic
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
@@ -58,9 +58,7 @@ def _routes(base: Foundation, gateway: StripeGateway, meter: UsageMeter,
             return tenant_registry.resolve(conn, tenants, ref)
 
     def period_arg() -> str:
-        args = parse(PeriodQuery, {k: v for k, v in request.args.items() if v},
-                     "invalid period")
-        return args.period or current_period()
+        return parse_query(PeriodQuery, "invalid period").period or current_period()
 
     @bp.put("/v1/tenants/<tenant>/subscription")
     def subscribe(tenant: str):

@@ -9,22 +9,18 @@ at most one flush interval and a process crash never counts a batch twice.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import datetime, timezone
-from typing import Any
 
 import redis
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
-from platform_services.billing.models import PRICES, usage, usage_flushes
-from platform_services.common.app import ApiError
+from platform_services.billing.models import usage, usage_flushes
 from platform_services.common.observability import Metrics
 
 log = logging.getLogger(__name__)
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_QUANTITY = 1_000_000
 # Rename a live counter to a batch key, or drop it from the index when it is gone; one
 # script so an increment can never slip between the check and the removal.
@@ -38,19 +34,6 @@ redis.call('srem', KEYS[2], KEYS[1]) return 0
 
 def current_period(now: datetime | None = None) -> str:
     return (now or datetime.now(timezone.utc)).strftime("%Y-%m")
-
-
-def parse_usage(data: dict[str, Any]) -> tuple[str, int]:
-    """(meter, quantity) of a usage report, or a 422 ApiError."""
-    meter, quantity, errors = data.get("meter"), data.get("quantity", 1), {}
-    if meter not in PRICES:
-        errors["meter"] = f"one of {', '.join(sorted(PRICES))}"
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or \
-            not 1 <= quantity <= MAX_QUANTITY:
-        errors["quantity"] = f"a whole number from 1 to {MAX_QUANTITY}"
-    if errors:
-        raise ApiError(422, "invalid", "invalid usage report", errors)
-    return meter, quantity
 
 
 def add_usage(conn: Connection, tenant_id: int, period: str, counts: dict[str, int]) -> None:

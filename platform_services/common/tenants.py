@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from platform_services.common.app import ApiError, json_body
+from platform_services.common.schemas import TenantRegistration, parse
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # ASCII digits only: str.isdigit() also accepts "²" (int() refuses it) and "٢" (read as 2).
@@ -66,23 +67,17 @@ def blueprint(engine: Engine, table: Table) -> Blueprint:
     @bp.put("/v1/tenants/<slug>")
     def put_tenant(slug: str):
         data = json_body()
-        errors = {}
         if not SLUG.match(slug):
-            errors["slug"] = "lowercase letters, digits and dashes, at most 63"
-        if not isinstance(data.get("id"), int) or isinstance(data.get("id"), bool) \
-                or not 1 <= data["id"] <= MAX_TENANT_ID:
-            errors["id"] = f"an integer from 1 to {MAX_TENANT_ID} (the portal's tenant id)"
-        name = data.get("name", slug)
-        if not isinstance(name, str) or not 0 < len(name) <= 200:
-            errors["name"] = "a string of 1 to 200 characters"
-        if errors:
-            raise ApiError(422, "invalid", "invalid tenant", errors)
+            raise ApiError(422, "invalid", "invalid tenant",
+                           {"slug": "lowercase letters, digits and dashes, at most 63"})
+        req = parse(TenantRegistration, data, "invalid tenant")
+        name = slug if req.name is None else req.name
         try:
             with engine.begin() as conn:
-                register(conn, table, tenant_id=data["id"], slug=slug, name=name)
+                register(conn, table, tenant_id=req.id, slug=slug, name=name)
         except IntegrityError as exc:
             raise ApiError(409, "conflict", f"slug {slug!r} belongs to another tenant id") \
                 from exc
-        return jsonify({"id": data["id"], "slug": slug, "name": name})
+        return jsonify({"id": req.id, "slug": slug, "name": name})
 
     return bp

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, jsonify
+from sqlalchemy.engine import Engine
 
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
@@ -19,6 +20,7 @@ from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
+from platform_services.common.tenant_cache import TenantCache
 from platform_services.inventory import service
 from platform_services.inventory.cache import StockCache
 from platform_services.inventory.models import processed, tenants
@@ -47,15 +49,12 @@ def _sync_items(data: dict[str, Any]) -> list[dict[str, Any]]:
 def _routes(base: Foundation, cache: StockCache) -> Blueprint:
     bp = Blueprint("inventory", __name__)
     engine, metrics = base.engine, base.metrics
-
-    def tenant_id(ref: str) -> int:
-        with engine.connect() as conn:
-            return tenant_registry.resolve(conn, tenants, ref)
+    # Reads and the one-statement reservation need no BEGIN/COMMIT round trips.
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    tenant_id = TenantCache(engine, tenants).resolve
 
     def refresh_cache(tid: int, skus: list[str]) -> None:
-        with engine.connect() as conn:
-            for sku in skus:
-                cache.write(tid, sku, service.levels(conn, tenant_id=tid, sku=sku))
+        _refresh(autocommit, cache, tid, skus)
 
     @bp.post("/v1/tenants/<tenant>/reservations")
     def reserve(tenant: str):
@@ -65,15 +64,17 @@ def _routes(base: Foundation, cache: StockCache) -> Blueprint:
         req = parse_order(body.model_dump(include={"lines"}))
         tid = tenant_id(tenant)
         try:
-            with engine.begin() as conn:
-                held = service.reserve(conn, tenant_id=tid, reference=reference,
+            with autocommit.connect() as conn:
+                made = service.reserve(conn, tenant_id=tid, reference=reference,
                                        lines=req.lines)
         except ApiError as exc:
             metrics.event("reservation", "insufficient" if exc.status == 409 else "invalid")
             raise
         metrics.event("reservation", "reserved")
-        refresh_cache(tid, [line["sku"] for line in held])
-        return jsonify({"reference": reference, "reservations": held}), 201
+        # The statement returned the SKUs' new levels: the cache needs no query of its own.
+        for sku, level in made.levels.items():
+            cache.write(tid, sku, level)
+        return jsonify({"reference": reference, "reservations": made.held}), 201
 
     @bp.post("/v1/tenants/<tenant>/reservations/<reference>/release")
     def release(tenant: str, reference: str):
@@ -87,7 +88,7 @@ def _routes(base: Foundation, cache: StockCache) -> Blueprint:
     @bp.get("/v1/tenants/<tenant>/stock")
     def stock_levels(tenant: str):
         tid = tenant_id(tenant)
-        with engine.connect() as conn:
+        with autocommit.connect() as conn:
             return jsonify({"stock": service.levels(conn, tenant_id=tid)})
 
     @bp.get("/v1/tenants/<tenant>/stock/<sku>")
@@ -97,8 +98,8 @@ def _routes(base: Foundation, cache: StockCache) -> Blueprint:
             raise ApiError(404, "unknown_sku", f"unknown SKU {sku!r}")
 
         def load():
-            with engine.connect() as conn:
-                return service.levels(conn, tenant_id=tid, sku=sku)
+            with autocommit.connect() as conn:
+                return service.sku_levels(conn, tenant_id=tid, skus=[sku]).get(sku)
         rows, source = cache.read(tid, sku, load)
         if not rows:
             raise ApiError(404, "unknown_sku", f"unknown SKU {sku!r} for this tenant")
@@ -127,10 +128,18 @@ def _settle_handler(base: Foundation, cache: StockCache, outcome: str):
             if not first_delivery(conn, processed, delivery.message_id):
                 return
             skus = service.settle(conn, tenant_id=tid, reference=ref, outcome=outcome)
-        with base.engine.connect() as conn:
-            for sku in skus:
-                cache.write(tid, sku, service.levels(conn, tenant_id=tid, sku=sku))
+        _refresh(base.engine.execution_options(isolation_level="AUTOCOMMIT"), cache, tid, skus)
     return handle
+
+
+def _refresh(autocommit: Engine, cache: StockCache, tid: int, skus: list[str]) -> None:
+    """Write the committed levels of `skus` to the cache, read in one query."""
+    if not skus:
+        return
+    with autocommit.connect() as conn:
+        levels = service.sku_levels(conn, tenant_id=tid, skus=skus)
+    for sku, level in levels.items():
+        cache.write(tid, sku, level)
 
 
 POLICY = Policy("inventory", {**REGISTRY_SCOPES, **dlq.SCOPES})

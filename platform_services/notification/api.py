@@ -1,7 +1,7 @@
 """The notification service: templates, tenant contacts, sends over HTTP and from RabbitMQ."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -15,7 +15,7 @@ from platform_services.common.base import (
 from platform_services.common.config import ServiceConfig
 from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common.schemas import parse
+from platform_services.common.schemas import parse, parse_query
 from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.resources import postgres_check, redis_check
@@ -84,8 +84,7 @@ def _routes(base: Foundation, notifier: service.Notifier) -> Blueprint:
     @bp.get("/v1/tenants/<tenant>/notifications")
     def log(tenant: str):
         tid = tenant_id(tenant)
-        status = parse(NotificationLog, {k: v for k, v in request.args.items() if v},
-                       "invalid filter").status
+        status = parse_query(NotificationLog, "invalid filter").status
         query = select(notifications).where(notifications.c.tenant_id == tid)
         if status:
             query = query.where(notifications.c.status == status)

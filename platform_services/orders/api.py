@@ -9,7 +9,9 @@ from platform_services.common.base import (
     Foundation, broker_check, count_api_usage, foundation, require_tokens,
 )
 from platform_services.common.config import ServiceConfig
+from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
+from platform_services.common.schemas import parse, parse_query
 from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
@@ -19,7 +21,8 @@ from platform_services.common.service_tokens import ClientCredentials
 from platform_services.orders import service
 from platform_services.orders.idempotency import IdempotencyKeys
 from platform_services.orders.inventory_client import InventoryClient
-from platform_services.orders.models import STATUSES, outbox, tenants
+from platform_services.orders.models import outbox, tenants
+from platform_services.orders.schemas import OPERATIONS, OrderBody, OrderList
 from platform_services.common.validation import parse_idempotency_key, parse_order
 
 
@@ -34,8 +37,9 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
 
     @bp.post("/v1/tenants/<tenant>/orders")
     def create_order(tenant: str):
-        data = json_body()
-        req = parse_order(data)
+        body = parse(OrderBody, json_body(), "the order is invalid")
+        # parse_order merges repeated SKUs and fingerprints the order for idempotency.
+        req = parse_order(body.model_dump(exclude_unset=True))
         key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
         # One checkout for both lookups, in autocommit: reads need no BEGIN and ROLLBACK,
         # and every round trip here is latency added to each order.
@@ -88,15 +92,11 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
 
     @bp.get("/v1/tenants/<tenant>/orders")
     def list_orders(tenant: str):
-        status = request.args.get("status") or None
-        if status is not None and status not in STATUSES:
-            raise ApiError(422, "invalid", "unknown status", {"status": ", ".join(STATUSES)})
-        limit = request.args.get("limit", "50")
-        if not limit.isdigit() or not 1 <= int(limit) <= 500:
-            raise ApiError(422, "invalid", "invalid limit", {"limit": "1 to 500"})
+        args = parse_query(OrderList, "invalid listing")
         tid = tenant_id(tenant)
         with engine.connect() as conn:
-            rows = service.list_recent(conn, tenant_id=tid, status=status, limit=int(limit))
+            rows = service.list_recent(conn, tenant_id=tid, status=args.status,
+                                       limit=args.limit)
         return jsonify({"orders": rows})
 
     @bp.post("/v1/tenants/<tenant>/orders/<order_id>/<action>")
@@ -151,6 +151,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
               redis_check(base.redis, "idempotency by the unique constraint")]
     app = create_service_app(config.service, base.metrics, checks)
     require_tokens(base, app, POLICY, tenants)
+    openapi.install(app, "order", OPERATIONS)
     dlq.register(app, config, base.metrics, workers)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, inventory, keys, relay))

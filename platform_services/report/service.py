@@ -13,7 +13,6 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from platform_services.common.app import ApiError
 from platform_services.common.base import Foundation
 from platform_services.common.chunks import parts
 from platform_services.common.storage import ObjectStore
@@ -30,19 +29,6 @@ QUERIES = {
         "SELECT sku, warehouse, on_hand, reserved, on_hand - reserved AS available "
         "FROM inventory.stock WHERE tenant_id = :t ORDER BY sku, warehouse"),
 }
-
-
-def parse_request(data: dict[str, Any]) -> tuple[str, int]:
-    """(kind, days) of a report request, or a 422 naming the invalid fields."""
-    errors = {k: "unknown field" for k in set(data) - {"kind", "days"}}
-    kind, days = data.get("kind"), data.get("days", 30)
-    if kind not in QUERIES:
-        errors["kind"] = f"one of {', '.join(sorted(QUERIES))}"
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 90:
-        errors["days"] = "a whole number of days from 1 to 90"
-    if errors:
-        raise ApiError(422, "invalid", "invalid report request", errors)
-    return kind, days
 
 
 def _rows(engine: Engine, kind: str, tenant_id: int, days: int) -> Iterator[bytes]:

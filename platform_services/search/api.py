@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from prometheus_client import Gauge
 
 from platform_services.common import settings as service_settings
@@ -17,7 +17,7 @@ from platform_services.common.base import (
 from platform_services.common.config import ServiceConfig
 from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common.schemas import parse
+from platform_services.common.schemas import parse, parse_query
 from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
@@ -55,9 +55,7 @@ def _routes(base: Foundation, index: ProductIndex | None, settings: SearchSettin
 
     @bp.get("/v1/tenants/<tenant>/search")
     def search(tenant: str):
-        # An empty parameter is an absent one (a form's blank category field).
-        args = parse(SearchQuery, {k: v for k, v in request.args.items() if v},
-                     "invalid search")
+        args = parse_query(SearchQuery, "invalid search")
         tid = tenant_id(tenant)
         backend, hits = _search(base, index, tid, args.q, args.category, args.limit)
         base.metrics.event("search", backend)

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 import pytest
 
 from platform_services.billing.invoices import compute_lines, usage_amount
-from platform_services.billing.metering import parse_usage
+from platform_services.billing.schemas import UsageReport
 from platform_services.billing.settings import BillingSettings
 from platform_services.billing.webhooks import verify
 from platform_services.common import settings as service_settings
 from platform_services.common.app import ApiError
+from platform_services.common.schemas import parse
 from platform_services.notification import rendering
 from platform_services.notification.channels import DeliveryFailed, SmtpRelays, signature
 from platform_services.notification.settings import NotificationSettings
@@ -57,8 +58,8 @@ def test_invoice_lines_are_the_plan_and_each_meter():
                                   {"meter": "orders", "quantity": 10**7}])
 def test_bad_usage_is_refused(body):
     with pytest.raises(ApiError) as exc:
-        parse_usage(body)
-    assert exc.value.status == 422
+        parse(UsageReport, body, "invalid usage report")
+    assert exc.value.status == 422 and exc.value.fields
 
 
 def _header(payload: str, secret: str, ts: int) -> str:
