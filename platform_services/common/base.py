@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import redis
 from flask import Flask
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.engine import Engine
 
-from platform_services.common import api_usage, jwt_auth, secrets_check
+from platform_services.common import api_usage, jwt_auth, messaging, queue_table, secrets_check
 from platform_services.common.app import Check
 from platform_services.common.config import ServiceConfig
 from platform_services.common.observability import Metrics, configure_logging
@@ -42,14 +42,40 @@ def foundation(config: ServiceConfig, *, log: bool = True,
 
 
 def broker_check(config: ServiceConfig, flags: list[threading.Event], fallback: str) -> Check:
-    """Degradable: without RabbitMQ the service keeps working on `fallback`."""
+    """Degradable: without RabbitMQ the service keeps working on `fallback`.
+
+    `flags` are the `connected` events of the service's broker workers (relay, consumers).
+    Only those whose thread runs in this process count: a gunicorn web process runs none
+    (they live in the background process), so it opens and closes a broker connection
+    instead, which tells whether the broker answers without relying on threads elsewhere."""
     def probe() -> str | None:
         if not config.rabbitmq_url:
             return f"not configured ({fallback})"
-        if all(flag.is_set() for flag in flags):
-            return None
-        return f"disconnected ({fallback})"
+        running = _running_here(flags)
+        if running:
+            return None if all(flag.is_set() for flag in running) \
+                else f"disconnected ({fallback})"
+        try:
+            _touch_broker(config)
+        except messaging.BROKER_ERRORS as exc:
+            return f"unreachable: {type(exc).__name__} ({fallback})"
+        return None
     return Check("rabbitmq", probe, critical=False)
+
+
+def _running_here(flags: list[threading.Event]) -> list[threading.Event]:
+    """The flags owned by a worker thread alive in this process."""
+    owned = [getattr(thread, "connected", None) for thread in threading.enumerate()]
+    return [flag for flag in flags if any(flag is mine for mine in owned)]
+
+
+def _touch_broker(config: ServiceConfig) -> None:
+    """Open and close one connection to the broker (AMQP or the queue-table database)."""
+    if queue_table.is_table_url(config.rabbitmq_url):
+        with queue_table.engine_for(config.rabbitmq_url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return
+    messaging.connect(config).close()
 
 
 def count_api_usage(base: Foundation, app: Flask, tenants: Table) -> Periodic:

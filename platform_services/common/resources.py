@@ -5,12 +5,18 @@ Redis is optional everywhere: without REDIS_URL each feature falls back to Postg
 """
 from __future__ import annotations
 
+import time
+
 import redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 
 from platform_services.common.app import Check
 from platform_services.common.config import ServiceConfig
+
+# A connection idle longer than this is pinged before use (see _ping_after_idle).
+PING_AFTER_IDLE_SECONDS = 5.0
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -21,10 +27,45 @@ def sqlalchemy_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
-    """A pooled engine; overflow absorbs bursts instead of failing at pool_size."""
-    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=pool_size,
-                         max_overflow=30, pool_timeout=30)
+def make_engine(url: str, pool_size: int = 3, max_overflow: int = 2,
+                pool_timeout: float = 5.0) -> Engine:
+    """A pooled engine bounded by the connection budget (platform_services/README.md).
+
+    Server-side prepared statements are off (`prepare_threshold=None`): behind PgBouncer
+    in transaction mode consecutive transactions may run on different server connections,
+    where a statement prepared on another one does not exist."""
+    engine = create_engine(sqlalchemy_url(url), pool_size=pool_size,
+                           max_overflow=max_overflow, pool_timeout=pool_timeout,
+                           connect_args={"prepare_threshold": None})
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it sat idle PING_AFTER_IDLE_SECONDS.
+
+    pool_pre_ping cost a round trip on every checkout, though a connection given back a
+    moment ago is alive; the ones that die (database restart, an idle timeout of PgBouncer
+    or the server) are mostly those left idle. A dead one that was busy recently fails its
+    statement once, and SQLAlchemy then invalidates every pooled connection older than it."""
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        before = dbapi_conn.autocommit
+        try:
+            # In autocommit the ping is one round trip and leaves no transaction open.
+            dbapi_conn.autocommit = True
+            dbapi_conn.execute("SELECT 1")
+            dbapi_conn.autocommit = before
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out another (a fresh one).
+            raise DisconnectionError("idle connection failed its ping") from exc
 
 
 def make_redis(config: ServiceConfig) -> redis.Redis | None:

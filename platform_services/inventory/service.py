@@ -1,11 +1,13 @@
-"""Stock logic. Reservations lock the SKU's stock rows (SELECT ... FOR UPDATE, in SKU
-order so two orders never deadlock) and the CHECK constraint backs it up, so concurrent
-orders never oversell whatever the cache says."""
+"""Stock logic. Reservations lock the SKU's stock rows (FOR UPDATE, in SKU order so two
+orders never deadlock) and the CHECK constraint backs it up, so concurrent orders never
+oversell whatever the cache says. Every stock change stamps updated_at with
+clock_timestamp() under the row locks: the version the stock cache orders writes by."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
@@ -28,30 +30,126 @@ def _held(conn: Connection, tenant_id: int, reference: str) -> list[dict[str, An
     return [dict(r) for r in rows]
 
 
+# The whole reservation in one statement, so in autocommit it is one round trip and atomic:
+# `earlier` answers a retry with what the reference already holds; `locked` locks every
+# warehouse row of the requested SKUs in (sku, warehouse) order, the order settle() and the
+# other reservations lock in, so they never deadlock; `pick` takes per SKU the warehouse
+# with the most available, from the locked (latest) row versions; only when every line
+# fits does `made` insert the reservations, and `taken` reserves stock for exactly the
+# rows `made` inserted (a concurrent retry of the same reference inserts nothing: ON
+# CONFLICT waits for the first and yields). updated_at is clock_timestamp(): taken under
+# the row locks it orders a SKU's changes, the version the stock cache keeps the newest by.
+RESERVE = text("""
+WITH req AS (
+    SELECT * FROM unnest(CAST(:skus AS text[]), CAST(:quantities AS int[])) AS r(sku, quantity)
+), earlier AS (
+    SELECT sku, quantity, warehouse, status FROM inventory.reservations
+    WHERE tenant_id = :tenant_id AND reference = :reference
+), locked AS MATERIALIZED (
+    SELECT s.sku, s.warehouse, s.on_hand, s.reserved, s.updated_at FROM inventory.stock s
+    WHERE s.tenant_id = :tenant_id AND s.sku = ANY(CAST(:skus AS text[]))
+      AND NOT EXISTS (SELECT 1 FROM earlier)
+    ORDER BY s.sku, s.warehouse FOR UPDATE
+), pick AS (
+    SELECT DISTINCT ON (l.sku) l.sku, l.warehouse, l.on_hand - l.reserved AS available,
+           r.quantity
+    FROM locked l JOIN req r ON r.sku = l.sku
+    ORDER BY l.sku, l.on_hand - l.reserved DESC, l.warehouse
+), made AS (
+    INSERT INTO inventory.reservations (tenant_id, reference, sku, warehouse, quantity)
+    SELECT :tenant_id, :reference, sku, warehouse, quantity FROM pick
+    WHERE (SELECT count(*) = cardinality(CAST(:skus AS text[]))
+                  AND coalesce(bool_and(available >= quantity), false) FROM pick)
+    ON CONFLICT ON CONSTRAINT uq_reservations_reference_sku DO NOTHING
+    RETURNING sku, quantity, warehouse, status
+), taken AS (
+    UPDATE inventory.stock s
+    SET reserved = s.reserved + m.quantity, updated_at = clock_timestamp()
+    FROM made m
+    WHERE s.tenant_id = :tenant_id AND s.sku = m.sku AND s.warehouse = m.warehouse
+    RETURNING s.sku, s.warehouse, s.on_hand, s.reserved, s.updated_at
+)
+SELECT 'earlier' AS kind, sku, warehouse, quantity, status, NULL::int AS available,
+       NULL::int AS on_hand, NULL::int AS reserved, NULL::timestamptz AS updated_at
+FROM earlier
+UNION ALL SELECT 'made', sku, warehouse, quantity, status, NULL, NULL, NULL, NULL FROM made
+UNION ALL SELECT 'pick', sku, warehouse, quantity, NULL, available, NULL, NULL, NULL FROM pick
+UNION ALL SELECT 'level', l.sku, l.warehouse, NULL, NULL, NULL,
+       coalesce(t.on_hand, l.on_hand), coalesce(t.reserved, l.reserved),
+       coalesce(t.updated_at, l.updated_at)
+FROM locked l LEFT JOIN taken t ON t.sku = l.sku AND t.warehouse = l.warehouse
+""")
+
+
+@dataclass
+class SkuLevels:
+    """One SKU's stock rows and their version (microseconds of the latest change)."""
+    rows: list[dict[str, Any]]
+    version: int
+
+
+@dataclass
+class Reservation:
+    """What a reference holds and, when this call reserved it, the SKUs' new levels."""
+    held: list[dict[str, Any]]
+    levels: dict[str, SkuLevels] = field(default_factory=dict)
+
+
 def reserve(conn: Connection, *, tenant_id: int, reference: str,
-            lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Reserve every line from one warehouse each, or nothing; repeat calls return the same."""
-    earlier = _held(conn, tenant_id, reference)
-    if earlier:
-        return earlier
-    for i, line in enumerate(sorted(lines, key=lambda item: item["sku"])):
-        sku, qty = line["sku"], line["quantity"]
-        rows = _locked_rows(conn, tenant_id, sku)
-        if not rows:
-            raise ApiError(422, "unknown_sku", f"unknown SKU {sku!r} for this tenant",
+            lines: list[dict[str, Any]]) -> Reservation:
+    """Reserve every line from one warehouse each, or nothing; repeat calls return the same.
+
+    One statement: on an autocommit connection it is its own short transaction."""
+    ordered = sorted(lines, key=lambda item: item["sku"])
+    rows = conn.execute(RESERVE, {
+        "tenant_id": tenant_id, "reference": reference,
+        "skus": [line["sku"] for line in ordered],
+        "quantities": [line["quantity"] for line in ordered]}).mappings().all()
+    by_kind: dict[str, list] = {"earlier": [], "made": [], "pick": [], "level": []}
+    for row in rows:
+        by_kind[row["kind"]].append(row)
+    if by_kind["earlier"]:
+        return Reservation(_holdings(by_kind["earlier"]))
+    picked = {row["sku"]: row for row in by_kind["pick"]}
+    for i, line in enumerate(ordered):
+        best = picked.get(line["sku"])
+        if best is None:
+            raise ApiError(422, "unknown_sku", f"unknown SKU {line['sku']!r} for this tenant",
                            {f"lines[{i}].sku": "unknown SKU"})
-        best = max(rows, key=lambda r: r.on_hand - r.reserved)
-        if best.on_hand - best.reserved < qty:
+        if best["available"] < line["quantity"]:
             raise ApiError(409, "insufficient_stock",
-                           f"not enough {sku}: {best.on_hand - best.reserved} available in one "
-                           f"warehouse, {qty} requested")
-        conn.execute(update(stock).where(stock.c.tenant_id == tenant_id, stock.c.sku == sku,
-                                         stock.c.warehouse == best.warehouse)
-                     .values(reserved=stock.c.reserved + qty, updated_at=func.now()))
-        conn.execute(reservations.insert().values(tenant_id=tenant_id, reference=reference,
-                                                  sku=sku, warehouse=best.warehouse,
-                                                  quantity=qty))
-    return _held(conn, tenant_id, reference)
+                           f"not enough {line['sku']}: {best['available']} available in one "
+                           f"warehouse, {line['quantity']} requested")
+    if len(by_kind["made"]) < len(ordered):
+        # A concurrent call with the same reference won the insert: answer with its rows.
+        return Reservation(_held(conn, tenant_id, reference))
+    return Reservation(_holdings(by_kind["made"]), _levels_by_sku(by_kind["level"]))
+
+
+def _holdings(rows) -> list[dict[str, Any]]:
+    return sorted(({k: r[k] for k in ("sku", "quantity", "warehouse", "status")} for r in rows),
+                  key=lambda r: r["sku"])
+
+
+def _levels_by_sku(rows) -> dict[str, SkuLevels]:
+    out: dict[str, SkuLevels] = {}
+    for r in sorted(rows, key=lambda r: (r["sku"], r["warehouse"])):
+        version = int(r["updated_at"].timestamp() * 1_000_000)
+        level = out.setdefault(r["sku"], SkuLevels([], 0))
+        level.rows.append({"sku": r["sku"], "warehouse": r["warehouse"],
+                           "on_hand": r["on_hand"], "reserved": r["reserved"],
+                           "available": r["on_hand"] - r["reserved"]})
+        level.version = max(level.version, version)
+    return out
+
+
+def sku_levels(conn: Connection, *, tenant_id: int, skus: list[str]) -> dict[str, SkuLevels]:
+    """The stock rows of several SKUs with their versions, in one query."""
+    rows = conn.execute(select(stock.c.sku, stock.c.warehouse, stock.c.on_hand,
+                               stock.c.reserved, stock.c.updated_at)
+                        .where(stock.c.tenant_id == tenant_id, stock.c.sku.in_(skus))
+                        ).mappings().all()
+    return _levels_by_sku(rows)
 
 
 def settle(conn: Connection, *, tenant_id: int, reference: str, outcome: str) -> list[str]:
@@ -63,7 +161,8 @@ def settle(conn: Connection, *, tenant_id: int, reference: str, outcome: str) ->
         .with_for_update()).mappings().all()
     for r in held:
         _locked_rows(conn, tenant_id, r["sku"])
-        change = {"reserved": stock.c.reserved - r["quantity"], "updated_at": func.now()}
+        change = {"reserved": stock.c.reserved - r["quantity"],
+                  "updated_at": func.clock_timestamp()}
         if outcome == "consumed":
             change["on_hand"] = stock.c.on_hand - r["quantity"]
         conn.execute(update(stock).where(stock.c.tenant_id == tenant_id,
@@ -81,7 +180,8 @@ def sync_warehouse(conn: Connection, *, tenant_id: int, warehouse: str,
         stmt = insert(stock).values(tenant_id=tenant_id, sku=item["sku"], warehouse=warehouse,
                                     on_hand=item["on_hand"], reserved=0)
         stmt = stmt.on_conflict_do_update(
-            constraint="pk_stock", set_={"on_hand": item["on_hand"], "updated_at": func.now()},
+            constraint="pk_stock", set_={"on_hand": item["on_hand"],
+                                                    "updated_at": func.clock_timestamp()},
             where=and_(stock.c.reserved <= item["on_hand"]))
         if conn.execute(stmt.returning(stock.c.sku)).first() is None:
             raise ApiError(409, "below_reserved",
