@@ -9,6 +9,7 @@ from portal.rendering import figure_html
 
 COLORS = {"pending": "#9e9e9e", "confirmed": "#1e88e5", "fulfilled": "#2e7d32",
           "canceled": "#c62828"}
+PREVIOUS_LINE = {"dash": "dash", "width": 2}
 LAYOUT = dict(margin=dict(l=40, r=10, t=30, b=40), height=300, legend=dict(orientation="h"),
               paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
 
@@ -18,10 +19,20 @@ def _html(data: list[dict], layout: dict, div_id: str) -> str:
     return figure_html(figure, div_id=div_id)
 
 
-def orders_per_day(data: dict) -> str:
+def _previous(data: dict, name: str, values: list, **extra) -> dict:
+    """A dashed line of the previous period drawn over this period's days, day by day."""
+    return {"type": "scatter", "mode": "lines", "name": f"{name}, previous period",
+            "x": data["days"], "y": values, "line": {**PREVIOUS_LINE, **extra.pop("line", {})},
+            **extra}
+
+
+def orders_per_day(data: dict, previous: dict | None = None) -> str:
     bars = [{"type": "bar", "name": status, "x": data["days"], "y": counts,
              "marker": {"color": COLORS.get(status)}}
             for status, counts in data["orders"]["per_status"].items()]
+    if previous is not None:
+        per_day = [sum(day) for day in zip(*previous["orders"]["per_status"].values())]
+        bars.append(_previous(data, "orders", per_day, line={"color": "#455a64"}))
     return _html(bars, {"barmode": "stack", "title": {"text": "Orders per day"}},
                  "chart-orders-per-day")
 
@@ -33,11 +44,18 @@ def orders_by_status(data: dict) -> str:
     return _html([bar], {"title": {"text": "Orders by status"}}, "chart-orders-by-status")
 
 
-def fulfillment(data: dict) -> str:
-    minutes = [None if v is None else round(v / 60, 2) for v in data["fulfillment"]["p50"]]
-    p95 = [None if v is None else round(v / 60, 2) for v in data["fulfillment"]["p95"]]
-    lines = [{"type": "scatter", "name": name, "x": data["days"], "y": values,
-              "mode": "lines+markers"} for name, values in (("p50", minutes), ("p95", p95))]
+def _minutes(values: list) -> list:
+    return [None if v is None else round(v / 60, 2) for v in values]
+
+
+def fulfillment(data: dict, previous: dict | None = None) -> str:
+    colors = {"p50": "#1e88e5", "p95": "#b26a00"}
+    lines = [{"type": "scatter", "name": q, "x": data["days"],
+              "y": _minutes(data["fulfillment"][q]), "mode": "lines+markers",
+              "line": {"color": colors[q]}} for q in colors]
+    if previous is not None:
+        lines += [_previous(data, q, _minutes(previous["fulfillment"][q]),
+                            line={"color": colors[q]}) for q in colors]
     return _html(lines, {"title": {"text": "Fulfillment time (minutes)"},
                          "yaxis": {"title": {"text": "minutes"}}}, "chart-fulfillment")
 
@@ -69,14 +87,18 @@ def sla(data: dict, target: float) -> str:
     return _html([gauge], {"margin": {**LAYOUT["margin"], "t": 70}}, "chart-sla")
 
 
-def api_requests(data: dict) -> str:
+def api_requests(data: dict, previous: dict | None = None) -> str:
     api = data["api"]
     bars = {"type": "bar", "name": "requests", "x": data["days"], "y": api["requests"],
             "marker": {"color": "#1e88e5"}}
     rate = {"type": "scatter", "name": "server error rate (%)", "x": data["days"],
             "y": api["error_rate"], "yaxis": "y2", "mode": "lines+markers",
             "line": {"color": "#c62828"}}
-    return _html([bars, rate], {"title": {"text": "API requests and server error rate"},
+    traces = [bars, rate]
+    if previous is not None:
+        traces.append(_previous(data, "requests", previous["api"]["requests"],
+                                line={"color": "#0d47a1"}))
+    return _html(traces, {"title": {"text": "API requests and server error rate"},
                                 "margin": {**LAYOUT["margin"], "r": 50},  # the 5xx % axis
                                 "yaxis": {"title": {"text": "requests"}},
                                 "yaxis2": {"title": {"text": "5xx %"}, "overlaying": "y",
@@ -84,8 +106,13 @@ def api_requests(data: dict) -> str:
                  "chart-api-requests")
 
 
-def all_charts(data: dict, sla_target: float) -> dict[str, str]:
-    """Every dashboard chart as an embeddable HTML div, by name."""
-    return {"orders_per_day": orders_per_day(data), "orders_by_status": orders_by_status(data),
-            "fulfillment": fulfillment(data), "low_stock": low_stock(data),
-            "sla": sla(data, sla_target), "api_requests": api_requests(data)}
+def all_charts(data: dict, sla_target: float, previous: dict | None = None) -> dict[str, str]:
+    """Every dashboard chart as an embeddable HTML div, by name.
+
+    With `previous` (the aggregates of the period before), the time series also show it
+    as dashed lines.
+    """
+    return {"orders_per_day": orders_per_day(data, previous),
+            "orders_by_status": orders_by_status(data),
+            "fulfillment": fulfillment(data, previous), "low_stock": low_stock(data),
+            "sla": sla(data, sla_target), "api_requests": api_requests(data, previous)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Mapping
+from typing import Collection, Mapping
 
 from sqlalchemy import Connection, distinct, func, select, union
 from sqlalchemy.orm import Session
@@ -22,46 +22,115 @@ MAX_DAYS = 366
 DEFAULT_DAYS = 30
 LOW_STOCK_ROWS = 25
 WAREHOUSE = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
+# ASCII only: date.fromisoformat would take other scripts' digits and odd ISO forms.
+ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 STATUSES = ("pending", "confirmed", "fulfilled", "canceled")
+PRESETS = {"24h": "24 h", "7d": "7 d", "30d": "30 d", "month": "This month",
+           "custom": "Custom"}
+COMPARE_ON = ("1", "on", "true")
+FILTER_ARGS = ("from", "to", "warehouse", "compare")
 
 
 class FilterError(ValueError):
-    """The filters cannot be used; the message says why, in the user's words."""
+    """The filters cannot be used; `errors` says why per field, in the user's words."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
 
 
 @dataclass(frozen=True)
 class Filters:
+    """What the dashboard shows: a range of days, maybe one warehouse, maybe a comparison."""
+
     date_from: date
     date_to: date
     warehouse: str | None
+    preset: str = "custom"
+    compare: bool = False
 
     def as_args(self) -> dict:
+        """The filters as query arguments (dates resolved, so a link shows the same data)."""
         return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
-                "warehouse": self.warehouse or ""}
+                "warehouse": self.warehouse or "", "compare": "1" if self.compare else ""}
+
+    def previous(self) -> "Filters":
+        """The period of the same length that ends the day before this one starts."""
+        length = self.date_to - self.date_from
+        end = self.date_from - timedelta(days=1)
+        return Filters(end - length, end, self.warehouse)
 
 
-def _day(args: Mapping, name: str, default: date) -> date:
+def preset_range(preset: str, today: date) -> tuple[date, date]:
+    """First and last day of a range preset; rollups are daily, so 24 h is yesterday and today."""
+    start = {"24h": today - timedelta(days=1), "7d": today - timedelta(days=6),
+             "30d": today - timedelta(days=DEFAULT_DAYS - 1),
+             "month": today.replace(day=1)}[preset]
+    return start, today
+
+
+def _day(args: Mapping, name: str, default: date, errors: dict) -> date:
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        if ISO_DAY.match(raw):
+            return date.fromisoformat(raw)
     except ValueError:
-        raise FilterError(f"'{name}' must be a date like 2026-11-01, not {raw[:20]!r}.") from None
+        pass
+    errors[name] = f"'{name}' must be a date like 2026-11-01, not {raw[:20]!r}."
+    return default
 
 
-def parse_filters(args: Mapping, *, today: date) -> Filters:
-    """Date range and warehouse from query arguments (default: the last 30 days)."""
-    date_to = _day(args, "to", today)
-    date_from = _day(args, "from", date_to - timedelta(days=DEFAULT_DAYS - 1))
-    if date_from > date_to:
-        raise FilterError("The start date is after the end date.")
-    if (date_to - date_from).days + 1 > MAX_DAYS:
-        raise FilterError(f"A range covers at most {MAX_DAYS} days.")
+def parse_filters(args: Mapping, *, today: date,
+                  warehouses: Collection[str] | None = None) -> Filters:
+    """Range (preset or dates), warehouse and comparison from query arguments.
+
+    The default is the last 30 days; `warehouses`, when given, are the only ones allowed.
+    """
+    errors: dict[str, str] = {}
+    preset = (args.get("range") or "").strip()
+    if preset and preset not in PRESETS:
+        errors["range"] = f"Choose a range among {', '.join(PRESETS.values())}."
+    if preset in PRESETS and preset != "custom":
+        date_from, date_to = preset_range(preset, today)
+    else:
+        date_to = _day(args, "to", today, errors)
+        date_from = _day(args, "from", date_to - timedelta(days=DEFAULT_DAYS - 1), errors)
+        if not errors and date_from > date_to:
+            errors["from"] = "The start date is after the end date."
+        elif not errors and (date_to - date_from).days + 1 > MAX_DAYS:
+            errors["from"] = f"A range covers at most {MAX_DAYS} days."
+        preset = next((p for p in PRESETS if p != "custom"
+                       and preset_range(p, today) == (date_from, date_to)), "custom")
     warehouse = (args.get("warehouse") or "").strip() or None
     if warehouse is not None and not WAREHOUSE.match(warehouse):
-        raise FilterError("A warehouse name has letters, digits, '.', '_' or '-' only.")
-    return Filters(date_from, date_to, warehouse)
+        errors["warehouse"] = "A warehouse name has letters, digits, '.', '_' or '-' only."
+    elif warehouse is not None and warehouses is not None and warehouse not in warehouses:
+        errors["warehouse"] = f"No warehouse {warehouse!r} holds this tenant's stock."
+    compare = (args.get("compare") or "").strip().lower()
+    if compare and compare not in COMPARE_ON:
+        errors["compare"] = "Comparison is either on or off."
+    if errors:
+        raise FilterError(errors)
+    return Filters(date_from, date_to, warehouse, preset, bool(compare))
+
+
+def filter_form(args: Mapping, *, today: date,
+                warehouses: Collection[str]) -> tuple[Filters, dict]:
+    """The filters to show data for and the filter form's state: values, messages, choices.
+
+    Unusable filters give the default range with the values as typed and a message per field.
+    """
+    errors: dict[str, str] = {}
+    try:
+        filters = parse_filters(args, today=today, warehouses=warehouses)
+        values = filters.as_args()
+    except FilterError as exc:
+        errors, filters = exc.errors, parse_filters({}, today=today)
+        values = {name: (args.get(name) or "")[:64] for name in FILTER_ARGS}
+    return filters, {"values": values, "errors": errors, "warehouses": warehouses,
+                     "presets": PRESETS, "max_days": MAX_DAYS}
 
 
 def quantile(buckets: list[int], q: float) -> float | None:
@@ -88,6 +157,39 @@ def aggregates(*, session: Session, tenant_id: int, filters: Filters, today: dat
         with sources.reading(session) as conn:
             return compute_aggregates(conn, tenant_id=tenant_id, filters=filters, today=today)
     return cache.cached(key, compute)
+
+
+def warehouses(*, session: Session, tenant_id: int, today: date) -> list[str]:
+    """The tenant's warehouses (those with orders or stock), by name, cached per tenant."""
+    def compute() -> list[str]:
+        with sources.reading(session) as conn:
+            return _warehouses(conn, tenant_id)
+    return cache.cached(cache.key(tenant_id, "warehouses", today), compute)
+
+
+def _change(now: float | None, before: float | None) -> dict | None:
+    if now is None or before is None:
+        return None
+    diff = round(now - before, 3)
+    return {"diff": diff, "pct": round(100.0 * diff / before, 1) if before else None}
+
+
+def deltas(current: dict, previous: dict) -> dict[str, dict | None]:
+    """Change of each summary figure against the previous period (None when unknowable)."""
+    def orders(d):
+        return sum(d["orders"]["totals"].values())
+
+    def minutes(d, q):
+        value = d["fulfillment"]["overall"][q]
+        return None if value is None else round(value / 60, 1)
+    return {"orders": _change(orders(current), orders(previous)),
+            "units": _change(current["orders"]["units"], previous["orders"]["units"]),
+            "p50": _change(minutes(current, "p50"), minutes(previous, "p50")),
+            "p95": _change(minutes(current, "p95"), minutes(previous, "p95")),
+            "api_requests": _change(current["api"]["totals"]["requests"],
+                                    previous["api"]["totals"]["requests"]),
+            "api_error_rate": _change(current["api"]["totals"]["error_rate"],
+                                      previous["api"]["totals"]["error_rate"])}
 
 
 def sla_this_month(*, session: Session, tenant_id: int, today: date) -> dict:

@@ -3,10 +3,12 @@
 Field rules live in the service (`reports.validate`, `schedules.validate`) so tasks and
 views share them; the forms parse, carry the CSRF token and show the messages.
 """
+from typing import Sequence
+
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField
+from wtforms import DateField, EmailField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
 from portal.tenants.models import CADENCES, REPORT_KINDS
 
@@ -20,7 +22,17 @@ class ReportForm(FlaskForm):
     fmt = SelectField("Format", choices=FORMAT_CHOICES, validate_choice=False)
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
-    warehouse = StringField("Warehouse (optional)", validators=[Optional()])
+    warehouse = SelectField("Warehouse", choices=[], validate_choice=False)
+
+    def __init__(self, *args, warehouses: Sequence[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warehouse.choices = [SelectChoice("", "all warehouses"),
+                                  *(SelectChoice(w, w) for w in warehouses)]
+
+    def validate_warehouse(self, field) -> None:
+        """Only the tenant's own warehouses: another name would build an empty report."""
+        if field.data and field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Choose one of this tenant's warehouses.")
 
     def add_errors(self, errors: dict[str, str]) -> None:
         """Attach the service's messages to their fields."""

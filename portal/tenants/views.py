@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.auth.access import require_roles
 from portal.db import utcnow
-from portal.extensions import db
+from portal.extensions import db, htmx
 from portal.rendering import page_or_fragment
 from portal.tenants import (
     billing_usage, charts, dashboard, reports, rollups, service, tables,
@@ -18,6 +18,7 @@ from portal.tenants.blueprint import (
 from portal.tenants.models import PLANS
 
 from portal.tenants import report_views  # noqa: E402,F401  (registers the report routes)
+from portal.tenants import sla_views  # noqa: E402,F401  (registers the SLA report routes)
 
 __all__ = ["bp"]
 
@@ -49,21 +50,35 @@ def show(slug: str):
 @bp.get("/<slug>/dashboard")
 @require_roles(*DASHBOARD_USERS)
 def show_dashboard(slug: str):
-    """Orders, fulfillment, stock and SLA of one tenant; filters swap the panels via htmx."""
+    """Orders, fulfillment, stock and SLA of one tenant; filters swap the panels via htmx.
+
+    Unusable filters are a 422: an htmx request gets only the filter form back with the
+    messages beside the fields (the charts on screen stay), a page shows the default range.
+    """
     tenant = tenant_or_404(slug)
     today = utcnow().date()
-    try:
-        filters = dashboard.parse_filters(request.args, today=today)
-    except dashboard.FilterError as exc:
-        abort(400, description=str(exc))
+    warehouses = dashboard.warehouses(session=db.session, tenant_id=tenant.id, today=today)
+    filters, form = dashboard.filter_form(request.args, today=today, warehouses=warehouses)
+    errors = form["errors"]
+    if errors and htmx and not htmx.boosted and not htmx.history_restore_request:
+        return (render_template("tenants/_filters.html", tenant=tenant, filters=filters,
+                                form=form), 422,
+                {"HX-Retarget": "#dashboard-filters", "HX-Reswap": "outerHTML",
+                 "HX-Push-Url": "false"})
     data = dashboard.aggregates(session=db.session, tenant_id=tenant.id, filters=filters,
                                 today=today)
+    previous = None
+    if filters.compare:
+        previous = dashboard.aggregates(session=db.session, tenant_id=tenant.id,
+                                        filters=filters.previous(), today=today)
     audit_staff_access(tenant, "dashboard")
     return page_or_fragment(
-        "tenants/dashboard.html", "tenants/_dashboard.html", tenant=tenant, filters=filters,
-        data=data, charts=charts.all_charts(data, float(tenant.sla_target)),
+        "tenants/dashboard.html", "tenants/_dashboard.html", http_status=422 if errors else 200,
+        tenant=tenant, filters=filters, form=form, data=data,
+        charts=charts.all_charts(data, float(tenant.sla_target), previous),
+        deltas=dashboard.deltas(data, previous) if previous else None,
         tables=tables.per_day(data),
-        as_of=rollups.data_as_of(session=db.session), max_days=dashboard.MAX_DAYS,
+        as_of=rollups.data_as_of(session=db.session),
         billing=billing_usage.usage_to_date(session=db.session, tenant_id=tenant.id))
 
 

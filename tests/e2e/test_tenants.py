@@ -68,6 +68,13 @@ def test_tenant_viewer_filters_the_dashboard_and_downloads_a_csv_report(
     assert rows and set(rows[0]) == {"day", "warehouse", "orders", "units", "fulfilled",
                                      "canceled"}
     assert min(r["day"] for r in rows) >= start
+    # Deleting asks first (portal.js, data-confirm): dismissed, the report stays.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    row.get_by_role("button", name="Delete").click()
+    expect(row).to_have_attribute("data-status", "succeeded")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Delete").click()
+    expect(page.locator("#report-rows")).to_contain_text("No reports yet.")
 
 
 @pytest.fixture
@@ -93,3 +100,126 @@ def test_tenant_viewer_reaches_the_dashboard_from_the_home_panel(sign_in, page: 
     expect(page.locator("#chart-orders-per-day .main-svg").first).to_be_visible()
     expect(page.locator("#billing-usage")).to_contain_text("Billing usage to date")
     expect(page.locator("#billing-unavailable")).to_be_visible()
+
+
+PLOT_LAYOUT = """() => Array.from(document.querySelectorAll('#dashboard [data-plotly-figure]'))
+  .map(div => {
+  const box = div.getBoundingClientRect();
+  const svg = div.querySelector('.main-svg');
+  const bar = div.querySelector('.modebar');
+  const inside = el => { const r = el.getBoundingClientRect();
+    return r.width === 0 || (r.left >= box.left - 2 && r.right <= box.right + 2
+                             && r.top >= box.top - 2 && r.bottom <= box.bottom + 2); };
+  const texts = Array.from(div.querySelectorAll('.main-svg text'));
+  const next = div.nextElementSibling;
+  return {id: div.id, drawn: div.classList.contains('js-plotly-plot'),
+          width: box.width, height: box.height,
+          parentWidth: div.parentElement.getBoundingClientRect().width,
+          svgWidth: svg ? svg.getBoundingClientRect().width : 0,
+          svgHeight: svg ? svg.getBoundingClientRect().height : 0,
+          modebarHeight: bar ? bar.getBoundingClientRect().height : null,
+          textsInside: texts.length > 0 && texts.every(inside),
+          overlapsNext: next ? next.getBoundingClientRect().top < box.bottom - 2 : false,
+          dashed: (div.data || []).filter(t => t.line && t.line.dash === 'dash').length};
+})"""
+
+ALL_DRAWN = """() => { const divs = document.querySelectorAll('#dashboard [data-plotly-figure]');
+  return divs.length > 0
+    && Array.from(divs).every(d => d._fullLayout && d.querySelector('.main-svg')); }"""
+
+
+def _plots_are_laid_out(page: Page) -> list[dict]:
+    """Every figure of the dashboard drawn inside its own box, as on a fresh page load."""
+    page.wait_for_function(ALL_DRAWN)
+    plots = page.evaluate(PLOT_LAYOUT)
+    assert len(plots) >= 5
+    for plot in plots:
+        assert plot["drawn"], plot
+        assert abs(plot["svgWidth"] - plot["width"]) <= 2, plot
+        assert plot["width"] >= plot["parentWidth"] - 2, plot
+        assert 250 <= plot["svgHeight"] <= plot["height"] + 2, plot
+        # Without Plotly's stylesheet the toolbar is a column of full-size buttons.
+        assert plot["modebarHeight"] is not None and plot["modebarHeight"] < 60, plot
+        assert plot["textsInside"], plot
+        assert not plot["overlapsNext"], plot
+    return plots
+
+
+def test_charts_are_laid_out_again_after_every_filter_swap(sign_in, page: Page, live_url):
+    """Warehouse, preset and comparison changes swap the panels; each time every Plotly
+    figure is redrawn at its container's size with its toolbar and titles in place."""
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error"
+            and not m.location.get("url", "").endswith("/favicon.ico") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    sign_in("tenant_viewer")
+    page.locator("#main-nav").get_by_role("link", name="My tenant").click()
+    page.locator("#open-dashboard").click()
+    _plots_are_laid_out(page)
+
+    warehouse = page.locator("#filter-warehouse option").nth(1).get_attribute("value")
+    with page.expect_response(re.compile(r"/dashboard\?.*warehouse=")) as answer:
+        page.locator("#filter-warehouse").select_option(warehouse)
+    assert answer.value.status == 200
+    expect(page.locator("#dashboard-range")).to_contain_text(f"warehouse {warehouse}")
+    _plots_are_laid_out(page)
+
+    with page.expect_response(re.compile(r"range=7d")):
+        page.locator("#preset-7d").click()
+    week_start = (utcnow().date() - timedelta(days=6)).isoformat()
+    expect(page.locator("#dashboard-range")).to_have_attribute("data-from", week_start)
+    expect(page.locator("#preset-7d")).to_have_attribute("aria-current", "true")
+    expect(page.locator("#filter-from")).to_have_value(week_start)
+    expect(page.locator("#filter-warehouse")).to_have_value(warehouse)
+    _plots_are_laid_out(page)
+
+    with page.expect_response(re.compile(r"compare=1")):
+        page.locator("#filter-compare").check()
+    expect(page.locator("#delta-orders")).to_contain_text("vs previous period")
+    plots = {p["id"]: p for p in _plots_are_laid_out(page)}
+    assert plots["chart-orders-per-day"]["dashed"] == 1
+    assert plots["chart-fulfillment"]["dashed"] == 2
+    expect(page).to_have_url(re.compile(r"compare=1"))
+
+    # Typing a date changes it on every key: the form asks once, after the last change.
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/dashboard?" in r.url else None)
+    typed = [(utcnow().date() - timedelta(days=d)).isoformat() for d in (8, 9, 10)]
+    page.evaluate("""days => { const input = document.querySelector('#filter-from');
+        days.forEach(day => { input.value = day;
+                              input.dispatchEvent(new Event('change', {bubbles: true})); }); }""",
+                  typed)
+    expect(page.locator("#dashboard-range")).to_have_attribute("data-from", typed[-1])
+    page.wait_for_timeout(1000)
+    assert len(sent) == 1, sent
+    _plots_are_laid_out(page)
+
+    page.set_viewport_size({"width": 900, "height": 900})
+    page.wait_for_timeout(300)   # Plotly's responsive resize runs on the window's resize
+    _plots_are_laid_out(page)
+    assert problems == []
+
+
+def test_an_unusable_range_is_explained_beside_the_field_and_the_charts_stay(
+        sign_in, page: Page, live_url):
+    sign_in("tenant_viewer")
+    page.locator("#main-nav").get_by_role("link", name="My tenant").click()
+    page.locator("#open-dashboard").click()
+    _plots_are_laid_out(page)
+    url, orders = page.url, page.locator("#kpi-orders").inner_text()
+    later = (utcnow().date() + timedelta(days=5)).isoformat()
+    with page.expect_response(re.compile(r"/dashboard\?")) as answer:
+        page.locator("#filter-from").fill(later)
+    assert answer.value.status == 422
+    expect(page.locator("#filter-from-error")).to_contain_text("start date is after the end date")
+    expect(page.locator("#filter-from")).to_have_attribute("aria-describedby", "filter-from-error")
+    expect(page.locator("#filter-from")).to_have_value(later)
+    assert page.locator("#kpi-orders").inner_text() == orders and page.url == url
+    expect(page.get_by_text("Bad request")).to_have_count(0)
+    _plots_are_laid_out(page)
+
+    with page.expect_response(re.compile(r"range=30d")) as answer:
+        page.locator("#preset-30d").click()
+    assert answer.value.status == 200
+    expect(page.locator("#filter-from-error")).to_have_count(0)
+    _plots_are_laid_out(page)

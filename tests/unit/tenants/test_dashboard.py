@@ -1,5 +1,8 @@
 """The dashboard: filters, percentiles, the cache, the page, its fragment and who sees it."""
+import json
+import re
 from datetime import date
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -117,15 +120,118 @@ def test_filter_change_returns_only_the_fragment(client, login_as, make_tenant, 
     assert '<strong id="kpi-orders">10</strong>' in html  # one day: 5 fulfilled + 5 canceled
 
 
-@pytest.mark.parametrize("query", ["from=2026-11-20&to=2026-11-01",
-                                   "from=2020-01-01&to=2026-11-01", "to=31-12-2026"])
-def test_bad_ranges_are_a_clear_400_for_page_and_fragment(query, client, login_as, make_tenant):
+@pytest.mark.parametrize("query,field,message", [
+    ("from=2026-11-20&to=2026-11-01", "from", "start date is after the end date"),
+    ("from=2020-01-01&to=2026-11-01", "from", "at most 366 days"),
+    ("to=31-12-2026", "to", "must be a date"),
+    ("to=2026-11-0", "to", "must be a date"),                       # half typed
+    ("from=\uff12\uff10\uff12\uff16-11-01", "from", "must be a date"),  # fullwidth digits
+    ("to=" + "9" * 5000, "to", "must be a date"),
+    ("to=99999-01-01", "to", "must be a date"),
+    ("warehouse=x%27;drop", "warehouse", "letters, digits"),
+    ("warehouse=nowhere", "warehouse", "No warehouse 'nowhere'"),
+    ("range=1y", "range", "Choose a range"),
+    ("compare=maybe", "compare", "either on or off"),
+])
+def test_bad_filters_are_a_422_with_the_message_beside_the_field(
+        query, field, message, client, login_as, make_tenant, rollup):
+    """A fragment carries only the filter form (the charts on screen stay); a page shows the
+    messages above the default range's charts. Never a bare 400 or a 500."""
     tenant = make_tenant()
+    rollup(tenant, days=2, warehouse="newark")
     login_as("tenant_viewer", tenant=tenant)
     page = client.get(f"/tenants/{tenant.slug}/dashboard?{query}")
     fragment = client.htmx("GET", f"/tenants/{tenant.slug}/dashboard?{query}")
-    assert page.status_code == fragment.status_code == 400
-    assert "<html" not in fragment.get_data(as_text=True)
+    assert page.status_code == fragment.status_code == 422
+    html, whole = fragment.get_data(as_text=True), page.get_data(as_text=True)
+    assert fragment.headers["HX-Retarget"] == "#dashboard-filters"
+    assert fragment.headers["HX-Reswap"] == "outerHTML"
+    assert "<html" not in html and "data-plotly-figure" not in html
+    assert f'id="filter-{field}-error"' in html and message in unescape(html)
+    if field != "range":
+        assert f'aria-describedby="filter-{field}-error"' in html
+    assert f'id="filter-{field}-error"' in whole and "data-plotly-figure" in whole
+
+
+@pytest.mark.parametrize("query", ["from=%00%00", "range=%00", "warehouse=a%00b"])
+def test_nul_bytes_in_a_filter_are_refused_at_the_edge_with_a_message(query, client, login_as,
+                                                                        make_tenant):
+    tenant = make_tenant()
+    login_as("tenant_viewer", tenant=tenant)
+    response = client.htmx("GET", f"/tenants/{tenant.slug}/dashboard?{query}")
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+
+
+def test_presets_resolve_to_days_and_are_recognised_from_dates():
+    assert dashboard.parse_filters({"range": "24h"}, today=TODAY).date_from == date(2026, 11, 20)
+    week = dashboard.parse_filters({"range": "7d", "from": "2020-01-01"}, today=TODAY)
+    assert (week.date_from, week.date_to, week.preset) == (date(2026, 11, 15), TODAY, "7d")
+    month = dashboard.parse_filters({"from": "2026-11-01", "to": "2026-11-21"}, today=TODAY)
+    assert month.preset == "month"
+    assert dashboard.parse_filters({"from": "2026-11-02"}, today=TODAY).preset == "custom"
+    assert dashboard.parse_filters({}, today=TODAY).preset == "30d"
+
+
+def test_only_the_tenants_own_warehouses_are_offered_and_accepted(
+        client, login_as, make_tenant, rollup):
+    mine, other = make_tenant(), make_tenant()
+    rollup(mine, days=1, warehouse="newark")
+    rollup(other, days=1, warehouse="reno")
+    login_as("tenant_viewer", tenant=mine)
+    html = client.get(f"/tenants/{mine.slug}/dashboard").get_data(as_text=True)
+    assert '<option value="newark"' in html and "reno" not in html
+    assert client.get(f"/tenants/{mine.slug}/dashboard?warehouse=newark").status_code == 200
+    refused = client.htmx("GET", f"/tenants/{mine.slug}/dashboard?warehouse=reno")
+    assert refused.status_code == 422
+    assert "No warehouse 'reno'" in unescape(refused.get_data(as_text=True))
+
+
+def test_a_preset_link_swaps_the_panels_and_refreshes_the_form(client, login_as, make_tenant,
+                                                              rollup):
+    tenant = make_tenant()
+    rollup(tenant, days=3, orders=5)
+    login_as("tenant_viewer", tenant=tenant)
+    page = client.get(f"/tenants/{tenant.slug}/dashboard").get_data(as_text=True)
+    assert all(f'id="preset-{p}"' in page for p in dashboard.PRESETS)
+    assert 'hx-trigger="change delay:600ms, submit"' in page   # debounced, never per key
+    html = client.htmx("GET", f"/tenants/{tenant.slug}/dashboard?range=24h").get_data(as_text=True)
+    today = dashboard.date.today()
+    assert '<div id="dashboard-filters" hx-swap-oob="true">' in html
+    assert f'id="filter-from" name="from" value="{today - dashboard.timedelta(days=1)}"' in html
+    assert 'id="preset-24h"' in html and 'aria-current="true">24 h' in html
+    assert '<strong id="kpi-orders">20</strong>' in html   # two days of 5 + 5
+
+
+def test_compare_adds_dashed_previous_series_and_deltas(client, login_as, make_tenant, rollup,
+                                                       api_rollup):
+    tenant = make_tenant()
+    rollup(tenant, days=4, orders=5)          # 2 days in this period, 2 in the previous
+    api_rollup(tenant, {0: {"orders": (300, 0, 3)}, 2: {"orders": (100, 0, 0)}})
+    login_as("tenant_viewer", tenant=tenant)
+    plain = client.htmx("GET", f"/tenants/{tenant.slug}/dashboard?range=24h")
+    assert ", previous period" not in plain.get_data(as_text=True)
+    assert "vs previous period" not in plain.get_data(as_text=True)
+    html = client.htmx("GET", f"/tenants/{tenant.slug}/dashboard?range=24h&compare=1"
+                       ).get_data(as_text=True)
+    figures = {name: _figure(html, name) for name in
+               ("chart-orders-per-day", "chart-fulfillment", "chart-api-requests")}
+    for name, figure in figures.items():
+        dashed = [t for t in figure["data"] if t.get("line", {}).get("dash") == "dash"]
+        assert dashed and all(t["name"].endswith("previous period") for t in dashed), name
+    orders_before = next(t for t in figures["chart-orders-per-day"]["data"]
+                         if t["name"] == "orders, previous period")
+    assert orders_before["y"] == [10, 10]
+    requests_before = next(t for t in figures["chart-api-requests"]["data"]
+                           if t["name"] == "requests, previous period")
+    assert requests_before["y"] == [0, 100]     # 3 and 2 days ago
+    assert '<small class="delta flat" id="delta-orders">+0 (+0%) vs previous period' in html
+    assert '<small class="delta up" id="delta-api_requests">+200 (+200%) vs previous' in html
+    assert 'id="filter-compare" name="compare" value="1" checked' in html
+
+
+def _figure(html: str, div_id: str) -> dict:
+    spec = re.search(rf'id="{div_id}"[^>]*data-plotly-figure="([^"]*)"', html).group(1)
+    return json.loads(unescape(spec))
 
 
 @pytest.mark.parametrize("role,status", [("manager", 200), ("admin", 200),
