@@ -150,3 +150,13 @@ def test_home_and_service_panels(client, login_as, meridian, session, sent):
     assert 'id="home-approvals"' in html
     page = client.get("/catalog/services/order").get_data(as_text=True)
     assert 'id="selfservice-panel"' in page and "No deploys through the portal yet." in page
+
+
+def test_fields_never_carry_none_aria_attributes(client, login_as, meridian):
+    # WTForms renders an attribute given None as the text "None".
+    login_as("developer", "manager", "admin")
+    for url in ("/selfservice/templates/dev-environment", "/admin/audit", "/slo/import"):
+        html = client.get(url).get_data(as_text=True)
+        assert '="None"' not in html, url
+    html = client.get("/admin/audit?since=not-a-date").get_data(as_text=True)
+    assert 'aria-invalid="true"' in html
