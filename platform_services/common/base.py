@@ -29,8 +29,7 @@ class Foundation:
         return self.config.redis_prefix + ":".join(str(p) for p in parts)
 
 
-def foundation(config: ServiceConfig, *, log: bool = True,
-               pool_size: int | None = None) -> Foundation:
+def foundation(config: ServiceConfig, *, log: bool = True) -> Foundation:
     """Metrics registry, database engine (pool sized by DB_POOL_SIZE, DB_MAX_OVERFLOW) and
     optional Redis for one service; refused in production while a secret is a default."""
     secrets_check.require_safe(config)

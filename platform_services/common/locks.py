@@ -1,7 +1,9 @@
 """A distributed lock so a scheduled job never runs twice at once (seed: cron overlap).
 
 Redis (`SET NX PX` with a token, released only by its holder) when configured, else a
-PostgreSQL session advisory lock held on a connection of its own for the job's duration.
+PostgreSQL transaction advisory lock held by a transaction of its own for the job's
+duration: it ends with that transaction, so behind PgBouncer in transaction mode it can
+neither outlive the job on a pooled server connection nor be released on another one.
 """
 from __future__ import annotations
 
@@ -29,10 +31,8 @@ def job_lock(*, client: redis.Redis | None, engine: Engine, name: str,
         return
     key = zlib.crc32(name.encode())  # advisory locks take a bigint key
     with engine.connect() as conn:
-        acquired = conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+        acquired = conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
         try:
             yield bool(acquired)
         finally:
-            if acquired:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            conn.commit()
+            conn.rollback()  # ends the transaction, which releases the lock

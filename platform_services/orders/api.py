@@ -23,7 +23,9 @@ from platform_services.orders.idempotency import IdempotencyKeys
 from platform_services.orders.inventory_client import InventoryClient
 from platform_services.orders.models import outbox, tenants
 from platform_services.orders.schemas import OPERATIONS, OrderBody, OrderList
-from platform_services.common.validation import parse_idempotency_key, parse_order
+from platform_services.common.validation import (
+    OrderRequest, parse_idempotency_key, parse_order,
+)
 
 
 def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
@@ -49,14 +51,18 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
                 if key else None
         if earlier is not None:
             metrics.event("order_create", "replayed")
-            return _order_response(earlier, 200, replayed=True)
+            return _order_response(earlier, replayed=True)
         claim = keys.claim(tid, key, req.fingerprint) if key else None
         if claim is not None and not claim.owner:
-            return _answer_claim(claim, tid)
+            return _answer_claim(claim, tid, key, req)
         try:
-            order, created = service.create_and_commit(
-                engine, inventory, tenant_id=tid, tenant=tenant, req=req, key=key,
-                request_id=g.request_id)
+            # Taken over from a holder whose lease lapsed: it may have stored its order
+            # without recording it in Redis, and the database knows.
+            stored = _stored(tid, key, req) if claim is not None and claim.contended \
+                else None
+            order, created = (stored, False) if stored is not None else \
+                service.create_and_commit(engine, inventory, tenant_id=tid, tenant=tenant,
+                                          req=req, key=key, request_id=g.request_id)
         except BaseException:
             if key:
                 keys.abandon(tid, key)
@@ -67,19 +73,27 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
         if relay is not None:
             relay.wake()
         metrics.event("order_create", "created" if created else "replayed")
-        return _order_response(order, 201 if created else 200, replayed=not created)
+        return _order_response(order, replayed=not created)
 
-    def _answer_claim(claim, tid: int):
+    def _stored(tid: int, key: str, req: OrderRequest) -> dict | None:
+        """The order the database holds under `key`, whoever stored it."""
+        with engine.connect() as conn:
+            return service.earlier_order(conn, tenant_id=tid, key=key, req=req)
+
+    def _answer_claim(claim, tid: int, key: str, req: OrderRequest):
         if claim.fingerprint_mismatch:
             raise ApiError(422, "idempotency_key_reused",
                            "this Idempotency-Key was used for a different order")
-        if claim.order_id is None:
+        if claim.order_id is not None:
+            with engine.connect() as conn:
+                order = service.get(conn, tenant_id=tid, order_id=claim.order_id)
+        else:  # still claimed after the wait: its order may be stored all the same
+            order = _stored(tid, key, req)
+        if order is None:
             raise ApiError(409, "in_progress", "a request with this Idempotency-Key is "
                                                "still being processed; retry shortly")
-        with engine.connect() as conn:
-            order = service.get(conn, tenant_id=tid, order_id=claim.order_id)
         metrics.event("order_create", "replayed")
-        return _order_response(order, 200, replayed=True)
+        return _order_response(order, replayed=True)
 
     @bp.get("/v1/tenants/<tenant>/orders/<order_id>")
     def get_order(tenant: str, order_id: str):
@@ -116,9 +130,10 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
     return bp
 
 
-def _order_response(order: dict, status: int, replayed: bool) -> Response:
+def _order_response(order: dict, replayed: bool) -> Response:
+    """201 with the order, for a replay too: the original response, marked as replayed."""
     response = jsonify(order)
-    response.status_code = status
+    response.status_code = 201
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -129,13 +144,14 @@ POLICY = Policy("orders", {**REGISTRY_SCOPES, **dlq.SCOPES})
 
 def build(config: ServiceConfig, *, log: bool = True) -> Service:
     """The order service with its relay (when RabbitMQ is configured) and consumer."""
-    base = foundation(config, pool_size=20, log=log)
+    base = foundation(config, log=log)
     credentials = ClientCredentials(config.auth_url, config.client_id, config.client_secret) \
         if config.client_id and config.client_secret else None
     inventory = InventoryClient(config.inventory_url, config.inventory_timeout, base.metrics,
                                 config.breaker_fail_max, config.breaker_reset_seconds,
                                 credentials)
-    keys = IdempotencyKeys(base.redis, config.redis_prefix, config.inventory_timeout + 2)
+    keys = IdempotencyKeys(base.redis, config.redis_prefix, config.inventory_timeout + 2,
+                           config.idempotency_lease_seconds)
     relay = OutboxRelay(config, base.engine, outbox, base.metrics) if config.rabbitmq_url \
         else None
     workers = [relay] if relay else []

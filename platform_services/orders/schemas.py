@@ -29,8 +29,9 @@ class OrderList(Query):
 
 OPERATIONS = {
     "orders.create_order": Operation(
-        "Place an order (an Idempotency-Key header makes retries safe)", body=OrderBody,
-        ok=(200, 201), errors=(409, 503)),
+        "Place an order (an Idempotency-Key header makes retries safe: a retry gets 201 "
+        "with the same order and Idempotent-Replayed: true)", body=OrderBody,
+        ok=(201,), errors=(409, 503)),
     "orders.get_order": Operation("One order", path={"order_id": UUID_PATH}),
     "orders.list_orders": Operation("The tenant's recent orders", query=OrderList),
     "orders.act_on_order": Operation(
