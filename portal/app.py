@@ -9,8 +9,8 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, user_unauthorized
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import config as portal_config
 from portal import commands, domains, errors, models, nav, observability, vendor
+from portal import config as portal_config
 from portal.auth import service as accounts
 from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url

@@ -6,16 +6,21 @@ tenant, so a view that forgets a check still cannot read another tenant's rows.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterator
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, DateTime, MetaData, create_engine, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
-    DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, sessionmaker,
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
     with_loader_criteria,
 )
 
@@ -35,7 +40,7 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC; every stored timestamp is timestamptz."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Timestamped:

@@ -5,8 +5,8 @@ moment its blueprint lands, and never as a dead link before.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import Flask, current_app, url_for
 

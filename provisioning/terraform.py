@@ -17,10 +17,9 @@ import re
 import shutil
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
 
 from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
 

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, makes sure PostgreSQL, Redis and RabbitMQ
-# answer (starting them if not), then runs pytest (unit, integration, Playwright e2e).
+# answer (starting them if not), lints (ruff, import-linter), then runs pytest (unit,
+# integration, faults, Playwright e2e).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k audit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-services.sh
 scripts/bootstrap.sh
+# Lint and the import contracts (pyproject.toml) before any test runs.
+.venv/bin/ruff check .
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest "$@"

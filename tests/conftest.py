@@ -18,7 +18,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-
 from portal import migrate
 from portal.app import create_app
 from portal.auth import service as accounts

@@ -51,7 +51,7 @@ class LocalHTTPServer:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
                                         kwargs={"poll_interval": 0.05})
 
-    def start(self) -> "LocalHTTPServer":
+    def start(self) -> LocalHTTPServer:
         self._thread.start()
         return self
 
@@ -60,7 +60,7 @@ class LocalHTTPServer:
             self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "LocalHTTPServer":
+    def __enter__(self) -> LocalHTTPServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

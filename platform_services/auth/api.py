@@ -10,8 +10,7 @@ from platform_services.auth.models import tenants
 from platform_services.auth.schemas import OPERATIONS, Login, NewCredential, NewUser
 from platform_services.auth.settings import AuthSettings
 from platform_services.auth.vault import SecretsBackend, VaultUnavailable, make_backend
-from platform_services.common import jwt_auth, openapi
-from platform_services.common import secrets_check
+from platform_services.common import jwt_auth, openapi, secrets_check
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import Check, create_service_app, json_body

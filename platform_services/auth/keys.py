@@ -13,8 +13,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
-from datetime import datetime, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -123,7 +123,7 @@ class KeyRing:
         new = SigningKey(uuid.uuid4().hex[:16],
                          rsa.generate_private_key(public_exponent=65537,
                                                   key_size=self.settings.rsa_bits),
-                         datetime.now(timezone.utc).isoformat())
+                         datetime.now(UTC).isoformat())
         try:
             data, version = self.backend.read_keyset()
             old = [_load(entry) for entry in (data or {"keys": []})["keys"]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -43,7 +43,7 @@ class Revocations:
 
     def revoke(self, jti: str, expires_at: int) -> None:
         """Record `jti` as revoked until `expires_at` (unix seconds)."""
-        when = datetime.fromtimestamp(expires_at, timezone.utc)
+        when = datetime.fromtimestamp(expires_at, UTC)
         with self.engine.begin() as conn:
             conn.execute(insert(revoked_tokens).values(jti=jti, expires_at=when)
                          .on_conflict_do_nothing(index_elements=[revoked_tokens.c.jti]))

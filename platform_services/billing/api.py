@@ -9,25 +9,32 @@ from platform_services.billing import invoices as invoicing
 from platform_services.billing import webhooks
 from platform_services.billing.gateway import StripeGateway, StripeRejected, StripeUnavailable
 from platform_services.billing.metering import UsageMeter, current_period
-from platform_services.billing.schemas import (
-    OPERATIONS, InvoiceRequest, PeriodQuery, SubscriptionBody, UsageReport,
-)
 from platform_services.billing.models import invoices, subscriptions, tenants
+from platform_services.billing.schemas import (
+    OPERATIONS,
+    InvoiceRequest,
+    PeriodQuery,
+    SubscriptionBody,
+    UsageReport,
+)
 from platform_services.billing.settings import BillingSettings
-from platform_services.common import secrets_check
+from platform_services.common import openapi, secrets_check
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
 from platform_services.common.base import (
-    Foundation, count_api_usage, foundation, require_tokens,
+    Foundation,
+    count_api_usage,
+    foundation,
+    require_tokens,
 )
 from platform_services.common.config import ServiceConfig
-from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common.schemas import parse, parse_query
 from platform_services.common.periodic import Periodic
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
+from platform_services.common.schemas import parse, parse_query
+
 
 def _subscribe(base: Foundation, gateway: StripeGateway, tid: int,
                req: SubscriptionBody) -> dict:

@@ -4,7 +4,7 @@ outage blocks payment processing (invoices queue for retry)")."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -53,7 +53,7 @@ def open_invoice(conn: Connection, *, tenant_id: int, period: str, currency: str
     invoice_id = conn.scalar(insert(invoices).values(
         tenant_id=tenant_id, period=period, currency=currency, lines=lines, status="queued",
         amount_cents=sum(line["amount_cents"] for line in lines),
-        next_attempt_at=datetime.now(timezone.utc))
+        next_attempt_at=datetime.now(UTC))
         .on_conflict_do_nothing(constraint="uq_invoices_tenant_period")
         .returning(invoices.c.id))
     if invoice_id is None:
@@ -74,7 +74,7 @@ def issue(engine: Engine, gateway: StripeGateway, settings: BillingSettings,
             return row.status if row else "missing"
         changes = _attempt(gateway, settings, row)
         conn.execute(update(invoices).where(invoices.c.id == invoice_id)
-                     .values(**changes, updated_at=datetime.now(timezone.utc)))
+                     .values(**changes, updated_at=datetime.now(UTC)))
     metrics.event("invoice", changes["status"])
     return changes["status"]
 
@@ -92,7 +92,7 @@ def _attempt(gateway: StripeGateway, settings: BillingSettings, row) -> dict[str
         delay = min(settings.invoice_retry_seconds * 2 ** (attempts - 1), MAX_BACKOFF)
         log.warning("invoice %s queued for retry in %.0f s: %s", row.id, delay, exc)
         return {"status": "queued", "attempts": attempts, "last_error": str(exc),
-                "next_attempt_at": datetime.now(timezone.utc) + timedelta(seconds=delay)}
+                "next_attempt_at": datetime.now(UTC) + timedelta(seconds=delay)}
     except StripeRejected as exc:
         log.error("invoice %s refused by Stripe: %s", row.id, exc)
         return {"status": "failed", "attempts": attempts, "last_error": str(exc)}
@@ -106,7 +106,7 @@ def retry_due(engine: Engine, gateway: StripeGateway, settings: BillingSettings,
     with engine.connect() as conn:
         due = conn.scalars(select(invoices.c.id).where(
             invoices.c.status == "queued",
-            invoices.c.next_attempt_at <= datetime.now(timezone.utc))
+            invoices.c.next_attempt_at <= datetime.now(UTC))
             .order_by(invoices.c.next_attempt_at).limit(limit)).all()
     for invoice_id in due:
         issue(engine, gateway, settings, metrics, invoice_id)

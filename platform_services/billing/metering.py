@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 from sqlalchemy import select
@@ -33,7 +33,7 @@ redis.call('srem', KEYS[2], KEYS[1]) return 0
 
 
 def current_period(now: datetime | None = None) -> str:
-    return (now or datetime.now(timezone.utc)).strftime("%Y-%m")
+    return (now or datetime.now(UTC)).strftime("%Y-%m")
 
 
 def add_usage(conn: Connection, tenant_id: int, period: str, counts: dict[str, int]) -> None:

@@ -46,7 +46,8 @@ def verify(payload: bytes, header: str | None, settings: BillingSettings) -> dic
         event = json.loads(text)
     except stripe.SignatureVerificationError as exc:
         code = "expired" if "tolerance" in str(exc) else "invalid_signature"
-        raise ApiError(400, code, f"signature verification failed: {exc.user_message or exc}")
+        raise ApiError(400, code,
+                       f"signature verification failed: {exc.user_message or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_payload", "the payload is not a Stripe event") from exc
     if not (isinstance(event, dict) and isinstance(event.get("id"), str)

@@ -16,11 +16,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, Response, g, request
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, func, or_, select,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    or_,
+    select,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
@@ -54,7 +64,7 @@ MAX_CONTENT_FAILURES = 2
 
 def hour_of(moment: datetime) -> datetime:
     """The start of the UTC hour `moment` falls in."""
-    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class ApiUsage:
@@ -73,7 +83,7 @@ class ApiUsage:
         parsed = parse_ref(tenant_ref)
         if parsed is None:
             return
-        key = (str(parsed), hour_of(at or datetime.now(timezone.utc)))
+        key = (str(parsed), hour_of(at or datetime.now(UTC)))
         with self._lock:
             counts = self._counts.get(key)
             if counts is None:

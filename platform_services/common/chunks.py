@@ -1,7 +1,7 @@
 """Re-chunking a stream of small byte strings into upload parts of a bounded size."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 
 def parts(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:

@@ -108,7 +108,7 @@ class ServiceConfig:
     log_format: str = field(default="json", metadata={
         "env": "LOG_FORMAT", "help": "`json` or `text`."})
 
-    def with_(self, **changes: Any) -> "ServiceConfig":
+    def with_(self, **changes: Any) -> ServiceConfig:
         """A copy with some values changed (tests, the dev server)."""
         return replace(self, **changes)
 

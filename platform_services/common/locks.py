@@ -8,8 +8,8 @@ neither outlive the job on a pooled server connection nor be released on another
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import redis
 from sqlalchemy import text

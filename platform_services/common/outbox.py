@@ -14,7 +14,16 @@ import threading
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Identity, Index, MetaData, String, Table, func, select,
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from platform_services.common.observability import Metrics
 from platform_services.common.supervision import LoopHealth, supervise
@@ -27,7 +27,7 @@ class Periodic(threading.Thread):
         self._metrics: Metrics | None = None
         self._stopping = threading.Event()
 
-    def report_to(self, metrics: Metrics, stale_after: float) -> "Periodic":
+    def report_to(self, metrics: Metrics, stale_after: float) -> Periodic:
         """Show this loop in `metrics` and /readyz once started; returns it."""
         self._metrics = metrics
         self.health.stale_after = max(stale_after, 3 * self.interval)

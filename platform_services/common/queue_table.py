@@ -17,8 +17,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Identity, Index, Integer, MetaData, PrimaryKeyConstraint,
-    String, Table, Text, create_engine, delete, func, select, text, update,
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    func,
+    select,
+    text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.engine import Engine

@@ -13,8 +13,9 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 from flask import Flask
 from sqlalchemy.engine import Engine

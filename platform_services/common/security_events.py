@@ -15,7 +15,7 @@ from platform_services.common.observability import Metrics
 
 KINDS = frozenset({"token_refused", "forbidden", "tenant_refused", "outbound_refused"})
 # One counter per Metrics registry (tests run many services in one process).
-_counters: "weakref.WeakKeyDictionary[Metrics, Counter]" = weakref.WeakKeyDictionary()
+_counters: weakref.WeakKeyDictionary[Metrics, Counter] = weakref.WeakKeyDictionary()
 
 
 def install(metrics: Metrics) -> Counter:

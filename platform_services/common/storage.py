@@ -6,8 +6,9 @@ tenant export never sits whole in memory (seed: OOM kills on large exports).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import boto3
 from botocore.config import Config as BotoConfig

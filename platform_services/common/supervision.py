@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pika.exceptions
 import redis.exceptions

@@ -5,20 +5,22 @@ import uuid
 
 from flask import Blueprint, jsonify
 
+from platform_services.common import dlq, openapi
 from platform_services.common.app import ApiError, create_service_app
 from platform_services.common.base import (
-    broker_check, count_api_usage, foundation, require_tokens,
+    broker_check,
+    count_api_usage,
+    foundation,
+    require_tokens,
 )
 from platform_services.common.config import ServiceConfig
-from platform_services.common import openapi
 from platform_services.common.jwt_auth import Policy
-from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check
 from platform_services.common.runner import PerProcess, Service
-from platform_services.common.tenants import parse_ref
 from platform_services.common.storage import ensure_bucket_quietly, make_store, storage_check
+from platform_services.common.tenants import parse_ref
 from platform_services.fulfillment import service
 from platform_services.fulfillment.carrier import Carrier
 from platform_services.fulfillment.models import outbox

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import requests
 from tenacity import (
-    Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
 )
 
 CARRIERS = ("fedex", "ups", "usps")

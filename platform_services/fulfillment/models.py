@@ -2,8 +2,17 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, CheckConstraint, Column, DateTime, Identity, Integer, MetaData, String, Table,
-    Text, func,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Identity,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import UUID
 

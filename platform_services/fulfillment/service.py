@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -82,11 +82,11 @@ def _mark_shipped(engine: Engine, metrics: Metrics, event: dict, label, key: str
                          "tenant_id": int(event["tenant_id"]), "tenant": event["tenant"],
                          "warehouse": warehouse, "carrier": label.carrier,
                          "tracking_number": label.tracking_number, "label_key": key,
-                         "occurred_at": datetime.now(timezone.utc).isoformat()})
+                         "occurred_at": datetime.now(UTC).isoformat()})
     metrics.event("label", "created")
     confirmed = event.get("occurred_at")
     if confirmed:
-        waited = datetime.now(timezone.utc) - datetime.fromisoformat(confirmed)
+        waited = datetime.now(UTC) - datetime.fromisoformat(confirmed)
         metrics.stage_seconds.labels(metrics.service, "fulfillment").observe(
             max(waited.total_seconds(), 0.0))
 

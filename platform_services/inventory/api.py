@@ -7,28 +7,34 @@ from typing import Any
 from flask import Blueprint, jsonify
 from sqlalchemy.engine import Engine
 
+from platform_services.common import dlq, openapi
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
 from platform_services.common.base import (
-    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+    Foundation,
+    broker_check,
+    count_api_usage,
+    foundation,
+    require_tokens,
 )
 from platform_services.common.config import ServiceConfig
-from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
+from platform_services.common.schemas import parse
 from platform_services.common.tenant_cache import TenantCache
+from platform_services.common.validation import SKU, parse_order
 from platform_services.inventory import service
 from platform_services.inventory.cache import StockCache
 from platform_services.inventory.models import processed, tenants
 from platform_services.inventory.schemas import (
-    OPERATIONS, WAREHOUSE_PATTERN, ReservationRequest, WarehouseSync,
+    OPERATIONS,
+    WAREHOUSE_PATTERN,
+    ReservationRequest,
+    WarehouseSync,
 )
-from platform_services.common.schemas import parse
-from platform_services.common.validation import SKU, parse_order
 
 WAREHOUSE = re.compile(WAREHOUSE_PATTERN)
 

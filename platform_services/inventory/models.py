@@ -2,8 +2,19 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Identity, Integer, MetaData,
-    PrimaryKeyConstraint, String, Table, UniqueConstraint, func,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
 )
 
 from platform_services.common.outbox import inbox_table

@@ -5,26 +5,31 @@ from flask import Blueprint, jsonify
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from platform_services.common import outbound, secrets_check, security_events
+from platform_services.common import dlq, openapi, outbound, secrets_check, security_events
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
 from platform_services.common.base import (
-    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+    Foundation,
+    broker_check,
+    count_api_usage,
+    foundation,
+    require_tokens,
 )
 from platform_services.common.config import ServiceConfig
-from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common.schemas import parse, parse_query
-from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
+from platform_services.common.schemas import parse, parse_query
 from platform_services.notification import service
 from platform_services.notification.limits import Limits
 from platform_services.notification.models import contacts, notifications, tenants
 from platform_services.notification.schemas import (
-    OPERATIONS, NotificationLog, NotificationRequest, TemplateBody,
+    OPERATIONS,
+    NotificationLog,
+    NotificationRequest,
+    TemplateBody,
 )
 from platform_services.notification.settings import NotificationSettings
 

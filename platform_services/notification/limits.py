@@ -12,7 +12,7 @@ import hashlib
 import logging
 import time
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import redis
 from sqlalchemy import func, select, text
@@ -44,7 +44,7 @@ class Limits:
         self._lock(conn, tenant_id)
         sent = conn.scalar(select(func.count()).select_from(notifications).where(
             notifications.c.tenant_id == tenant_id, notifications.c.status != "rate_limited",
-            notifications.c.created_at > datetime.now(timezone.utc) - timedelta(minutes=1)))
+            notifications.c.created_at > datetime.now(UTC) - timedelta(minutes=1)))
         return sent < self.per_minute
 
     def claim(self, conn: Connection, tenant_id: int, key: str | None) -> bool:
@@ -58,7 +58,7 @@ class Limits:
             except redis.RedisError as exc:
                 log.warning("dedupe checked in PostgreSQL, Redis failed: %s", exc)
         self._lock(conn, tenant_id)
-        since = datetime.now(timezone.utc) - timedelta(seconds=self.dedupe_seconds)
+        since = datetime.now(UTC) - timedelta(seconds=self.dedupe_seconds)
         seen = conn.scalar(select(notifications.c.id).where(
             notifications.c.tenant_id == tenant_id, notifications.c.dedupe_key == key,
             notifications.c.status.in_(("sending", "sent")),

@@ -2,8 +2,18 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Column, DateTime, ForeignKey, Index, Integer, MetaData, PrimaryKeyConstraint, String,
-    Table, Text, func, text,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 

@@ -5,7 +5,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,7 +17,10 @@ from platform_services.common.app import ApiError
 from platform_services.common.observability import Metrics
 from platform_services.notification import rendering
 from platform_services.notification.channels import (
-    DeliveryFailed, SmtpRelays, TargetRefused, post_webhook,
+    DeliveryFailed,
+    SmtpRelays,
+    TargetRefused,
+    post_webhook,
 )
 from platform_services.notification.limits import Limits
 from platform_services.notification.models import CHANNELS, contacts, notifications, templates
@@ -86,7 +89,7 @@ def save_template(conn: Connection, *, tenant_id: int, name: str, data: dict) ->
         rendering.check(subject, body)
     except rendering.TemplateFailed as exc:
         raise ApiError(422, "template_error", str(exc)) from exc
-    values = {"subject": subject, "body": body, "updated_at": datetime.now(timezone.utc)}
+    values = {"subject": subject, "body": body, "updated_at": datetime.now(UTC)}
     conn.execute(insert(templates).values(tenant_id=tenant_id, name=name, **values)
                  .on_conflict_do_update(index_elements=[templates.c.tenant_id, templates.c.name],
                                         set_=values))
@@ -168,4 +171,4 @@ class Notifier:
         with self.engine.begin() as conn:
             conn.execute(update(notifications).where(notifications.c.id == nid).values(
                 status=status, relay=relay, error=error,
-                sent_at=datetime.now(timezone.utc) if status == "sent" else None))
+                sent_at=datetime.now(UTC) if status == "sent" else None))

@@ -3,29 +3,34 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from platform_services.common import dlq, openapi
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
 from platform_services.common.base import (
-    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+    Foundation,
+    broker_check,
+    count_api_usage,
+    foundation,
+    require_tokens,
 )
 from platform_services.common.config import ServiceConfig
-from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common.schemas import parse, parse_query
-from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
+from platform_services.common.schemas import parse, parse_query
 from platform_services.common.service_tokens import ClientCredentials
+from platform_services.common.validation import (
+    OrderRequest,
+    parse_idempotency_key,
+    parse_order,
+)
 from platform_services.orders import service
 from platform_services.orders.idempotency import IdempotencyKeys
 from platform_services.orders.inventory_client import InventoryClient
 from platform_services.orders.models import outbox, tenants
 from platform_services.orders.schemas import OPERATIONS, OrderBody, OrderList
-from platform_services.common.validation import (
-    OrderRequest, parse_idempotency_key, parse_order,
-)
 
 
 def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,

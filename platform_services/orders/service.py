@@ -5,22 +5,31 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection, Engine
 
 from platform_services.common.app import ApiError
 from platform_services.common.outbox import enqueue, first_delivery
+from platform_services.common.validation import OrderRequest
 from platform_services.orders.inventory_client import (
-    InventoryClient, InventoryRejected, InventoryUnavailable, ReservedLine,
+    InventoryClient,
+    InventoryRejected,
+    InventoryUnavailable,
+    ReservedLine,
 )
 from platform_services.orders.models import (
-    STATUSES, TRANSITIONS, order_lines, orders, outbox, processed, tenants,
+    STATUSES,
+    TRANSITIONS,
+    order_lines,
+    orders,
+    outbox,
+    processed,
+    tenants,
 )
-from platform_services.common.validation import OrderRequest
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +87,7 @@ def find_by_key(conn: Connection, *, tenant_id: int, key: str) -> dict[str, Any]
 def _event(name: str, order: dict[str, Any], tenant: str) -> dict[str, Any]:
     return {"event": name, "order_id": order["id"], "tenant_id": order["tenant_id"],
             "tenant": tenant, "status": order["status"], "lines": order["lines"],
-            "occurred_at": datetime.now(timezone.utc).isoformat()}
+            "occurred_at": datetime.now(UTC).isoformat()}
 
 
 def create_and_commit(engine: Engine, inventory: InventoryClient, *, tenant_id: int,

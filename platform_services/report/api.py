@@ -3,21 +3,28 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from platform_services.common import dlq, openapi
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
 from platform_services.common.base import (
-    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+    Foundation,
+    broker_check,
+    count_api_usage,
+    foundation,
+    require_tokens,
 )
 from platform_services.common.config import ServiceConfig
 from platform_services.common.jwt_auth import Policy
-from platform_services.common import openapi
-from platform_services.common.schemas import parse
-from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.resources import make_engine, postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
+from platform_services.common.schemas import parse
 from platform_services.common.storage import (
-    STORAGE_ERRORS, ObjectStore, ensure_bucket_quietly, make_store, storage_check,
+    STORAGE_ERRORS,
+    ObjectStore,
+    ensure_bucket_quietly,
+    make_store,
+    storage_check,
 )
 from platform_services.orders.models import tenants
 from platform_services.report import service

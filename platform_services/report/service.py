@@ -6,8 +6,9 @@ import csv
 import io
 import json
 import logging
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from sqlalchemy import text
@@ -56,7 +57,7 @@ def generate(base: Foundation, replica: Engine, store: ObjectStore, *, tenant_id
     if cached is not None:
         base.metrics.event("report", "cached")
         return {**cached, "cached": True}
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     key = f"reports/tenant-{tenant_id}/{kind}-{days}d-{stamp}.csv"
     size = store.put_stream(base.config.reports_bucket, key,
                             parts(_rows(replica, kind, tenant_id, days), 5 * 1024 * 1024),

@@ -3,27 +3,30 @@ consumer of product events (`inventory.events`, `product.upserted` / `product.de
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify
 from prometheus_client import Gauge
 
+from platform_services.common import dlq, openapi
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, Check, create_service_app, json_body
 from platform_services.common.base import (
-    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+    Foundation,
+    broker_check,
+    count_api_usage,
+    foundation,
+    require_tokens,
 )
 from platform_services.common.config import ServiceConfig
-from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common.schemas import parse, parse_query
-from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Delivery, Subscription
 from platform_services.common.outbox import first_delivery
 from platform_services.common.periodic import Periodic
 from platform_services.common.resources import postgres_check
 from platform_services.common.runner import PerProcess, Service
+from platform_services.common.schemas import parse, parse_query
 from platform_services.search import catalog, indexer
 from platform_services.search.es_index import ES_ERRORS, ProductIndex
 from platform_services.search.models import processed, tenants
@@ -76,7 +79,7 @@ def _routes(base: Foundation, index: ProductIndex | None, settings: SearchSettin
         if index is None:
             raise ApiError(409, "no_elasticsearch", "ELASTICSEARCH_URL is not set; "
                                                     "PostgreSQL search needs no reindex")
-        tid, started = tenant_id(tenant), datetime.now(timezone.utc)
+        tid, started = tenant_id(tenant), datetime.now(UTC)
         try:
             name = index.reindex(tid, indexer.tenant_batches(engine, tid, settings.index_batch))
         except ES_ERRORS as exc:

@@ -9,9 +9,9 @@ PostgreSQL, so no event is lost and nothing blocks the broker.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 from itertools import groupby
-from typing import Iterator
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine

@@ -3,8 +3,20 @@ PostgreSQL search index) and the inbox of the product-event consumer."""
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Computed, DateTime, ForeignKey, Index, Integer, MetaData,
-    PrimaryKeyConstraint, String, Table, Text, func,
+    BigInteger,
+    Boolean,
+    Column,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 

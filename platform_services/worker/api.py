@@ -7,22 +7,28 @@ import threading
 
 from flask import Blueprint, jsonify
 
+from platform_services.common import dlq, openapi
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
 from platform_services.common.base import (
-    Foundation, broker_check, count_api_usage, foundation, require_tokens,
+    Foundation,
+    broker_check,
+    count_api_usage,
+    foundation,
+    require_tokens,
 )
 from platform_services.common.config import ServiceConfig
-from platform_services.common import openapi
 from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
-from platform_services.common.schemas import parse
-from platform_services.common import dlq
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
+from platform_services.common.schemas import parse
 from platform_services.common.storage import (
-    ObjectStore, ensure_bucket_quietly, make_store, storage_check,
+    ObjectStore,
+    ensure_bucket_quietly,
+    make_store,
+    storage_check,
 )
 from platform_services.worker import service
 from platform_services.worker.models import outbox, tenants

@@ -6,7 +6,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection, Engine

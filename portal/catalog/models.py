@@ -4,8 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Computed, DateTime, ForeignKey, Index, String, Text, UniqueConstraint,
-    func, true,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSON, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,7 +43,7 @@ class Team(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(120))
     chat_channel: Mapped[str | None] = mapped_column(String(80))
 
-    services: Mapped[list["Service"]] = relationship(back_populates="team",
+    services: Mapped[list[Service]] = relationship(back_populates="team",
                                                      order_by="Service.name")
 
 
@@ -71,7 +80,7 @@ class Service(Timestamped, Base):
                                   deferred=True)
 
     team: Mapped[Team] = relationship(back_populates="services", lazy="joined")
-    dependencies: Mapped[list["Dependency"]] = relationship(
+    dependencies: Mapped[list[Dependency]] = relationship(
         foreign_keys="Dependency.service_id", back_populates="service",
         cascade="all, delete-orphan")
 
@@ -189,7 +198,7 @@ class CatalogEntity(Base):
 
     service: Mapped[Service | None] = relationship()
     team: Mapped[Team | None] = relationship()
-    relations: Mapped[list["EntityRelation"]] = relationship(
+    relations: Mapped[list[EntityRelation]] = relationship(
         back_populates="source", cascade="all, delete-orphan", order_by="EntityRelation.id")
 
     @property

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal import events
 from portal.catalog import graph, readiness, runbooks
-from portal.catalog.models import Cluster, Dependency, CatalogRunbook, Service, ServiceEvent, Team
+from portal.catalog.models import CatalogRunbook, Cluster, Dependency, Service, ServiceEvent, Team
 
 
 def list_services(*, session: Session, team: str | None = None, kind: str | None = None,

@@ -6,16 +6,21 @@ register their routes on the same Blueprint when imported here.
 from flask import abort, current_app, render_template, request, url_for
 
 from portal.auth.access import require_roles
+from portal.catalog import (  # noqa: E402,F401
+    descriptor_views,
+    entity_store,
+    readiness,
+    readiness_views,
+    runbook_views,
+    runbooks,
+)
 from portal.catalog import graph as dependency_graph
-from portal.catalog import entity_store, readiness, runbooks
 from portal.catalog import service as catalog
 from portal.catalog.blueprint import STAFF, bp, plot
 from portal.catalog.models import SERVICE_KINDS, Service
 from portal.demo.meridian import SPOF_REMEDIATIONS
 from portal.extensions import db
 from portal.rendering import page_or_fragment
-
-from portal.catalog import descriptor_views, readiness_views, runbook_views  # noqa: E402,F401
 
 __all__ = ["bp"]
 

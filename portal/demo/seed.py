@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from portal import domains
 from portal.auth import service as accounts
 from portal.catalog import service as catalog
-from portal import domains
 from portal.demo import meridian
 from portal.tenants import service as tenants
 

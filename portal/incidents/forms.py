@@ -1,7 +1,12 @@
 """Forms of the incidents domain (Flask-WTF: validation and CSRF in one place)."""
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField,
+    BooleanField,
+    DateField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice

@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text,
-    UniqueConstraint, func,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
@@ -65,13 +74,13 @@ class Incident(Timestamped, Base):
 
     services: Mapped[list[Service]] = relationship(
         secondary="incidents_services", order_by=Service.name, lazy="selectin")
-    tenant_links: Mapped[list["IncidentTenant"]] = relationship(
+    tenant_links: Mapped[list[IncidentTenant]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin")
-    alerts: Mapped[list["LinkedAlert"]] = relationship(back_populates="incident",
+    alerts: Mapped[list[LinkedAlert]] = relationship(back_populates="incident",
                                                        order_by="LinkedAlert.id")
-    runbooks: Mapped[list["Runbook"]] = relationship(
+    runbooks: Mapped[list[Runbook]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="Runbook.id")
-    postmortem: Mapped["Postmortem | None"] = relationship(
+    postmortem: Mapped[Postmortem | None] = relationship(
         back_populates="incident", cascade="all, delete-orphan", uselist=False)
 
     @property

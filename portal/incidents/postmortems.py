@@ -13,7 +13,11 @@ from portal.catalog.models import Service, Team
 from portal.db import utcnow
 from portal.incidents import timeline
 from portal.incidents.models import (
-    ACTION_STATUSES, ActionItem, Incident, IncidentService, Postmortem,
+    ACTION_STATUSES,
+    ActionItem,
+    Incident,
+    IncidentService,
+    Postmortem,
 )
 
 DUE_HOURS = 48

@@ -10,10 +10,15 @@ from portal import events
 from portal.auth import service as accounts
 from portal.catalog import service as catalog
 from portal.db import utcnow
-from portal.incidents import postmortems
-from portal.incidents import timeline
+from portal.incidents import postmortems, timeline
 from portal.incidents.models import (
-    ROLES, SEVERITIES, STATUSES, CustomerUpdate, Incident, IncidentService, IncidentTenant,
+    ROLES,
+    SEVERITIES,
+    STATUSES,
+    CustomerUpdate,
+    Incident,
+    IncidentService,
+    IncidentTenant,
     Runbook,
 )
 from portal.tenants import service as tenants

@@ -14,10 +14,20 @@ from portal.catalog import service as catalog
 from portal.extensions import db, htmx
 from portal.incidents import alerts, service, timeline
 from portal.incidents.forms import (
-    CustomerUpdateForm, DeclareForm, FromAlertForm, NoteForm, RoleForm, SeverityForm,
+    CustomerUpdateForm,
+    DeclareForm,
+    FromAlertForm,
+    NoteForm,
+    RoleForm,
+    SeverityForm,
 )
 from portal.incidents.models import (
-    ENTRY_KINDS, ROLES, SEVERITIES, SEVERITY_DEFINITIONS, STATUSES, Incident,
+    ENTRY_KINDS,
+    ROLES,
+    SEVERITIES,
+    SEVERITY_DEFINITIONS,
+    STATUSES,
+    Incident,
 )
 from portal.rendering import page_or_fragment
 from portal.tenants import service as tenants

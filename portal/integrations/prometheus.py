@@ -8,7 +8,7 @@ are typed; a down Prometheus (or any 5xx) raises `PrometheusUnavailable`, a quer
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 
@@ -84,4 +84,4 @@ def _payload(response: requests.Response) -> dict:
 
 
 def _point(value: list) -> tuple[datetime, float]:
-    return datetime.fromtimestamp(float(value[0]), tz=timezone.utc), float(value[1])
+    return datetime.fromtimestamp(float(value[0]), tz=UTC), float(value[1])

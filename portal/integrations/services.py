@@ -18,7 +18,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal.integrations.http import (
-    TokenUnavailable, has_platform_client, platform_token, retrying_session,
+    TokenUnavailable,
+    has_platform_client,
+    platform_token,
+    retrying_session,
 )
 
 TIMEOUT = (1.0, 2.0)  # connect, read (seconds)

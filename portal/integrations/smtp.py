@@ -19,7 +19,7 @@ class Relay:
     timeout: float = 10.0
 
     @classmethod
-    def from_config(cls, config) -> "Relay | None":
+    def from_config(cls, config) -> Relay | None:
         """The relay of the app config, or None when SMTP_HOST is unset (e-mail disabled)."""
         if not config.get("SMTP_HOST"):
             return None

@@ -17,7 +17,10 @@ from portal import events
 from portal.catalog.models import Service
 from portal.db import utcnow
 from portal.integrations.alertmanager import (
-    Alert, AlertmanagerClient, AlertmanagerRejected, AlertmanagerUnavailable,
+    Alert,
+    AlertmanagerClient,
+    AlertmanagerRejected,
+    AlertmanagerUnavailable,
 )
 from portal.oncall.models import ReceivedAlert
 

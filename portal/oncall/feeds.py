@@ -7,7 +7,7 @@ TZID with a VTIMEZONE, so a 10:00 hand-off shows at 10:00 on both sides of a DST
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -46,7 +46,7 @@ def window(schedule: Schedule, now: datetime) -> tuple[datetime, datetime] | Non
 def shift_uid(schedule: Schedule, layer: str, starts_at: datetime) -> str:
     """The event UID of the shift of `layer` starting at `starts_at` (stable across fetches)."""
     return (f"oncall-{schedule.id}-{layer}-"
-            f"{starts_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}@{UID_DOMAIN}")
+            f"{starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}@{UID_DOMAIN}")
 
 
 def _recorded_at(schedule: Schedule, shift: Shift, overrides: list[Override]) -> datetime:
@@ -67,7 +67,7 @@ def _event(schedule: Schedule, layer: str, shift: Shift, recorded_at: datetime) 
     event.add("summary", f"On call ({layer}) {schedule.name}: {who}")
     event.add("dtstart", shift.starts_at.astimezone(zone))
     event.add("dtend", shift.ends_at.astimezone(zone))
-    event.add("dtstamp", recorded_at.astimezone(timezone.utc))
+    event.add("dtstamp", recorded_at.astimezone(UTC))
     event.add("description", f"{layer.capitalize()} on-call for {schedule.name}"
                              f"{' (override)' if shift.source == 'override' else ''}.")
     return event

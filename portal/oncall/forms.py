@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, IntegerField,
-    SelectField, StringField, TextAreaField, TimeField,
+    BooleanField,
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
@@ -27,7 +36,7 @@ def _choices(pairs) -> list[SelectChoice]:
 
 
 class OverrideForm(FlaskForm):
-    layer = SelectField("Layer", choices=[SelectChoice(l, l.capitalize()) for l in LAYERS])
+    layer = SelectField("Layer", choices=[SelectChoice(name, name.capitalize()) for name in LAYERS])
     user_email = SelectField("Who covers", validators=[DataRequired()])
     starts_at = DateTimeLocalField("From (your time zone)", format=LOCAL,
                                    validators=[DataRequired("Enter when the cover starts.")])

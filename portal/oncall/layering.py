@@ -7,9 +7,9 @@ with colspans (no JavaScript, no inline styles).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -78,7 +78,7 @@ class Layered:
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant a local day starts."""
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def _column(start: datetime, at: datetime) -> int:

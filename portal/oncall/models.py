@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
-    CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time,
-    UniqueConstraint, func,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,7 +47,7 @@ class Schedule(Timestamped, Base):
     is_default: Mapped[bool] = mapped_column(default=False)
 
     team: Mapped[Team | None] = relationship(lazy="joined")
-    members: Mapped[list["LayerMember"]] = relationship(
+    members: Mapped[list[LayerMember]] = relationship(
         back_populates="schedule", cascade="all, delete-orphan",
         order_by=lambda: [LayerMember.layer, LayerMember.position])
 
@@ -105,7 +114,7 @@ class EscalationPolicy(Base):
     ack_minutes: Mapped[int] = mapped_column(default=15)
     next_business_day: Mapped[bool] = mapped_column(default=False)  # Sev4: no night pages
 
-    steps: Mapped[list["EscalationStep"]] = relationship(
+    steps: Mapped[list[EscalationStep]] = relationship(
         back_populates="policy", cascade="all, delete-orphan", lazy="selectin",
         order_by="EscalationStep.position")
 
@@ -153,7 +162,7 @@ class Page(Base):
     schedule: Mapped[Schedule | None] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     acked_by: Mapped[User | None] = relationship(foreign_keys=[acked_by_id], lazy="joined")
-    events: Mapped[list["PageEvent"]] = relationship(
+    events: Mapped[list[PageEvent]] = relationship(
         cascade="all, delete-orphan", order_by="PageEvent.id", lazy="selectin")
 
 

@@ -37,7 +37,7 @@ class Channels:
     allowed_hosts: tuple[str, ...] = ()  # internal webhook hosts deliberately allowed
 
     @classmethod
-    def from_config(cls, config) -> "Channels":
+    def from_config(cls, config) -> Channels:
         """The channels of the app config: PUBLIC_BASE_URL, SMTP_* and ONCALL_NOTIFY_*."""
         return cls(config["SECRET_KEY"], config["PUBLIC_BASE_URL"].rstrip("/"),
                    config["ONCALL_NOTIFY_WEBHOOK_URL"], smtp.Relay.from_config(config),

@@ -7,9 +7,10 @@ changes; the shift that spans a change is an hour shorter or longer than 168 h.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 WEEK = timedelta(days=7)
@@ -48,7 +49,7 @@ def _first_handoff_local(rot: Rotation) -> datetime:
 def handoff_at(rot: Rotation, n: int) -> datetime:
     """The UTC instant of hand-off number `n` (0 = the first), at local wall-clock time."""
     local = _first_handoff_local(rot) + n * WEEK
-    return local.replace(tzinfo=ZoneInfo(rot.timezone)).astimezone(timezone.utc)
+    return local.replace(tzinfo=ZoneInfo(rot.timezone)).astimezone(UTC)
 
 
 def shift_number(rot: Rotation, at: datetime) -> int | None:

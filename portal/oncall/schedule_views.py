@@ -3,7 +3,7 @@ escalation policies (a child blueprint of `oncall`)."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -30,7 +30,7 @@ FARTHEST = timedelta(days=2 * 366)  # how far from this week the calendar may be
 def to_utc(local: datetime) -> datetime:
     """A naive datetime typed by the user, read in their time zone."""
     zone = ZoneInfo(current_user.timezone or "UTC")
-    return local.replace(tzinfo=zone).astimezone(timezone.utc)
+    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _local(moment: datetime, fmt: str = "%a %d %b %H:%M") -> str:

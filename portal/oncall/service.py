@@ -16,8 +16,15 @@ from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.oncall import rotation
 from portal.oncall.models import (
-    LAYERS, SEVERITIES, EscalationPolicy, EscalationStep, FeedToken, HandoffNote, LayerMember,
-    Override, Schedule,
+    LAYERS,
+    SEVERITIES,
+    EscalationPolicy,
+    EscalationStep,
+    FeedToken,
+    HandoffNote,
+    LayerMember,
+    Override,
+    Schedule,
 )
 
 

@@ -21,7 +21,10 @@ from portal.auth import service as auth
 from portal.db import utcnow
 from portal.integrations import smtp
 from portal.integrations.alertmanager import (
-    Alert, AlertmanagerClient, NewSilence, Silence,
+    Alert,
+    AlertmanagerClient,
+    NewSilence,
+    Silence,
 )
 from portal.oncall.models import SilenceExpiryNotice
 from portal.oncall.silences import SilenceError, matches

@@ -20,7 +20,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from portal.auth import audit
 from portal.db import Base, utcnow
 from portal.integrations.alertmanager import (
-    AlertmanagerUnavailable, Matcher, NewSilence, Silence,
+    AlertmanagerUnavailable,
+    Matcher,
+    NewSilence,
+    Silence,
 )
 
 RECREATED_NOTE = "re-created after Alertmanager lost it"

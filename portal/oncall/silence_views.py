@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from flask_login import current_user
 
@@ -14,10 +21,13 @@ from portal.auth.access import audit_action, require_roles
 from portal.db import utcnow
 from portal.extensions import db, htmx
 from portal.integrations.alertmanager import (
-    AlertmanagerCluster, AlertmanagerRejected, AlertmanagerUnavailable, Matcher,
+    AlertmanagerCluster,
+    AlertmanagerRejected,
+    AlertmanagerUnavailable,
+    Matcher,
 )
-from portal.oncall.am import alert_cache, am_client
 from portal.oncall import alerts, forms, silence_hygiene, silence_ledger, silences
+from portal.oncall.am import alert_cache, am_client
 from portal.oncall.schedule_views import to_utc
 from portal.rendering import page_or_fragment
 

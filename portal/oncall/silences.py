@@ -12,13 +12,16 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import re2
-
 from sqlalchemy.orm import Session
 
 from portal import events
 from portal.db import utcnow
 from portal.integrations.alertmanager import (
-    Alert, AlertmanagerClient, Matcher, NewSilence, Silence,
+    Alert,
+    AlertmanagerClient,
+    Matcher,
+    NewSilence,
+    Silence,
 )
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

@@ -7,7 +7,12 @@ import logging
 from zoneinfo import ZoneInfo
 
 from flask import (
-    Blueprint, abort, current_app, flash, render_template, request,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    render_template,
+    request,
 )
 from flask_login import current_user
 

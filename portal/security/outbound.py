@@ -13,8 +13,8 @@ import ipaddress
 import json
 import logging
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from urllib.parse import urlsplit
 
 import urllib3

@@ -8,8 +8,8 @@ parameter. Only values that pass both are stored on a job.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy.orm import Session
 

@@ -25,7 +25,7 @@ def run_job(self, job_id: str) -> str:
     try:
         return execution.run_job(job_id, worker=self.request.hostname or "worker")
     except execution.LockBusy as busy:
-        raise self.retry(exc=busy, countdown=LOCK_RETRY_SECONDS)
+        raise self.retry(exc=busy, countdown=LOCK_RETRY_SECONDS) from busy
 
 
 @shared_task(name="portal.selfservice.tasks.reap_lost_workers")

@@ -5,10 +5,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.access import audit_action, require_roles
+from portal.catalog import service as catalog
 from portal.catalog.models import Service
 from portal.extensions import db, htmx
 from portal.rendering import page_or_fragment
-from portal.catalog import service as catalog
 from portal.selfservice import job_templates, policy, service
 from portal.selfservice.forms import request_form
 from portal.selfservice.parameters import ParamError

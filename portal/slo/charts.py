@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-
 from sqlalchemy.orm import Session
 
 from portal.rendering import figure_html

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -33,7 +33,7 @@ RULE_FREQS = {"DAILY": "daily", "WEEKLY": "weekly", "MONTHLY": "monthly", "YEARL
 _RULE_TEXT = re.compile(r"^[A-Z0-9=;,+\-]{1,300}$")
 _LOCAL_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})$", re.ASCII)
 _MINUTES = re.compile(r"^\d{1,6}$", re.ASCII)
-_UTC = timezone.utc
+_UTC = UTC
 
 
 class ExclusionInvalid(ValueError):

@@ -1,11 +1,21 @@
 """Forms of the SLO domain; field rules mirror portal.slo.specs.clean, which has the last word."""
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField, IntegerField, SelectField, StringField, TextAreaField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
 )
 
 from portal.slo.specs import NAME_PATTERN

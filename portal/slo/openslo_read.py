@@ -9,7 +9,12 @@ from decimal import Decimal
 from portal.slo import openslo_alerts, openslo_indicator, openslo_windows
 from portal.slo.models import BUDGETING_METHODS
 from portal.slo.openslo_problems import (
-    API_VERSION, KINDS, Problems, Reader, Stop, label,
+    API_VERSION,
+    KINDS,
+    Problems,
+    Reader,
+    Stop,
+    label,
 )
 
 ANNOTATION = "portal.meridian.example/"

@@ -4,7 +4,7 @@ RatioTimeslices budgeting methods (exact, on the stored minute samples)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -112,7 +112,7 @@ def calendar_period(*, start: datetime, time_zone: str, duration: str,
         k -= 1
     while _step(base, count, unit, k + 1) <= local_now:
         k += 1
-    return tuple(_step(base, count, unit, i).replace(tzinfo=tz).astimezone(timezone.utc)
+    return tuple(_step(base, count, unit, i).replace(tzinfo=tz).astimezone(UTC)
                  for i in (k, k + 1))
 
 

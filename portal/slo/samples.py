@@ -8,9 +8,9 @@ deleting an exclusion brings its minutes back."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ DAY = timedelta(days=1)
 # (table, time column, unit), coarsest first; the minute table is the source of truth.
 LEVELS = (("slo_sample_days", "day", DAY), ("slo_sample_hours", "hour", HOUR),
           ("slo_samples", "minute", MINUTE))
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ADVISORY_LOCK_SPACE = 0x510  # first key of the per-SLO write locks (second key: SLO id)
 
 
@@ -38,10 +38,10 @@ class Counts:
     def bad(self) -> int:
         return self.total - self.good
 
-    def __add__(self, other: "Counts") -> "Counts":
+    def __add__(self, other: Counts) -> Counts:
         return Counts(self.good + other.good, self.total + other.total)
 
-    def __sub__(self, other: "Counts") -> "Counts":
+    def __sub__(self, other: Counts) -> Counts:
         return Counts(self.good - other.good, self.total - other.total)
 
 
@@ -54,7 +54,7 @@ class MinuteSample:
 
 def floor_to(at: datetime, unit: timedelta) -> datetime:
     """`at` (UTC) truncated to a multiple of `unit` since the epoch (minute, hour, day)."""
-    at = at.astimezone(timezone.utc)
+    at = at.astimezone(UTC)
     return at - (at - _EPOCH) % unit
 
 

@@ -8,8 +8,9 @@ restart), and a minute whose boundary values are not both known is a gap, never 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families

@@ -77,7 +77,8 @@ def slice_target(percent: Decimal | None) -> Decimal:
         if share is None or not 0 < share <= 1 or share != share.quantize(Decimal("1e-8")):
             raise InvalidOperation
     except (InvalidOperation, TypeError):
-        raise ValueError("a percentage above 0 and at most 100 with up to 6 decimals, e.g. 95")
+        raise ValueError(
+            "a percentage above 0 and at most 100 with up to 6 decimals, e.g. 95") from None
     return share
 
 

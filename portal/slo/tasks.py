@@ -12,7 +12,8 @@ from flask import current_app
 from portal.db import utcnow
 from portal.extensions import db
 from portal.integrations.prometheus import PrometheusClient, PrometheusUnavailable
-from portal.slo import backfill, samples, service as slo, specs
+from portal.slo import backfill, samples, specs
+from portal.slo import service as slo
 from portal.slo.sources import PrometheusSource, ScrapeSource, SliSource
 
 log = logging.getLogger(__name__)

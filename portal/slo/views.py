@@ -12,7 +12,15 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.rendering import page_or_fragment
 from portal.slo import (
-    charts, edit_views, exclusion_views, openslo, present, rules, samples, spec_words, specs,
+    charts,
+    edit_views,
+    exclusion_views,
+    openslo,
+    present,
+    rules,
+    samples,
+    spec_words,
+    specs,
 )
 from portal.slo import service as slo
 from portal.slo.forms import OverrideForm

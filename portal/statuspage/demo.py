@@ -2,7 +2,7 @@
 pages show how planned work looks before it starts; running it twice changes nothing."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ def seed(*, session: Session) -> None:
     if not slugs:
         return
     sunday = now.date() + timedelta(days=(6 - now.weekday()) or 7)
-    starts_at = datetime.combine(sunday, time(2, 0), tzinfo=timezone.utc)
+    starts_at = datetime.combine(sunday, time(2, 0), tzinfo=UTC)
     service.schedule_maintenance(
         session=session, title=TITLE, service_slugs=slugs, starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=2), actor_email="oncall@meridian.example",

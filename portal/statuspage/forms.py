@@ -1,11 +1,10 @@
 """Forms of the status page: planning maintenance (staff) and subscribing (page readers)."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField
-from wtforms import TextAreaField
+from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
@@ -31,8 +30,8 @@ class MaintenanceForm(FlaskForm):
 
     def window(self):
         """The (start, end) the form describes, as UTC datetimes."""
-        return (self.starts_at.data.replace(tzinfo=timezone.utc),
-                self.ends_at.data.replace(tzinfo=timezone.utc))
+        return (self.starts_at.data.replace(tzinfo=UTC),
+                self.ends_at.data.replace(tzinfo=UTC))
 
 
 class SubscribeForm(FlaskForm):

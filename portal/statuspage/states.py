@@ -4,7 +4,7 @@ clock and no database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 # Best to worst; the worst state that applies wins (Statuspage's component statuses).
 STATES = ("operational", "under_maintenance", "degraded_performance", "partial_outage",
@@ -60,7 +60,7 @@ class Bar:
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=timezone.utc)
+    start = datetime.combine(day, time.min, tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 

@@ -41,7 +41,7 @@ class Channels:
     max_attempts: int = 3
 
     @classmethod
-    def from_config(cls, config) -> "Channels":
+    def from_config(cls, config) -> Channels:
         """The channels of the app config: SECRET_KEY, PUBLIC_BASE_URL, SMTP_* and the
         outbound allowlist."""
         return cls(config["SECRET_KEY"], config["PUBLIC_BASE_URL"].rstrip("/"),

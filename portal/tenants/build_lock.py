@@ -10,9 +10,9 @@ after it started and whose lock is free: nobody is building it any more.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Iterator
 
 from sqlalchemy import Connection, select, text
 from sqlalchemy.engine import Engine

@@ -6,16 +6,20 @@ where the ORM's automatic tenant filter does not apply.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Collection, Mapping
 
 from sqlalchemy import Connection, distinct, func, select, union
 from sqlalchemy.orm import Session
 
 from portal.tenants import cache, sources
 from portal.tenants.models import (
-    DURATION_BOUNDS, DailyApiRequests, DailyFulfillment, DailyOrders, LowStock,
+    DURATION_BOUNDS,
+    DailyApiRequests,
+    DailyFulfillment,
+    DailyOrders,
+    LowStock,
 )
 
 MAX_DAYS = 366
@@ -54,7 +58,7 @@ class Filters:
         return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
                 "warehouse": self.warehouse or "", "compare": "1" if self.compare else ""}
 
-    def previous(self) -> "Filters":
+    def previous(self) -> Filters:
         """The period of the same length that ends the day before this one starts."""
         length = self.date_to - self.date_from
         end = self.date_from - timedelta(days=1)

@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 from portal.db import utcnow
 from portal.tenants import rollups, service, sources
 from portal.tenants.models import (
-    DURATION_BOUNDS, SLA_SECONDS, DailyApiRequests, DailyFulfillment, DailyOrders, LowStock,
+    DURATION_BOUNDS,
+    SLA_SECONDS,
+    DailyApiRequests,
+    DailyFulfillment,
+    DailyOrders,
+    LowStock,
     Watermark,
 )
 

@@ -3,7 +3,7 @@
 Field rules live in the service (`reports.validate`, `schedules.validate`) so tasks and
 views share them; the forms parse, carry the CSRF token and show the messages.
 """
-from typing import Sequence
+from collections.abc import Sequence
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField

@@ -6,8 +6,8 @@ machines) list at most TENANTS_PDF_MAX_ROWS rows and say so.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
@@ -100,7 +100,7 @@ def rows(conn: Connection, report: Report) -> tuple[tuple[str, ...], Iterator[tu
 
 
 def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def write(*, report: Report, source: Connection, s3: S3Client, bucket: str,

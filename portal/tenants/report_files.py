@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Callable, Iterable, Iterator
 
 from portal.tenants import report_pdf
 

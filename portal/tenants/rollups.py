@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
 from sqlalchemy import Connection, delete, insert, select, text, tuple_
@@ -24,8 +24,14 @@ from sqlalchemy.orm import Session
 from portal.db import utcnow
 from portal.tenants import sources
 from portal.tenants.models import (
-    DURATION_BOUNDS, SLA_SECONDS, DailyApiRequests, DailyFulfillment, DailyOrders, LowStock,
-    Tenant, Watermark,
+    DURATION_BOUNDS,
+    SLA_SECONDS,
+    DailyApiRequests,
+    DailyFulfillment,
+    DailyOrders,
+    LowStock,
+    Tenant,
+    Watermark,
 )
 
 OVERLAP = timedelta(minutes=2)
@@ -124,7 +130,7 @@ def _watermark(session: Session, source: str) -> Watermark:
 
 
 def _since(mark: Watermark) -> datetime:
-    return mark.watermark - OVERLAP if mark.watermark else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return mark.watermark - OVERLAP if mark.watermark else datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def refresh(*, session: Session, source: Connection, low_stock_threshold: int) -> RefreshResult:

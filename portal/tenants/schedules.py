@@ -2,7 +2,7 @@
 06:00 UTC, delivered by e-mail with a signed link once built."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from portal.security.inputs import is_email
 from portal.tenants import reports
 from portal.tenants.models import CADENCES, REPORT_FORMATS, REPORT_KINDS, Report, ReportSchedule
 
-RUN_AT = time(6, 0, tzinfo=timezone.utc)
+RUN_AT = time(6, 0, tzinfo=UTC)
 
 
 def validate(*, kind: str, fmt: str, cadence: str, email: str) -> dict[str, str]:
@@ -30,7 +30,7 @@ def validate(*, kind: str, fmt: str, cadence: str, email: str) -> dict[str, str]
 
 def next_run(cadence: str, after: datetime) -> datetime:
     """The first scheduled run strictly after `after`."""
-    day = after.astimezone(timezone.utc).date()
+    day = after.astimezone(UTC).date()
     while True:
         candidate = datetime.combine(day, RUN_AT)
         due_day = day.weekday() == 0 if cadence == "weekly" else day.day == 1

@@ -10,7 +10,7 @@ month and were linked to the tenant or to no tenant in particular (everyone was 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -89,8 +89,8 @@ def previous_month(today: date) -> date:
 def month_span(month: date) -> tuple[datetime, datetime]:
     """[start, end) of the calendar month in UTC."""
     first, last = periods.month_bounds(month.year, month.month)
-    return (datetime.combine(first, time(), timezone.utc),
-            datetime.combine(last + timedelta(days=1), time(), timezone.utc))
+    return (datetime.combine(first, time(), UTC),
+            datetime.combine(last + timedelta(days=1), time(), UTC))
 
 
 def _overlaps(incident, start: datetime, end: datetime, now: datetime) -> bool:

@@ -7,13 +7,22 @@ tenant id. A database without the services' migrations simply has none of these 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from flask import current_app
 from sqlalchemy import (
-    UUID, BigInteger, Column, Connection, DateTime, Integer, MetaData, String, Table,
-    create_engine, text,
+    UUID,
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    text,
 )
 from sqlalchemy.orm import Session
 

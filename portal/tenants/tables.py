@@ -6,7 +6,7 @@ any string cell is escaped.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from markupsafe import Markup, escape
 

@@ -15,7 +15,14 @@ from portal.integrations import s3 as s3_client
 from portal.integrations.s3 import S3Unavailable
 from portal.integrations.smtp import MailUnavailable
 from portal.tenants import (
-    build_lock, delivery, report_build, rollups, schedules, sla_report, sla_report_batch, sources,
+    build_lock,
+    delivery,
+    report_build,
+    rollups,
+    schedules,
+    sla_report,
+    sla_report_batch,
+    sources,
 )
 from portal.tenants.report_build import ReportUnavailable
 

@@ -10,15 +10,24 @@ from portal.db import utcnow
 from portal.extensions import db, htmx
 from portal.rendering import page_or_fragment
 from portal.tenants import (
-    billing_usage, charts, dashboard, reports, rollups, service, tables,
+    billing_usage,
+    charts,
+    dashboard,
+    report_views,  # noqa: E402,F401  (registers the report routes)
+    reports,
+    rollups,
+    service,
+    sla_views,  # noqa: E402,F401  (registers the SLA report routes)
+    tables,
 )
 from portal.tenants.blueprint import (
-    DASHBOARD_USERS, STAFF, audit_staff_access, bp, tenant_or_404,
+    DASHBOARD_USERS,
+    STAFF,
+    audit_staff_access,
+    bp,
+    tenant_or_404,
 )
 from portal.tenants.models import PLANS
-
-from portal.tenants import report_views  # noqa: E402,F401  (registers the report routes)
-from portal.tenants import sla_views  # noqa: E402,F401  (registers the SLA report routes)
 
 __all__ = ["bp"]
 

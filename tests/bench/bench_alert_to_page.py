@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -43,7 +43,7 @@ GROUP_WAIT = 10.0
 
 def alerts_for(round_no: int, count: int) -> list[dict]:
     """`count` critical alerts of the order service, each its own Alertmanager group."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return [{"labels": {"alertname": f"BenchPage{round_no}x{n}", "severity": "critical",
                         "service": "order"},
              "annotations": {"summary": f"bench-{round_no}-{n}"},
@@ -57,7 +57,7 @@ def one_round(am: str, portal: str, engine, round_no: int, count: int,
     started = time.perf_counter()
     requests.get(f"{portal}/healthz", timeout=10).raise_for_status()
     healthz = time.perf_counter() - started
-    posted_at = datetime.now(timezone.utc)
+    posted_at = datetime.now(UTC)
     response = requests.post(f"{am}/api/v2/alerts", json=alerts_for(round_no, count), timeout=10)
     response.raise_for_status()
     pattern = f"BenchPage{round_no}x%"

@@ -28,10 +28,17 @@ from portal.db import utcnow  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.incidents import timeline  # noqa: E402
 from portal.incidents.models import (  # noqa: E402
-    Incident, IncidentService, Postmortem, TimelineEntry,
+    Incident,
+    IncidentService,
+    Postmortem,
+    TimelineEntry,
 )
 from tests.conftest import (  # noqa: E402
-    FAST_ARGON2, TEST_PASSWORD, PortalClient, create_database, drop_database,
+    FAST_ARGON2,
+    TEST_PASSWORD,
+    PortalClient,
+    create_database,
+    drop_database,
 )
 
 RNG = random.Random(7)

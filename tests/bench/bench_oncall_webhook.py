@@ -100,8 +100,9 @@ def measure(url: str, rounds: int, batches: int, concurrency: int,
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     numbers = iter(range(1, 1_000_000))
     burst([lambda s: s.get(f"{url}/healthz", timeout=30)] * 50, concurrency, http)  # warm-up
-    burst([lambda s, b=delivery(0): s.post(f"{url}/oncall/alertmanager/webhook", data=b,
-                                           headers=headers, timeout=30)], 1, http)
+    first = delivery(0)
+    burst([lambda s: s.post(f"{url}/oncall/alertmanager/webhook", data=first,
+                            headers=headers, timeout=30)], 1, http)
     out: dict[str, list[float]] = {name: [] for name in ("healthz", "webhook", "healthz cpu",
                                                          "webhook cpu")}
 

@@ -184,11 +184,11 @@ def main() -> None:
         base = pct(hop, 95)
         print(f"{'measure':38} {'p50 ms':>9} {'p95 ms':>9} {'p95 / baseline p95':>19}")
         print(f"{'baseline: RabbitMQ hop (kombu)':38} {statistics.median(hop):9.2f} {base:9.2f} {1:19.1f}")
-        print(f"{'click-to-running (n=%d)' % ROUNDS:38} {statistics.median(c2r):9.1f} "
+        print(f"{f'click-to-running (n={ROUNDS})':38} {statistics.median(c2r):9.1f} "
               f"{pct(c2r, 95):9.1f} {pct(c2r, 95) / base:19.1f}")
         pbase = pct(polls, 95)
         print(f"{'baseline: one log poll request':38} {statistics.median(polls):9.2f} {pbase:9.2f} {1:19.1f}")
-        print(f"{'log-line-to-browser (n=%d)' % len(log_lat):38} {statistics.median(log_lat):9.1f} "
+        print(f"{f'log-line-to-browser (n={len(log_lat)})':38} {statistics.median(log_lat):9.1f} "
               f"{pct(log_lat, 95):9.1f} {pct(log_lat, 95) / pbase:19.1f}")
         print(f"{CONCURRENT} concurrent sandbox plan+apply: {elapsed:.1f} s wall, {outcome}")
     finally:

@@ -33,8 +33,8 @@ from platform_services.common.observability import Metrics  # noqa: E402
 from platform_services.common.resources import make_engine  # noqa: E402
 from platform_services.common.runner import Service, serve_forever  # noqa: E402
 from platform_services.orders.models import order_lines, orders, outbox  # noqa: E402
-from tests.servers import wait_until  # noqa: E402
 from tests.integration.services import servers  # noqa: E402
+from tests.servers import wait_until  # noqa: E402
 
 TENANT = (990_001, "bench-tenant")
 

@@ -31,7 +31,8 @@ from portal.extensions import db  # noqa: E402
 from portal.incidents import service as incidents  # noqa: E402
 from portal.integrations import s3 as s3_client  # noqa: E402
 from portal.slo import specs  # noqa: E402
-from portal.tenants import service as tenants, sla_report, sla_report_batch  # noqa: E402
+from portal.tenants import service as tenants  # noqa: E402
+from portal.tenants import sla_report, sla_report_batch
 from portal.tenants.models import PLANS  # noqa: E402
 from portal.tenants.sla_report_models import SlaReport  # noqa: E402
 from tests.conftest import create_database, drop_database  # noqa: E402
@@ -50,7 +51,8 @@ FROM unnest(CAST(:ids AS int[])) AS s(id),
 
 
 def load() -> str:
-    return "load average %.2f %.2f %.2f" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def seed(app, n_tenants: int, n_incidents: int, month) -> None:

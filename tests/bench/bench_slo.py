@@ -29,12 +29,18 @@ from portal.catalog import service as catalog  # noqa: E402
 from portal.db import utcnow  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.integrations.prometheus import PrometheusClient  # noqa: E402
-from portal.slo import samples, service as slo_service, specs  # noqa: E402
+from portal.slo import samples, specs  # noqa: E402
+from portal.slo import service as slo_service
 from portal.slo.models import Slo  # noqa: E402
 from tests.conftest import (  # noqa: E402
-    FAST_ARGON2, TEST_PASSWORD, PortalClient, create_database, drop_database,
+    FAST_ARGON2,
+    TEST_PASSWORD,
+    PortalClient,
+    create_database,
+    drop_database,
 )
-from tests.servers import free_port, start as start_server  # noqa: E402
+from tests.servers import free_port  # noqa: E402
+from tests.servers import start as start_server
 
 GENERATE = """
 INSERT INTO slo_samples (slo_id, minute, good, total)

@@ -126,7 +126,7 @@ def main() -> None:
             targets["edge"] = (f"{edge.service_url('order')}{path}", True)
         client = tokens.credentials(auth.url)
         token = client.token(audience_of("order"))
-        for name, (url, needs_token) in targets.items():
+        for url, needs_token in targets.values():
             answer = requests.get(url, headers={"Authorization": f"Bearer {token}"}
                                   if needs_token else {}, timeout=10)
             answer.raise_for_status()

@@ -9,7 +9,13 @@ from platform_services.common import migrate
 from tests.faults.postgres import OwnedPostgres
 from tests.faults.proxy import FaultProxy
 from tests.integration.services.conftest import (  # noqa: F401 (fixtures used by name)
-    broker, config, platform_auth, run_prefix, run_service, services_db, tenant,
+    broker,
+    config,
+    platform_auth,
+    run_prefix,
+    run_service,
+    services_db,
+    tenant,
 )
 
 

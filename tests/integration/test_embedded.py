@@ -4,7 +4,7 @@ import re
 import signal
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -114,7 +114,7 @@ def test_portal_dev_runs_alertmanager_and_prometheus_and_stops_them_on_ctrl_c(tm
             "Authorization": f"Bearer {token}"}).status_code == 400  # token accepted
 
         # A fast burn reaches the portal through the stack's own route and token, and pages.
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         requests.post(f"{am}/api/v2/alerts", timeout=5, json=[{
             "labels": {"alertname": "ErrorBudgetBurn", "slo": "order-availability",
                        "service": "order", "severity": "page"},

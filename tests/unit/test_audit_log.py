@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import func, select
 
 from portal.auth import audit

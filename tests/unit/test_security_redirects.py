@@ -1,6 +1,6 @@
 """Every `next` the portal honours is a same-origin path: a corpus of open-redirect tricks
 against the helper and against the real login, feed-token and page-ack endpoints."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -60,15 +60,15 @@ def test_feed_token_next_stays_on_site(client, login_as, target):
     assert response.headers["Location"] == "/oncall/"
 
 
-def test_page_ack_next_stays_on_site(client, login_as, session, make_schedule, seed_policies,
-                                     team_with_service):
+def test_page_ack_next_stays_on_site(client, login_as, session, make_schedule,  # noqa: F811
+                                     seed_policies, team_with_service):  # noqa: F811
     user = login_as("oncall")
     team, svc = team_with_service
     make_schedule([user], slug="redirect-sched", team=team)
     page = paging.start_paging(session=session, incident_id=9, severity="sev2", title="x",
                                service_slugs=[svc.slug],
                                channels=notify.Channels("k", "http://portal.test"),
-                               now=datetime.now(timezone.utc))
+                               now=datetime.now(UTC))
     session.commit()
     response = client.post_form(f"/oncall/pages/{page.id}/ack",
                                 {"next": "https://evil.example/phish"})

@@ -7,9 +7,9 @@ the tests exercise the seed's inhibition rule exactly as deployed.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import yaml
 

@@ -12,7 +12,12 @@ from sqlalchemy import select
 from portal.auth.models import AuditEntry
 from portal.db import utcnow
 from portal.integrations.alertmanager import (
-    AlertmanagerCluster, AlertmanagerClient, AlertmanagerUnavailable, Matcher, NewSilence, iso,
+    AlertmanagerClient,
+    AlertmanagerCluster,
+    AlertmanagerUnavailable,
+    Matcher,
+    NewSilence,
+    iso,
 )
 from portal.oncall import silence_ledger
 from portal.oncall.tasks import silence_reconcile_tick

@@ -79,7 +79,7 @@ class Worker:
         self.env = {**os.environ, **env, **{k: str(v) for k, v in extra_env.items()}}
         self.process = None
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal.celery_app", "worker",

@@ -19,8 +19,8 @@ from platform_services.common.config import ServiceConfig
 from platform_services.common.messaging import EXCHANGES
 from tests import databases
 from tests.databases import drop_database
-from tests.servers import free_port  # noqa: F401 (the services' tests import it from here)
 from tests.integration.services.tokens import api
+from tests.servers import free_port  # noqa: F401 (the services' tests import it from here)
 
 BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 REDIS_URL = os.environ.get("TEST_SERVICES_REDIS_URL", "redis://127.0.0.1:6379/14")

@@ -11,8 +11,8 @@ import requests
 from sqlalchemy import create_engine, text
 
 from platform_services.common.jwt_auth import audience_of
-from platform_services.common.outbox import OutboxRelay
 from platform_services.common.messaging import Consumer
+from platform_services.common.outbox import OutboxRelay
 from platform_services.common.runner import PerProcess, background_command
 from platform_services.registry import build
 from tests.integration.services import gunicorn

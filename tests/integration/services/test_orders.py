@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.integration.services.servers import REDIS_URL, register, stock
-from tests.servers import closed_port
 from tests.integration.services.tokens import api
+from tests.servers import closed_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,8 @@ from platform_services.common import queue_table
 from platform_services.common.config import ServiceConfig
 from platform_services.common.messaging import Consumer, Subscription, TablePublisher
 from platform_services.common.observability import Metrics
-from tests.integration.services import servers
+from tests.integration.services import servers, tokens
 from tests.integration.services.servers import register, stock
-from tests.integration.services import tokens
 from tests.integration.services.test_messaging import wait_for
 from tests.integration.services.tokens import api
 

@@ -18,7 +18,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    response_schema_conformance, status_code_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 from sqlalchemy import create_engine
 

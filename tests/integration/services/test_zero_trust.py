@@ -15,8 +15,8 @@ from platform_services.auth import service as auth_service
 from platform_services.auth.api import build as build_auth
 from platform_services.common.jwt_auth import UNKNOWN_KID_COOLDOWN_SECONDS, audience_of
 from platform_services.common.runner import start
-from platform_services.registry import build
 from platform_services.common.service_tokens import ClientCredentials
+from platform_services.registry import build
 from tests.integration.services import servers, tokens
 from tests.integration.services.tokens import api
 

@@ -29,7 +29,7 @@ class FakeElasticsearch:
     problems: list[str] = field(default_factory=list)        # requests that broke the API
     is_down: bool = False
 
-    def start(self) -> "FakeElasticsearch":
+    def start(self) -> FakeElasticsearch:
         self.port = free_port()
         self.server = make_server("127.0.0.1", self.port, self._app(), threaded=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -23,8 +23,8 @@ from platform_services.auth.models import users
 from platform_services.common.config import ServiceConfig
 from platform_services.common.runner import start
 from tests.integration.services.servers import TcpProxy
-from tests.integration.services2.conftest import REDIS_URL, register
 from tests.integration.services.tokens import api, auth_settings
+from tests.integration.services2.conftest import REDIS_URL, register
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery staple"

@@ -14,13 +14,13 @@ import stripe
 from sqlalchemy import create_engine, func, select, update
 
 from platform_services.billing.api import build
-from platform_services.billing.invoices import retry_due
 from platform_services.billing.gateway import StripeGateway
+from platform_services.billing.invoices import retry_due
 from platform_services.billing.models import invoices, usage, usage_flushes
 from platform_services.billing.settings import BillingSettings
 from tests.integration.services.servers import TcpProxy
-from tests.integration.services2.conftest import REDIS_URL, metric, register
 from tests.integration.services.tokens import api
+from tests.integration.services2.conftest import REDIS_URL, metric, register
 
 pytestmark = pytest.mark.integration
 SECRET = "whsec_test_meridian"

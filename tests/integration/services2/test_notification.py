@@ -17,9 +17,9 @@ from werkzeug.serving import make_server
 from platform_services.notification.api import build
 from platform_services.notification.settings import NotificationSettings
 from tests.integration.services.servers import free_port
-from tests.servers import closed_port
-from tests.integration.services2.conftest import REDIS_URL, metric, register
 from tests.integration.services.tokens import api
+from tests.integration.services2.conftest import REDIS_URL, metric, register
+from tests.servers import closed_port
 
 pytestmark = pytest.mark.integration
 WEBHOOK_SECRET = "whk-test"

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from tests.servers import free_port, start as start_server, stop
+from tests.servers import free_port, stop
+from tests.servers import start as start_server
 
 PROMETHEUS, PROMTOOL = shutil.which("prometheus"), shutil.which("promtool")
 

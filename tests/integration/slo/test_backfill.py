@@ -4,13 +4,14 @@ are backfilled when the SLO is created, and the portal's 30-day budget then equa
 PromQL computes over the same 30 days."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from portal.db import utcnow
 from portal.integrations.prometheus import PrometheusClient
-from portal.slo import backfill, samples, service as slo_service, specs, tasks
+from portal.slo import backfill, samples, specs, tasks
+from portal.slo import service as slo_service
 from portal.slo.models import Slo
 from portal.slo.samples import floor_minute
 from portal.slo.sources import PrometheusSource
@@ -112,7 +113,7 @@ def test_backfill_reads_a_long_window_in_chunks_prometheus_accepts(session,
 
 
 def test_chunks_cover_the_range_without_overlap():
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     parts = backfill.chunks(start, start + timedelta(days=30))
     assert parts[0][0] == start and parts[-1][1] == start + timedelta(days=30)
     assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))

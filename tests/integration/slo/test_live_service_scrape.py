@@ -13,7 +13,7 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -27,7 +27,7 @@ from tests.integration.services import servers, tokens
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 INVENTORY_TIMEOUT = 0.6
 ORDERS = "/v1/tenants/<tenant>/orders"
 # Settings the parent may carry that would give the service a broker, cache or store.

@@ -10,9 +10,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
 
 from portal.db import utcnow
-from portal.integrations.prometheus import PrometheusClient, PrometheusRejected, \
-    PrometheusUnavailable
-from portal.slo import samples, service as slo_service, specs
+from portal.integrations.prometheus import (
+    PrometheusClient,
+    PrometheusRejected,
+    PrometheusUnavailable,
+)
+from portal.slo import samples, specs
+from portal.slo import service as slo_service
 from portal.slo.samples import floor_minute
 from portal.slo.sources import PrometheusSource, ScrapeSource
 from tests.httpserver import LocalHTTPServer, QuietHandler

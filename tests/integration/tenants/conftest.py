@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -110,5 +110,5 @@ def add_order(session, tenant_id: int, *, created: datetime, status: str = "pend
 
 
 def today_noon() -> datetime:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)

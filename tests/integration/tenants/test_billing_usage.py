@@ -3,7 +3,7 @@
 tests do) on the services' migrated database; usage is metered through its own API.
 No Redis for the meter (it then counts in PostgreSQL directly) and no Stripe: reading
 usage needs neither."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -59,7 +59,7 @@ def test_client_reads_the_usage_the_service_metered(billing, billing_client, liv
     tenant, _ = tenant_with_viewer()
     _meter(billing, tenant, {"orders": 3, "api_calls": 1200})
     usage = billing_client(billing).usage(tenant.id)
-    assert usage.registered and usage.period == datetime.now(timezone.utc).strftime("%Y-%m")
+    assert usage.registered and usage.period == datetime.now(UTC).strftime("%Y-%m")
     assert {(m.meter, m.total) for m in usage.meters} == {("orders", 3), ("api_calls", 1200)}
     assert billing_client(billing).usage(tenant.slug, period="2020-01").meters == ()
 
@@ -97,7 +97,7 @@ def test_dashboard_shows_usage_to_date(billing, platform_auth, live, tenant_with
 
 
 def _this_month() -> str:
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     return periods.label(*periods.month_bounds(today.year, today.month))
 
 

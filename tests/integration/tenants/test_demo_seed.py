@@ -4,12 +4,12 @@ into the services' real tables (uuid ids, NOT NULL columns). Each start must suc
 import pytest
 from sqlalchemy import func, select, text
 
+from platform_services.common import migrate as services_migrate
 from portal.app import create_app
 from portal.demo.seed import seed_demo
 from portal.extensions import db
 from portal.tenants import demo, service
 from portal.tenants.models import DailyApiRequests, DailyOrders
-from platform_services.common import migrate as services_migrate
 from tests.conftest import FAST_ARGON2, create_database, drop_database
 
 pytestmark = pytest.mark.integration

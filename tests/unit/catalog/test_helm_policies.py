@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from portal.catalog import policies
-from portal.integrations import helm
 from portal.catalog.helm import ChartError, load_chart
 from portal.catalog.readiness import HELM_ROOT
+from portal.integrations import helm
 from tests.unit.catalog.conftest import CHARTS
 
 PLATFORM_CHARTS = ["order", "inventory", "fulfillment", "worker", "report", "auth", "billing",

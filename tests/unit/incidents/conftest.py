@@ -5,8 +5,10 @@ import pytest
 
 from portal import events
 from portal.catalog import service as catalog
-from portal.incidents import receivers  # noqa: F401  (connects the signal receivers)
-from portal.incidents import service
+from portal.incidents import (
+    receivers,  # noqa: F401  (connects the signal receivers)
+    service,
+)
 
 
 @pytest.fixture

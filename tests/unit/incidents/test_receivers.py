@@ -1,5 +1,5 @@
 """Signals from other domains landing on incidents: alerts, pages, silences, service events."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event as sa_event
@@ -10,7 +10,7 @@ from portal.catalog import service as catalog
 from portal.incidents import alerts, service, timeline
 from portal.incidents.models import Incident, LinkedAlert
 
-T0 = datetime(2026, 11, 20, 14, 32, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 14, 32, tzinfo=UTC)
 
 
 def alert(status="firing", severity="critical", fingerprint="fp-1", service_slug="order-t",

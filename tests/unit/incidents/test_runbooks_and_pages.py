@@ -1,7 +1,7 @@
 """The incident page's runbooks come from the catalog (by service and by alert name) besides
 the links alerts carry, and an incident and its on-call pages link to each other."""
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from portal import events
 from portal.catalog import runbooks
@@ -9,7 +9,7 @@ from portal.catalog import service as catalog
 from portal.incidents import service
 from portal.oncall import paging
 
-T0 = datetime(2026, 11, 20, 14, 32, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 14, 32, tzinfo=UTC)
 
 
 def write_runbook(session, slug, service_=None, alertnames=()):

@@ -147,14 +147,14 @@ def test_poll_returns_only_new_entries_and_never_the_note_form(client, login_as,
     start = timeline.latest_id(session=session, incident_id=incident.id)
     pins = ".".join(str(e.id) for e in timeline.pinned(session=session, incident_id=incident.id))
     quiet = client.htmx("GET", f"/incidents/{incident.id}/timeline?after_id={start}&pins={pins}")
-    assert 'data-after-id="%d"' % start in quiet.get_data(as_text=True)
+    assert f'data-after-id="{start}"' in quiet.get_data(as_text=True)
     assert "entry-" not in quiet.get_data(as_text=True)
     note = timeline.add_note(session=session, incident_id=incident.id, body="first",
                              actor_email="a@test.example")
     session.commit()
     fresh = client.htmx("GET", f"/incidents/{incident.id}/timeline?after_id={start}&pins={pins}")
     html = fresh.get_data(as_text=True)
-    assert f'id="entry-{note.id}"' in html and 'data-after-id="%d"' % note.id in html
+    assert f'id="entry-{note.id}"' in html and f'data-after-id="{note.id}"' in html
     assert 'hx-swap-oob="beforeend:#timeline-entries"' in html
     assert "note-form" not in html and "<textarea" not in html
     assert html.count('class="entry ') == 1

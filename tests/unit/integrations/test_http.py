@@ -10,7 +10,12 @@ import requests
 
 from portal.integrations import services
 from portal.integrations.alertmanager import (
-    AlertmanagerClient, AlertmanagerUnavailable, Matcher, NewSilence, parse_time)
+    AlertmanagerClient,
+    AlertmanagerUnavailable,
+    Matcher,
+    NewSilence,
+    parse_time,
+)
 from portal.integrations.argocd import ArgoCDClient
 from portal.integrations.billing import BillingClient, BillingUnavailable
 from portal.integrations.http import IDEMPOTENT, retrying_session

@@ -1,13 +1,13 @@
 """The demo rota: several people take turns on each layer, the first primary is on call
 when the demo loads, someone else is next, and nobody holds both layers at once."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from portal.oncall import demo
 from portal.oncall import rotation as r
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize("now", [

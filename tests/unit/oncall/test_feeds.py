@@ -1,6 +1,6 @@
 """Calendar feeds parsed back with icalendar: stable UIDs, one event per shift, local
 hand-off hours with a TZID and VTIMEZONE on both sides of a DST change."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +8,7 @@ from icalendar import Calendar
 
 from portal.oncall import feeds, service
 
-UTC = timezone.utc
+UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 # Berlin moves from CET to CEST on Sunday 2026-03-29; two fetches a few days apart.
 FIRST_FETCH = datetime(2026, 3, 18, 7, 30, tzinfo=UTC)

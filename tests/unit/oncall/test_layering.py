@@ -1,15 +1,14 @@
 """The layered calendar: rows per layer, overrides and final schedule on an hour grid that
 follows DST, gaps found and listed, and the schedule page drawing it (also for htmx)."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from portal.oncall import layering
+from portal.oncall import layering, service
 from portal.oncall import rotation as r
-from portal.oncall import service
 
-UTC = timezone.utc
+UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

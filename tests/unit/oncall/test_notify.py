@@ -3,7 +3,7 @@ through the portal's one SMTP client and its portal-wide SMTP_* settings, and a 
 HTTP server standing in for Slack's incoming webhook (Slack cannot run here; the server
 checks the documented Slack-compatible JSON body). Failures are retried a bounded number
 of times and recorded."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -15,7 +15,7 @@ from portal.security import outbound
 from tests.httpserver import LocalHTTPServer, QuietHandler
 from tests.servers import closed_port, free_port
 
-T0 = datetime(2026, 11, 18, 3, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
 LOOPBACK = ("127.0.0.1",)  # the local chat server is a deliberate internal target
 
 

@@ -1,6 +1,6 @@
 """The paging engine with a frozen clock: the seed's escalation timeline, ack, resolve,
 Sev4 held until the next business morning, gaps, and the incident_opened contract."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from portal import events
 from portal.oncall import paging
 from portal.oncall.service import OncallError
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)  # a Wednesday night
 
 

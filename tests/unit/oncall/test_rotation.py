@@ -1,11 +1,11 @@
 """Schedule math: weekly hand-offs at local wall-clock time across DST, overrides, gaps."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from portal.oncall import rotation as r
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def berlin(*people, start=date(2026, 3, 16)):

@@ -5,7 +5,7 @@ mails), and the extend endpoint's authorization and hostile input, which are jud
 any call to Alertmanager."""
 import secrets
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,7 +22,7 @@ from portal.oncall.models import SilenceExpiryNotice
 from portal.oncall.silences import SilenceError
 from tests.servers import closed_port, free_port
 
-T0 = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 LINK = "http://portal.test/oncall/silences/"
 
 

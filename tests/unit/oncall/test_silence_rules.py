@@ -1,12 +1,12 @@
 """Silence rules the portal enforces before Alertmanager sees anything."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from portal.integrations.alertmanager import Matcher
 from portal.oncall.silences import SilenceError, SilenceRequest, matches, validate
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 NAME = Matcher("alertname", "HighErrorRate")
 
 

@@ -1,5 +1,5 @@
 """Shift swaps: two people trade upcoming rotation shifts in one step (two overrides)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from portal.oncall import service
 from portal.oncall.models import Override
 from portal.oncall.service import OncallError
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)  # a Saturday
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # a Saturday
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_upcoming_whole_shifts_are_offered(session, rota):
     assert len(shifts) == 11  # twelve weeks ahead, minus the running and the clipped one
     assert all(s.starts_at > NOW and s.source == "rotation" for s in shifts)
     # Monday 10:00 Berlin is 09:00 UTC in winter.
-    assert shifts[0].starts_at == datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    assert shifts[0].starts_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def test_a_swap_makes_each_person_cover_the_others_shift(session, rota):

@@ -1,6 +1,6 @@
 """On-call pages: permissions, the board without or with a dead Alertmanager, ack/resolve
 from the portal and by signed link, overrides, notes, schedule and policy edits, feeds."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -99,7 +99,7 @@ class CountingAlertmanager:
 
 def test_the_pulled_board_is_shared_for_max_age_then_pulled_again():
     am, cache = CountingAlertmanager(), alerts.AlertCache(max_age=5)
-    t0 = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
     first = alerts.board(session=None, client=am, cache=cache, now=t0)
     assert alerts.board(session=None, client=am, cache=cache, now=t0 + timedelta(seconds=4.9)
                         ) is first and am.calls == 1

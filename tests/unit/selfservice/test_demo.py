@@ -6,9 +6,9 @@ import subprocess
 import pytest
 from sqlalchemy import func, select
 
+from portal.auth import service as accounts
 from portal.auth.models import AuditEntry
 from portal.catalog import service as catalog
-from portal.auth import service as accounts
 from portal.demo.seed import seed_catalog
 from portal.selfservice import demo
 from portal.selfservice.models import Job, JobLog
@@ -48,7 +48,7 @@ def test_seed_gives_an_honest_deploy_history(session, demo_world, sent):
     assert prod.approved_by is None and not prod.result
     assert "v1.22.3" in (repo / "envs/prod/billing/values.yaml").read_text()  # not applied
     assert sent == []  # ran here; nothing waits in the broker
-    lines = [l.line for l in session.scalars(select(JobLog).where(JobLog.job_id == staging.id)
+    lines = [row.line for row in session.scalars(select(JobLog).where(JobLog.job_id == staging.id)
                                              .order_by(JobLog.seq))]
     assert lines[0] == "== plan on portal seed-demo" and "== apply on portal seed-demo" in lines
     billing = catalog.get_service(session=session, slug="billing")

@@ -1,10 +1,10 @@
 """Per-tenant request counting of the services (no database: the buffer and its bounds)."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from platform_services.common import api_usage
 from platform_services.common.api_usage import ApiUsage, hour_of
 
-AT = datetime(2026, 11, 21, 14, 37, 5, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 21, 14, 37, 5, tzinfo=UTC)
 
 
 def _usage() -> ApiUsage:
@@ -18,7 +18,7 @@ def test_requests_are_counted_per_tenant_and_hour_with_error_classes():
     usage.record("acme-retail", 200, at=AT.replace(hour=15))
     usage.record("7", 200, at=AT)
     pending = usage.pending()
-    hour = datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
+    hour = datetime(2026, 11, 21, 14, tzinfo=UTC)
     assert pending[("acme-retail", hour)] == {"requests": 6, "client_errors": 2,
                                               "server_errors": 2}
     assert pending[("acme-retail", hour.replace(hour=15))]["requests"] == 1
@@ -28,7 +28,7 @@ def test_requests_are_counted_per_tenant_and_hour_with_error_classes():
 def test_hours_are_utc_whatever_the_offset_of_the_timestamp():
     from datetime import timedelta
     local = AT.astimezone(timezone(timedelta(hours=-5)))
-    assert hour_of(local) == datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
+    assert hour_of(local) == datetime(2026, 11, 21, 14, tzinfo=UTC)
 
 
 def test_tenant_names_that_cannot_be_a_tenant_are_not_buffered():

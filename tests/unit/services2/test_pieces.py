@@ -50,7 +50,7 @@ def test_usage_is_priced_in_whole_cents_rounded_up(meter, quantity, cents):
 
 def test_invoice_lines_are_the_plan_and_each_meter():
     lines = compute_lines("starter", {"orders": 10, "api_calls": 1000}, "2026-10")
-    assert [(l["kind"], l["amount_cents"]) for l in lines] == [("plan", 4900), ("usage", 10),
+    assert [(line["kind"], line["amount_cents"]) for line in lines] == [("plan", 4900), ("usage", 10),
                                                                ("usage", 20)]
 
 

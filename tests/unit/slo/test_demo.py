@@ -7,7 +7,8 @@ from platform_services.common.config import DEFAULT_PORTS
 from portal.catalog import service as catalog
 from portal.demo.seed import seed_catalog
 from portal.health.demo import LOCAL_PORTS
-from portal.slo import demo, service as slo_service, specs
+from portal.slo import demo, specs
+from portal.slo import service as slo_service
 from portal.slo.models import Sample, Slo
 
 

@@ -3,17 +3,18 @@ wall clock across the spring DST change, and its minutes leave the window sums, 
 rates, the hourly chart series and the minute series; validation of the form's fields."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from portal.slo import exclusions, samples, service as slo_service
+from portal.slo import exclusions, samples
+from portal.slo import service as slo_service
 from portal.slo.exclusions import ExclusionData, ExclusionInvalid
 from portal.slo.samples import Counts, MinuteSample
 from tests.unit.slo.factories import make_service, make_slo
 
-UTC, BERLIN = timezone.utc, ZoneInfo("Europe/Berlin")
+UTC, BERLIN = UTC, ZoneInfo("Europe/Berlin")
 # Three Sundays around the change to summer time on 2026-03-29.
 SUNDAYS = [datetime(2026, 3, 22, tzinfo=UTC), datetime(2026, 3, 29, tzinfo=UTC),
            datetime(2026, 4, 5, tzinfo=UTC)]

@@ -1,19 +1,20 @@
 """Budget math of OpenSLO calendar-aligned windows and time-slice budgeting, by hand."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
-from portal.slo import openslo_windows as w, samples
+from portal.slo import openslo_windows as w
+from portal.slo import samples
 from portal.slo import service as slo_service
 from portal.slo.models import Exclusion
 from portal.slo.samples import Counts, MinuteSample
 from tests.unit.slo.factories import make_service, make_slo
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text: str) -> datetime:

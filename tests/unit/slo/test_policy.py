@@ -1,7 +1,7 @@
 """Error-budget policy: per-service state, the production deploy freeze and overrides."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from portal.catalog.models import ServiceEvent
 from portal.slo import service as slo_service
 from tests.unit.slo.factories import fill, make_service, make_slo
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def test_service_without_slo_is_healthy_and_not_frozen(session):

@@ -2,7 +2,7 @@
 at hour edges, with gaps counting as nothing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from portal.slo.models import DailySample, HourlySample
 from portal.slo.samples import Counts, MinuteSample
 from tests.unit.slo.factories import make_service, make_slo
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -56,14 +56,14 @@ def test_window_sums_are_exact_at_edges(session, slo, end_offset, window, expect
 
 
 def test_split_uses_whole_days_hours_then_minutes():
-    start = datetime(2026, 11, 1, 22, 50, tzinfo=timezone.utc)
-    end = datetime(2026, 11, 4, 1, 5, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 1, 22, 50, tzinfo=UTC)
+    end = datetime(2026, 11, 4, 1, 5, tzinfo=UTC)
     assert samples.split(start, end) == [
-        (0, datetime(2026, 11, 2, tzinfo=timezone.utc), datetime(2026, 11, 4, tzinfo=timezone.utc)),
-        (1, datetime(2026, 11, 1, 23, tzinfo=timezone.utc), datetime(2026, 11, 2, tzinfo=timezone.utc)),
-        (2, start, datetime(2026, 11, 1, 23, tzinfo=timezone.utc)),
-        (1, datetime(2026, 11, 4, tzinfo=timezone.utc), datetime(2026, 11, 4, 1, tzinfo=timezone.utc)),
-        (2, datetime(2026, 11, 4, 1, tzinfo=timezone.utc), end)]
+        (0, datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 4, tzinfo=UTC)),
+        (1, datetime(2026, 11, 1, 23, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)),
+        (2, start, datetime(2026, 11, 1, 23, tzinfo=UTC)),
+        (1, datetime(2026, 11, 4, tzinfo=UTC), datetime(2026, 11, 4, 1, tzinfo=UTC)),
+        (2, datetime(2026, 11, 4, 1, tzinfo=UTC), end)]
 
 
 def test_gaps_count_as_nothing(session, slo):

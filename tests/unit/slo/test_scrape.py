@@ -2,7 +2,7 @@
 Prometheus text format (a real HTTP exchange; the server stands in for a platform service)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from portal.slo import samples, selectors, specs
 from portal.slo.models import ScrapeCursor
@@ -11,7 +11,7 @@ from portal.slo.sources import ScrapeSource, counter_increase, minute_increases
 from tests.unit.slo.factories import make_service, make_slo
 from tests.unit.slo.metrics_server import FakeService, metrics_server
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def _at(i: int) -> datetime:

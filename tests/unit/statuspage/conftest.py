@@ -2,7 +2,7 @@
 on a database; incidents declared through the incidents service; a webhook receiver."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from portal.db import utcnow
 from portal.incidents import service as incidents
 from tests.httpserver import LocalHTTPServer, QuietHandler
 
-NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -6,7 +6,11 @@ import pytest
 from portal.db import utcnow
 from portal.tenants import reports
 from portal.tenants.models import (
-    DURATION_BOUNDS, DailyApiRequests, DailyFulfillment, DailyOrders, LowStock,
+    DURATION_BOUNDS,
+    DailyApiRequests,
+    DailyFulfillment,
+    DailyOrders,
+    LowStock,
 )
 
 

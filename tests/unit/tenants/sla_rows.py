@@ -2,7 +2,7 @@
 month, and customer-facing incidents at chosen times."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from portal.db import utcnow
 from portal.incidents import service as incidents
@@ -20,7 +20,7 @@ def last_month() -> date:
 def record_month(session, month: date, *, good: int, total: int, minutes: int = 10) -> None:
     """`good` of `total` events spread evenly over `minutes` minutes on the month's 3rd."""
     slo = make_slo(session, make_service(session))
-    start = datetime.combine(month.replace(day=3), time(), timezone.utc)
+    start = datetime.combine(month.replace(day=3), time(), UTC)
     per_good, per_total = good // minutes, total // minutes
     samples.record(session=session, slo_id=slo.id, samples=[
         MinuteSample(start + timedelta(minutes=i), per_good, per_total)

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
+from portal.db import utcnow
 from portal.tenants import reports
 from portal.tenants.models import Report, ReportSchedule
-from portal.db import utcnow
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The PDF report as a reader sees it: pdftotext and pdftoppm read what report_pdf wrote."""
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from portal.tenants import periods, report_files
 from tests.unit.tenants import pdfs
@@ -14,14 +14,14 @@ def _pdf(kind, header, rows, *, max_rows=20000, name="Acme Outdoor Co"):
     counter, progress = {"rows": 0, "truncated": False}, []
     document = {"tenant_name": name, "title": f"{kind.title()} report", "kind": kind,
                 "date_from": date(2026, 12, 1), "date_to": date(2026, 12, 7),
-                "generated_at": datetime(2026, 12, 7, 5, 30, tzinfo=timezone.utc)}
+                "generated_at": datetime(2026, 12, 7, 5, 30, tzinfo=UTC)}
     data = b"".join(report_files.pdf_chunks(document, header, iter(rows), counter,
                                             progress.append, max_rows))
     return data, counter, progress
 
 
 def _orders(n):
-    start = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
     return [(str(uuid.uuid4()), start + timedelta(hours=5 * i),
              "fulfilled" if i % 4 else "pending", f"cust-{i}", 3,
              "reno" if i % 3 else "newark") for i in range(n)]
@@ -62,7 +62,7 @@ def test_pdf_states_the_row_cap_and_still_sums_every_row(tmp_path):
 def test_long_values_wrap_instead_of_being_cut(tmp_path):
     order_id = str(uuid.uuid4())
     tracking = "1Z" + "9" * 60 + "END"
-    confirmed = datetime(2026, 12, 2, 10, tzinfo=timezone.utc)
+    confirmed = datetime(2026, 12, 2, 10, tzinfo=UTC)
     data, _, _ = _pdf("fulfillment", FULFILLMENT, [
         (order_id, "newark", "ups", tracking, "shipped", confirmed,
          confirmed + timedelta(minutes=4), 4.5)])

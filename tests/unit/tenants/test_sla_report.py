@@ -2,7 +2,7 @@
 PDF (read by pdftotext) and CSV it is written to."""
 import csv
 import io
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -160,7 +160,7 @@ def test_csv_has_one_row_per_incident_with_the_month_figures(session, make_tenan
     assert row["incident_title"] == "Search slow, results stale"
     assert row["affected"] == "this tenant"
     assert row["opened_at"] == (datetime.combine(start.date() + timedelta(days=1), time(),
-                                                 timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+                                                 UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def test_csv_of_a_month_without_incidents_has_the_figures_once(session, make_tenant):
