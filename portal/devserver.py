@@ -203,9 +203,12 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
         click.echo(f"Alerting is not connected: {alerting.problem}" if alerting.problem else
                    f"Alertmanager: {app.config.get('ALERTMANAGER_URL') or '-'}   "
                    f"Prometheus: {app.config.get('PROMETHEUS_URL') or '-'}")
-        code = portal.wait()
-        click.echo(f"The portal's gunicorn exited ({code}); see {log_dir / 'portal.log'}.",
-                   err=True)
+        try:
+            code = portal.wait()
+            click.echo(f"The portal's gunicorn exited ({code}); see {log_dir / 'portal.log'}.",
+                       err=True)
+        except KeyboardInterrupt:
+            click.echo("\nStopping.")  # Ctrl-C is how a newcomer stops the stack: not an error
     finally:
         for child in children:
             child.terminate()
