@@ -3,7 +3,7 @@
 KV v2 holds the signing key set (written with check-and-set, so two replicas rotating at
 once cannot overwrite each other); transit encrypts PII (e-mail addresses) so the
 database never holds them in clear. Every failure to reach Vault — refused, timed out,
-sealed, or a token that expired (seed: "Vault token expiry blocks key rotation") — is
+sealed, or a token that expired (so a token expiry cannot silently block key rotation) — is
 raised as VaultUnavailable with the reason, never swallowed.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Invoices: computed from the plan and the metered usage, issued through Stripe, and
-queued for retry with exponential back-off while Stripe is unreachable (seed: "Stripe API
-outage blocks payment processing (invoices queue for retry)")."""
+queued for retry with exponential back-off while Stripe is unreachable, so a Stripe API
+outage does not block payment processing."""
 from __future__ import annotations
 
 import logging

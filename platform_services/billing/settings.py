@@ -22,7 +22,7 @@ class BillingSettings:
         "env": "STRIPE_WEBHOOK_MAX_BYTES", "help": "Larger webhook bodies answer 413."})
     usage_flush_seconds: float = field(default=60.0, metadata={
         "env": "USAGE_FLUSH_SECONDS", "help": "Redis usage counters are flushed to "
-                                              "PostgreSQL this often (seed: 60 s)."})
+                                              "PostgreSQL this often."})
     invoice_retry_seconds: float = field(default=30.0, metadata={
         "env": "INVOICE_RETRY_SECONDS", "help": "First back-off of an invoice queued by a "
                                                 "Stripe outage (doubles, at most 1 h)."})

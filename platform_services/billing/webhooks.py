@@ -3,8 +3,8 @@ applied once.
 
 A bad signature is answered 400, counted (`meridian_business_events_total{service=
 "billing", event="stripe_webhook", outcome="invalid_signature"|"expired"|...}`) and
-logged at WARNING with the reason — the seed's "webhook signature validation failure
-silently drops payment confirmations" must be visible, and Stripe retries a non-2xx
+logged at WARNING with the reason — a webhook signature validation failure
+must never silently drop payment confirmations, and Stripe retries a non-2xx
 delivery, so a rotated secret shows up in /metrics instead of as lost payments. The
 event id is recorded in `stripe_events` in the same transaction as the event's effect,
 so a replayed or redelivered event changes nothing the second time.

@@ -3,7 +3,7 @@
 `/healthz` says the process serves; `/readyz` checks the dependencies and names the ones
 that failed. A failed *critical* dependency (PostgreSQL) answers 503 so the pod leaves the
 load balancer; a failed *degradable* one (RabbitMQ, Redis, S3) answers 200 with status
-`degraded`, because the seed requires orders to keep persisting while RabbitMQ is down.
+`degraded`, because orders must keep persisting while RabbitMQ is down.
 """
 from __future__ import annotations
 

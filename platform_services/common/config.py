@@ -82,7 +82,7 @@ class ServiceConfig:
                                              "flusher) without success or this far behind "
                                              "for longer makes /readyz `degraded`."})
     report_cache_seconds: int = field(default=900, metadata={
-        "env": "REPORT_CACHE_SECONDS", "help": "Report cache TTL (seed: 15 minutes)."})
+        "env": "REPORT_CACHE_SECONDS", "help": "Report cache TTL."})
     export_chunk_bytes: int = field(default=5 * 1024 * 1024, metadata={
         "env": "EXPORT_CHUNK_BYTES", "help": "Export part size (S3 multipart minimum 5 MiB)."})
     api_usage_flush_seconds: float = field(default=10.0, metadata={

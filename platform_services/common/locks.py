@@ -1,4 +1,4 @@
-"""A distributed lock so a scheduled job never runs twice at once (seed: cron overlap).
+"""A distributed lock so a scheduled job never runs twice at once (no cron overlap).
 
 Redis (`SET NX PX` with a token, released only by its holder) when configured, else a
 PostgreSQL transaction advisory lock held by a transaction of its own for the job's

@@ -1,4 +1,4 @@
-"""RabbitMQ with pika: the seed's topic exchanges, confirmed publishing, and consumers with
+"""RabbitMQ with pika: Meridian's topic exchanges, confirmed publishing, and consumers with
 manual acks, back-off retries and a `<queue>.dlq` after MAX_ATTEMPTS failed deliveries.
 When RABBITMQ_URL is a PostgreSQL URL (the embedded default of `portal dev`) the same
 publishers and consumers run on the queue tables of queue_table.py instead.
@@ -47,7 +47,7 @@ def connect(config: ServiceConfig) -> pika.BlockingConnection:
 
 
 def declare_exchanges(channel: BlockingChannel, config: ServiceConfig) -> None:
-    """Declare the seed's durable topic exchanges (idempotent)."""
+    """Declare Meridian's durable topic exchanges (idempotent)."""
     for name in EXCHANGES:
         channel.exchange_declare(config.prefixed(name), exchange_type="topic", durable=True)
 

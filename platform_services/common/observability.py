@@ -17,7 +17,7 @@ from platform_services.common.supervision import LoopHealth
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 trace_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id", default="-")
 # Every latency SLO threshold must be a bucket bound: the SLI is the bucket at `le` over the
-# count, exact only at a bound (seed 000: search p95 < 150 ms, login p95 < 200 ms, order
+# count, exact only at a bound (search p95 < 150 ms, login p95 < 200 ms, order
 # creation p99 < 500 ms; portal/slo/demo.py).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

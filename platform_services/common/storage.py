@@ -1,7 +1,7 @@
 """Object storage: S3 through boto3, or a local folder for the embedded default.
 
 Exports and reports are written as a stream of parts (S3 multipart upload), so a large
-tenant export never sits whole in memory (seed: OOM kills on large exports).
+tenant export never sits whole in memory (no OOM kills on large exports).
 """
 from __future__ import annotations
 

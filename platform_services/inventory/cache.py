@@ -3,7 +3,7 @@
 Reads for dashboards come from here; reservations never do (they lock the rows). Each
 entry carries its version (the SKU's latest stock change) and a write never replaces a
 newer one, so concurrent writers cannot leave an older count behind; an entry lives 60 s
-at most, the seed's stock-accuracy objective, which bounds what a missed write leaves.
+at most, the stock-accuracy objective, which bounds what a missed write leaves.
 """
 from __future__ import annotations
 

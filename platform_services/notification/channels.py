@@ -1,7 +1,7 @@
 """Delivery channels: SMTP through relays in failover order, and signed webhooks.
 
 A relay that refuses the connection, times out, drops the session or answers a 4xx
-(temporary) error is skipped for the next one (seed: "failover from SendGrid to SES").
+(temporary) error is skipped for the next one (failover from SendGrid to SES).
 A 5xx answer about the message itself (recipient refused) is final: another relay would
 refuse it too, and trying would only delay the error.
 """

@@ -1,8 +1,8 @@
 """Notification templates in a sandboxed Jinja environment.
 
 The sandbox refuses attribute tricks (`{{ ''.__class__ }}`) and StrictUndefined turns a
-missing variable into an error instead of an empty string: the seed's "template rendering
-error causes garbled notifications" becomes a notification that fails with the reason and
+missing variable into an error instead of an empty string: a template rendering
+error that would garble a notification becomes a notification that fails with the reason and
 is never sent. Subjects must stay on one line (no header injection through data).
 """
 from __future__ import annotations

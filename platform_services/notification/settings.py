@@ -25,7 +25,7 @@ class NotificationSettings:
                                                  "public addresses."})
     rate_per_minute: int = field(default=60, metadata={
         "env": "NOTIFY_RATE_PER_MINUTE", "help": "Notifications a tenant may send per minute "
-                                                 "(seed: a misconfigured limit floods tenants)."})
+                                                 "(a misconfigured limit floods tenants)."})
     dedupe_seconds: int = field(default=86400, metadata={
         "env": "NOTIFY_DEDUPE_SECONDS", "help": "A repeated dedupe_key within this window is "
                                                 "not sent again."})

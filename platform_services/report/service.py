@@ -1,5 +1,5 @@
 """Tenant reports as CSV in S3, read from the read replica when one is configured and
-cached in Redis for 15 minutes (seed: data freshness within 15 minutes of source)."""
+cached in Redis for 15 minutes (data freshness within 15 minutes of source)."""
 from __future__ import annotations
 
 import csv

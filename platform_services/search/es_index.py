@@ -18,7 +18,7 @@ from platform_services.search.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 ES_ERRORS = (ApiError, TransportError)
-MAPPINGS = {"dynamic": "strict", "properties": {  # strict: no mapping explosion (seed)
+MAPPINGS = {"dynamic": "strict", "properties": {  # strict: no mapping explosion
     "sku": {"type": "keyword"},
     "name": {"type": "text", "analyzer": "english",
              "fields": {"suggest": {"type": "search_as_you_type"}}},

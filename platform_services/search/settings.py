@@ -15,7 +15,7 @@ class SearchSettings:
     es_index_prefix: str = field(default="meridian-", metadata={
         "env": "ES_INDEX_PREFIX", "help": "Prefix of index and alias names."})
     es_replicas: int = field(default=2, metadata={
-        "env": "ES_REPLICAS", "help": "Replicas per product index (seed: 2)."})
+        "env": "ES_REPLICAS", "help": "Replicas per product index."})
     index_interval: float = field(default=1.0, metadata={
         "env": "INDEX_INTERVAL", "help": "Seconds between bulk-indexing passes (index lag "
                                          "SLO: < 30 s)."})

@@ -1,4 +1,4 @@
-"""Demo runbooks from the seed's runbook entry points and failure modes, and a first score
+"""Demo runbooks from Meridian's runbook entry points and failure modes, and a first score
 snapshot per entry. Existing runbooks are never overwritten (they may have been edited)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from portal.demo import meridian
 
 
 def entry_point_body(symptom: str, steps: str) -> str:
-    """Markdown of one of the seed's runbook entry points."""
+    """Markdown of one of Meridian's runbook entry points."""
     checks = [step.strip() for step in steps.removeprefix("Check ").split(",")]
     escalation = "\n".join(f"| {sev} | {what} | {ack} | {path} |"
                            for sev, what, ack, path in meridian.ESCALATION)

@@ -1,7 +1,7 @@
 """The dependency graph: blast radius of a failure and single points of failure.
 
 Edges point from a dependent to what it depends on, and carry `critical`: False when the
-dependent only degrades if the dependency fails (the seed's failure modes say which).
+dependent only degrades if the dependency fails (the failure modes say which).
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from portal.catalog.models import Dependency, Service
 
-# The seed's SPOF method (004) traces the user's path to each critical service; users reach
-# the API services through the gateway (seed 000's network topology).
+# The SPOF method traces the user's path to each critical service; users reach the API
+# services through the gateway (Meridian's network topology).
 USER_ENTRY_POINTS = ("api-gateway",)
 KIND_SYMBOLS = {"service": "circle", "datastore": "square", "infrastructure": "diamond"}
 

@@ -1,5 +1,5 @@
-"""Meridian as described by the seed documents (../shared/seeds/000_*: the production
-readiness review). Demo data is taken from here, never invented elsewhere."""
+"""Meridian as described by its production readiness review. Demo data is taken from here,
+never invented elsewhere."""
 
 TEAMS = {
     "platform": ("Platform Engineering", "#platform"),
@@ -273,7 +273,7 @@ def demo_password(email: str) -> str:
     return f"{mailbox}-{domain.split('.', 1)[0]}{DEMO_PASSWORD_SUFFIX}"
 
 
-# --- Catalog facts (issue 10). Infrastructure components of seed 000's architecture that
+# --- Catalog facts. Infrastructure components of Meridian's architecture that
 # the services above lean on; same shape as SERVICES so every domain sees one catalog.
 _INFRA = "infrastructure"
 SERVICES.update({
@@ -408,11 +408,11 @@ DEGRADING_DEPENDENCIES = {
     ("portal", "argocd"), ("portal", "redis"), ("portal", "vault"),
 }
 
-# The seed's SPOF method (004): trace the path from the user to each critical service; the
+# The SPOF method: trace the path from the user to each critical service; the
 # user reaches the API services through these entry points.
 USER_ENTRY_POINTS = ("api-gateway",)
 
-# The seed's SPOF remediation table (004), keyed by catalog kind of component.
+# The SPOF remediation table, keyed by catalog kind of component.
 SPOF_REMEDIATIONS = {
     "postgresql": "Hot standby with automated failover (PostgreSQL HA with Patroni / RDS Multi-AZ).",
     "api-gateway": "Multiple instances behind a load balancer across AZs.",
@@ -427,7 +427,7 @@ _PG_DR = dict(rpo="< 1 minute (PostgreSQL WAL streaming)",
               rto="< 15 minutes (DNS failover + DB promotion + verification)",
               backup="RDS daily snapshots, WAL archived to S3, 7-day point-in-time recovery")
 _LOW_PRIORITY_DR = dict(rpo="< 1 minute (state lives in PostgreSQL)",
-                        rto="< 4 hours (low-priority workload, seed 001)",
+                        rto="< 4 hours (low-priority workload)",
                         backup="Stateless; data in PostgreSQL and S3 (backups retained 30 days)")
 
 
@@ -505,7 +505,7 @@ CATALOG_FACTS = {
     "edge-nodes": dict(namespace="bare metal (3 sites)"),
 }
 
-# On-call: the seed's weekly 2-person rotation, one schedule per owning team.
+# On-call: a weekly 2-person rotation, one schedule per owning team.
 ONCALL_ROTATION = "weekly, primary + secondary, handoff Monday 10:00"
 
 # Runbook entry points (above) that belong to one catalog entry, and the alerts they answer.
@@ -520,7 +520,7 @@ RUNBOOK_LINKS = {
     "Vault sealed": ("vault", ["VaultSealed"]),
 }
 
-# Seed 000's rollback section, quoted in every service runbook.
+# The rollback procedure, quoted in every service runbook.
 ROLLBACK = [
     "Helm: `helm rollback <release> <revision>` reverts to the previous manifest set.",
     "ArgoCD: revert the commit in the GitOps repo; ArgoCD syncs it.",

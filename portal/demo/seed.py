@@ -1,4 +1,4 @@
-"""Load Meridian's demo data from the seed documents; running it twice changes nothing."""
+"""Load Meridian's demo data ; running it twice changes nothing."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

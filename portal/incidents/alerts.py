@@ -1,12 +1,12 @@
 """Alerts from Alertmanager, as the incidents domain sees them: open, dedupe, link.
 
-Severity mapping (seed 000 escalation levels, seed 004 alert rules):
+Severity mapping (escalation levels and alert rules):
 - `P0` → Sev1 ("service completely unavailable, production data loss").
-- `critical`, `page`, `P1`, `P2` → Sev2. The seeds' critical rules (HighErrorRate > 5%,
-  DBConnectionPoolExhausted) describe degraded service and partial outage, which seed 000
-  calls Sev2; calling every critical alert Sev1 would page all on-call engineers for them.
+- `critical`, `page`, `P1`, `P2` → Sev2. The critical alert rules (HighErrorRate > 5%,
+  DBConnectionPoolExhausted) describe degraded service and partial outage, which the escalation
+  levels call Sev2; calling every critical alert Sev1 would page all on-call engineers for them.
 - A rule may ask for another level with the label `incident_severity="sev1"` (wins).
-- `warning`/`P3` (business hours, seed 000) and `info`/`P4` open nothing by themselves;
+- `warning`/`P3` (business hours) and `info`/`P4` open nothing by themselves;
   they wait on the incidents page where someone may declare them (Sev3 / Sev4).
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Demo incidents drawn from the seeds' failure modes (seed 000) and the case study and
-postmortem template of seed 004. Past incidents are built with their historical times and
+"""Demo incidents drawn from Meridian's failure modes and the order-processing case study
+with its postmortem. Past incidents are built with their historical times and
 without sending `incident_opened`, so seeding never pages anyone for last month's outage.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from portal.incidents.models import CustomerUpdate, Incident, IncidentTenant
 from portal.tenants import service as tenants
 
 ONCALL, MANAGER, DEV = "oncall@meridian.example", "manager@meridian.example", "dev@meridian.example"
-CASE_STUDY = [  # seed 004, "Order Processing Delayed - Case Study" (minutes after 14:32)
+CASE_STUDY = [  # "Order Processing Delayed - Case Study" (minutes after 14:32)
     (0, "alert", "Alert fired: Order processing latency > 5s (P2)"),
     (0, "page", "Page sent: primary on-call paged"),
     (3, "status", "Status triggered → acknowledged"),
@@ -32,7 +32,7 @@ PAST = [
     dict(title="Order processing delayed: database connection leak", severity="sev2",
          services=["order", "postgresql"], days_ago=40, ack=3, mitigate=16, resolve=22,
          postmortem="done", entries=CASE_STUDY,
-         summary="Connection pool leak in order-service and payment-service (seed 004).",
+         summary="Connection pool leak in order-service and payment-service.",
          root_cause="Connections were never returned to the pool on the exception path.",
          items=[("Add connection pool exhaustion alert", ONCALL, 1, "done"),
                 ("Add integration test for connection cleanup on exception", DEV, 3, "done"),
@@ -42,20 +42,20 @@ PAST = [
          services=["rabbitmq", "order", "fulfillment"], days_ago=25, ack=4, mitigate=31,
          resolve=52, postmortem="done", tenants=["acme-retail", "globex-outfitters"],
          summary="Disk alarm on the RabbitMQ cluster blocked publishers; orders persisted but "
-                 "fulfillment stalled (seed 000 failure mode).",
+                 "fulfillment stalled.",
          root_cause="Queue backup during a consumer outage filled the disks of two nodes.",
          items=[("Alert on RabbitMQ disk free below 30%", ONCALL, 5, "done")]),
     dict(title="Elasticsearch cluster red: search unavailable", severity="sev2",
          services=["search", "elasticsearch"], days_ago=4, ack=9, mitigate=38, resolve=71,
          postmortem="overdue",
-         summary="Lost primary shard; reindex from PostgreSQL took 45 minutes (seed 000)."),
+         summary="Lost primary shard; reindex from PostgreSQL took 45 minutes."),
     dict(title="Webhook signature validation failure drops payment confirmations",
          severity="sev3", services=["billing"], days_ago=12, ack=35, mitigate=90, resolve=140),
     dict(title="Carrier API timeout delays shipping label generation", severity="sev3",
          services=["fulfillment"], days_ago=58, ack=22, mitigate=60, resolve=95),
     dict(title="Vault token expiry blocks key rotation", severity="sev2",
          services=["auth", "vault"], days_ago=70, ack=12, mitigate=44, resolve=80,
-         postmortem="late", summary="Auth could not rotate signing keys (seed 000).",
+         postmortem="late", summary="Auth could not rotate signing keys.",
          root_cause="The Vault token of the rotation job expired unnoticed."),
 ]
 OPEN = dict(title="Stale stock levels: warehouse sync delayed up to 15 minutes", severity="sev2",

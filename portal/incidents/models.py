@@ -25,7 +25,7 @@ from portal.db import Base, TenantScoped, Timestamped, utcnow
 from portal.tenants.models import Tenant
 
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
-# Seed 000 (escalation paths) and seed 004 (SEV-1..SEV-4 levels).
+# Escalation paths and the SEV-1..SEV-4 levels.
 SEVERITY_DEFINITIONS = {
     "sev1": "Service down or severe degradation, data loss risk, customer-facing: 5 min ack, "
             "page all on-call engineers.",
@@ -34,7 +34,7 @@ SEVERITY_DEFINITIONS = {
     "sev4": "Cosmetic or informational: reviewed in the next business day's triage.",
 }
 STATUSES = ("triggered", "acknowledged", "mitigated", "resolved")
-# Seed 004, "Incident Command Structure".
+# Incident command structure.
 ROLES = {
     "commander": "Incident commander",
     "tech_lead": "Technical lead",

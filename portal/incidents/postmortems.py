@@ -1,6 +1,6 @@
-"""Blameless postmortems (seed 004 template) and the action items that come out of them.
+"""Blameless postmortems (from a template) and the action items that come out of them.
 
-Seed 000: "Writing postmortems for any Sev1 or Sev2 incident within 48 hours" of resolution.
+Postmortems are written for any Sev1 or Sev2 incident within 48 hours of resolution.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Send job tasks to Celery only after the transaction that queued them has committed.
 
-A task that started before the commit would not see its job row (Conventions 10), so
+A task that started before the commit would not see its job row, so
 service functions only `schedule` a job; the session's after_commit hook sends it.
 """
 from __future__ import annotations

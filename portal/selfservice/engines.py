@@ -61,7 +61,7 @@ def work_dir() -> Path:
 def ansible_inventory() -> str:
     """The inventory patching runs against (and whose groups the form offers).
 
-    The bundled inventory is the seed's fleet, whose 10.x addresses exist nowhere here, so
+    The bundled inventory is Meridian's edge fleet, whose 10.x addresses exist nowhere here, so
     with it the portal adds a `local` site: this worker itself over connection local, with
     no package changes and every file under the work dir, so a patch really runs in the
     demo. A configured inventory (production) is used exactly as it is.

@@ -26,7 +26,8 @@ def _services(session: Session) -> list[tuple[str, str]]:
 
 def _edge_groups(session: Session) -> list[tuple[str, str]]:
     path = engines.ansible_inventory()
-    return [(g, f"{g} ({n} hosts)") for g, n in ansible.inventory_groups(path).items()]
+    return [(g, f"{g} ({n} host{'' if n == 1 else 's'})")
+            for g, n in ansible.inventory_groups(path).items()]
 
 
 ENV_NAME = Param("name", "Environment name", pattern=r"[a-z][a-z0-9-]{2,39}",

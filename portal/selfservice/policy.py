@@ -1,6 +1,6 @@
 """Policy checked before anything runs, each refusal with a reason a person can act on.
 
-Cost tags (seed 001: owner, team, cost-center, environment on every resource), naming
+Cost tags (owner, team, cost-center, environment on every resource), naming
 rules, prod needs a second person's approval, prod deploys wait while the service's
 error budget is exhausted (every freeze check goes through `deploy_freeze_reason`), and a
 service failing critical readiness checks gets a warning, or a refused prod deploy when

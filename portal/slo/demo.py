@@ -1,4 +1,4 @@
-"""Demo SLOs from seed 000 (objectives per service) with synthetic SLI samples.
+"""Demo SLOs (objectives per service) with synthetic SLI samples.
 
 The specs' PromQL reads the metrics the platform services really expose
 (platform_services/README.md, "Metrics"): availability is the non-5xx share of
@@ -51,7 +51,7 @@ def _availability(slug: str, objective: str, owner: str, **route: str) -> dict:
     where = f" of {route['method']} {route['route']}" if route else ""
     return dict(name="availability", sli_kind="ratio", objective=objective, owner=owner,
                 description=f"{objective}% of requests{where} answer without a 5xx "
-                            f"(seed 000; meridian_requests_total).",
+                            f"(meridian_requests_total).",
                 good_query=_sel(REQUESTS, service=slug, **route, code="!~5.."),
                 total_query=_sel(REQUESTS, service=slug, **route))
 
@@ -61,7 +61,7 @@ def _latency(slug: str, name: str, route: str, objective: str, ms: int, owner: s
     return dict(name=name, sli_kind="latency", objective=objective, owner=owner,
                 latency_threshold_ms=ms,
                 description=f"{objective}% of {route} requests complete within {ms} ms "
-                            f"(seed 000; the le=\"{ms / 1000:g}\" bucket over the count).",
+                            f"(the le=\"{ms / 1000:g}\" bucket over the count).",
                 good_query=_sel(f"{LATENCY}_bucket", service=slug, route=route,
                                 le=f"{ms / 1000:g}"),
                 total_query=_sel(f"{LATENCY}_count", service=slug, route=route))
@@ -78,13 +78,13 @@ def _events(slug: str, name: str, event: str, good: str, counted: str, objective
 def _gateway() -> list[dict]:
     owner = "Platform Engineering"
     return [dict(name="availability", sli_kind="ratio", objective="99.95", owner=owner,
-                 description="99.95% of requests through Kong answer without a 5xx (seed 000; "
+                 description="99.95% of requests through Kong answer without a 5xx ("
                              "Kong Prometheus plugin, kong_http_requests_total).",
                  good_query=_sel(KONG_REQUESTS, code="!~5.."), total_query=KONG_REQUESTS),
             dict(name="added-latency-p99", sli_kind="latency", objective="99", owner=owner,
                  latency_threshold_ms=15,
                  description="99% of requests get at most 15 ms added by Kong and its plugins "
-                             "(seed 000; kong_kong_latency_ms, le=\"15\" bucket in ms).",
+                             "(kong_kong_latency_ms, le=\"15\" bucket in ms).",
                  good_query=_sel(f"{KONG_ADDED_LATENCY}_bucket", le="15"),
                  total_query=f"{KONG_ADDED_LATENCY}_count")]
 
@@ -107,14 +107,14 @@ SEED_SLOS: dict[str, list[dict]] = {
     # not delivery attempts; a template error or a failed relay/webhook is a failed one.
     "notification": [_events("notification", "delivery", "notification", "sent",
                              "sent|delivery_failed|template_error", "99.5", "Messaging",
-                             "99.5% of notifications are delivered (seed 000): sent over "
+                             "99.5% of notifications are delivered: sent over "
                              "sent, delivery_failed and template_error events.")],
     # Jobs carry no estimated duration, so "within 2x the estimate" cannot be measured; what
     # the worker counts is whether a job finished (a skipped run is a lock-guarded twin).
     "worker": [_events("worker", "jobs-succeeded", "job", "succeeded", "succeeded|failed",
                        "99.9", "Data Services",
-                       "99.9% of jobs succeed, none dropped (seed 000; 99.9% target from "
-                       "seed 001): succeeded over succeeded and failed job events.")],
+                       "99.9% of jobs succeed, none dropped: "
+                       "succeeded over succeeded and failed job events.")],
     # The report counter has no failure outcome (generated/cached), so the SLI is the
     # availability of report generation, which runs within the request.
     "report": [_availability("report", "99.9", "Data Services",
@@ -143,7 +143,7 @@ MINUTE_DAYS = 3
 
 
 def seed(*, session: Session) -> None:
-    """SLOs of seed 000 and, for SLOs without samples, synthetic samples up to now."""
+    """Meridian's SLOs and, for SLOs without samples, synthetic samples up to now."""
     now = samples.floor_minute(utcnow())
     for slug, slo_specs in SEED_SLOS.items():
         service = catalog.get_service(session=session, slug=slug)

@@ -2,7 +2,7 @@
 
 Its config is the production one from infra/alertmanager with the routes and receivers
 swapped for a null receiver (nothing leaves loopback) and the inhibition rules kept, so
-the tests exercise the seed's inhibition rule exactly as deployed.
+the tests exercise the inhibition rule exactly as deployed.
 """
 from __future__ import annotations
 

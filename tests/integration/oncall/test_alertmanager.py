@@ -1,6 +1,6 @@
 """Against a real Alertmanager started by the tests: alerts show in the portal grouped by
 service and severity, a silence created in the portal suppresses the alert in Alertmanager,
-expiring it from the portal un-suppresses it, the seed's inhibition rule works, and the
+expiring it from the portal un-suppresses it, the node-over-pod inhibition rule works, and the
 production config passes `amtool check-config`."""
 import subprocess
 import time

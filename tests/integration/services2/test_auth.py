@@ -289,7 +289,7 @@ def test_credential_management_needs_the_admin_token(issued, path, body, headers
 
 def test_an_expired_vault_token_blocks_rotation_loudly_but_not_verification(auth, tenant,
                                                                             openbao):
-    """Seed: "Vault token expiry blocks key rotation". A token of its own, revoked
+    """Vault token expiry blocks key rotation. A token of its own, revoked
     mid-way, is what an expired token looks like to Vault (403 permission denied)."""
     root = hvac.Client(url=openbao, token="root")
     own = root.auth.token.create(policies=["root"], ttl="1h")["auth"]["client_token"]

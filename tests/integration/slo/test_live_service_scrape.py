@@ -5,8 +5,8 @@ those requests as the good/total counts of the seeded order SLOs.
 
 The bad requests are real ones: order creation reserves stock at INVENTORY_URL, here a
 loopback socket that accepts connections and never answers, so each creation waits out
-INVENTORY_TIMEOUT and answers 503 `inventory_unavailable` (seed 000: "Inventory Service
-timeout causes order creation to hang")."""
+INVENTORY_TIMEOUT and answers 503 `inventory_unavailable` (an inventory service
+timeout must not make order creation hang)."""
 from __future__ import annotations
 
 import os

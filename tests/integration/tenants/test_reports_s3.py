@@ -2,7 +2,7 @@
 S3 server (or, for the embedded default, a folder); downloads go through the portal's
 signed link to a pre-signed URL.
 
-moto does not check pre-signed signatures or expiry (STACK.md), so expiry and tenant
+moto does not check pre-signed signatures or expiry, so expiry and tenant
 scoping are asserted on what the portal signs and on its own link checks.
 """
 import csv

@@ -1,4 +1,4 @@
-"""Blast radius and the seed's SPOF method on the seeded dependency graph."""
+"""Blast radius and the SPOF method on the seeded dependency graph."""
 import networkx as nx
 
 from portal.catalog import graph

@@ -1,4 +1,4 @@
-"""Factories for on-call rows: a team schedule with ordered layers, and the seed's policies."""
+"""Factories for on-call rows: a team schedule with ordered layers, and the escalation policies."""
 from datetime import date, time
 
 import pytest
@@ -26,7 +26,7 @@ def make_schedule(session):
 
 @pytest.fixture
 def seed_policies(session, make_user):
-    """The seed's four policies, with a manager and a VP as the named escalation people."""
+    """The four escalation policies, with a manager and a VP as the named escalation people."""
     manager, vp = make_user("manager"), make_user("manager")
     people = {"manager@meridian.example": manager, "admin@meridian.example": vp}
     for severity, (description, ack, next_day, steps) in demo.POLICIES.items():

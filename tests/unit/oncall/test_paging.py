@@ -1,4 +1,4 @@
-"""The paging engine with a frozen clock: the seed's escalation timeline, ack, resolve,
+"""The paging engine with a frozen clock: the escalation timeline, ack, resolve,
 Sev4 held until the next business morning, gaps, and the incident_opened contract."""
 from datetime import UTC, date, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""The demo seed: every SLO of seed 000, lively samples, one frozen service, idempotent."""
+"""The demo seed: every SLO of Meridian, lively samples, one frozen service, idempotent."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -35,7 +35,7 @@ def test_seed_creates_specs_and_states(session):
 
 
 def test_reseeding_replaces_specs_the_services_cannot_measure(session):
-    """An older seed's worker SLO (jobs on time: no job carries an estimate) gives way."""
+    """An older demo load's worker SLO (jobs on time: no job carries an estimate) gives way."""
     seed_catalog(session=session)
     worker = catalog.get_service(session=session, slug="worker")
     specs.create(session=session, service=worker, spec=specs.clean(dict(

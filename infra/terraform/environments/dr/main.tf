@@ -1,4 +1,4 @@
-# The dr environment (seed 000: eu-west-1). State: S3 with DynamoDB locking, one state file
+# The dr environment (eu-west-1). State: S3 with DynamoDB locking, one state file
 # per environment; bucket and table names come from backend.hcl at init:
 #   terraform init -backend-config=backend.hcl
 

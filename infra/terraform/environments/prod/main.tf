@@ -1,4 +1,4 @@
-# The prod environment (seed 000: us-east-1). State: S3 with DynamoDB locking, one state file
+# The prod environment (us-east-1). State: S3 with DynamoDB locking, one state file
 # per environment; bucket and table names come from backend.hcl at init:
 #   terraform init -backend-config=backend.hcl
 

@@ -1,4 +1,4 @@
-# EKS cluster with managed node groups and an OIDC provider for IRSA (seed 000: system,
+# EKS cluster with managed node groups and an OIDC provider for IRSA (system,
 # application, data and spot node groups in prod).
 
 variable "name" { type = string }

@@ -1,5 +1,5 @@
 # Redis 7 on ElastiCache: primary + 1 replica, cluster mode disabled, allkeys-lru, no
-# persistence (seed 000: cache only; authoritative data is in PostgreSQL).
+# persistence (cache only; authoritative data is in PostgreSQL).
 
 variable "name" { type = string }
 variable "vpc_id" { type = string }

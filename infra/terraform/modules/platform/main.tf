@@ -1,5 +1,5 @@
 # One Meridian environment: VPC, EKS, RDS, ElastiCache, S3 and IRSA roles, wired
-# together. environments/{prod,staging,dr} call this with their sizes (seed 000).
+# together. environments/{prod,staging,dr} call this with their sizes.
 
 variable "environment" { type = string }
 variable "cidr" { type = string }
@@ -15,7 +15,7 @@ variable "tags" {
   type = map(string)
   validation {
     condition     = alltrue([for k in ["owner", "team", "cost-center", "environment"] : contains(keys(var.tags), k)])
-    error_message = "tags must contain owner, team, cost-center and environment (seed 001 tagging policy)."
+    error_message = "tags must contain owner, team, cost-center and environment (tagging policy)."
   }
 }
 

@@ -1,5 +1,5 @@
 # PostgreSQL 15 on RDS: primary (Multi-AZ in prod) plus read replicas, 7-day PITR
-# (seed 000: primary + 2 replicas in prod, single instance in staging/DR).
+# (primary + 2 replicas in prod, single instance in staging/DR).
 
 variable "name" { type = string }
 variable "vpc_id" { type = string }

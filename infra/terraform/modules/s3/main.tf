@@ -1,4 +1,4 @@
-# Meridian's buckets (seed 000): media kept forever, reports to Glacier after 90 days,
+# Meridian's buckets: media kept forever, reports to Glacier after 90 days,
 # backups kept 30 days; all private, encrypted and versioned.
 
 variable "prefix" { type = string }

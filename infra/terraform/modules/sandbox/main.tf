@@ -1,7 +1,7 @@
 # A self-service sandbox environment that needs no cloud: only Terraform's built-in
 # `terraform_data` resource, so the portal's demo and tests apply and destroy it for real.
 # It mirrors the shape of a real environment (network, database, cache, bucket) as
-# records, and carries the mandatory cost tags of seed 001 (owner, team, cost-center,
+# records, and carries the mandatory cost tags (owner, team, cost-center,
 # environment) like every real module here.
 
 terraform {

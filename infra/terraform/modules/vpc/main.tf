@@ -96,7 +96,7 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private[count.index].id
 }
 
-# S3 through a gateway endpoint: no internet traversal (seed 000, network topology).
+# S3 through a gateway endpoint: no internet traversal.
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
   service_name      = "com.amazonaws.${data.aws_region.current.name}.s3"
