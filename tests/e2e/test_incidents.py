@@ -78,7 +78,9 @@ def test_tenant_viewer_sees_the_banner_and_own_status_page(sign_in, page: Page, 
     banner = page.locator(".incident-banner")
     expect(banner).to_contain_text("Stale stock levels")
     banner.get_by_role("link", name="Status page").click()
-    expect(page.get_by_role("heading", name="Service status for Acme Retail")).to_be_visible()
+    expect(page.get_by_role("heading", name="Acme Retail status")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Stale stock levels")
+    assert page.goto(f"{live_url}/status/globex-outfitters").status == 404
     assert page.goto(f"{live_url}/incidents/status/globex-outfitters").status == 404
 
 

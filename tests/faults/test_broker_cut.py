@@ -42,7 +42,10 @@ def test_a_broker_cut_loses_duplicates_and_strands_no_order(
           f"({load.count} orders)")
 
     assert all(relay.is_alive() for relay in flow.relays())
-    assert all(body["status"] == "degraded" and body["code"] == 200 for body in during)
+    # Never out of the load balancer; degraded from the moment the relay notices the cut
+    # (the first sample can be taken before it has tried the broker again).
+    assert all(body["code"] == 200 and body["status"] in ("ok", "degraded") for body in during)
+    assert during[-1]["status"] == "degraded"
     assert any("loop:outbox-relay-orders" in body["failed"] for body in during)
     wait_for(lambda: flow.readyz()["status"] == "ok", timeout=15)
 
