@@ -22,6 +22,7 @@ from platform_services.registry import build
 from portal import dev_edge
 from tests.integration.services import servers, tokens
 from tests.integration.services.tokens import api
+from tests.servers import wait_until
 
 NGINX = dev_edge.binary()
 pytestmark = [pytest.mark.integration,
@@ -129,6 +130,9 @@ def test_a_valid_token_passes_and_the_check_is_cached(edge, backend):
         assert answer.headers["X-Request-Id"]
         assert answer.headers["Server"] == "nginx"  # server_tokens off: no version
     assert backend["counter"].count == before + 2
+    # nginx writes a request's log line after the response has gone out: wait for both.
+    wait_until(lambda: len([ln for ln in _access_log(running) if "/orders" in ln["uri"]]) >= 2,
+               timeout=10, what="both access log lines")
     lines = [line for line in _access_log(running) if "/orders" in line["uri"]]
     assert [line["auth_cache"] for line in lines] == ["MISS", "HIT"]
     assert {line["tenant"] for line in lines} == {str(backend["tenants"]["a"][0])}
@@ -202,7 +206,8 @@ def test_https_terminates_at_the_edge(edge, backend, tmp_path):
                           timeout=10)
     assert answer.status_code == 200, answer.text
     assert requests.get(url, verify=str(cert), timeout=10).status_code == 401
-    assert any(line["tls"].startswith("TLSv1.") for line in _access_log(running))
+    wait_until(lambda: any(line["tls"].startswith("TLSv1.") for line in _access_log(running)),
+               timeout=10, what="a TLS access log line")
 
 
 def test_the_verify_endpoint_names_the_caller_and_refuses_a_malformed_audience(edge, backend):
