@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-scripts/install-alerting.sh  # Alertmanager and Prometheus for `portal dev` (never fails)
-scripts/install-nginx.sh  # the edge of `portal dev` and its tests (never fails)
-scripts/install-pgbouncer.sh  # PgBouncer for the connection-pooling tests (never fails)
+# Optional servers (never fails): alerting and the edge for `portal dev`, PgBouncer for its test.
+scripts/install-optional.sh "the portal will run without live alerting" \
+  prometheus prometheus-alertmanager
+scripts/install-optional.sh "portal dev will run without its edge and the edge tests skip" nginx
+scripts/install-optional.sh "the PgBouncer test will be skipped" pgbouncer
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 stamp=$(cat pyproject.toml requirements/*.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.deps-stamp 2>/dev/null)" != "$stamp" ]; then

@@ -30,7 +30,8 @@ def _pgbouncer_binary() -> str:
     """The pgbouncer executable, installed with apt by the bootstrap script if missing."""
     found = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
     if found is None:
-        subprocess.run([str(ROOT / "scripts" / "install-pgbouncer.sh")], check=False)
+        subprocess.run([str(ROOT / "scripts" / "install-optional.sh"),
+                        "the PgBouncer test will be skipped", "pgbouncer"], check=False)
         found = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
     if found is None:
         pytest.skip("pgbouncer is not installed and could not be installed")
