@@ -115,12 +115,8 @@ def main() -> None:
     prefix = f"bench{secrets.token_hex(2)}."
     auth_server = tokens.platform_auth(database_url)
     auth = next(auth_server)
-    creds = tokens.service_credentials(auth.url)
-    env = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
-           "RABBITMQ_URL": servers.BROKER_URL, "REDIS_URL": servers.REDIS_URL,
-           "REDIS_KEY_PREFIX": prefix, "EXCHANGE_PREFIX": prefix,
-           "AUTH_URL": creds["auth_url"], "SERVICE_CLIENT_ID": creds["client_id"],
-           "SERVICE_CLIENT_SECRET": creds["client_secret"]}
+    env = gunicorn.deployed_env(database_url, auth.url, prefix, LOG_LEVEL="WARNING",
+                                RABBITMQ_URL=servers.BROKER_URL)
     started: list = []
     background = None
     try:

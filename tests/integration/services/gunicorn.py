@@ -11,9 +11,21 @@ from pathlib import Path
 import requests
 
 from platform_services.common.runner import GUNICORN_CONF, web_command
+from tests.integration.services.servers import REDIS_URL
+from tests.integration.services.tokens import service_credentials
 from tests.servers import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+def deployed_env(database_url: str, auth_url: str, prefix: str, **extra: str) -> dict[str, str]:
+    """The environment a deployed service gets: this run's database, Redis and names (under
+    `prefix`), and the platform client the services call each other with."""
+    creds = service_credentials(auth_url)
+    return {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix,
+            "EXCHANGE_PREFIX": prefix, "AUTH_URL": creds["auth_url"],
+            "SERVICE_CLIENT_ID": creds["client_id"],
+            "SERVICE_CLIENT_SECRET": creds["client_secret"], **extra}
 
 
 class Gunicorn:

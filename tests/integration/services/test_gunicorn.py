@@ -16,8 +16,7 @@ from platform_services.common.outbox import OutboxRelay
 from platform_services.common.runner import PerProcess, background_command
 from platform_services.registry import build
 from tests.integration.services import gunicorn
-from tests.integration.services.servers import REDIS_URL
-from tests.integration.services.tokens import credentials, service_credentials
+from tests.integration.services.tokens import credentials
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -26,12 +25,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def env(services_db, run_prefix, platform_auth):
     """The environment a deployed service gets, pointed at this run's servers."""
-    creds = service_credentials(platform_auth.url)
-    return {"DATABASE_URL": services_db, "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": run_prefix, "EXCHANGE_PREFIX": run_prefix,
-            "AUTH_URL": creds["auth_url"], "SERVICE_CLIENT_ID": creds["client_id"],
-            "SERVICE_CLIENT_SECRET": creds["client_secret"], "LOG_FORMAT": "text",
-            "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
+    return gunicorn.deployed_env(services_db, platform_auth.url, run_prefix, LOG_FORMAT="text",
+                                 WEB_CONCURRENCY="2", GUNICORN_THREADS="4")
 
 
 def test_gunicorn_serves_a_service_from_the_factory(env, platform_auth, tenant, services_db,

@@ -11,8 +11,8 @@ import requests
 from platform_services.common.base import broker_check
 from platform_services.common.jwt_auth import audience_of
 from tests.integration.services import gunicorn
-from tests.integration.services.servers import REDIS_URL, free_port
-from tests.integration.services.tokens import credentials, service_credentials
+from tests.integration.services.servers import free_port
+from tests.integration.services.tokens import credentials
 
 pytestmark = pytest.mark.integration
 
@@ -30,12 +30,8 @@ class BrokerWorker(threading.Thread):
 
 def test_a_gunicorn_web_process_sees_the_broker_as_ok(services_db, run_prefix, broker,
                                                       platform_auth, tmp_path):
-    creds = service_credentials(platform_auth.url)
-    env = {"DATABASE_URL": services_db, "REDIS_URL": REDIS_URL, "RABBITMQ_URL": broker,
-           "REDIS_KEY_PREFIX": run_prefix, "EXCHANGE_PREFIX": run_prefix,
-           "AUTH_URL": creds["auth_url"], "SERVICE_CLIENT_ID": creds["client_id"],
-           "SERVICE_CLIENT_SECRET": creds["client_secret"], "LOG_FORMAT": "text",
-           "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"}
+    env = gunicorn.deployed_env(services_db, platform_auth.url, run_prefix, RABBITMQ_URL=broker,
+                                LOG_FORMAT="text", WEB_CONCURRENCY="1", GUNICORN_THREADS="2")
     server = gunicorn.service("inventory", env, tmp_path / "gunicorn.log")
     try:
         token = credentials(platform_auth.url).token(audience_of("inventory"))
