@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-_SELECTOR = re.compile(rf"^\s*(?P<metric>{_NAME})\s*(?:\{{(?P<body>.*)\}})?\s*$", re.S)
-_MATCHER = re.compile(r'\s*(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?P<op>=~|!~|!=|=)\s*'
-                      r'"(?P<value>(?:[^"\\]|\\.)*)"\s*(?:,|$)')
+import promql_parser
+
+MAX_LENGTH = 2048
+# MatchOp values are not hashable, so they are looked up by name.
+_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 
 
 @dataclass(frozen=True)
@@ -42,27 +43,30 @@ class Selector:
 
     def with_label(self, label: str, value: str) -> str:
         """The selector text with one more equality matcher (for promtool input series)."""
-        parts = [f'{m.label}{m.op}"{m.value}"' for m in self.matchers]
-        return f"{self.metric}{{{', '.join(parts + [f'{label}={chr(34)}{value}{chr(34)}'])}}}"
+        parts = [f"{m.label}{m.op}{_quote(m.value)}" for m in self.matchers]
+        return f"{self.metric}{{{', '.join(parts + [f'{label}={_quote(value)}'])}}}"
+
+
+def _quote(value: str) -> str:
+    """A PromQL double-quoted string literal of `value`."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def parse(text: str) -> Selector:
-    """Parse a counter selector; raises ValueError with a readable message."""
-    match = _SELECTOR.match(text or "")
-    if not match:
+    """Parse a counter selector with the PromQL grammar; raises ValueError with a readable
+    message. Only a plain instant selector is accepted: functions, ranges, offsets and `@`
+    would change what the same text means to Prometheus and to the portal's own scrape."""
+    if len(text or "") > MAX_LENGTH:
+        # The parser recurses per nesting level; a bounded text bounds its stack.
+        raise ValueError(f"a selector is at most {MAX_LENGTH} characters")
+    try:
+        expr = promql_parser.parse(text or "")
+    except ValueError as exc:
+        raise ValueError(f"not a PromQL selector: {exc}") from exc
+    if (not isinstance(expr, promql_parser.VectorSelector) or not expr.name
+            or expr.offset is not None or expr.at is not None):
         raise ValueError("expected a counter selector such as "
                          'http_requests_total{service="order",code!~"5.."}')
-    body, matchers, pos = match.group("body") or "", [], 0
-    while pos < len(body.rstrip()):
-        m = _MATCHER.match(body, pos)
-        if not m:
-            raise ValueError(f"cannot read the label matcher at {body[pos:pos + 20]!r}")
-        value = m.group("value").encode().decode("unicode_escape")
-        if m.group("op") in ("=~", "!~"):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
-        matchers.append(Matcher(m.group("label"), m.group("op"), value))
-        pos = m.end()
-    return Selector(match.group("metric"), tuple(matchers))
+    matchers = tuple(Matcher(m.name, _OPS[str(m.op).rpartition(".")[2]], m.value)
+                     for m in expr.matchers.matchers if m.name != "__name__")
+    return Selector(expr.name, matchers)

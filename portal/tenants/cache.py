@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import cachetools
 import redis
 from flask import current_app
 
@@ -30,24 +31,26 @@ def key(tenant_id: int, name: str, *params: object) -> str:
 
 
 class MemoryStore:
-    def __init__(self):
-        self._data: dict[str, tuple[float, str]] = {}
+    """The Redis calls the cache makes, over a bounded per-entry-TTL cache in this process."""
+
+    def __init__(self, maxsize: int = 10_000):
+        # Each entry lives for its own ttl (the first element of the stored pair).
+        self._data: cachetools.TLRUCache = cachetools.TLRUCache(
+            maxsize, ttu=lambda _key, value, now: now + value[0], timer=time.monotonic)
         self._lock = threading.Lock()
 
     def get(self, k: str) -> str | None:
         with self._lock:
             hit = self._data.get(k)
-            if hit is None or hit[0] < time.monotonic():
-                self._data.pop(k, None)
-                return None
-            return hit[1]
+        return None if hit is None else hit[1]
 
     def setex(self, k: str, ttl: int, value: str) -> None:
         with self._lock:
-            self._data[k] = (time.monotonic() + ttl, value)
+            self._data[k] = (ttl, value)
 
     def keys(self) -> list[str]:
         with self._lock:
+            self._data.expire()
             return list(self._data)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from dateutil import rrule
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,13 +31,10 @@ def validate(*, kind: str, fmt: str, cadence: str, email: str) -> dict[str, str]
 
 def next_run(cadence: str, after: datetime) -> datetime:
     """The first scheduled run strictly after `after`."""
-    day = after.astimezone(UTC).date()
-    while True:
-        candidate = datetime.combine(day, RUN_AT)
-        due_day = day.weekday() == 0 if cadence == "weekly" else day.day == 1
-        if due_day and candidate > after:
-            return candidate
-        day += timedelta(days=1)
+    start = datetime.combine(after.astimezone(UTC).date(), RUN_AT)
+    days = {"byweekday": rrule.MO} if cadence == "weekly" else {"bymonthday": 1}
+    return rrule.rrule(rrule.WEEKLY if cadence == "weekly" else rrule.MONTHLY,
+                       dtstart=start, **days).after(after)
 
 
 def period(cadence: str, run_day: date) -> tuple[date, date]:
