@@ -3,7 +3,7 @@
 boto3 underneath, with connect/read timeouts and botocore's bounded "standard" retries.
 Connection failures and 5xx after retries raise `S3Unavailable`; callers never see a
 botocore exception. The endpoint comes from S3_ENDPOINT_URL (moto or MinIO locally, AWS
-when unset); with OBJECT_STORE_DIR set, `from_config` gives the folder store instead.
+when unset); `object_store.from_config` picks this client or the folder store.
 """
 from __future__ import annotations
 
@@ -104,13 +104,3 @@ class S3Client:
         except (BotoCoreError, ClientError) as exc:
             raise S3Unavailable(f"S3 {method} failed: {exc}") from exc
 
-
-def from_config(config):
-    """The store for the app's settings: a folder when OBJECT_STORE_DIR is set (the
-    embedded default), S3 otherwise."""
-    if config.get("OBJECT_STORE_DIR"):
-        from portal.integrations.folder_store import FolderStore  # it builds on this module
-
-        return FolderStore(config["OBJECT_STORE_DIR"], secret_key=config["SECRET_KEY"])
-    return S3Client(endpoint_url=config.get("S3_ENDPOINT_URL"),
-                    region=config.get("S3_REGION", "us-east-1"))

@@ -5,7 +5,7 @@ from flask_login import current_user
 from portal.auth.access import audit_action, require_roles
 from portal.db import utcnow
 from portal.extensions import db
-from portal.integrations import s3 as s3_client
+from portal.integrations import object_store
 from portal.integrations.s3 import S3Unavailable
 from portal.tenants import dashboard, reports, schedules
 from portal.tenants.blueprint import DASHBOARD_USERS, audit_staff_access, bp, tenant_or_404
@@ -86,7 +86,7 @@ def download_report(slug: str, report_id: int):
         reports.check_token(request.args.get("token", ""), tenant_id=tenant.id,
                             report_id=report.id, now=utcnow())
         url = reports.presigned_url(
-            report=report, s3=s3_client.from_config(current_app.config),
+            report=report, s3=object_store.from_config(current_app.config),
             bucket=current_app.config["S3_REPORTS_BUCKET"],
             expires_in=current_app.config["TENANTS_S3_URL_SECONDS"])
     except reports.LinkExpired:
@@ -107,7 +107,7 @@ def delete_report(slug: str, report_id: int):
     tenant = tenant_or_404(slug)
     try:
         report = reports.delete(session=db.session, tenant_id=tenant.id, report_id=report_id,
-                                s3=s3_client.from_config(current_app.config),
+                                s3=object_store.from_config(current_app.config),
                                 bucket=current_app.config["S3_REPORTS_BUCKET"])
     except reports.StillBuilding:
         abort(409, description="This report is still building: delete it once it is done.")

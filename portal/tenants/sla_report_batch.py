@@ -16,8 +16,7 @@ from datetime import date, datetime
 from flask import current_app
 
 from portal.extensions import db
-from portal.integrations import s3 as s3_client
-from portal.integrations import smtp
+from portal.integrations import object_store, smtp
 from portal.integrations.s3 import S3Unavailable
 from portal.integrations.smtp import MailUnavailable
 from portal.tenants import service, sla_report, sla_report_runs
@@ -81,7 +80,7 @@ def mail_one(*, report_id: int, relay: smtp.Relay, store, bucket: str, now: date
 def run(*, month: date, now: datetime) -> BatchResult:
     """Build every tenant's missing report of `month`, then e-mail the unsent ones."""
     config = current_app.config
-    store, bucket = s3_client.from_config(config), config["S3_REPORTS_BUCKET"]
+    store, bucket = object_store.from_config(config), config["S3_REPORTS_BUCKET"]
     result = BatchResult()
     with db.session_scope() as session:
         inputs = sla_report.month_inputs(session=session, month=month, now=now)

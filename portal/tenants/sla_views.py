@@ -7,7 +7,7 @@ from flask import abort, current_app, make_response, render_template
 
 from portal.auth.access import require_roles
 from portal.extensions import db
-from portal.integrations import s3 as s3_client
+from portal.integrations import object_store
 from portal.integrations.s3 import S3Unavailable
 from portal.tenants import sla_report_runs
 from portal.tenants.blueprint import STAFF, audit_staff_access, bp, tenant_or_404
@@ -40,7 +40,7 @@ def download_sla_report(slug: str, report_id: int, fmt: str):
     if report is None:
         abort(404)
     try:
-        data = s3_client.from_config(current_app.config).read(
+        data = object_store.from_config(current_app.config).read(
             current_app.config["S3_REPORTS_BUCKET"],
             report.pdf_key if fmt == "pdf" else report.csv_key)
     except S3Unavailable:

@@ -11,7 +11,7 @@ from flask import current_app
 
 from portal.db import utcnow
 from portal.extensions import db
-from portal.integrations import s3 as s3_client
+from portal.integrations import object_store
 from portal.integrations.s3 import S3Unavailable
 from portal.integrations.smtp import MailUnavailable
 from portal.tenants import (
@@ -77,7 +77,7 @@ def _build(report_id: int) -> str:
     try:
         with db.session_scope() as session, sources.reading(session) as source:
             stored, written, truncated = report_build.write(
-                report=report, source=source, s3=s3_client.from_config(config),
+                report=report, source=source, s3=object_store.from_config(config),
                 bucket=config["S3_REPORTS_BUCKET"], pdf_max_rows=config["TENANTS_PDF_MAX_ROWS"],
                 on_progress=_record_progress(report_id), tenant_name=name)
     except (ReportUnavailable, S3Unavailable) as exc:
