@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import commands, domains, errors, models, nav, observability, vendor
 from portal import config as portal_config
+from portal.auth import bearer
 from portal.auth import service as accounts
 from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url
@@ -74,10 +75,14 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str):
+        if bearer.presented() is not None:
+            return None  # a bearer token is the request's only credential, never the cookie
         user = accounts.get(session=db.session, user_id=int(user_id))
         if user is None or not user.is_active or not sessions.is_current(user):
             return None
         return user
+
+    bearer.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

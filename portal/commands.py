@@ -39,9 +39,11 @@ def seed_demo_command() -> None:
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
 @click.option("--tenant", default=None, help="Tenant slug (tenant viewers only).")
+@click.option("--break-glass", is_flag=True,
+              help="An emergency account that keeps its password while single sign-on is on.")
 @click.password_option()
 def create_user_command(email: str, name: str, roles: tuple[str, ...], tenant: str | None,
-                        password: str) -> None:
+                        break_glass: bool, password: str) -> None:
     """Create a local account."""
     with db.session_scope() as session:
         tenant_row = tenants.get_by_slug(session=session, slug=tenant) if tenant else None
@@ -53,8 +55,10 @@ def create_user_command(email: str, name: str, roles: tuple[str, ...], tenant: s
                                    tenant_id=tenant_row.id if tenant_row else None)
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
+        user.break_glass = break_glass
         audit.record(session=session, action="user.create", actor_email="cli",
-                     target_type="user", target_id=user.id, details={"roles": user.roles})
+                     target_type="user", target_id=user.id,
+                     details={"roles": user.roles, "break_glass": break_glass})
     click.echo(f"created {email}")
 
 

@@ -25,6 +25,7 @@ import click
 from flask import current_app, url_for
 
 from portal import dev_alerting, dev_clients, dev_edge, embedded, migrate
+from portal.auth import oidc_demo
 from portal.demo.seed import credentials_table, seed_demo
 from portal.extensions import db
 from portal.health.demo import LOCAL_PORTS, local_url
@@ -61,9 +62,11 @@ def _start_worker(app, log_dir: Path) -> subprocess.Popen:
                   {**_child_env(app), **_portal_client_env(app)}, log_dir / "worker.log")
 
 
-def _serve_portal(app, log_dir: Path, host: str, port: int) -> subprocess.Popen:
+def _serve_portal(app, log_dir: Path, host: str, port: int,
+                  sso: oidc_demo.DemoProvider | None = None) -> subprocess.Popen:
     """The portal under gunicorn with gunicorn.conf.py, the server production runs."""
     env = {**_child_env(app), **_portal_client_env(app), "GUNICORN_BIND": f"{host}:{port}",
+           **(sso.settings if sso else {}),
            "PROMETHEUS_MULTIPROC_DIR": str(log_dir / "prometheus-multiproc")}
     env.setdefault("GUNICORN_WORKERS", PORTAL_WORKERS)
     if app.config.get("ALERTING_NOT_CONNECTED"):
@@ -188,18 +191,23 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
     alerting = _start_alerting(app, services)
     children: list[subprocess.Popen] = []
     edge = None
+    sso = None
     try:
         children += [_start_worker(app, log_dir)] if worker else []
         if services:
             edge = dev_edge.start_for_dev(log_dir, LOCAL_PORTS)
             children += _start_services(app, log_dir, load, edge)
         host, port = app.config["PORTAL_HOST"], app.config["PORTAL_PORT"]
-        portal = _serve_portal(app, log_dir, host, port)
+        sso = oidc_demo.start(app.config, log_dir)  # "Sign in with SSO" for the demo
+        portal = _serve_portal(app, log_dir, host, port, sso)
         children.insert(0, portal)  # stopped first, so no request meets a stopped service
         click.echo(credentials_table(rows))
         click.echo(f"\nPortal: http://{host}:{port}/   (gunicorn; logs: {log_dir}/*.log)")
         if edge is not None:
             click.echo(f"Edge (nginx): {edge.url}/<service>/v1/...   (log: {edge.access_log})")
+        if sso is not None:
+            click.echo(f"Single sign-on: {sso.issuer} (\"Sign in with SSO\" signs in "
+                       f"{oidc_demo.NEWCOMER['email']}, a developer)")
         click.echo(f"Alerting is not connected: {alerting.problem}" if alerting.problem else
                    f"Alertmanager: {app.config.get('ALERTMANAGER_URL') or '-'}   "
                    f"Prometheus: {app.config.get('PROMETHEUS_URL') or '-'}")
@@ -216,6 +224,8 @@ def dev_command(worker: bool, services: bool, load: bool) -> None:
             child.wait(timeout=20)
         if edge is not None:
             edge.stop()
+        if sso is not None:
+            sso.stop()
         alerting.stop()
         db.engine.dispose()
         if app.config["DATABASE_EMBEDDED"]:  # started for this stack: ours to stop

@@ -39,6 +39,10 @@ def render_error(status: int, message: str | None = None):
     context = {"status": status, "title": TITLES.get(status, "Error"),
                "message": message or MESSAGES.get(status, ""),
                "request_id": g.get("request_id")}
+    if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+        # API clients (token-authenticated) read errors as JSON, never as a page.
+        return {"error": context["title"], "message": context["message"],
+                "request_id": context["request_id"]}, status
     if htmx:
         response = render_template("errors/_error.html", **context), status, {
             "HX-Retarget": "#errors", "HX-Reswap": "innerHTML"}

@@ -43,3 +43,8 @@ silence_changed = _signals.signal("silence-changed")
 # facts: {"slos": [names of the entry's SLOs]} (slo), {"oncall": None | {"schedule": name,
 # "people": int}} (oncall: the owning team's schedule and its primary rotation).
 readiness_facts = _signals.signal("readiness-facts")
+
+# A person lost their account through provisioning (SCIM active:false or delete): their
+# sessions and API tokens already ended; receivers deal with what they still hold.
+# kwargs: session, user_id, email, name, at (datetime)
+person_deprovisioned = _signals.signal("person-deprovisioned")

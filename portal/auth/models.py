@@ -28,6 +28,8 @@ class User(UserMixin, Timestamped, Base):
         CheckConstraint(
             "NOT ('tenant_viewer' = ANY(roles)) OR roles = ARRAY['tenant_viewer']::varchar[]",
             name="tenant_viewer_alone"),
+        # One account per person at the identity provider.
+        Index("uq_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +43,12 @@ class User(UserMixin, Timestamped, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Copied into the session cookie at sign-in; bumping it ends every session of the user.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Single sign-on: who the person is at the provider, and the groups of the last sign-in.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    sso_groups: Mapped[list[str] | None] = mapped_column(ARRAY(String(200)))
+    # A local emergency account: keeps its password when single sign-on is required.
+    break_glass: Mapped[bool] = mapped_column(default=False, server_default="false")
 
     tenant: Mapped[Tenant | None] = relationship(lazy="joined")
 
@@ -77,3 +85,10 @@ class AuditEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(20), default="success")
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+
+# API tokens and SCIM provisioning keep their tables in modules of their own; importing
+# them here maps them with the rest of the auth schema.
+from portal.auth import scim_models, tokens_models  # noqa: E402,F401
+from portal.auth.oidc_models import TeamMembership  # noqa: E402,F401  (SSO teams)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portal.auth import audit, service
+from portal.auth import audit, oidc, oidc_views, scim_views, service, tokens_views
 from portal.auth.access import audit_action, require_roles
 from portal.auth.forms import AuditFilterForm, LoginForm
 from portal.errors import render_error
@@ -16,6 +16,9 @@ from portal.security import events, sessions
 from portal.security.redirects import safe_redirect
 
 bp = Blueprint("auth", __name__)
+bp.register_blueprint(oidc_views.bp)  # single sign-on: /login/sso and its callback
+bp.register_blueprint(tokens_views.bp)  # API tokens: /account/api-tokens, /admin/api-tokens
+bp.register_blueprint(scim_views.bp)  # SCIM 2.0 provisioning under /scim/v2
 
 
 def _login_throttle_key() -> str:
@@ -32,10 +35,11 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("home.index"))
     form = LoginForm()
+    sso = oidc.is_configured(current_app.config)
     if request.method == "GET":
-        return render_template("auth/login.html", form=form)
+        return render_template("auth/login.html", form=form, sso=sso)
     if not form.validate():
-        return render_template("auth/login.html", form=form), 422
+        return render_template("auth/login.html", form=form, sso=sso), 422
     result = service.authenticate(session=db.session, email=form.email.data,
                                   password=form.password.data,
                                   params=current_app.config["ARGON2_PARAMS"])
@@ -43,7 +47,13 @@ def login():
         events.record("login_failed", actor_email=form.email.data.lower(),
                       details={"reason": result.reason})
         form.form_errors.append("Wrong e-mail or password.")
-        return render_template("auth/login.html", form=form), 401
+        return render_template("auth/login.html", form=form, sso=sso), 401
+    if not oidc.local_password_allowed(result.user, current_app.config):
+        events.record("login_failed", actor_email=result.user.email,
+                      details={"reason": "password_not_break_glass"})
+        form.form_errors.append("Sign in with single sign-on: passwords are kept only for "
+                                "break-glass accounts.")
+        return render_template("auth/login.html", form=form, sso=sso), 403
     login_user(result.user)
     sessions.start(result.user)
     audit_action("auth.login", actor=result.user, target_type="user", target_id=result.user.id)
@@ -57,8 +67,11 @@ def logout():
     """Sign out (POST only, with the CSRF token)."""
     audit_action("auth.logout", target_type="user", target_id=current_user.id)
     sessions.end_all(current_user._get_current_object())  # a copied cookie dies with this one
+    provider_sign_out = oidc.end_session_url()  # signed in through SSO: end that session too
     logout_user()
     flash("Signed out.", "info")
+    if provider_sign_out:
+        return oidc_views.provider_sign_out(provider_sign_out)
     return redirect(url_for("auth.login"), code=303)
 
 

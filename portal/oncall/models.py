@@ -256,3 +256,7 @@ class SilenceExpiryNotice(Base):
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+# Roster notices keep their table in a module of its own; importing it here maps it.
+from portal.oncall import roster_notice_models  # noqa: E402,F401

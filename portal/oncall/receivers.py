@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import events
 from portal.auth import service as accounts
-from portal.oncall import notify, paging
+from portal.oncall import notify, paging, roster_notices
 from portal.oncall.models import Schedule
 
 
@@ -36,8 +37,17 @@ def follow_incident(sender, *, session, incident_id, status, actor_email, at, **
 def oncall_facts(sender, *, session, service, **_) -> dict:
     """The owning team's schedule and how many people rotate in its primary layer."""
     schedule = None if service.team_id is None else session.scalars(
-        select(Schedule).where(Schedule.team_id == service.team_id)).unique().first()
+        select(Schedule).where(Schedule.team_id == service.team_id)
+        .options(joinedload(Schedule.members))).unique().first()
     if schedule is None:
         return {"oncall": None}
     return {"oncall": {"schedule": schedule.name,
                        "people": len(schedule.participants("primary"))}}
+
+
+@events.person_deprovisioned.connect
+def flag_shifts(sender, *, session, user_id, email, name, **_) -> None:
+    """Put the person's future shifts on their schedules' pages and tell the managers."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") if has_app_context() else ""
+    roster_notices.flag(session=session, user_id=user_id, email=email, name=name,
+                        link_base=base)

@@ -14,7 +14,7 @@ from portal.auth import service as accounts
 from portal.auth.access import audit_action, require_roles
 from portal.db import utcnow
 from portal.extensions import db
-from portal.oncall import feeds, forms, layering, service
+from portal.oncall import feeds, forms, layering, roster_notices, service
 from portal.oncall.access import require_responder
 from portal.oncall.models import LAYERS, SEVERITIES
 from portal.oncall.service import OncallError
@@ -113,7 +113,8 @@ def _show(schedule, override_form=None, note_form=None, status=200, swap_form=No
         notes=service.list_notes(session=db.session, schedule=schedule),
         override_form=override_form, note_form=note_form or forms.NoteForm(),
         may_override=current_user.has_role(*ONCALL),
-        feed=service.feed_token(session=db.session, user=current_user))
+        feed=service.feed_token(session=db.session, user=current_user),
+        roster_notices=roster_notices.open_for(session=db.session, schedule=schedule))
 
 
 @bp.get("/schedules/<slug>")

@@ -11,7 +11,7 @@ from flask import current_app
 from portal.extensions import db
 from portal.integrations import smtp
 from portal.integrations.alertmanager import AlertmanagerUnavailable
-from portal.oncall import notify, paging, silence_hygiene, silence_ledger
+from portal.oncall import notify, paging, roster_notices, silence_hygiene, silence_ledger
 from portal.oncall.am import am_client
 
 BEAT_SCHEDULE = {
@@ -20,6 +20,8 @@ BEAT_SCHEDULE = {
                                    "schedule": 120.0},
     "oncall-silence-reconcile-tick": {"task": "portal.oncall.tasks.silence_reconcile_tick",
                                       "schedule": 60.0},
+    "oncall-roster-notice-tick": {"task": "portal.oncall.tasks.roster_notice_tick",
+                                  "schedule": 120.0},
 }
 
 
@@ -73,3 +75,16 @@ def silence_reconcile_tick() -> dict:
     except AlertmanagerUnavailable as exc:  # the next tick tries again; the ledger remains
         return {"recreated": 0, "skipped": str(exc)}
     return {"recreated": len(done), "ids": [d.silence_id for d in done]}
+
+
+@shared_task(name="portal.oncall.tasks.roster_notice_tick")
+def roster_notice_tick() -> dict:
+    """Mail the managers each new notice about a deprovisioned person's shifts, once."""
+    config = current_app.config
+    relay = smtp.Relay.from_config(config)
+    if relay is None:
+        return {"sent": 0, "skipped": "no SMTP relay"}
+    with db.session_scope() as session:
+        tried = roster_notices.deliver(session=session, relay=relay,
+                                       max_attempts=config["ONCALL_NOTIFY_MAX_ATTEMPTS"])
+    return {"sent": tried}

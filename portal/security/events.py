@@ -25,7 +25,8 @@ from portal.auth import audit
 from portal.extensions import db, limiter
 
 log = logging.getLogger(__name__)
-OUTCOMES = {"login_failed": "failure", "forbidden": "denied", "hostile_input": "denied"}
+OUTCOMES = {"login_failed": "failure", "forbidden": "denied", "hostile_input": "denied",
+            "token_refused": "failure"}
 PER_SOURCE = parse("10/minute")
 ANONYMOUS_TOTAL = parse("60/minute")
 LIMITED_NOTE = "further events of this kind and source this minute are counted, not logged"
