@@ -29,6 +29,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Incidents", "incidents.index", INTERNAL),
     NavItem("Self-service", "selfservice.index", ("developer", "manager")),
     NavItem("Approvals", "selfservice.approvals", ("manager",)),
+    NavItem("Drift", "selfservice.drift_inbox", INTERNAL),
     NavItem("Tenants", "tenants.index", INTERNAL),
     NavItem("Audit log", "auth.audit_log", ("admin",)),
 )

@@ -93,6 +93,18 @@ class GitOpsRepo:
         self._commit(author, message)
         return Commit(self.head(), message, before, self.current_tag(service, environment))
 
+    def revert_diff(self, sha: str) -> str:
+        """The unified diff a revert of `sha` would apply (that commit's change, reversed)."""
+        if not SHA.match(sha):
+            raise ValueError(f"invalid commit {sha!r}")
+        return self._git("diff", sha, f"{sha}^")
+
+    def parent(self, sha: str) -> str:
+        """The commit before `sha` (the revision a revert of it goes back to)."""
+        if not SHA.match(sha):
+            raise ValueError(f"invalid commit {sha!r}")
+        return self._git("rev-parse", f"{sha}^").strip()
+
     def head(self) -> str:
         return self._git("rev-parse", "HEAD").strip()
 

@@ -96,3 +96,9 @@ class PostmortemForm(FlaskForm):
 for _name, _heading, _hint in SECTIONS:
     setattr(PostmortemForm, _name, TextAreaField(_heading, description=_hint, validators=[
         Optional(), Length(max=20_000, message="Each section has at most 20,000 characters.")]))
+
+
+class SuspectRollbackForm(FlaskForm):
+    """CSRF and the reason of a rollback from the suspect-change panel (the reason's rules
+    live in portal.incidents.suspect_rollback)."""
+    reason = TextAreaField("Why roll back (goes on the timeline)")

@@ -143,7 +143,7 @@ def show(incident_id: int):
         updates=service.updates(session=db.session, incident_id=incident.id),
         note_form=NoteForm(), severity_form=SeverityForm(severity=incident.severity),
         role_form=RoleForm(), update_form=CustomerUpdateForm(), kinds=ENTRY_KINDS,
-        incident_roles=ROLES)
+        incident_roles=ROLES, **suspect_views.suspects_context(incident))
 
 
 @bp.get("/<int:incident_id>/timeline")
@@ -268,4 +268,4 @@ def publish_update(incident_id: int):
     return redirect(url_for("incidents.show", incident_id=incident.id), 303)
 
 
-from portal.incidents import pages, panels  # noqa: E402,F401  (routes on `bp`)
+from portal.incidents import pages, panels, suspect_views  # noqa: E402,F401  (routes on `bp`)

@@ -2,13 +2,17 @@
 
 Documented calls used (https://argo-cd.readthedocs.io/en/stable/developer-guide/api-docs/):
 `POST /api/v1/applications/{name}/sync` with an ApplicationSyncRequest body
-(`revision`, `prune`, `dryRun`) and `GET /api/v1/applications/{name}`, both with
-`Authorization: Bearer <token>`. No ArgoCD can run on the test machines, so the tests
-exercise this client against a local HTTP server that checks exactly these paths,
-headers and bodies (tests/unit/selfservice/test_argocd_client.py).
+(`revision`, `prune`, `dryRun`), `GET /api/v1/applications/{name}` (optionally with
+`?refresh=normal`, which makes ArgoCD compare with git again before answering) and
+`GET /api/v1/applications/{applicationName}/managed-resources` (a ResourceDiff per
+resource: `targetState`, `liveState`, `normalizedLiveState` as JSON-encoded strings), all
+with `Authorization: Bearer <token>`. No ArgoCD can run on the test machines, so the tests
+exercise this client against a local HTTP server that checks exactly these paths, query
+parameters, headers and bodies (tests/fake_argocd.py).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -16,6 +20,7 @@ import requests
 
 from portal.integrations.http import IDEMPOTENT, retrying_session, send
 
+REFRESH_MODES = ("normal", "hard")
 # The sync POST is retried like a GET, as this client always did: it asks for a pinned
 # revision, so a repeat converges on the same state, and ArgoCD refuses a second sync while
 # one is running ("another operation is already in progress") instead of queueing it.
@@ -37,6 +42,46 @@ class AppStatus:
     health_status: str
     revision: str | None
     operation_phase: str | None
+
+
+@dataclass(frozen=True)
+class ResourceStatus:
+    """One resource of an Application (status.resources[]): its sync and health."""
+    group: str
+    kind: str
+    namespace: str
+    name: str
+    sync_status: str
+    health_status: str | None
+    health_message: str | None
+
+
+@dataclass(frozen=True)
+class Application:
+    """The parts of an Application's status the portal shows after a deploy."""
+    name: str
+    sync_status: str
+    revision: str | None
+    health_status: str
+    health_message: str | None
+    operation_phase: str | None
+    operation_message: str | None
+    operation_revision: str | None
+    finished_at: str | None
+    resources: tuple[ResourceStatus, ...]
+
+
+@dataclass(frozen=True)
+class ResourceDiff:
+    """One managed resource's desired (git) and live state, decoded from ArgoCD's JSON strings."""
+    group: str
+    kind: str
+    namespace: str
+    name: str
+    target_state: dict | None
+    live_state: dict | None
+    normalized_live_state: dict | None
+    modified: bool
 
 
 class ArgoCDClient:
@@ -63,10 +108,25 @@ class ArgoCDClient:
         """The application's current sync and health status."""
         return _status(self._call("GET", f"/api/v1/applications/{quote(app)}"))
 
-    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+    def application(self, app: str, *, refresh: str | None = None) -> Application:
+        """The application's sync, health, last operation and per-resource status;
+        `refresh` ("normal" or "hard") makes ArgoCD compare with git first."""
+        if refresh is not None and refresh not in REFRESH_MODES:
+            raise ValueError(f"refresh is one of {REFRESH_MODES}")
+        params = {"refresh": refresh} if refresh else None
+        return _application(self._call("GET", f"/api/v1/applications/{quote(app)}",
+                                       params=params))
+
+    def managed_resources(self, app: str) -> list[ResourceDiff]:
+        """Every managed resource's target and live state (what a sync would change)."""
+        found = self._call("GET", f"/api/v1/applications/{quote(app)}/managed-resources")
+        return [_resource_diff(item) for item in found.get("items") or []]
+
+    def _call(self, method: str, path: str, body: dict | None = None,
+              params: dict | None = None) -> dict:
         return _checked(send(self.http, method, self.base_url + path, json=body,
-                             timeout=self.timeout, unavailable=ArgoCDUnavailable,
-                             what=f"ArgoCD at {self.base_url}"))
+                             params=params, timeout=self.timeout,
+                             unavailable=ArgoCDUnavailable, what=f"ArgoCD at {self.base_url}"))
 
 
 def _checked(response: requests.Response) -> dict:
@@ -87,3 +147,46 @@ def _status(app: dict) -> AppStatus:
         health_status=(status.get("health") or {}).get("status", "Unknown"),
         revision=(status.get("sync") or {}).get("revision"),
         operation_phase=(status.get("operationState") or {}).get("phase"))
+
+
+def _application(app: dict) -> Application:
+    status = app.get("status") or {}
+    sync, health = status.get("sync") or {}, status.get("health") or {}
+    operation = status.get("operationState") or {}
+    return Application(
+        name=(app.get("metadata") or {}).get("name", ""),
+        sync_status=sync.get("status", "Unknown"), revision=sync.get("revision"),
+        health_status=health.get("status", "Unknown"), health_message=health.get("message"),
+        operation_phase=operation.get("phase"), operation_message=operation.get("message"),
+        operation_revision=(operation.get("syncResult") or {}).get("revision"),
+        finished_at=operation.get("finishedAt"),
+        resources=tuple(_resource_status(r) for r in status.get("resources") or []))
+
+
+def _resource_status(item: dict) -> ResourceStatus:
+    health = item.get("health") or {}
+    return ResourceStatus(group=item.get("group", ""), kind=item.get("kind", ""),
+                          namespace=item.get("namespace", ""), name=item.get("name", ""),
+                          sync_status=item.get("status", "Unknown"),
+                          health_status=health.get("status"),
+                          health_message=health.get("message"))
+
+
+def _decoded(state: str | None) -> dict | None:
+    # ArgoCD sends each state as a JSON document inside a string; "null" means absent.
+    if not state:
+        return None
+    try:
+        value = json.loads(state)
+    except ValueError as exc:
+        raise ArgoCDError(f"ArgoCD sent a resource state that is not JSON: {exc}") from exc
+    return value if isinstance(value, dict) else None
+
+
+def _resource_diff(item: dict) -> ResourceDiff:
+    return ResourceDiff(group=item.get("group", ""), kind=item.get("kind", ""),
+                        namespace=item.get("namespace", ""), name=item.get("name", ""),
+                        target_state=_decoded(item.get("targetState")),
+                        live_state=_decoded(item.get("liveState")),
+                        normalized_live_state=_decoded(item.get("normalizedLiveState")),
+                        modified=bool(item.get("modified")))

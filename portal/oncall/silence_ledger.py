@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, Index, String, Text, delete, select
+from sqlalchemy import DateTime, Index, String, Text, delete, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -96,6 +96,20 @@ def recreated_ids(*, session: Session, silence_ids: list[str]) -> set[str]:
         return set()
     return set(session.scalars(select(LedgerSilence.silence_id).where(
         LedgerSilence.silence_id.in_(silence_ids), LedgerSilence.recreated_at.is_not(None))))
+
+
+def changed_between(*, session: Session, since: datetime, until: datetime,
+                    limit: int) -> list[LedgerSilence]:
+    """Portal silences created, expired or re-created between `since` and `until`, newest
+    first by creation."""
+    # Each of those moments falls before the silence's end, so the ends_at index bounds
+    # the scan to silences that had not ended when the window began.
+    return list(session.scalars(select(LedgerSilence).where(
+        LedgerSilence.ends_at >= since, LedgerSilence.created_at <= until, or_(
+        LedgerSilence.created_at.between(since, until),
+        LedgerSilence.expired_at.between(since, until),
+        LedgerSilence.recreated_at.between(since, until)))
+        .order_by(LedgerSilence.created_at.desc()).limit(limit)))
 
 
 def reconcile(*, session: Session, client, listed: list[Silence],

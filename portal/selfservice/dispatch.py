@@ -2,8 +2,11 @@
 
 A task that started before the commit would not see its job row, so
 service functions only `schedule` a job; the session's after_commit hook sends it.
+Approval notifications ride the same hook: a rolled-back decision never tells anyone.
 """
 from __future__ import annotations
+
+import logging
 
 from flask import current_app
 from sqlalchemy import event
@@ -11,6 +14,9 @@ from sqlalchemy.orm import Session
 
 KEY = "selfservice_jobs_to_send"
 TASK = "portal.selfservice.tasks.run_job"
+NOTIFY_KEY = "selfservice_notifications_to_send"
+NOTIFY_TASK = "portal.selfservice.tasks.deliver_notifications"
+log = logging.getLogger(__name__)
 
 
 def schedule(*, session: Session, job_id) -> None:
@@ -25,6 +31,21 @@ def unschedule(*, session: Session, job_id) -> None:
         pending.remove(str(job_id))
 
 
+def schedule_notifications(*, session: Session, notification_ids: list[int]) -> None:
+    """Send these notifications once this session commits (a rollback drops them)."""
+    session.info.setdefault(NOTIFY_KEY, []).extend(notification_ids)
+
+
+def send_notifications(notification_ids: list[int]) -> None:
+    """Enqueue the delivery of committed notifications; the beat retries what is left."""
+    celery = current_app.extensions["celery"]
+    try:
+        celery.send_task(NOTIFY_TASK, args=[notification_ids],
+                         queue=current_app.config["SELFSERVICE_QUEUE"])
+    except Exception:  # the rows are committed: the beat's sweep delivers them later
+        log.warning("could not enqueue notifications %s", notification_ids, exc_info=True)
+
+
 def send(job_id: str) -> None:
     """Enqueue the job's next phase; the Celery task id is the job id."""
     celery = current_app.extensions["celery"]
@@ -36,8 +57,12 @@ def send(job_id: str) -> None:
 def _send_scheduled(session: Session) -> None:
     for job_id in session.info.pop(KEY, []):
         send(job_id)
+    notification_ids = session.info.pop(NOTIFY_KEY, [])
+    if notification_ids:
+        send_notifications(notification_ids)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_scheduled(session: Session) -> None:
     session.info.pop(KEY, None)
+    session.info.pop(NOTIFY_KEY, None)

@@ -21,7 +21,7 @@ from flask import current_app
 from portal.config import PROJECT_ROOT
 from portal.integrations import rego
 from portal.integrations.argocd import ArgoCDClient
-from portal.selfservice import plan_policy
+from portal.selfservice import deploy_status, plan_diff, plan_policy
 from provisioning import argocd as gitops
 from provisioning.ansible import AnsibleRunner
 from provisioning.errors import RunFailed
@@ -104,10 +104,12 @@ def _terraform(spec: JobSpec, sink: Sink, on_runner) -> dict:
                      "replicas": spec.params.get("replicas", 1),
                      "apply_delay_seconds": config["SELFSERVICE_SANDBOX_APPLY_DELAY"]}
         plan = runner.plan(variables=variables, destroy=spec.action == "destroy").as_dict()
-        plan["policies"] = _plan_policies(runner, sink)
+        shown = runner.show_plan()
+        plan["policies"] = _plan_policies(shown, sink)
+        plan["review"] = plan_diff.review(shown)
         return plan
     # Checked again on the very plan file being applied: a deny never reaches apply.
-    denials = plan_policy.plan_denials(_plan_policies(runner, sink))
+    denials = plan_policy.plan_denials(_plan_policies(runner.show_plan(), sink))
     if denials:
         raise RunFailed("apply refused by plan policy: " + "; ".join(denials))
     result = runner.apply()
@@ -115,9 +117,9 @@ def _terraform(spec: JobSpec, sink: Sink, on_runner) -> dict:
             "outputs": result.outputs}
 
 
-def _plan_policies(runner, sink: Sink) -> list[dict]:
+def _plan_policies(shown: dict, sink: Sink) -> list[dict]:
     try:
-        results = plan_policy.plan_policy_results(runner.show_plan())
+        results = plan_policy.plan_policy_results(shown)
     except rego.RegoError as exc:
         raise RunFailed(f"the plan policies could not be evaluated: {exc}") from exc
     for result in results:
@@ -137,10 +139,16 @@ def _ansible(spec: JobSpec, sink: Sink, on_runner) -> dict:
     return {"check": result.check, "hosts": result.hosts}
 
 
+def gitops_path() -> Path:
+    """Where the GitOps clone lives (it may not exist before the first deploy)."""
+    config = current_app.config
+    return Path(config["SELFSERVICE_GITOPS_REPO"] or Path(config["INSTANCE_DIR"]) / "gitops")
+
+
 def gitops_repo(sink: Sink) -> gitops.GitOpsRepo:
     """The GitOps clone; the default is a local repo created from infra/argocd."""
     config = current_app.config
-    path = Path(config["SELFSERVICE_GITOPS_REPO"] or Path(config["INSTANCE_DIR"]) / "gitops")
+    path = gitops_path()
     if not (path / ".git").exists():
         shutil.copytree(PROJECT_ROOT / "infra" / "argocd", path, dirs_exist_ok=True)
         for args in (["init", "-q", "-b", "main"], ["add", "."],
@@ -153,10 +161,7 @@ def gitops_repo(sink: Sink) -> gitops.GitOpsRepo:
 
 def argocd_client() -> ArgoCDClient | None:
     """The configured ArgoCD client, or None when ARGOCD_URL is unset."""
-    config = current_app.config
-    if not config.get("ARGOCD_URL"):
-        return None
-    return ArgoCDClient(config["ARGOCD_URL"], config.get("ARGOCD_TOKEN") or "")
+    return deploy_status.client()
 
 
 def _argocd(spec: JobSpec, sink: Sink, on_runner) -> dict:
@@ -185,5 +190,10 @@ def _argocd(spec: JobSpec, sink: Sink, on_runner) -> dict:
                              environment=env, message=f"rollback {service} in {env}{trailer}")
     status = gitops.sync(argocd_client(), service=service, environment=env,
                          revision=commit.sha, sink=sink)
-    return {"commit": commit.sha, "previous_tag": commit.previous_tag, "tag": commit.tag,
-            "sync": getattr(status, "sync_status", "left to ArgoCD polling")}
+    result = {"commit": commit.sha, "previous_tag": commit.previous_tag, "tag": commit.tag,
+              "sync": getattr(status, "sync_status", "left to ArgoCD polling")}
+    if status is not None:
+        result["rollout"] = deploy_status.await_rollout(
+            service=service, environment=env, revision=commit.sha, sink=sink,
+            on_runner=on_runner)
+    return result

@@ -18,7 +18,14 @@ from sqlalchemy.engine import Connection, Engine
 from portal.auth import audit
 from portal.db import utcnow
 from portal.extensions import db
-from portal.selfservice import dispatch, job_templates, plan_policy, service
+from portal.selfservice import (
+    deploy_status,
+    dispatch,
+    job_templates,
+    plan_policy,
+    review,
+    service,
+)
 from portal.selfservice.engines import JobSpec, run_phase
 from portal.selfservice.models import Job, JobLog
 from provisioning.errors import RunCancelled, RunFailed, RunTimedOut
@@ -157,7 +164,7 @@ def _complete(spec: JobSpec, *, status: str, reason: str | None, outcome: dict |
 def _planned(session, job: Job, plan: dict) -> str:
     job.plan, job.planned_at, job.heartbeat_at = plan, utcnow(), None
     _audit(session, job, "planned", {"plan": {k: v for k, v in plan.items()
-                                              if k not in ("resources", "policies")}})
+                                              if k not in ("resources", "policies", "review")}})
     denials = plan_policy.plan_denials(plan.get("policies") or [])
     if denials:
         reason = "Apply refused by plan policy: " + "; ".join(denials) + "."
@@ -170,6 +177,8 @@ def _planned(session, job: Job, plan: dict) -> str:
         return "planned"
     job.status = "awaiting_approval"
     session.flush()
+    if job.gate == "approval":
+        review.awaiting_approval(session=session, job=job)
     service.record_step(session=session, job=job, step="planned, awaiting approval",
                         actor_email=None)
     return "planned"
@@ -182,7 +191,8 @@ def _applied(session, job: Job, result: dict) -> None:
         env.status, env.destroyed_at, env.outputs = "destroyed", utcnow(), {}
     elif env is not None:
         env.status, env.outputs = "active", result.get("outputs", {})
-    service.finish(session=session, job=job, status="succeeded")
+    service.finish(session=session, job=job, status="succeeded",
+                   reason=deploy_status.flag_reason(result))
     _audit(session, job, "succeeded", {k: v for k, v in result.items() if k != "outputs"})
 
 

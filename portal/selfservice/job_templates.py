@@ -31,11 +31,12 @@ def _edge_groups(session: Session) -> list[tuple[str, str]]:
 
 
 ENV_NAME = Param("name", "Environment name", pattern=r"[a-z][a-z0-9-]{2,39}",
-                 pattern_hint=ENV_NAME_HINT, help=ENV_NAME_HINT)
+                 charset=r"[a-z0-9-]", pattern_hint="Use " + ENV_NAME_HINT, help=ENV_NAME_HINT)
 TEAM = Param("team", "Team (cost tag)", kind="choice", choices=_teams,
              help="The team that pays for it: the team cost tag.")
 COST_CENTER = Param("cost_center", "Cost center (cost tag)", pattern=r"cc-[0-9]{4}",
-                    pattern_hint="cc- followed by four digits, for example cc-1001.",
+                    charset=r"[a-z0-9-]",
+                    pattern_hint="Use cc- followed by four digits, for example cc-1001.",
                     help="Finance's cost center: the cost-center cost tag.")
 REPLICAS = Param("replicas", "App replicas", kind="int", minimum=1, maximum=3, default=1)
 SERVICE = Param("service", "Service", kind="choice", choices=_services)
@@ -54,6 +55,8 @@ class JobTemplate:
     action: str  # create | patch | deploy | rollback
     params: tuple[Param, ...]
     fixed_tier: str | None = None
+    # The catalog entry its jobs change when no `service` parameter names one.
+    catalog_entry: str | None = None
 
     def tier(self, values: dict) -> str:
         """dev, staging or prod: where the change lands."""
@@ -99,14 +102,15 @@ TEMPLATES: dict[str, JobTemplate] = {t.slug: t for t in (
                choices=lambda s: [("upgrade", "upgrade.yml: OS patches, Docker version"),
                                   ("bootstrap", "bootstrap.yml: OS setup, Docker, node-exporter"),
                                   ("addons", "addons.yml: monitoring agents, log shippers")])),
-        fixed_tier="prod"),
+        fixed_tier="prod", catalog_entry="edge-nodes"),
     JobTemplate(
         "service-deploy", "Service deploy",
         "Set a service's image tag in the GitOps repo and sync it with ArgoCD: staging "
         "syncs at once, prod after a manager approves.",
         "argocd", "deploy",
         (SERVICE, TARGET_ENV, Param("image_tag", "Image tag", pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
-                                    pattern_hint=TAG_HINT, help=TAG_HINT))),
+                                    charset=r"[A-Za-z0-9_.-]", pattern_hint="Use " + TAG_HINT,
+                                    help=TAG_HINT))),
     JobTemplate(
         "service-rollback", "Service rollback",
         "Revert the service's last deploy commit in the GitOps repo and sync.",

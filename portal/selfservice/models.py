@@ -21,11 +21,12 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
-from portal.catalog.models import Service
+from portal.catalog.models import Service, Team
 from portal.db import Base, Timestamped, utcnow
 
 JOB_STATUSES = ("queued", "awaiting_approval", "running", "succeeded", "failed", "cancelled")
 FINISHED = ("succeeded", "failed", "cancelled")
+FLAGGED_ROLLOUTS = ("degraded", "missing", "unsettled", "unknown")
 PHASES = ("plan", "apply")
 # Who lets a planned job go on: its requester (confirm), a second person with the manager
 # role (approval, prod), or nobody (staging deploys sync automatically).
@@ -117,6 +118,21 @@ class Job(Timestamped, Base):
     def label(self) -> str:
         return str(self.id)[:8]
 
+    @property
+    def rollout_outcome(self) -> str | None:
+        """What ArgoCD reported after the deploy's sync (healthy, degraded, unsettled, ...)."""
+        return ((self.result or {}).get("rollout") or {}).get("outcome")
+
+    @property
+    def flagged(self) -> bool:
+        """A succeeded deploy whose application did not end Healthy (or Suspended)."""
+        return self.status == "succeeded" and self.rollout_outcome in FLAGGED_ROLLOUTS
+
+
+# When a job changed things: when it finished, else when it started, else when it was asked.
+CHANGED_AT = func.coalesce(Job.finished_at, Job.started_at, Job.created_at)
+Index("ix_selfservice_jobs_service_changed_at", Job.service_id, CHANGED_AT)
+
 
 class JobLog(Base):
     """One log line of a job; `seq` is the offset the job page tails from."""
@@ -130,3 +146,108 @@ class JobLog(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                          server_default=func.now())
     line: Mapped[str] = mapped_column(Text)
+
+
+DECISIONS = ("approve", "reject")
+NOTIFICATION_CHANNELS = ("email", "webhook")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+DRIFT_SOURCES = ("terraform", "ansible")
+# new: just found; accepted: a person decided the live state is fine as it is;
+# remediating: a request to bring it back to the code is under way; reverted: a person
+# says it was put back by hand; resolved: the latest scan no longer finds it.
+DRIFT_STATES = ("new", "accepted", "remediating", "reverted", "resolved")
+
+
+class JobDecision(Base):
+    """An approver's decision on a job and the comment that explains it."""
+    __tablename__ = "selfservice_job_decisions"
+    __table_args__ = (CheckConstraint("decision IN ('approve','reject')", name="decision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("selfservice_jobs.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 server_default=func.now())
+
+    decided_by: Mapped[User] = relationship(lazy="joined")
+
+
+class JobNotification(Timestamped, Base):
+    """One message about a job to one recipient on one channel, delivered after commit."""
+    __tablename__ = "selfservice_notifications"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email','webhook')", name="channel"),
+        CheckConstraint("status IN ('pending','sent','failed')", name="status"),
+        # The same message is never queued twice for the same person and channel.
+        UniqueConstraint("job_id", "event", "channel", "recipient",
+                         name="uq_selfservice_notifications_once"),
+        Index("ix_selfservice_notifications_pending", "status",
+              postgresql_where="status = 'pending'"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("selfservice_jobs.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(20))  # approval_needed / approved / rejected
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DriftItem(Base):
+    """One difference between the code and what runs: a resource or a host's task."""
+    __tablename__ = "selfservice_drift_items"
+    __table_args__ = (
+        CheckConstraint("source IN ('terraform','ansible')", name="source"),
+        CheckConstraint("state IN ('new','accepted','remediating','reverted','resolved')",
+                        name="state"),
+        UniqueConstraint("source", "scope", "subject", name="uq_selfservice_drift_items_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))
+    scope: Mapped[str] = mapped_column(String(120))  # environment name or site group
+    subject: Mapped[str] = mapped_column(String(300))  # resource address or host: task
+    summary: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of `details`: a new diff reopens
+    state: Mapped[str] = mapped_column(String(12), default="new", index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    environment_id: Mapped[int | None] = mapped_column(ForeignKey("selfservice_environments.id"))
+    first_detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    remediation_job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("selfservice_jobs.id"))
+
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    environment: Mapped[Environment | None] = relationship(lazy="joined")
+    state_changed_by: Mapped[User | None] = relationship(lazy="joined")
+    remediation_job: Mapped[Job | None] = relationship()
+
+
+class DriftScan(Base):
+    """The latest drift scan of one environment or site, and how it ended."""
+    __tablename__ = "selfservice_drift_scans"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('clean','drift','failed','skipped')", name="outcome"),
+        UniqueConstraint("source", "scope", name="uq_selfservice_drift_scans_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))
+    scope: Mapped[str] = mapped_column(String(120))
+    scanned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(10))
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

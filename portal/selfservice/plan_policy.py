@@ -8,6 +8,7 @@ apply; a policy that fails to compile or evaluate fails the job, never passes it
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from portal.config import PROJECT_ROOT
@@ -22,33 +23,58 @@ def plan_policy_results(plan: dict, *, root: Path | None = None) -> list[dict]:
 
     Raises rego.RegoError when a policy does not compile or evaluate (never a silent pass).
     """
-    modules, policies = _plan_policies(tuple(
+    modules, policies, query = _plan_policies(tuple(
         (path, path.stat().st_mtime_ns)
         for path in sorted((root or PLAN_POLICY_ROOT).glob("*.rego"))))
-    evaluator = rego.Evaluator(modules)
+    # One query for every verdict: each query converts the whole plan document and
+    # evaluates the program again, which costs more than the rules themselves.
+    verdicts = rego.Evaluator(modules).query(query, plan)
+    if not isinstance(verdicts, dict):
+        raise rego.RegoError("the plan policies gave no verdict: every policy must define "
+                             "`deny` (and its `title` and `warn`, when present, must be "
+                             "defined for any plan)")
     results = []
     for package in policies:
-        title = evaluator.query(f"data.{package}.title", plan)
-        warn = evaluator.query(f"data.{package}.warn", plan)
+        verdict = verdicts.get(package, {})
         results.append({
             "policy": package.rsplit(".", 1)[-1],
-            "title": title if isinstance(title, str) else package,
-            "deny": rego.messages(evaluator.query(f"data.{package}.deny", plan),
-                                  f"{package}.deny"),
-            "warn": rego.messages(warn, f"{package}.warn") if warn is not None else []})
+            "title": verdict.get("title") if isinstance(verdict.get("title"), str)
+            else package,
+            "deny": rego.messages(verdict.get("deny"), f"{package}.deny"),
+            "warn": rego.messages(verdict["warn"], f"{package}.warn")
+            if "warn" in verdict else []})
     return results
 
 
 @functools.lru_cache(maxsize=4)
 def _plan_policies(files: tuple[tuple[Path, int], ...]
-                   ) -> tuple[tuple[rego.Module, ...], tuple[str, ...]]:
+                   ) -> tuple[tuple[rego.Module, ...], tuple[str, ...], str]:
     # Keyed by the files' mtimes: an edited policy is compiled again on the next plan.
     modules = tuple(rego.module(path.name, path.read_text()) for path, _ in files)
-    policies = tuple(m.package for m in modules if m.name != PLAN_POLICY_LIB)
+    policies = tuple(m for m in modules if m.name != PLAN_POLICY_LIB)
     if not policies:
         raise rego.RegoError("no Terraform plan policy found")
-    rego.compile_modules(modules, tuple(f"{p}.deny" for p in policies))
-    return modules, policies
+    for policy in policies:
+        if not _defines(policy, "deny"):
+            raise rego.RegoError(f"{policy.name}: {policy.package} defines no `deny` rule")
+    packages = tuple(m.package for m in policies)
+    rego.compile_modules(modules, tuple(f"{p}.deny" for p in packages))
+    return modules, packages, _verdict_query(policies)
+
+
+def _verdict_query(policies: tuple[rego.Module, ...]) -> str:
+    """An object of every policy's title, deny and warn, as one Rego expression."""
+    entries = []
+    for policy in policies:
+        fields = [f'"deny": data.{policy.package}.deny']
+        fields += [f'"{rule}": data.{policy.package}.{rule}' for rule in ("title", "warn")
+                   if _defines(policy, rule)]
+        entries.append(f'"{policy.package}": {{{", ".join(fields)}}}')
+    return "{" + ", ".join(entries) + "}"
+
+
+def _defines(policy: rego.Module, rule: str) -> bool:
+    return re.search(rf"^{rule}\b", policy.source, re.MULTILINE) is not None
 
 
 def plan_denials(results: list[dict]) -> list[str]:

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from portal.auth import audit
 from portal.auth.models import User
 from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.selfservice import dispatch, job_templates, policy
-from portal.selfservice.models import Environment, Job, JobLog
+from portal.selfservice.models import CHANGED_AT, FINISHED, Environment, Job, JobLog
 from portal.selfservice.parameters import clean_all
 
 
@@ -47,8 +47,8 @@ def request_job(*, session: Session, template_slug: str, raw: dict, requester: U
     values, errors = clean_all(template.params, raw, session=session)
     if errors:
         raise InvalidParameters(errors)
-    service = (catalog.get_service(session=session, slug=values["service"])
-               if "service" in values else None)
+    entry = values.get("service") or template.catalog_entry
+    service = catalog.get_service(session=session, slug=entry) if entry else None
     reasons = policy.check_request(session=session, template=template, values=values,
                                    requester=requester,
                                    service_id=service.id if service else None)
@@ -81,17 +81,32 @@ def _new_environment(*, template, values: dict, tier: str, requester: User,
         expires_at=now + timedelta(hours=ttl) if ttl else None)
 
 
-def _rollback_source(*, session: Session, values: dict, reasons: list[str]) -> dict:
-    """The deploy a rollback reverts: the service's last successful, not yet reverted one."""
+def rollback_candidate(*, session: Session, service_slug: str, environment: str) -> Job | None:
+    """The deploy a rollback of the service in `environment` would revert now: its last
+    successful deploy not yet reverted (None when there is none)."""
     deploys = session.scalars(select(Job).where(
         Job.template.in_(("service-deploy", "service-rollback")), Job.status == "succeeded",
-        Job.params["service"].astext == values["service"],
-        Job.params["environment"].astext == values["environment"])
+        Job.params["service"].astext == service_slug,
+        Job.params["environment"].astext == environment)
         .order_by(Job.finished_at.desc())).all()
     reverted = {d.params.get("reverts_job") for d in deploys if d.action == "rollback"}
-    for deploy in deploys:
-        if deploy.action == "deploy" and str(deploy.id) not in reverted:
-            return {"reverts_job": str(deploy.id), "reverts_commit": deploy.result["commit"]}
+    return next((d for d in deploys if d.action == "deploy" and str(d.id) not in reverted),
+                None)
+
+
+def open_rollback_of(*, session: Session, deploy: Job) -> Job | None:
+    """A rollback of `deploy` that is requested and not finished yet, if any."""
+    return session.scalar(select(Job).where(
+        Job.action == "rollback", Job.status.not_in(FINISHED),
+        Job.params["reverts_job"].astext == str(deploy.id)).limit(1))
+
+
+def _rollback_source(*, session: Session, values: dict, reasons: list[str]) -> dict:
+    """The deploy a rollback reverts: the service's last successful, not yet reverted one."""
+    deploy = rollback_candidate(session=session, service_slug=values["service"],
+                                environment=values["environment"])
+    if deploy is not None:
+        return {"reverts_job": str(deploy.id), "reverts_commit": deploy.result["commit"]}
     reasons.append(f"There is no deploy of {values['service']} to {values['environment']} "
                    "made through the portal to roll back.")
     return {}
@@ -114,24 +129,27 @@ def confirm(*, session: Session, job: Job, user: User) -> Job:
     return job
 
 
-def approve(*, session: Session, job: Job, approver: User, now: datetime | None = None) -> Job:
+def approve(*, session: Session, job: Job, approver: User, now: datetime | None = None,
+            comment: str | None = None) -> Job:
     """A second person (a manager) approves a prod job: the apply phase is queued."""
     reason = policy.check_approver(session=session, job=job, approver=approver)
     if reason:
         raise Refused(reason)
     job.approved_by, job.approved_at, job.phase = approver, now or utcnow(), "apply"
     queue_phase(session=session, job=job)
-    record_step(session=session, job=job, step="approved", actor_email=approver.email)
+    record_step(session=session, job=job, step="approved", actor_email=approver.email,
+                detail=comment)
     return job
 
 
-def reject(*, session: Session, job: Job, user: User, now: datetime | None = None) -> Job:
+def reject(*, session: Session, job: Job, user: User, now: datetime | None = None,
+           comment: str | None = None) -> Job:
     """A manager turns a prod job down; it ends cancelled with who rejected it."""
     if job.gate != "approval" or job.status != "awaiting_approval":
         raise Refused("This job is not waiting for an approval.")
     job.cancelled_by = user
-    finish(session=session, job=job, status="cancelled", reason=f"rejected by {user.email}",
-           now=now)
+    reason = f"rejected by {user.email}" + (f": {comment}" if comment else "")
+    finish(session=session, job=job, status="cancelled", reason=reason, now=now)
     return job
 
 
@@ -271,6 +289,21 @@ def jobs_for_service(*, session: Session, service_id: int, limit: int = 10) -> l
     """The newest jobs touching a service (deploys and rollbacks)."""
     return list(session.scalars(select(Job).where(Job.service_id == service_id)
                                 .order_by(Job.created_at.desc()).limit(limit)))
+
+
+def changes_for_services(*, session: Session, service_ids: list[int], since: datetime,
+                         until: datetime, limit: int) -> list[Job]:
+    """Jobs on these catalog entries that reached their apply phase between `since` and
+    `until` (by when they finished, else started, else were requested), newest first."""
+    if not service_ids:
+        return []
+    # Only the requester is read with them: the other joined relationships would make each
+    # page's statement several joins wider for nothing.
+    return list(session.scalars(select(Job).where(
+        Job.service_id.in_(service_ids), Job.phase == "apply",
+        CHANGED_AT.between(since, until)).order_by(CHANGED_AT.desc()).limit(limit)
+        .options(raiseload(Job.environment), raiseload(Job.service),
+                 raiseload(Job.approved_by))))
 
 
 def expired_environments(*, session: Session, now: datetime | None = None) -> list[Environment]:

@@ -47,6 +47,11 @@ SETTINGS = (
     Setting("ARGOCD_URL", None, parse_optional,
             "ArgoCD API base URL. Unset: commits are left for ArgoCD's own polling."),
     Setting("ARGOCD_TOKEN", None, parse_optional, "Bearer token of the ArgoCD API account."),
+    Setting("SELFSERVICE_ARGOCD_WAIT_SECONDS", 300, int,
+            "Seconds a deploy job waits after the sync for ArgoCD to report the application "
+            "Healthy or Degraded; still Progressing then, the job ends flagged as unsettled."),
+    Setting("SELFSERVICE_ARGOCD_POLL_SECONDS", 5.0, float,
+            "Seconds between the deploy job's reads of the application's health while it waits."),
     Setting("SELFSERVICE_BLOCK_PROD_ON_CRITICAL_CHECKS", False, parse_bool,
             "Refuse prod deploys of a service failing critical readiness checks (listing "
             "them). Off: the deploy form and job page only warn."),
@@ -54,4 +59,13 @@ SETTINGS = (
     Setting("SELFSERVICE_HEARTBEAT_SECONDS", 5, int, "How often a running job beats."),
     Setting("SELFSERVICE_WORKER_LOST_AFTER", 60, int,
             "Seconds without a heartbeat after which a running job is failed (worker lost)."),
+    Setting("SELFSERVICE_NOTIFY_WEBHOOK_URL", None, parse_optional,
+            "Slack-compatible webhook told about approvals waiting and decided. Unset: e-mail "
+            "only (when SMTP_HOST is set)."),
+    Setting("SELFSERVICE_NOTIFY_MAX_ATTEMPTS", 5, int,
+            "Tries per approval notification before it is marked failed."),
+    Setting("SELFSERVICE_DRIFT_PLAYBOOK", "bootstrap", str,
+            "Playbook whose check mode (--check --diff) finds drift on each edge site."),
+    Setting("SELFSERVICE_DRIFT_EDGE_TEAM", "platform", str,
+            "Catalog team (slug) that owns the edge sites' drift."),
 )

@@ -5,7 +5,7 @@ from celery import shared_task
 from flask import current_app
 
 from portal.extensions import db
-from portal.selfservice import execution, service
+from portal.selfservice import drift_scan, execution, notifications, service
 
 LOCK_RETRY_SECONDS = 5
 LOCK_WAIT_RETRIES = 720  # an hour of waiting for another job on the same target
@@ -15,6 +15,10 @@ BEAT_SCHEDULE = {
         "task": "portal.selfservice.tasks.reap_lost_workers", "schedule": 30.0},
     "selfservice-destroy-expired-environments": {
         "task": "portal.selfservice.tasks.destroy_expired_environments", "schedule": 300.0},
+    "selfservice-deliver-notifications": {
+        "task": "portal.selfservice.tasks.deliver_notifications", "schedule": 60.0},
+    "selfservice-drift-scan": {
+        "task": "portal.selfservice.tasks.scan_drift", "schedule": 3600.0},
 }
 
 
@@ -44,3 +48,17 @@ def destroy_expired_environments() -> list[str]:
         for job in jobs:
             service.record_expiry(session=session, job=job)
         return [str(job.id) for job in jobs]
+
+
+@shared_task(name="portal.selfservice.tasks.deliver_notifications")
+def deliver_notifications(notification_ids: list[int] | None = None) -> int:
+    """Send these approval notifications (sent after commit), or every pending one (beat)."""
+    channels = notifications.Channels.from_config(current_app.config)
+    with db.session_scope() as session:
+        return notifications.deliver(session=session, channels=channels, ids=notification_ids)
+
+
+@shared_task(name="portal.selfservice.tasks.scan_drift")
+def scan_drift() -> dict:
+    """Plan every environment and check every site for drift (one scan at a time)."""
+    return drift_scan.scan_all()

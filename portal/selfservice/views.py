@@ -1,7 +1,7 @@
 """Self-service pages: template catalog, request forms, jobs with live logs, approvals."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.access import audit_action, require_roles
@@ -9,7 +9,15 @@ from portal.catalog import service as catalog
 from portal.catalog.models import Service
 from portal.extensions import db, htmx
 from portal.rendering import page_or_fragment
-from portal.selfservice import job_templates, policy, service
+from portal.selfservice import (
+    change_views,
+    drift_views,
+    job_templates,
+    policy,
+    review,
+    review_views,
+    service,
+)
 from portal.selfservice.forms import request_form
 from portal.selfservice.parameters import ParamError
 
@@ -183,20 +191,21 @@ def approvals():
 @bp.post("/jobs/<job_id>/approval")
 @require_roles("manager")
 def decide(job_id: str):
-    """Approve or reject a production job (never one's own)."""
+    """Approve or reject a production job (never one's own), always with a comment."""
     job = _job_or_404(job_id)
-    decision = request.form.get("decision")
-    if decision not in ("approve", "reject"):
-        abort(400, description="Decide approve or reject.")
     try:
-        if decision == "approve":
-            service.approve(session=db.session, job=job, approver=current_user)
-        else:
-            service.reject(session=db.session, job=job, user=current_user)
+        decided = review.decide(session=db.session, job=job, user=current_user,
+                                decision=request.form.get("decision"),
+                                comment=request.form.get("comment"))
+    except review.InvalidDecision as exc:
+        flash(str(exc), "error")
+        page, _ = job_detail(job_id)
+        return page, 422
     except service.Refused as exc:
         abort(409, description=" ".join(exc.reasons))
-    audit_action(f"selfservice.{decision}", target_type="selfservice_job", target_id=job.id,
-                 details={"template": job.template, "tier": job.tier})
+    audit_action(f"selfservice.{decided.decision}", target_type="selfservice_job",
+                 target_id=job.id, details={"template": job.template, "tier": job.tier,
+                                            "comment": decided.comment})
     return redirect(url_for(".job_detail", job_id=job.id), 303)
 
 
@@ -244,3 +253,8 @@ def selfservice_home(user):
     if user.has_role("manager"):
         data["approvals"] = service.pending_approvals(session=db.session, user=user)
     return data
+
+
+change_views.register(bp)
+review_views.register(bp)
+drift_views.register(bp)

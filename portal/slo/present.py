@@ -45,12 +45,14 @@ def _count(number: int, unit: str) -> str:
 
 def duration(value: timedelta) -> str:
     """A forecast horizon in the largest sensible unit, e.g. '1 minute', '5 hours'."""
-    hours = value.total_seconds() / 3600
-    if hours < 1:
-        return _count(max(1, round(hours * 60)), "minute")
+    # Rounded before the unit is chosen, so 59.7 minutes reads "1 hour", never "60 minutes".
+    minutes_ = max(1, round(value.total_seconds() / 60))
+    if minutes_ < 60:
+        return _count(minutes_, "minute")
+    hours = round(value.total_seconds() / 3600)
     if hours < 48:
-        return _count(round(hours), "hour")
-    return _count(round(hours / 24), "day")
+        return _count(hours, "hour")
+    return _count(round(value.total_seconds() / 86400), "day")
 
 
 def is_exhausted(status: SloStatus) -> bool:

@@ -47,7 +47,7 @@ def test_developer_requests_watches_plan_confirms_sees_outputs_destroys(
     page.locator("#main-nav").get_by_role("link", name="Self-service").click()
     page.locator("#template-dev-environment").get_by_role("button", name="Request").click()
     page.get_by_label("Environment name").fill('"; rm -rf /')
-    expect(page.locator("#name-msg")).to_contain_text("Shell characters")
+    expect(page.locator("#name-msg")).to_contain_text("Environment name cannot contain")
     page.get_by_label("Environment name").fill(name)
     expect(page.locator("#name-msg")).to_contain_text("Looks good.")
     page.get_by_label("Team (cost tag)").select_option("platform")
@@ -92,9 +92,20 @@ def test_prod_deploy_waits_for_a_managers_approval(selfservice_worker, sign_in, 
     # The demo's own prod deploy waits there too: pick this one by its tag.
     manager.locator("#approvals tr", has_text=f"image_tag={tag}").get_by_role("link").click()
     expect(manager).to_have_url(job_url)
+    manager.locator("#approve").click()  # refused by the browser: a comment is required
+    expect(manager.locator("#job-status [data-status]")).to_have_text("awaiting approval")
+    manager.locator("#decision-comment").fill("Release notes reviewed; ship it.")
     manager.locator("#approve").click()
     expect(manager.locator("#job-status [data-status]")).to_have_text("succeeded", timeout=SLOW)
     expect(manager.locator("#job-commit")).to_contain_text(f"→ {tag}")
+    expect(manager.locator("#job-commit")).to_contain_text("rollout healthy (Healthy)")
+    argocd = manager.locator("#argocd-status")
+    expect(argocd.locator("[data-health]")).to_have_text("Healthy", timeout=SLOW)
+    expect(argocd.locator("[data-sync]")).to_have_text("Synced")
+    expect(argocd).to_contain_text("(this job's commit)")
+    expect(argocd.locator('#argocd-resources tr[data-resource="Deployment/order-prod"]')) \
+        .to_contain_text("Healthy")
+    expect(argocd).to_have_attribute("data-polling", "no")
     assert selfservice_worker.apps["order-prod"]["status"] == "Synced"
 
     page.reload()

@@ -4,13 +4,14 @@ package terraform.lib
 
 import rego.v1
 
-# Managed resources the plan creates or updates (deletes and no-ops leave nothing to check).
-changed contains rc if {
+# Managed resources the plan creates or updates (deletes and no-ops leave nothing to check);
+# an array, since a set of whole resource documents makes the engine compare them all.
+changed := [rc |
   some rc in input.resource_changes
   rc.mode == "managed"
   some action in rc.change.actions
   action in {"create", "update"}
-}
+]
 
 after(rc) := object.get(rc.change, "after", {})
 

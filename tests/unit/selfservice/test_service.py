@@ -28,11 +28,11 @@ def test_request_queues_a_plan_with_cost_tags_and_sends_after_commit(app, sessio
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("name", '"; rm -rf /', "Shell characters"),
+    ("name", '"; rm -rf /', "cannot contain '\"', ';', space and '/'"),
     ("name", "platform-${file(\"/etc/passwd\")}", "Template expressions"),
     ("name", "platform-a\nplatform-b", "Line breaks"),
-    ("cost_center", "cc-1001; curl evil", "Shell characters"),
-    ("replicas", "1 && reboot", "Shell characters"),
+    ("cost_center", "cc-1001; curl evil", "cannot contain ';' and space"),
+    ("replicas", "1 && reboot", "Shell characters are not allowed here: '&'."),
     ("replicas", "9", "between 1 and 3"),
     ("team", "nosuchteam", "Choose one of"),
     ("name", "Platform_X", "lowercase letters"),
@@ -50,7 +50,21 @@ def test_image_tag_injection_is_refused(app, session, make_user, meridian):
     with pytest.raises(service.InvalidParameters) as refused:
         request(session, make_user("developer"), slug="service-deploy", service="order",
                 environment="staging", image_tag="v1$(id)")
-    assert "Shell characters" in refused.value.errors["image_tag"]
+    assert refused.value.errors["image_tag"].startswith(
+        "Image tag cannot contain '$', '(' and ')'. Use an image tag:")
+
+
+def test_a_bad_name_is_told_exactly_which_characters_are_not_allowed(app, session, make_user,
+                                                                      meridian):
+    with pytest.raises(service.InvalidParameters) as refused:
+        request(session, make_user("developer"), **dev_env_params(name="Bad_Name!"))
+    assert refused.value.errors["name"] == (
+        "Environment name cannot contain 'B', '_', 'N' and '!'. Use 3-40 lowercase letters, "
+        "digits or dashes, starting with your team's slug and a dash (for example "
+        "platform-checkout-v2).")
+    with pytest.raises(service.InvalidParameters) as refused:
+        request(session, make_user("developer"), **dev_env_params(name="9platform-x"))
+    assert refused.value.errors["name"].startswith("Environment name is not valid. Use 3-40")
 
 
 def test_unknown_template(app, session, make_user):

@@ -37,7 +37,8 @@ def test_inline_validation_explains_the_refusal(client, login_as, meridian):
     bad = client.htmx("GET", "/selfservice/templates/dev-environment/check/name",
                       query_string={"name": '"; rm -rf /'})
     assert bad.status_code == 200
-    assert "Shell characters such as ; | &amp;" in bad.get_data(as_text=True)
+    text = bad.get_data(as_text=True)
+    assert "Environment name cannot contain &#39;&#34;&#39;, &#39;;&#39;, space and" in text
     good = client.htmx("GET", "/selfservice/templates/dev-environment/check/name",
                        query_string={"name": "platform-ok"})
     assert "Looks good." in good.get_data(as_text=True)
@@ -56,7 +57,7 @@ def test_submit_queues_a_job_and_audits(client, login_as, meridian, session, sen
 
 
 @pytest.mark.parametrize("value,message", [
-    ('"; rm -rf /', "Shell characters"),
+    ('"; rm -rf /', "Environment name cannot contain"),
     ("${jndi:ldap://x}", "Template expressions"),
     ("platform-a\nrm -rf /", "Line breaks"),
 ])
@@ -85,7 +86,8 @@ def test_approving_your_own_request_is_refused(client, login_as, meridian, sessi
                                    "image_tag": "v9.9.9"}, requester=manager)
     job.status = "awaiting_approval"
     session.commit()
-    response = client.post_form(f"/selfservice/jobs/{job.id}/approval", {"decision": "approve"})
+    response = client.post_form(f"/selfservice/jobs/{job.id}/approval", {"decision": "approve",
+                                                                     "comment": "lgtm"})
     assert response.status_code == 409
     assert "second person" in response.get_data(as_text=True)
     assert session.get(Job, job.id).status == "awaiting_approval"

@@ -129,7 +129,8 @@ def test_overview_row_names_the_calendar_window(client, login_as, session):
 @pytest.mark.parametrize("minutes_,words", [(0.2, "1 minute"), (1, "1 minute"),
                                             (2, "2 minutes"), (60, "1 hour"),
                                             (170, "3 hours"), (48 * 60, "2 days"),
-                                            (30 * 60, "30 hours")])
+                                            (30 * 60, "30 hours"), (59.7, "1 hour"),
+                                            (47.7 * 60, "2 days"), (90, "2 hours")])
 def test_duration_wording_has_correct_plurals(minutes_, words):
     assert present.duration(timedelta(minutes=minutes_)) == words
 

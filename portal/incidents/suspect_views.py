@@ -1,0 +1,63 @@
+"""The suspect-change panel of an incident page and its guarded rollback (routes on the
+incidents blueprint)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth.access import audit_action, require_roles
+from portal.extensions import db
+from portal.incidents import suspects
+from portal.incidents.forms import SuspectRollbackForm
+from portal.incidents.models import Incident
+from portal.incidents.suspect_rollback import RollbackRefused, request_rollback
+from portal.incidents.views import STAFF, bp, load
+from portal.rendering import page_or_fragment
+from portal.selfservice.views import REQUESTERS as DEPLOY_REQUESTERS
+
+
+def suspects_context(incident: Incident, hours: int = suspects.DEFAULT_HOURS) -> dict:
+    """What the panel shows: the suspect changes and, for those who may request deploys,
+    the rollback form."""
+    try:
+        found = suspects.find(session=db.session, incident=incident, hours=hours)
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    return {"suspects": found, "rollback_form": SuspectRollbackForm(formdata=None),
+            "may_roll_back": current_user.has_role(*DEPLOY_REQUESTERS),
+            "hour_choices": (1, 3, suspects.DEFAULT_HOURS, 12, 24, suspects.MAX_HOURS)}
+
+
+@bp.get("/<int:incident_id>/suspects")
+@require_roles(*STAFF)
+def suspect_changes(incident_id: int):
+    """Changes before and during the incident on its services and their dependencies."""
+    incident = load(incident_id)
+    hours = request.args.get("hours", default=suspects.DEFAULT_HOURS, type=int)
+    return page_or_fragment("incidents/suspects.html", "incidents/_suspects.html",
+                            incident=incident, **suspects_context(incident, hours))
+
+
+@bp.post("/<int:incident_id>/suspects/<job_id>/rollback")
+@require_roles(*DEPLOY_REQUESTERS)
+def rollback_suspect(incident_id: int, job_id: str):
+    """Request the rollback of a suspect deploy through the self-service request path."""
+    incident, form = load(incident_id), SuspectRollbackForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    try:
+        job = request_rollback(session=db.session, incident=incident, job_id=job_id,
+                               reason=form.reason.data, requester=current_user)
+    except RollbackRefused as exc:
+        return render_template("incidents/suspects.html", incident=incident,
+                               refused=exc.reasons,
+                               **suspects_context(incident)), exc.status
+    details = {"incident_id": incident.id, "reverts_job": job.params["reverts_job"],
+               "reason": job.params["reason"]}
+    audit_action("selfservice.request", target_type="selfservice_job", target_id=job.id,
+                 details={"template": job.template, "params": job.params})
+    audit_action("incidents.suspect_rollback", target_type="selfservice_job",
+                 target_id=job.id, details=details)
+    waits = " It waits for a manager's approval." if job.gate == "approval" else ""
+    flash(f"Rollback requested (job {job.label}).{waits}", "success")
+    return redirect(url_for("selfservice.job_detail", job_id=job.id), 303)

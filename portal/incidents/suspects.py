@@ -1,0 +1,162 @@
+"""Suspect changes of an incident: what changed on its services, and on everything they
+depend on, from some hours before it opened until it was resolved (or now).
+
+Deploys, rollbacks, Terraform applies and Ansible runs are self-service jobs; silence
+changes come from the on-call silence ledger. The cost does not grow with history or with
+the number of changes: one read of the dependency graph, one job query and one silence
+query, each bounded by the time window (indexed) and a LIMIT.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from portal.catalog import service as catalog
+from portal.db import utcnow
+from portal.incidents.models import Incident
+from portal.oncall import silence_ledger, silences
+from portal.selfservice import job_templates
+from portal.selfservice import service as selfservice
+from portal.selfservice.models import Job
+
+DEFAULT_HOURS = 6
+MAX_HOURS = 72
+LIMIT = 200
+SERVICE_LABEL = "service"  # the alert label naming the catalog entry, as alerts carry it
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """One change that may have caused the incident."""
+    at: datetime
+    kind: str  # deploy | rollback | terraform | ansible | silence
+    service_slug: str
+    service_name: str
+    who: str
+    what: str
+    outcome: str
+    path: tuple[str, ...]  # affected service -> ... -> the changed entry
+    job: Job | None = None
+    silence_id: str | None = None
+
+    @property
+    def on_dependency(self) -> bool:
+        """True when the change hit something an affected service depends on."""
+        return len(self.path) > 1
+
+    @property
+    def offers_rollback(self) -> bool:
+        """Whether the row offers a rollback: a deploy that went out (the request path
+        still decides whether it may happen now)."""
+        return (self.job is not None and self.job.action == "deploy"
+                and self.job.status == "succeeded")
+
+
+@dataclass(frozen=True)
+class Suspects:
+    since: datetime
+    until: datetime
+    hours: int
+    rows: list[Suspect]
+    truncated: bool
+    services: list[str]  # the incident's own catalog entries
+    dependencies: int  # how many entries they depend on were searched too
+
+
+def window(*, incident: Incident, hours: int, now: datetime | None = None
+           ) -> tuple[datetime, datetime]:
+    """From `hours` before the incident opened until it was resolved, or now."""
+    return (incident.opened_at - timedelta(hours=hours),
+            incident.resolved_at or now or utcnow())
+
+
+def find(*, session: Session, incident: Incident, hours: int = DEFAULT_HOURS,
+         now: datetime | None = None, limit: int = LIMIT) -> Suspects:
+    """The changes on the incident's services and their dependencies in its window."""
+    if not 1 <= hours <= MAX_HOURS:
+        raise ValueError(f"Look back between 1 and {MAX_HOURS} hours.")
+    now = now or utcnow()
+    since, until = window(incident=incident, hours=hours, now=now)
+    own = {s.slug for s in incident.services}
+    reached = {r.slug: r for r in catalog.dependency_subgraph(session=session, slugs=own)}
+    jobs = selfservice.changes_for_services(
+        session=session, service_ids=[r.id for r in reached.values()], since=since,
+        until=until, limit=limit)
+    ledger = silence_ledger.changed_between(session=session, since=since, until=until,
+                                            limit=limit)
+    by_id = {r.id: r for r in reached.values()}
+    rows = [_job_row(job, by_id[job.service_id]) for job in jobs]
+    rows += [row for entry in ledger
+             for row in _silence_rows(entry, reached, since=since, until=until, now=now)]
+    rows.sort(key=lambda r: r.at, reverse=True)
+    return Suspects(since=since, until=until, hours=hours, rows=rows[:limit],
+                    truncated=len(jobs) >= limit or len(ledger) >= limit or len(rows) > limit,
+                    services=sorted(own), dependencies=len(set(reached) - own))
+
+
+def _job_row(job: Job, reached: catalog.Reached) -> Suspect:
+    engine = job_templates.get(job.template).engine if job_templates.get(job.template) else ""
+    kind = job.action if engine == "argocd" else engine or job.action
+    return Suspect(at=job.finished_at or job.started_at or job.created_at, kind=kind,
+                   service_slug=reached.slug, service_name=reached.name,
+                   who=job.requested_by.name,
+                   what=job_summary(job), outcome=_job_outcome(job), path=reached.path,
+                   job=job)
+
+
+def job_summary(job: Job) -> str:
+    """What the job changed, in a line: version, revision or plan summary."""
+    params, result, plan = job.params, job.result or {}, job.plan or {}
+    if job.action == "deploy":
+        was = result.get("previous_tag") or plan.get("from")
+        text = f"{params.get('image_tag')} to {job.tier}" + (f" (was {was})" if was else "")
+    elif job.action == "rollback":
+        text = f"revert to {result.get('tag') or 'the previous version'} in {job.tier}"
+    elif "playbook" in params:
+        mode = "check" if result.get("check") else "for real"
+        text = f"{params['playbook']}.yml on {params.get('group')} ({mode})"
+    else:
+        counts = result if "add" in result else plan
+        text = (f"{job.action} {params.get('name', '')}: +{counts.get('add', 0)} "
+                f"~{counts.get('change', 0)} -{counts.get('destroy', 0)}")
+    commit = result.get("commit")
+    return text + (f", commit {commit[:12]}" if commit else "")
+
+
+def _job_outcome(job: Job) -> str:
+    if job.status == "awaiting_approval":
+        return "awaiting approval"
+    return job.status + (f": {job.status_reason}" if job.status_reason else "")
+
+
+def _closest_hit(matchers, reached: dict[str, catalog.Reached]) -> catalog.Reached | None:
+    """The entry nearest to the incident whose alerts the silence's matchers select."""
+    on_service = [m for m in matchers if m.name == SERVICE_LABEL]
+    if not on_service:
+        return None
+    hits = [r for r in reached.values()
+            if all(silences.matches(m, r.slug) for m in on_service)]
+    return min(hits, key=lambda r: (len(r.path), r.slug), default=None)
+
+
+def _silence_rows(entry, reached: dict[str, catalog.Reached], *, since: datetime,
+                  until: datetime, now: datetime) -> list[Suspect]:
+    hit = _closest_hit(entry.matcher_tuple(), reached)
+    if hit is None:
+        return []
+    shown = ", ".join(m.as_filter() for m in entry.matcher_tuple())
+    if entry.expired_at is not None:
+        state = f"ended early {entry.expired_at:%Y-%m-%d %H:%M} UTC"
+    elif entry.ends_at > now:
+        state = f"active until {entry.ends_at:%Y-%m-%d %H:%M} UTC"
+    else:
+        state = f"ended {entry.ends_at:%Y-%m-%d %H:%M} UTC"
+    events = [(entry.created_at, entry.created_by, f"silence created: {shown}"),
+              (entry.recreated_at, "the portal", f"silence re-created: {shown}"),
+              (entry.expired_at, "", f"silence expired: {shown}")]
+    return [Suspect(at=at, kind="silence", service_slug=hit.slug, service_name=hit.name,
+                    who=who or "—", what=f"{what}; {entry.comment}", outcome=state,
+                    path=hit.path, silence_id=entry.silence_id)
+            for at, who, what in events if at is not None and since <= at <= until]

@@ -1,0 +1,88 @@
+"""Change-safety fragments of the self-service pages: a deploy's live ArgoCD status, the
+request form's error-budget panel and a rollback's preview (all reads; nothing saved)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+
+from portal.auth.access import require_roles
+from portal.extensions import db
+from portal.rendering import page_or_fragment
+from portal.selfservice import deploy_status, freeze_view, job_templates, rollback_diff, service
+
+REQUESTERS = ("developer", "manager")
+STAFF = ("developer", "oncall", "manager")
+MAX_ARG = 64  # a service slug or an environment name is far shorter
+
+
+def _arg(name: str) -> str | None:
+    value = request.args.get(name, "")
+    if len(value) > MAX_ARG or "\x00" in value:
+        abort(400, description=f"{name} is not a valid choice.")
+    return value or None
+
+
+def _template_or_404(slug: str):
+    template = job_templates.get(slug)
+    if template is None:
+        abort(404, description=f"There is no self-service template named {slug!r}.")
+    return template
+
+
+@require_roles(*STAFF)
+def job_argocd(job_id: str):
+    """The deploy's application in ArgoCD now: sync, health, operation, resources."""
+    job = service.get_job(session=db.session, job_id=job_id)
+    if job is None:
+        abort(404)
+    live = deploy_status.live_status(job=job)
+    if live is None:
+        abort(404, description="This job does not deploy through ArgoCD.")
+    return page_or_fragment("selfservice/argocd_status.html", "selfservice/_argocd_status.html",
+                            job=job, live=live, http_status=503 if live.error else 200)
+
+
+@require_roles(*REQUESTERS)
+def freeze_panel(slug: str):
+    """The form's error-budget panel and submit button for the chosen service/environment."""
+    template = _template_or_404(slug)
+    freeze = freeze_view.freeze_view(session=db.session, template=template,
+                                     service_slug=_arg("service"),
+                                     environment=_arg("environment"))
+    return page_or_fragment("selfservice/freeze_panel.html", "selfservice/_freeze_panel.html",
+                            template=template, freeze=freeze)
+
+
+@require_roles(*REQUESTERS)
+def rollback_preview(slug: str):
+    """What a rollback of the chosen service and environment would change."""
+    template = _template_or_404(slug)
+    if template.action != "rollback":
+        abort(404)
+    found = rollback_diff.preview(session=db.session, service_slug=_arg("service"),
+                                  environment=_arg("environment"))
+    return page_or_fragment("selfservice/rollback_preview.html",
+                            "selfservice/_rollback_preview.html", template=template,
+                            preview=found)
+
+
+def selfservice_freeze_panel(template, form) -> freeze_view.FreezeView:
+    """The error-budget panel of a request form, for what the form shows now."""
+    return freeze_view.freeze_view(session=db.session, template=template,
+                                   service_slug=freeze_view.form_choice(form, "service"),
+                                   environment=freeze_view.form_choice(form, "environment"))
+
+
+def selfservice_rollback_preview(template, form) -> rollback_diff.RollbackPreview | None:
+    """The rollback preview of a request form, for what the form shows now."""
+    return rollback_diff.preview(session=db.session,
+                                 service_slug=freeze_view.form_choice(form, "service"),
+                                 environment=freeze_view.form_choice(form, "environment"))
+
+
+def register(bp: Blueprint) -> None:
+    """Add these views and the form panels' template globals to the self-service blueprint."""
+    bp.add_url_rule("/jobs/<job_id>/argocd", "job_argocd", job_argocd)
+    bp.add_url_rule("/templates/<slug>/freeze", "freeze_panel", freeze_panel)
+    bp.add_url_rule("/templates/<slug>/rollback-preview", "rollback_preview", rollback_preview)
+    bp.add_app_template_global(selfservice_freeze_panel)
+    bp.add_app_template_global(selfservice_rollback_preview)
