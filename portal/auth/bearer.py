@@ -29,8 +29,23 @@ REASONS = {
 }
 
 
+def own_credentials(view):
+    """Mark a view that checks its own bearer credential (a webhook's shared secret, say):
+    API-token resolution leaves its requests alone, and the view must refuse by itself."""
+    view.own_bearer_credentials = True
+    return view
+
+
+def _has_own_credentials() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "own_bearer_credentials", False)
+
+
 def presented() -> str | None:
-    """The bearer secret of this request ('' for a bare `Bearer`), None without one."""
+    """The bearer secret of this request ('' for a bare `Bearer`), None without one (and
+    for views that check their own bearer credential)."""
+    if _has_own_credentials():
+        return None
     scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
     return value.strip() if scheme.lower() == "bearer" else None
 

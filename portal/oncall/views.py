@@ -17,12 +17,15 @@ from flask import (
 from flask_login import current_user
 
 from portal import nav
+from portal.auth import bearer
 from portal.auth import service as accounts
 from portal.auth.access import audit_action
+from portal.catalog import service as catalog
 from portal.extensions import csrf, db
 from portal.oncall import alerts, notify, paging, service
 from portal.oncall.access import may_see_page, require_responder
 from portal.oncall.am import alert_cache, am_client
+from portal.oncall.roster_notice_views import bp as roster_notices_bp
 from portal.oncall.schedule_views import bp as schedules_bp
 from portal.oncall.service import OncallError
 from portal.oncall.silence_views import bp as silences_bp
@@ -33,12 +36,20 @@ log = logging.getLogger(__name__)
 bp = Blueprint("oncall", __name__, url_prefix="/oncall")
 bp.register_blueprint(schedules_bp)
 bp.register_blueprint(silences_bp)
+bp.register_blueprint(roster_notices_bp)  # deprovisioned people's shifts
 ONCALL = ("oncall", "manager")
 MAX_EXPANDED = 50
 
 
-def _board():
-    return alerts.board(session=db.session, client=am_client(), cache=alert_cache())
+def _board(expanded: list[str] = ()):
+    return alerts.board(session=db.session, client=am_client(), cache=alert_cache(),
+                        expanded=expanded)
+
+
+def _runbook_links(board) -> dict:
+    """The runbook of each alert on the board, by (service, alert name), in one statement."""
+    alerts = [(a.service, a.name) for _, _, items in board.groups for a in items]
+    return catalog.runbook_links(session=db.session, alerts=alerts)
 
 
 def _expanded() -> list[str]:
@@ -52,19 +63,22 @@ def index():
     """Who is on call now and next, my open pages, and the live alert board."""
     # Rostered people without the on-call role see only the pages addressed to them.
     others = current_user.has_role(*ONCALL)
+    board = _board()
     return render_template(
         "oncall/index.html", rows=service.who_is_on_call(session=db.session),
         my_pages=paging.open_pages(session=db.session, user=current_user),
-        open_pages=paging.open_pages(session=db.session) if others else [], board=_board(),
-        expanded=[])
+        open_pages=paging.open_pages(session=db.session) if others else [], board=board,
+        expanded=[], runbook_links=_runbook_links(board))
 
 
 @bp.get("/alerts")
 @require_responder
 def alert_board():
     """The active alerts grouped by service and severity (polled by the on-call page)."""
-    return page_or_fragment("oncall/alerts.html", "oncall/_alerts.html", board=_board(),
-                            expanded=_expanded())
+    expanded = _expanded()
+    board = _board(expanded)
+    return page_or_fragment("oncall/alerts.html", "oncall/_alerts.html", board=board,
+                            expanded=expanded, runbook_links=_runbook_links(board))
 
 
 def _page_or_404(page_id: int):
@@ -136,6 +150,7 @@ def act_by_link(token: str):
 
 @bp.post("/alertmanager/webhook")
 @csrf.exempt
+@bearer.own_credentials
 def alertmanager_webhook():
     """Receive Alertmanager notifications: bearer token, validated body, dedupe by fingerprint."""
     expected = current_app.config.get("ALERTMANAGER_WEBHOOK_TOKEN")
@@ -167,7 +182,7 @@ def in_zone(value, zone: str, fmt: str = "%a %d %b %H:%M %Z") -> str:
 @bp.app_template_global()
 def oncall_for_service(service_obj) -> dict | None:
     """Who is on call for a catalog service's team (for the service page's panel)."""
-    schedule = service.schedule_for_services(session=db.session, service_slugs=[service_obj.slug])
+    schedule = service.schedule_for_team(session=db.session, team_id=service_obj.team_id)
     if schedule is None:
         return None
     row = service.who_is_on_call(session=db.session, schedules=[schedule])[0]
