@@ -58,6 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
             "transport on DATABASE_URL."),
     Setting("CELERY_RESULT_BACKEND", None, parse_optional,
             "Celery result backend. Unset: the database (db+DATABASE_URL)."),
+    Setting("CELERY_DEFAULT_QUEUE", "celery", str,
+            "Queue the portal's tasks and beat's runs go to (one broker, several deployments)."),
     Setting("REDIS_URL", None, parse_optional,
             "Redis for rate limits, caches and locks. Unset: per-process memory / the database."),
     Setting("LOGIN_RATE_LIMIT", "10 per minute", str,
@@ -95,6 +97,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTBOUND_ALLOWED_HOSTS", None, parse_list,
             "Comma-separated hosts, addresses or CIDR ranges that webhooks may reach although "
             "they are private or loopback (by default only public addresses are called)."),
+    Setting("GRAFANA_URL", None, parse_optional,
+            "Grafana's address as users reach it (e.g. https://grafana.meridian.example). Set: "
+            "services, alerts, incidents and jobs link to their dashboards and to logs and traces "
+            "in Explore. Unset: no Grafana links are shown."),
+    Setting("GRAFANA_ORG_ID", 1, int, "Grafana organization the links open (`orgId`)."),
+    Setting("GRAFANA_LOKI_UID", "loki", str,
+            "Uid of Grafana's Loki datasource that Explore log links query "
+            "(infra/grafana/provisioning names it `loki`)."),
+    Setting("GRAFANA_TEMPO_UID", "tempo", str,
+            "Uid of Grafana's Tempo datasource that Explore trace links open."),
+    Setting("GRAFANA_PORTAL_NAMESPACE", "platform-portal", str,
+            "Loki `namespace` label of the portal's own pods (a self-service job's log link "
+            "searches the worker's lines for the job id)."),
+    Setting("GRAFANA_PORTAL_APP", "portal", str, "Loki `app` label of the portal's own pods."),
 )
 
 

@@ -5,6 +5,7 @@ from celery import Celery, Task
 from flask import Flask
 
 from portal import domains
+from portal.worker_health import Heartbeat
 
 
 def beat_schedule() -> dict:
@@ -39,9 +40,14 @@ def make_celery(app: Flask) -> Celery:
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True, broker_connection_timeout=5,
         result_extended=True, task_track_started=True, timezone="UTC",
+        task_default_queue=app.config.get("CELERY_DEFAULT_QUEUE") or "celery",
         beat_schedule=beat_schedule(),
+        # Two beats never double a scheduled run: only the advisory lock's holder sends.
+        beat_scheduler="portal.beat_lock:LockedScheduler",
+        beat_lock_database_url=app.config["DATABASE_URL"],
         database_table_names={"task": "celery_taskmeta", "group": "celery_groupmeta"},
     )
+    celery.steps["worker"].add(Heartbeat)
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

@@ -20,15 +20,25 @@ def check(rule: str, objects: list[dict], namespace: str = "default") -> list[st
     return policies.violations(rule, objects, namespace=namespace)
 
 
+# Each chart's process types (Deployments) and the PodDisruptionBudgets of the replicated ones;
+# besides them every chart renders one ConfigMap, HPA, NetworkPolicy, Service, ServiceAccount.
+WORKLOADS = {name: (["Deployment", "Deployment"], ["PodDisruptionBudget"])
+             for name in PLATFORM_CHARTS}
+WORKLOADS.update({"auth": (["Deployment"], ["PodDisruptionBudget"]),  # no background work
+                  "api-gateway": (["Deployment"], ["PodDisruptionBudget"]),
+                  "portal": (["Deployment"] * 3, ["PodDisruptionBudget"] * 2)})
+
+
 @pytest.mark.parametrize("name", PLATFORM_CHARTS)
 def test_every_platform_chart_renders_and_satisfies_every_policy(name):
     chart = load_chart(HELM_ROOT / name)
     kinds = sorted(o["kind"] for o in chart.objects)
-    assert kinds == ["Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service",
-                     "ServiceAccount"]
-    deployment = next(o for o in chart.objects if o["kind"] == "Deployment")
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == \
-        f"ghcr.io/meridian/{name}:1.4.2"
+    deployments, budgets = WORKLOADS[name]
+    assert kinds == sorted(["ConfigMap", *deployments, "HorizontalPodAutoscaler",
+                            "NetworkPolicy", *budgets, "Service", "ServiceAccount"])
+    for deployment in (o for o in chart.objects if o["kind"] == "Deployment"):
+        assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == \
+            f"ghcr.io/meridian/{name}:1.4.2"
     namespace = chart.values["namespace"]
     assert {rule: check(rule, chart.objects, namespace) for rule in RULES} == \
         {rule: [] for rule in RULES}

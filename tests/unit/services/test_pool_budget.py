@@ -93,12 +93,17 @@ def test_pgbouncer_takes_every_service_pool_and_stays_within_the_budget():
 
 
 def test_helm_pods_pools_fit_pgbouncer_client_limit():
+    """Web pods counted at their HPA's maxReplicas, plus the one background pod each."""
     bouncer = _pgbouncer()
     total = 0
     for service in SERVICES:
         values = yaml.safe_load((ROOT / "infra" / "helm" / service / "values.yaml").read_text())
-        database = values["database"]
-        total += values["replicaCount"] * (database["poolSize"] + database["maxOverflow"])
+        web = values["web"]["database"]
+        total += values["web"]["autoscaling"]["maxReplicas"] * (web["poolSize"]
+                                                                + web["maxOverflow"])
+        if values["background"]["enabled"]:
+            background = values["background"]["database"]
+            total += background["poolSize"] + background["maxOverflow"]
     assert total <= int(bouncer["max_client_conn"])
 
 
