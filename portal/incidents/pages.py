@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import service as catalog
+from portal.catalog import team_members
 from portal.db import utcnow
 from portal.extensions import db, htmx
 from portal.incidents import charts, metrics, postmortems, service
@@ -154,6 +155,7 @@ def team(slug: str):
                     reverse=True)
     return render_template(
         "incidents/team.html", team=found, incidents=unique,
+        team_people=team_members.members(session=db.session, team=found),
         overdue=postmortems.overdue(session=db.session, team_slug=slug),
         items=postmortems.action_items(session=db.session, team_slug=slug, status="not_done"),
         today=utcnow().date())

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, contains_eager
 
 from portal.catalog.models import Service, Team
 from portal.db import utcnow
@@ -113,7 +113,10 @@ def is_overdue(postmortem: Postmortem, now: datetime | None = None) -> bool:
 def overdue(*, session: Session, team_slug: str | None = None,
             now: datetime | None = None) -> list[Postmortem]:
     """Required postmortems past their due time, oldest due first (optionally one team's)."""
+    # The incident comes from the same join (titles are shown), without its links.
     stmt = (select(Postmortem).join(Postmortem.incident)
+            .options(contains_eager(Postmortem.incident).lazyload(Incident.services),
+                     contains_eager(Postmortem.incident).lazyload(Incident.tenant_links))
             .where(Postmortem.required, Postmortem.completed_at.is_(None),
                    Postmortem.due_at < (now or utcnow()))
             .order_by(Postmortem.due_at))
@@ -171,6 +174,12 @@ def set_action_status(*, session: Session, item: ActionItem, status: str) -> Act
 def get_action_item(*, session: Session, item_id: int) -> ActionItem | None:
     """One action item."""
     return session.get(ActionItem, item_id)
+
+
+def count_late_items(*, session: Session, today: date) -> int:
+    """How many action items not done are past their due date."""
+    return session.scalar(select(func.count()).select_from(ActionItem).where(
+        ActionItem.status != "done", ActionItem.due_date < today))
 
 
 def action_items(*, session: Session, incident_id: int | None = None, status: str | None = None,

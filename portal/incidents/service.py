@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from portal import events
 from portal.auth import service as accounts
@@ -111,9 +111,14 @@ def get(*, session: Session, incident_id: int) -> Incident | None:
 
 
 def list_incidents(*, session: Session, status: str | None = None, severity: str | None = None,
-                   service: str | None = None, limit: int = 200) -> list[Incident]:
-    """Incidents newest first; `status` may be 'open' for everything not resolved."""
+                   service: str | None = None, limit: int = 200,
+                   bare: bool = False) -> list[Incident]:
+    """Incidents newest first; `status` may be 'open' for everything not resolved.
+
+    `bare` skips loading their services and tenants (for lists that show neither)."""
     stmt = select(Incident).order_by(Incident.opened_at.desc()).limit(limit)
+    if bare:
+        stmt = stmt.options(*WITHOUT_LINKS)
     if status == "open":
         stmt = stmt.where(Incident.status != "resolved")
     elif status:
@@ -125,12 +130,18 @@ def list_incidents(*, session: Session, status: str | None = None, severity: str
     return list(session.scalars(stmt))
 
 
-def open_for_service(*, session: Session, service_id: int) -> list[Incident]:
-    """Open incidents affecting one service."""
+# Options for lists of incidents that show neither services nor tenants: two statements
+# fewer per list (those relationships are loaded with every incident otherwise).
+WITHOUT_LINKS = (lazyload(Incident.services), lazyload(Incident.tenant_links))
+
+
+def open_for_service(*, session: Session, service_id: int,
+                     bare: bool = False) -> list[Incident]:
+    """Open incidents affecting one service (`bare`: without their services and tenants)."""
     stmt = (select(Incident).join(IncidentService, IncidentService.incident_id == Incident.id)
             .where(IncidentService.service_id == service_id, Incident.status != "resolved")
             .order_by(Incident.opened_at.desc()))
-    return list(session.scalars(stmt))
+    return list(session.scalars(stmt.options(*WITHOUT_LINKS) if bare else stmt))
 
 
 def _check_move(incident: Incident, to: str, actor) -> None:

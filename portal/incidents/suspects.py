@@ -40,6 +40,7 @@ class Suspect:
     path: tuple[str, ...]  # affected service -> ... -> the changed entry
     job: Job | None = None
     silence_id: str | None = None
+    silence_undo: str | None = None  # expire | recreate: what undoes this silence change
 
     @property
     def on_dependency(self) -> bool:
@@ -48,10 +49,14 @@ class Suspect:
 
     @property
     def offers_rollback(self) -> bool:
-        """Whether the row offers a rollback: a deploy that went out (the request path
-        still decides whether it may happen now)."""
-        return (self.job is not None and self.job.action == "deploy"
-                and self.job.status == "succeeded")
+        """Whether the row offers a rollback: a deploy that went out, or a Terraform apply
+        or playbook run that finished (the request path still decides whether it may
+        happen now)."""
+        if self.job is None:
+            return False
+        if self.kind in ("terraform", "ansible"):
+            return self.job.action != "destroy" and self.job.status in ("succeeded", "failed")
+        return self.job.action == "deploy" and self.job.status == "succeeded"
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ def _job_outcome(job: Job) -> str:
     return job.status + (f": {job.status_reason}" if job.status_reason else "")
 
 
-def _closest_hit(matchers, reached: dict[str, catalog.Reached]) -> catalog.Reached | None:
+def closest_hit(matchers, reached: dict[str, catalog.Reached]) -> catalog.Reached | None:
     """The entry nearest to the incident whose alerts the silence's matchers select."""
     on_service = [m for m in matchers if m.name == SERVICE_LABEL]
     if not on_service:
@@ -143,7 +148,7 @@ def _closest_hit(matchers, reached: dict[str, catalog.Reached]) -> catalog.Reach
 
 def _silence_rows(entry, reached: dict[str, catalog.Reached], *, since: datetime,
                   until: datetime, now: datetime) -> list[Suspect]:
-    hit = _closest_hit(entry.matcher_tuple(), reached)
+    hit = closest_hit(entry.matcher_tuple(), reached)
     if hit is None:
         return []
     shown = ", ".join(m.as_filter() for m in entry.matcher_tuple())
@@ -153,10 +158,16 @@ def _silence_rows(entry, reached: dict[str, catalog.Reached], *, since: datetime
         state = f"active until {entry.ends_at:%Y-%m-%d %H:%M} UTC"
     else:
         state = f"ended {entry.ends_at:%Y-%m-%d %H:%M} UTC"
-    events = [(entry.created_at, entry.created_by, f"silence created: {shown}"),
-              (entry.recreated_at, "the portal", f"silence re-created: {shown}"),
-              (entry.expired_at, "", f"silence expired: {shown}")]
+    # Undone while it can matter: a live silence is expired, one ended early is re-created
+    # until its original end.
+    live = entry.expired_at is None and entry.ends_at > now
+    events = [(entry.created_at, entry.created_by, f"silence created: {shown}",
+               "expire" if live else None),
+              (entry.recreated_at, "the portal", f"silence re-created: {shown}",
+               "expire" if live else None),
+              (entry.expired_at, "", f"silence expired: {shown}",
+               "recreate" if entry.ends_at > now else None)]
     return [Suspect(at=at, kind="silence", service_slug=hit.slug, service_name=hit.name,
                     who=who or "—", what=f"{what}; {entry.comment}", outcome=state,
-                    path=hit.path, silence_id=entry.silence_id)
-            for at, who, what in events if at is not None and since <= at <= until]
+                    path=hit.path, silence_id=entry.silence_id, silence_undo=undo)
+            for at, who, what, undo in events if at is not None and since <= at <= until]

@@ -202,14 +202,16 @@ def add_note(incident_id: int):
 @require_roles(*STAFF)
 def pin(incident_id: int, entry_id: int):
     """Pin or unpin a key event."""
-    entry = timeline.get_entry(session=db.session, incident_id=load(incident_id).id,
+    incident = load(incident_id)
+    entry = timeline.get_entry(session=db.session, incident_id=incident.id,
                                entry_id=entry_id) or abort(404)
     pinned = request.form.get("pinned") == "1"
     timeline.set_pinned(session=db.session, entry=entry, pinned_=pinned)
     audit_action("incidents.pin", target_type="incident", target_id=incident_id,
                  details={"entry_id": entry_id, "pinned": pinned})
     if htmx:
-        return render_template("incidents/_entry.html", entry=entry, incident_id=incident_id)
+        return render_template("incidents/_entry.html", entry=entry, incident_id=incident_id,
+                               incident=incident)
     return redirect(url_for("incidents.show", incident_id=incident_id), 303)
 
 

@@ -74,6 +74,11 @@ def _entry(session: Session, silence_id: str) -> LedgerSilence | None:
     return session.scalar(select(LedgerSilence).where(LedgerSilence.silence_id == silence_id))
 
 
+def get(*, session: Session, silence_id: str) -> LedgerSilence | None:
+    """The ledger entry of a portal silence by its current Alertmanager id."""
+    return _entry(session, silence_id)
+
+
 def extended(*, session: Session, old_id: str, new_id: str, ends_at: datetime) -> None:
     """Follow a portal silence that was extended (possibly under a successor id)."""
     entry = _entry(session, old_id)

@@ -300,6 +300,8 @@ def test_playbook_runs_and_terraform_applies_show_what_they_changed(client, logi
     shown = rows(page(client, world))
     ansible = next(r for r in shown if 'data-kind="ansible"' in r)
     assert "upgrade.yml on edge_us_east (for real)" in ansible
-    assert "via payment-s → ledger-s" in ansible and "Roll back" not in ansible
+    assert "via payment-s → ledger-s" in ansible and "Roll back" in ansible
+    assert "previous successful playbook" in ansible
     terraform = next(r for r in shown if 'data-kind="terraform"' in r)
-    assert "create shop-cache: +3 ~1 -0" in terraform and "Roll back" not in terraform
+    assert "create shop-cache: +3 ~1 -0" in terraform and "Roll back" in terraform
+    assert "previous successful parameters" in terraform

@@ -86,6 +86,35 @@ def test_environment_request_plan_confirm_apply_destroy(worker_app, start_worker
     assert destroy.status == "succeeded" and destroy.environment.status == "destroyed"
 
 
+def test_an_environment_applied_again_with_other_parameters_is_updated_in_place(
+        worker_app, start_worker):
+    """What an incident rollback of a Terraform apply requests: the same template, the
+    earlier parameters, applied to the existing environment (its workspace)."""
+    start_worker()
+    dev = make_user("developer")
+    job_id = request_env(dev, "platform-e2e-again")
+    wait_for(job_id, lambda j: j.status == "awaiting_approval", "planned")
+    act(job_id, dev, service.confirm)
+    created = wait_for(job_id, lambda j: j.finished, "finished")
+    assert created.status == "succeeded", created.status_reason
+    with db.session_scope() as session:
+        env = service.get_environment(session=session, environment_id=created.environment_id)
+        again_id = str(service.request_job(
+            session=session, template_slug="dev-environment", environment=env,
+            raw={**created.params, "replicas": "1"},
+            requester=accounts.get(session=session, user_id=dev)).id)
+    again = wait_for(again_id, lambda j: j.status in ("awaiting_approval", "failed"), "planned")
+    assert again.status == "awaiting_approval", again.status_reason
+    assert again.action == "update" and again.environment_id == created.environment_id
+    assert again.plan["add"] < 6 and again.plan["destroy"] < 6  # changed, not re-created
+    act(again_id, dev, service.confirm)
+    again = wait_for(again_id, lambda j: j.finished, "finished")
+    assert again.status == "succeeded", again.status_reason
+    assert again.environment.status == "active"
+    assert again.environment.variables["replicas"] == 1
+    assert execution.lock_is_free(db.engine, again.target)
+
+
 def test_worker_killed_mid_apply_ends_failed_worker_lost_with_the_lock_released(
         worker_app, start_worker):
     worker = start_worker(SELFSERVICE_SANDBOX_APPLY_DELAY=60)
