@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         config = from_env(args.service)
         serve_forever(build(config), config.host, config.port)
     elif args.command == "background":
-        run_background(build(from_env(args.service)))
+        config = from_env(args.service)
+        run_background(build(config), heartbeat=config.heartbeat_file)
     elif args.command == "migrate":
         url = os.environ.get("DATABASE_URL")
         if not url:

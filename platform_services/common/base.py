@@ -91,7 +91,10 @@ def require_tokens(base: Foundation, app: Flask, policy: jwt_auth.Policy,
     config = base.config
     keys = jwt_auth.JwksKeys(f"{config.auth_url.rstrip('/')}/.well-known/jwks.json",
                              cache_seconds=config.jwks_cache_seconds)
+    # A verified token is remembered no longer than the JWKS is: a withdrawn key stops
+    # its tokens as soon as it would without the cache.
+    verified = jwt_auth.VerifiedTokens(max_age=min(60.0, config.jwks_cache_seconds))
     verifier = jwt_auth.Verifier(keys.key_for, config.jwt_issuer,
-                                 jwt_auth.audience_of(config.service))
+                                 jwt_auth.audience_of(config.service), verified)
     jwt_auth.protect(app, verifier, policy, jwt_auth.tenant_lookup(base.engine, tenants))
     app.extensions["auth_url"] = config.auth_url  # whose tokens it takes (tests, operators)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,15 +88,61 @@ class JwksKeys:
             raise TokenInvalid("unknown signing key (kid)") from exc
 
 
+class VerifiedTokens:
+    """Tokens this process has verified, with their caller, so a client that sends the
+    same token on every request costs one RS256 check per `max_age`, not one per request.
+
+    An entry ends when its token expires (with the verifier's leeway) or `max_age` after
+    it was checked, whichever is first: a key withdrawn from the JWKS stops a cached token
+    within `max_age`, no later than the JWKS cache itself would notice. Only tokens that
+    verified are stored, at most `size` (the oldest goes first), so made-up tokens cannot
+    fill it and every one of them pays the full check."""
+
+    def __init__(self, size: int = 1024, max_age: float = 60.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.size, self.max_age, self.clock = size, max_age, clock
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Principal | None:
+        """The caller of `token` if it verified and its entry has not ended."""
+        entry = self._entries.get(token)
+        if entry is None or entry[1] <= self.clock():
+            return None
+        return entry[0]
+
+    def put(self, token: str, principal: Principal, expires_at: float) -> None:
+        """Remember `token` (valid until `expires_at`, epoch seconds) for its caller."""
+        until = min(expires_at + LEEWAY_SECONDS, self.clock() + self.max_age)
+        with self._lock:
+            self._entries.pop(token, None)
+            self._entries[token] = (principal, until)
+            while len(self._entries) > self.size:
+                del self._entries[next(iter(self._entries))]
+
+
 @dataclass
 class Verifier:
-    """Checks a bearer token for one service (audience) against one issuer's keys."""
+    """Checks a bearer token for one service (audience) against one issuer's keys;
+    `cache` (optional) skips the signature check for tokens it verified recently."""
     key_for: Callable[[str], Any]
     issuer: str
     audience: str
+    cache: VerifiedTokens | None = None
 
     def verify(self, token: str) -> Principal:
         """The caller of a valid token, or TokenInvalid naming the reason."""
+        known = self.cache.get(token) if self.cache is not None else None
+        if known is not None:
+            return known
+        claims = self._check(token)
+        principal = _principal(claims)
+        if self.cache is not None:
+            self.cache.put(token, principal, float(claims["exp"]))
+        return principal
+
+    def _check(self, token: str) -> dict[str, Any]:
+        """The claims of `token` after every check, or TokenInvalid."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -112,7 +160,7 @@ class Verifier:
             raise TokenInvalid(f"token is not for {self.audience}") from exc
         except jwt.InvalidTokenError as exc:
             raise TokenInvalid(f"invalid token: {exc}") from exc
-        return _principal(claims)
+        return claims
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

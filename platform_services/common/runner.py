@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from flask import Flask
@@ -117,8 +118,11 @@ def start(service: Service, host: str = "127.0.0.1", port: int = 0) -> RunningSe
     return RunningService(service, server, thread)
 
 
-def _until_signalled() -> None:
-    """Block until SIGTERM or SIGINT."""
+HEARTBEAT_SECONDS = 10.0
+
+
+def _until_signalled(every: Callable[[], None] | None = None) -> None:
+    """Block until SIGTERM or SIGINT, calling `every` each HEARTBEAT_SECONDS meanwhile."""
     stop = threading.Event()
 
     def _signal(signum, _frame) -> None:
@@ -127,7 +131,26 @@ def _until_signalled() -> None:
 
     signal.signal(signal.SIGTERM, _signal)
     signal.signal(signal.SIGINT, _signal)
-    stop.wait()
+    if every is None:
+        stop.wait()
+        return
+    every()
+    while not stop.wait(HEARTBEAT_SECONDS):
+        every()
+
+
+def _beat(service: Service, path: Path) -> Callable[[], None]:
+    """Touch `path` while no loop thread of `service` has died. A stale loop (an outage)
+    still beats: restarting the pod would not bring the database back."""
+    def beat() -> None:
+        metrics = service.app.extensions.get("metrics")
+        loops = metrics.loops.values() if metrics is not None else ()
+        dead = [h.name for h in loops if (h.problem() or "").startswith("dead")]
+        if dead:
+            log.error("not beating: loop thread ended: %s", ", ".join(dead))
+            return
+        path.touch()
+    return beat
 
 
 def serve_forever(service: Service, host: str, port: int) -> None:
@@ -139,8 +162,9 @@ def serve_forever(service: Service, host: str, port: int) -> None:
     log.info("%s stopped", service.name)
 
 
-def run_background(service: Service) -> None:
-    """Run the service's once-per-service workers until SIGTERM or SIGINT (no HTTP)."""
+def run_background(service: Service, heartbeat: str | None = None) -> None:
+    """Run the service's once-per-service workers until SIGTERM or SIGINT (no HTTP),
+    touching the file `heartbeat` (when given) while they live."""
     workers = service.background_workers
     if not workers:
         log.info("%s has no background work", service.name)
@@ -149,7 +173,7 @@ def run_background(service: Service) -> None:
     service.start_workers(workers)
     log.info("%s background: %s", service.name,
              ", ".join(getattr(w, "name", type(w).__name__) for w in workers))
-    _until_signalled()
+    _until_signalled(_beat(service, Path(heartbeat)) if heartbeat else None)
     service.close()
     log.info("%s background stopped", service.name)
 

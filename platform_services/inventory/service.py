@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import DateTime, Integer, String, and_, column, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
@@ -78,7 +78,11 @@ UNION ALL SELECT 'level', l.sku, l.warehouse, NULL, NULL, NULL,
        coalesce(t.on_hand, l.on_hand), coalesce(t.reserved, l.reserved),
        coalesce(t.updated_at, l.updated_at)
 FROM locked l LEFT JOIN taken t ON t.sku = l.sku AND t.warehouse = l.warehouse
-""")
+""").columns(  # typed, so the result's columns are read once, not on every reservation
+    column("kind", String), column("sku", String), column("warehouse", String),
+    column("quantity", Integer), column("status", String), column("available", Integer),
+    column("on_hand", Integer), column("reserved", Integer),
+    column("updated_at", DateTime(timezone=True)))
 
 
 @dataclass

@@ -21,6 +21,7 @@ from platform_services.common.resources import postgres_check, redis_check
 from platform_services.common.runner import PerProcess, Service
 from platform_services.common.schemas import parse, parse_query
 from platform_services.common.service_tokens import ClientCredentials
+from platform_services.common.tenant_cache import TenantCache
 from platform_services.common.validation import (
     OrderRequest,
     parse_idempotency_key,
@@ -37,10 +38,9 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
             relay: OutboxRelay | None) -> Blueprint:
     bp = Blueprint("orders", __name__)
     engine, metrics = base.engine, base.metrics
-
-    def tenant_id(ref: str) -> int:
-        with engine.connect() as conn:
-            return tenant_registry.resolve(conn, tenants, ref)
+    # Reads and the one-statement order insert need no BEGIN/COMMIT round trips.
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    tenant_id = TenantCache(engine, tenants).resolve
 
     @bp.post("/v1/tenants/<tenant>/orders")
     def create_order(tenant: str):
@@ -48,26 +48,20 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
         # parse_order merges repeated SKUs and fingerprints the order for idempotency.
         req = parse_order(body.model_dump(exclude_unset=True))
         key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
-        # One checkout for both lookups, in autocommit: reads need no BEGIN and ROLLBACK,
-        # and every round trip here is latency added to each order.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            tid = tenant_registry.resolve(conn, tenants, tenant)
-            earlier = service.earlier_order(conn, tenant_id=tid, key=key, req=req) \
-                if key else None
-        if earlier is not None:
-            metrics.event("order_create", "replayed")
-            return _order_response(earlier, replayed=True)
+        tid = tenant_id(tenant)
         claim = keys.claim(tid, key, req.fingerprint) if key else None
         if claim is not None and not claim.owner:
             return _answer_claim(claim, tid, key, req)
         try:
-            # Taken over from a holder whose lease lapsed: it may have stored its order
-            # without recording it in Redis, and the database knows.
-            stored = _stored(tid, key, req) if claim is not None and claim.contended \
+            # Unless Redis vouched that the key is new, the database may hold its order:
+            # Redis is unreachable or absent, or the claim was taken over from a holder
+            # whose lease lapsed, which may have stored its order without recording it.
+            stored = _stored(tid, key, req) if claim is not None and not claim.fresh \
                 else None
             order, created = (stored, False) if stored is not None else \
-                service.create_and_commit(engine, inventory, tenant_id=tid, tenant=tenant,
-                                          req=req, key=key, request_id=g.request_id)
+                service.create_and_commit(autocommit, inventory, tenant_id=tid,
+                                          tenant=tenant, req=req, key=key,
+                                          request_id=g.request_id)
         except BaseException:
             if key:
                 keys.abandon(tid, key)
@@ -82,7 +76,7 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
 
     def _stored(tid: int, key: str, req: OrderRequest) -> dict | None:
         """The order the database holds under `key`, whoever stored it."""
-        with engine.connect() as conn:
+        with autocommit.connect() as conn:
             return service.earlier_order(conn, tenant_id=tid, key=key, req=req)
 
     def _answer_claim(claim, tid: int, key: str, req: OrderRequest):
@@ -90,7 +84,7 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
             raise ApiError(422, "idempotency_key_reused",
                            "this Idempotency-Key was used for a different order")
         if claim.order_id is not None:
-            with engine.connect() as conn:
+            with autocommit.connect() as conn:
                 order = service.get(conn, tenant_id=tid, order_id=claim.order_id)
         else:  # still claimed after the wait: its order may be stored all the same
             order = _stored(tid, key, req)
@@ -103,7 +97,7 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
     @bp.get("/v1/tenants/<tenant>/orders/<order_id>")
     def get_order(tenant: str, order_id: str):
         tid = tenant_id(tenant)
-        with engine.connect() as conn:
+        with autocommit.connect() as conn:
             order = service.get(conn, tenant_id=tid, order_id=order_id)
         if order is None:
             raise ApiError(404, "not_found", "no such order for this tenant")
@@ -113,7 +107,7 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
     def list_orders(tenant: str):
         args = parse_query(OrderList, "invalid listing")
         tid = tenant_id(tenant)
-        with engine.connect() as conn:
+        with autocommit.connect() as conn:
             rows = service.list_recent(conn, tenant_id=tid, status=args.status,
                                        limit=args.limit)
         return jsonify({"orders": rows})

@@ -29,13 +29,17 @@ _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
 
 @dataclass(frozen=True)
 class Claim:
-    """Outcome of claiming a key: `owner` may create (`contended` when it took the key over
-    from a holder whose lease lapsed, which may have stored its order); else `order_id`
-    (done) or neither (still in progress after waiting, or a different request)."""
+    """Outcome of claiming a key: `owner` may create (`fresh` when Redis knew nothing of
+    the key: almost always a new order, so the database is not asked first; an older one
+    under the key, forgotten by Redis, is still found by the insert's unique key;
+    `contended` when it took the key over from a holder whose lease
+    lapsed, which may have stored its order); else `order_id` (done) or neither (still in
+    progress after waiting, or a different request)."""
     owner: bool
     order_id: str | None = None
     fingerprint_mismatch: bool = False
     contended: bool = False
+    fresh: bool = False
 
 
 class IdempotencyKeys:
@@ -63,7 +67,7 @@ class IdempotencyKeys:
         value = f"pending:{fingerprint}:{secrets.token_hex(8)}"
         try:
             if self._take(name, value):
-                return Claim(owner=True)
+                return Claim(owner=True, fresh=True)
             deadline = time.monotonic() + self.wait_seconds
             while True:
                 held = self.client.get(name)

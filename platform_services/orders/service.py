@@ -3,13 +3,13 @@ and the reaction to shipments. Functions take a connection or engine; the caller
 the transaction unless the name says otherwise."""
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from platform_services.common.app import ApiError
@@ -93,18 +93,22 @@ def _event(name: str, order: dict[str, Any], tenant: str) -> dict[str, Any]:
 def create_and_commit(engine: Engine, inventory: InventoryClient, *, tenant_id: int,
                       tenant: str, req: OrderRequest, key: str | None,
                       request_id: str = "") -> tuple[dict[str, Any], bool]:
-    """Create a pending order holding reserved stock; (order, created). Commits itself.
-    The caller has looked for an earlier order under `key` (`earlier_order`).
+    """Create a pending order holding reserved stock; (order, created). Commits itself
+    (give it an AUTOCOMMIT engine: the order is one statement, one round trip).
 
     A saga, so that no transaction or pooled connection waits on the inventory service:
-    reserve first, then store the order in one short transaction, and release the
-    reservation when storing fails or a concurrent twin with the same idempotency key
-    stored its order first (the unique index decides; this attempt's stock is surplus).
+    reserve first, then store the order in one statement, and release the reservation
+    when storing fails or an order under the same idempotency key is stored already (a
+    concurrent twin, or one Redis forgot: the unique index decides; this attempt's stock
+    is surplus). A refused reservation under a key that has its order replays it.
     """
     order_id = str(uuid.uuid4())
     try:
         lines = inventory.reserve(tenant, order_id, req.lines, request_id)
     except InventoryRejected as exc:
+        earlier = _earlier_for_key(engine, tenant_id=tenant_id, key=key, req=req)
+        if earlier is not None:
+            return earlier, False
         raise ApiError(exc.status if exc.status in (404, 409, 422) else 409,
                        exc.body.get("error", "rejected"), str(exc),
                        exc.body.get("fields")) from exc
@@ -121,26 +125,59 @@ def create_and_commit(engine: Engine, inventory: InventoryClient, *, tenant_id: 
     return order, created
 
 
+def _earlier_for_key(engine: Engine, *, tenant_id: int, key: str | None,
+                     req: OrderRequest) -> dict[str, Any] | None:
+    if not key:
+        return None
+    with engine.connect() as conn:
+        return earlier_order(conn, tenant_id=tenant_id, key=key, req=req)
+
+
+# The order, its lines and its order.created event in one statement: atomic on its own
+# (in autocommit one round trip, no BEGIN/COMMIT), and nothing but the order row when the
+# idempotency key is taken (ON CONFLICT waits for a twin's uncommitted row, so the replay
+# after it sees that row).
+_INSERT_ORDER = text(f"""
+WITH new_order AS (
+    INSERT INTO {orders.fullname} (id, tenant_id, customer_ref, idempotency_key,
+                                   request_hash, total_quantity)
+    VALUES (CAST(:id AS uuid), :tenant_id, :customer_ref, :idempotency_key, :request_hash,
+            :total_quantity)
+    ON CONFLICT DO NOTHING
+    RETURNING id, tenant_id, status, customer_ref, total_quantity, created_at, updated_at
+), new_lines AS (
+    INSERT INTO {order_lines.fullname} (order_id, sku, quantity, warehouse)
+    SELECT new_order.id, line.sku, line.quantity, line.warehouse
+    FROM new_order, unnest(CAST(:skus AS text[]), CAST(:quantities AS integer[]),
+                           CAST(:warehouses AS text[])) AS line(sku, quantity, warehouse)
+), new_event AS (
+    INSERT INTO {outbox.fullname} (exchange, routing_key, payload)
+    SELECT 'orders.events', 'order.created', CAST(:payload AS jsonb) FROM new_order
+)
+SELECT * FROM new_order""").columns(  # typed, so the result's columns are read once
+    orders.c.id, orders.c.tenant_id, orders.c.status, orders.c.customer_ref,
+    orders.c.total_quantity, orders.c.created_at, orders.c.updated_at)
+
+
 def _store(engine: Engine, *, order_id: str, tenant_id: int, tenant: str, req: OrderRequest,
            key: str | None, lines: list[ReservedLine]) -> tuple[dict[str, Any], bool]:
-    """Insert the order, its lines and its event; the twin's order when the key is taken.
-
-    ON CONFLICT waits for a twin's uncommitted row, so the replay below sees it."""
+    """Insert the order, its lines and its event; the twin's order when the key is taken."""
+    stored = sorted(({"sku": r.sku, "quantity": r.quantity, "warehouse": r.warehouse}
+                     for r in lines), key=lambda line: (line["sku"], line["warehouse"]))
+    event = _event("order.created", {"id": order_id, "tenant_id": tenant_id,
+                                     "status": STATUSES[0], "lines": stored}, tenant)
     with engine.begin() as conn:
-        row = conn.execute(pg_insert(orders).values(
-            id=order_id, tenant_id=tenant_id, customer_ref=req.customer_ref,
-            idempotency_key=key, request_hash=req.fingerprint,
-            total_quantity=req.total_quantity).on_conflict_do_nothing().returning(
-            *orders.c)).mappings().first()
+        row = conn.execute(_INSERT_ORDER, {
+            "id": order_id, "tenant_id": tenant_id, "customer_ref": req.customer_ref,
+            "idempotency_key": key, "request_hash": req.fingerprint,
+            "total_quantity": req.total_quantity,
+            "skus": [line["sku"] for line in stored],
+            "quantities": [line["quantity"] for line in stored],
+            "warehouses": [line["warehouse"] for line in stored],
+            "payload": json.dumps(event)}).mappings().first()
         if row is None:
             return _replay(conn, tenant_id=tenant_id, key=key, req=req), False
-        stored = sorted(({"sku": r.sku, "quantity": r.quantity, "warehouse": r.warehouse}
-                         for r in lines), key=lambda line: (line["sku"], line["warehouse"]))
-        conn.execute(order_lines.insert(), [{"order_id": order_id, **line} for line in stored])
-        order = _public(row, stored)
-        enqueue(conn, outbox, exchange="orders.events", routing_key="order.created",
-                payload=_event("order.created", order, tenant))
-    return order, True
+    return _public(row, stored), True
 
 
 def earlier_order(conn: Connection, *, tenant_id: int, key: str,

@@ -8,9 +8,15 @@ psycopg INSERT endpoint under the same gunicorn settings, on the same database.
 
 wrk (`apt-get install wrk`) drives each endpoint for a bounded time per round, order,
 bare and the inventory reservation alone interleaved so machine noise hits all; every
-order carries its own Idempotency-Key and a platform token. Prints orders/s, p99 and the
-ratio per client count (the reservation's figures show how much of the order path its
-dependency takes), with the load average seen before each run. Not run by CI.
+order carries its own Idempotency-Key and a platform token. The bare endpoint gets the
+services' connection pool settings (DB_POOL_SIZE, DB_MAX_OVERFLOW), so both sides differ
+only in what the order path does. Prints orders/s, p99 and the ratio per client count
+(the reservation's figures show how much of the order path its dependency takes), each
+round's ratio, the load average seen before each run, the CPU time per request of each
+process type (web and background processes, and the PostgreSQL backends of this run's
+database: a cost other work on a shared machine does not inflate, unlike throughput), and
+the resident memory (VmRSS) of every process type the run started, read after the last
+round. Not run by CI.
 """
 from __future__ import annotations
 
@@ -29,8 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 from flask import Flask, jsonify, request  # noqa: E402
 
+from platform_services.common.config import from_env  # noqa: E402
 from platform_services.common.jwt_auth import audience_of  # noqa: E402
 from platform_services.common.resources import make_engine  # noqa: E402
 from platform_services.common.runner import background_command  # noqa: E402
@@ -63,7 +71,9 @@ RESERVE_BODY = '{"lines": [{"sku": "SKU-%02d", "quantity": 1}], "reference": "%s
 def bare_app() -> Flask:
     """The baseline (gunicorn factory): parse JSON, INSERT the order and its lines, with
     the services' default connection pool."""
-    engine = make_engine(os.environ["DATABASE_URL"])
+    config = from_env("order")
+    engine = make_engine(config.database_url, config.db_pool_size, config.db_max_overflow,
+                         config.db_pool_timeout)
     app = Flask("bare")
 
     @app.get("/healthz")
@@ -137,8 +147,17 @@ def main() -> None:
             servers.register(service.url, TENANT)
         servers.stock(inventory.url, TENANT[1], "us-east-1a",
                       {f"SKU-{i:02d}": 10_000_000 for i in range(SKUS)})
+        cpu = CpuMeter(database_url, {"order web": children(order.proc.pid),
+                                      "inventory web": children(inventory.proc.pid),
+                                      "bare web": children(bare.proc.pid),
+                                      "order background": [background.pid]})
         results = measure(args, {"order": order.url, "bare": bare.url,
-                                 "inventory": inventory.url}, workdir)
+                                 "inventory": inventory.url}, workdir, cpu)
+        memory = {"service web: order (gunicorn worker)": worker_rss(order.proc.pid),
+                  "service web: inventory (gunicorn worker)": worker_rss(inventory.proc.pid),
+                  "bare INSERT app (gunicorn worker)": worker_rss(bare.proc.pid),
+                  "gunicorn master (each)": rss_mib(order.proc.pid),
+                  "background: order (outbox relay, consumer)": rss_mib(background.pid)}
     finally:
         if background is not None:
             background.terminate()
@@ -148,10 +167,58 @@ def main() -> None:
         next(auth_server, None)  # stops it
         servers.delete_broker_objects(prefix, ["orders.shipments"])
         servers.drop_database(database_url)
-    report(args, results)
+    report(args, results, memory)
 
 
-def measure(args, urls: dict[str, str], workdir: Path) -> dict:
+def rss_mib(pid: int) -> float:
+    """VmRSS of `pid` in MiB (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of `pid` (a gunicorn master's workers)."""
+    return [int(kid) for kid in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def worker_rss(master: int) -> float:
+    """VmRSS (MiB) of the gunicorn worker under `master` (the largest, if several)."""
+    return max((rss_mib(pid) for pid in children(master)), default=0.0)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time `pid` has used (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU time per process type: the bench's own processes and the PostgreSQL backends
+    serving this run's database (other databases' backends, like other work on the
+    machine, are not counted), so a request's cost is measured apart from the noise."""
+
+    def __init__(self, database_url: str, processes: dict[str, list[int]]) -> None:
+        self.processes = processes
+        self.database_url = database_url.replace("postgresql+psycopg://", "postgresql://")
+
+    def read(self) -> dict[str, float]:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            backends = [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")]
+        return {**{name: sum(cpu_seconds(pid) for pid in pids)
+                   for name, pids in self.processes.items()},
+                "postgresql": sum(cpu_seconds(pid) for pid in backends)}
+
+
+def measure(args, urls: dict[str, str], workdir: Path, cpu: CpuMeter) -> dict:
     """Interleaved rounds per client count: order, bare, then the inventory reservation
     alone (the order path's own dependency, to show its share), after a warm-up of each."""
     creds = tokens.credentials(tokens.api.services[urls["order"]][1])
@@ -166,10 +233,14 @@ def measure(args, urls: dict[str, str], workdir: Path) -> dict:
     for clients in args.clients:
         for round_no in range(args.rounds):
             for name, (url, path, body, audience) in targets.items():
-                load = os.getloadavg()[0]
+                load, before = os.getloadavg()[0], cpu.read()
                 run = run_wrk(url, path, body, creds.token(audience_of(audience)), clients,
                               args.seconds, workdir)
+                after = cpu.read()
+                served = run["rps"] * args.seconds
                 run["load"] = load
+                run["cpu_ms"] = {kind: 1000 * (after[kind] - before.get(kind, 0.0)) / served
+                                 for kind in after}
                 results.setdefault((clients, name), []).append(run)
                 print(f"clients {clients:>3} round {round_no + 1} {name:<8}"
                       f"{run['rps']:>9.1f} req/s  p99 {1000 * run['p99']:>7.1f} ms  "
@@ -178,21 +249,36 @@ def measure(args, urls: dict[str, str], workdir: Path) -> dict:
     return results
 
 
-def report(args, results: dict) -> None:
+def report(args, results: dict, memory: dict[str, float]) -> None:
     print(f"\n{args.rounds} rounds of {args.seconds} s per endpoint and client count "
           f"(medians), cpus: {os.cpu_count()}, the services' gunicorn config for all")
     print(f"{'clients':>7}{'order/s':>9}{'bare/s':>9}{'ratio':>7}{'order p99':>11}"
-          f"{'bare p99':>10}{'reserve/s':>11}{'reserve p99':>13}")
+          f"{'bare p99':>10}{'reserve/s':>11}{'reserve p99':>13}{'load':>7}")
     for clients in args.clients:
         rps = {name: statistics.median(r["rps"] for r in results[(clients, name)])
                for name in ("order", "bare", "reserve")}
         p99 = {name: 1000 * statistics.median(r["p99"] for r in results[(clients, name)])
                for name in ("order", "bare", "reserve")}
+        load = statistics.median(r["load"] for name in ("order", "bare", "reserve")
+                                 for r in results[(clients, name)])
         print(f"{clients:>7}{rps['order']:>9.1f}{rps['bare']:>9.1f}"
               f"{rps['order'] / rps['bare']:>7.2f}{p99['order']:>9.1f}ms{p99['bare']:>8.1f}ms"
-              f"{rps['reserve']:>11.1f}{p99['reserve']:>11.1f}ms")
+              f"{rps['reserve']:>11.1f}{p99['reserve']:>11.1f}ms{load:>7.2f}")
+        rounds = [o["rps"] / b["rps"] for o, b in zip(results[(clients, "order")],
+                                                       results[(clients, "bare")])]
+        print(f"{'':>7} ratio per round: {', '.join(f'{r:.2f}' for r in rounds)}")
+        for name in ("order", "bare", "reserve"):
+            costs = {kind: statistics.median(r["cpu_ms"].get(kind, 0.0)
+                                             for r in results[(clients, name)])
+                     for kind in results[(clients, name)][0]["cpu_ms"]}
+            print(f"{'':>7} CPU ms per {name:<8} total {sum(costs.values()):5.2f}: "
+                  + ", ".join(f"{kind} {ms:.2f}" for kind, ms in costs.items() if ms >= 0.01))
     failed = sum(r["non_2xx"] for runs in results.values() for r in runs)
     print(f"non-2xx answers in all runs: {failed}")
+    print("\nresident memory after the last round (VmRSS):")
+    for name, mib in memory.items():
+        print(f"  {name:<44}{mib:>7.1f} MiB")
+
 
 if __name__ == "__main__":
     main()

@@ -227,3 +227,70 @@ def test_client_tokens_are_cached_per_audience_and_renewed_before_expiry():
 def test_no_token_is_an_outage_of_the_call_not_an_anonymous_call():
     with pytest.raises(TokenUnavailable):
         ClientCredentials("http://127.0.0.1:9", "svc", "secret", timeout=0.5).token("x")
+
+
+class CountingKeys:
+    """The JWKS key source, counting how often a signature check asked for a key."""
+
+    def __init__(self, keys: Keys) -> None:
+        self.source = jwt_auth.JwksKeys(keys.url, cache_seconds=300)
+        self.calls = 0
+
+    def key_for(self, token: str):
+        self.calls += 1
+        return self.source.key_for(token)
+
+
+def _cached_verifier(keys: Keys, now: list[float], **cache):
+    source = CountingKeys(keys)
+    verified = jwt_auth.VerifiedTokens(clock=lambda: now[0], **cache)
+    return jwt_auth.Verifier(source.key_for, ISSUER, AUDIENCE, verified), source
+
+
+def test_a_verified_token_is_checked_once_until_it_expires(keys):
+    now = [time.time()]
+    verifier, source = _cached_verifier(keys, now, max_age=3600)
+    token = keys.sign(tenant_id=42, exp=int(now[0]) + 30)
+    first = verifier.verify(token)
+    assert verifier.verify(token) == first == jwt_auth.Principal(
+        "client-1", 42, frozenset({"orders:read"}))
+    assert source.calls == 1
+    now[0] += 29 + jwt_auth.LEEWAY_SECONDS
+    verifier.verify(token)
+    assert source.calls == 1
+    # Past exp and the leeway the cache no longer answers: the full check runs again
+    # (and refuses an expired token, as test_tokens_that_must_not_pass shows).
+    now[0] += 1
+    verifier.verify(token)
+    assert source.calls == 2
+
+
+def test_a_cached_verification_ends_after_max_age_even_before_expiry(keys):
+    now = [time.time()]
+    verifier, source = _cached_verifier(keys, now, max_age=60)
+    token = keys.sign()
+    verifier.verify(token)
+    now[0] += 59
+    verifier.verify(token)
+    assert source.calls == 1
+    now[0] += 2
+    verifier.verify(token)
+    assert source.calls == 2
+
+
+def test_refused_tokens_are_never_cached_and_the_cache_is_bounded(keys):
+    now = [time.time()]
+    verifier, source = _cached_verifier(keys, now, size=2)
+    wrong_audience = keys.sign(aud="meridian-inventory")
+    for _ in range(2):
+        with pytest.raises(jwt_auth.TokenInvalid, match="not for"):
+            verifier.verify(wrong_audience)
+    assert source.calls == 2
+    tokens = [keys.sign(sub=f"client-{n}") for n in range(3)]
+    for token in tokens:
+        verifier.verify(token)
+    assert len(verifier.cache._entries) == 2
+    verifier.verify(tokens[2])
+    assert source.calls == 5  # the newest is remembered
+    assert verifier.verify(tokens[0]).subject == "client-0"
+    assert source.calls == 6  # the oldest was dropped, so it was checked again
