@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, has_request_context, request
@@ -13,10 +14,11 @@ from portal import commands, domains, errors, models, nav, observability, vendor
 from portal import config as portal_config
 from portal.auth import bearer
 from portal.auth import service as accounts
+from portal.catalog import vulnerability_api
 from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url
 from portal.extensions import csrf, db, htmx, limiter, login_manager
-from portal.integrations import folder_store
+from portal.integrations import folder_store, grafana_links
 from portal.security import events, headers, inputs, production, sessions
 from portal.worker import make_celery
 
@@ -91,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     for views in domains.modules("views"):
         app.register_blueprint(views.bp)
     app.register_blueprint(folder_store.bp)  # signed URLs of the embedded object store
+    app.register_blueprint(vulnerability_api.bp)  # CI's scan report uploads under /api/v1
 
 
 def _install_request_hooks(app: Flask) -> None:
@@ -129,7 +132,8 @@ def _audit_exempt(app: Flask) -> bool:
 def _install_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _globals():
-        return {"nav_items": nav.items_for(current_user)}
+        return {"nav_items": nav.items_for(current_user),
+                "grafana": grafana_links.page_links(app.config, datetime.now(UTC))}
 
     @app.template_filter("without")
     def _without(mapping: dict, *keys: str) -> dict:
