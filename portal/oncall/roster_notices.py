@@ -2,9 +2,10 @@
 
 The notice lists the shifts (rotation and overrides, the next twelve weeks) that now have
 nobody behind them, stays on the schedule page until a manager marks it handled, and is
-mailed once to the schedule's managers (the people who may edit a schedule) through the
-portal's SMTP relay by the on-call beat tick. Rows are claimed with SKIP LOCKED, so two
-workers never send one twice.
+mailed once to the managers of the team that owns the schedule (its members, from the
+identity provider, who hold the manager role), or to every manager when that team has
+none, through the portal's SMTP relay by the on-call beat tick. Rows are claimed with
+SKIP LOCKED, so two workers never send one twice.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.auth import oidc_accounts
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.integrations import smtp
@@ -42,6 +44,15 @@ def managers(*, session: Session) -> list[User]:
     return [u for u in people if u.has_role("manager")]
 
 
+def recipients(*, session: Session, schedule: Schedule, leaver_id: int,
+               everyone: list[User]) -> list[str]:
+    """The owning team's managers, else `everyone` (all managers); never the leaver."""
+    owners = [] if schedule.team is None else [
+        u for u in oidc_accounts.team_members(session=session, team_slug=schedule.team.slug)
+        if u.has_role("manager") and u.id != leaver_id]
+    return [u.email for u in (owners or everyone) if u.id != leaver_id]
+
+
 def _message(schedule: Schedule, name: str, email: str, shifts: list[dict],
              link: str) -> tuple[str, str]:
     subject = f"On-call gap: {name} left, {len(shifts)} shift(s) of {schedule.name} uncovered"
@@ -56,7 +67,7 @@ def flag(*, session: Session, user_id: int, email: str, name: str, link_base: st
          now: datetime | None = None) -> list[RosterNotice]:
     """Open (or refresh) a notice on each schedule where the person still has shifts."""
     now = now or utcnow()
-    recipients = [u.email for u in managers(session=session) if u.id != user_id]
+    everyone = managers(session=session)
     notices = []
     for schedule in service.list_schedules(session=session):
         shifts = future_shifts(session=session, schedule=schedule, user_id=user_id, now=now)
@@ -64,6 +75,8 @@ def flag(*, session: Session, user_id: int, email: str, name: str, link_base: st
             continue
         subject, body = _message(schedule, name, email, shifts,
                                  f"{link_base}/oncall/schedules/{schedule.slug}")
+        to = recipients(session=session, schedule=schedule, leaver_id=user_id,
+                        everyone=everyone)
         notice = session.scalar(select(RosterNotice).where(
             RosterNotice.schedule_id == schedule.id, RosterNotice.person_email == email,
             RosterNotice.resolved_at.is_(None)).with_for_update())
@@ -71,9 +84,9 @@ def flag(*, session: Session, user_id: int, email: str, name: str, link_base: st
             notice = RosterNotice(schedule_id=schedule.id, person_email=email, attempts=0)
             session.add(notice)
         notice.person_id, notice.person_name, notice.shifts = user_id, name[:120], shifts
-        notice.delivery = "pending" if recipients else "failed"
-        notice.last_error = None if recipients else "no active manager to tell"
-        notice.payload = {"to": recipients, "subject": subject, "text": body}
+        notice.delivery = "pending" if to else "failed"
+        notice.last_error = None if to else "no active manager to tell"
+        notice.payload = {"to": to, "subject": subject, "text": body}
         notices.append(notice)
     session.flush()
     return notices

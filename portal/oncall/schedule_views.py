@@ -14,7 +14,7 @@ from portal.auth import service as accounts
 from portal.auth.access import audit_action, require_roles
 from portal.db import utcnow
 from portal.extensions import db
-from portal.oncall import feeds, forms, layering, roster_notices, service
+from portal.oncall import candidates, feeds, forms, layering, roster_notices, service
 from portal.oncall.access import require_responder
 from portal.oncall.models import LAYERS, SEVERITIES
 from portal.oncall.service import OncallError
@@ -42,10 +42,6 @@ def _schedule(slug: str):
     if schedule is None:
         abort(404)
     return schedule
-
-
-def _eligible_users():
-    return service.eligible_people(session=db.session)
 
 
 def _swap_form(schedule, layer: str, form=None):
@@ -99,8 +95,8 @@ def _calendar_range(schedule) -> tuple[date, int]:
 
 def _show(schedule, override_form=None, note_form=None, status=200, swap_form=None):
     override_form = override_form or forms.OverrideForm()
-    override_form.user_email.choices = [SelectChoice(u.email, f"{u.name} <{u.email}>")
-                                        for u in _eligible_users()]
+    offered = candidates.for_schedule(session=db.session, schedule=schedule)
+    override_form.user_email.choices = offered.choices()
     swap_forms = {layer: (swap_form if swap_form is not None and swap_form.layer.data == layer
                           else _swap_form(schedule, layer)) for layer in LAYERS}
     first_day, weeks = _calendar_range(schedule)
@@ -114,7 +110,10 @@ def _show(schedule, override_form=None, note_form=None, status=200, swap_form=No
         override_form=override_form, note_form=note_form or forms.NoteForm(),
         may_override=current_user.has_role(*ONCALL),
         feed=service.feed_token(session=db.session, user=current_user),
-        roster_notices=roster_notices.open_for(session=db.session, schedule=schedule))
+        roster_notices=roster_notices.open_for(session=db.session, schedule=schedule),
+        team_member_ids=offered.member_ids,
+        outsiders=candidates.outside_team(session=db.session, schedule=schedule,
+                                          candidates=offered))
 
 
 @bp.get("/schedules/<slug>")
@@ -130,7 +129,8 @@ def add_override(slug: str):
     """Let someone cover a layer for a period."""
     schedule = _schedule(slug)
     form = forms.OverrideForm()
-    form.user_email.choices = [SelectChoice(u.email, u.email) for u in _eligible_users()]
+    form.user_email.choices = candidates.for_schedule(session=db.session,
+                                                      schedule=schedule).choices()
     if not form.validate_on_submit():
         return _show(schedule, override_form=form, status=422)
     user = accounts.get_by_email(session=db.session, email=form.user_email.data)
@@ -209,12 +209,15 @@ def add_note(slug: str):
     return redirect(url_for("oncall.schedules.show", slug=slug) + "#notes", 303)
 
 
-def _users_from_lines(text: str, field) -> list | None:
+def _users_from_lines(text: str, field, allowed: set[int]) -> list | None:
     users = []
     for email in [line.strip() for line in (text or "").splitlines() if line.strip()]:
         user = accounts.get_by_email(session=db.session, email=email)
         if user is None or not user.is_active or not user.is_internal:
             field.errors = [f"No active staff account for {email}."]
+            return None
+        if user.id not in allowed:
+            field.errors = [f"{email} is neither in the schedule's team nor on call."]
             return None
         users.append(user)
     return users
@@ -225,15 +228,20 @@ def _users_from_lines(text: str, field) -> list | None:
 def edit(slug: str):
     """Change the hand-off rule and the ordered participants of each layer."""
     schedule = _schedule(slug)
+    offered = candidates.for_schedule(session=db.session, schedule=schedule)
     form = forms.ScheduleForm(obj=None if request.method == "POST" else schedule)
     if request.method == "GET":
         form.handoff_weekday.data = str(schedule.handoff_weekday)
         form.primary.data = "\n".join(u.email for u in schedule.participants("primary"))
         form.secondary.data = "\n".join(u.email for u in schedule.participants("secondary"))
-        return render_template("oncall/schedule_edit.html", schedule=schedule, form=form)
+        return render_template("oncall/schedule_edit.html", schedule=schedule, form=form,
+                               offered=offered)
     if form.validate_on_submit():
-        primary = _users_from_lines(form.primary.data, form.primary)
-        secondary = _users_from_lines(form.secondary.data, form.secondary)
+        # Who is offered, plus who already rotates: saving must not force out a person
+        # whose shifts are flagged but not yet reassigned.
+        allowed = {u.id for u in offered.people} | {m.user_id for m in schedule.members}
+        primary = _users_from_lines(form.primary.data, form.primary, allowed)
+        secondary = _users_from_lines(form.secondary.data, form.secondary, allowed)
         if primary is not None and secondary is not None:
             try:
                 service.update_schedule(
@@ -250,7 +258,8 @@ def edit(slug: str):
                                  "primary": [u.email for u in primary],
                                  "secondary": [u.email for u in secondary]})
                 return redirect(url_for("oncall.schedules.show", slug=slug), 303)
-    return render_template("oncall/schedule_edit.html", schedule=schedule, form=form), 422
+    return render_template("oncall/schedule_edit.html", schedule=schedule, form=form,
+                           offered=offered), 422
 
 
 @bp.post("/feed-token")
