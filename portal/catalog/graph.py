@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.catalog.models import Dependency, Service
+from portal.catalog.models import Dependency, Service, Team
 
 # The SPOF method traces the user's path to each critical service; users reach the API
 # services through the gateway (Meridian's network topology).
@@ -31,14 +31,18 @@ class Impact:
 def build(*, session: Session) -> nx.DiGraph:
     """The catalog as a directed graph (dependent -> dependency)."""
     graph = nx.DiGraph()
-    for service in session.scalars(select(Service)):
-        graph.add_node(service.slug, name=service.name, kind=service.kind, tier=service.tier,
-                       team=service.team.name)
-    pairs = session.execute(select(Dependency.critical, Service.slug, Dependency.depends_on_id)
-                            .join(Service, Service.id == Dependency.service_id))
-    slugs = dict(session.execute(select(Service.id, Service.slug)).all())
-    for critical, source, target_id in pairs:
-        graph.add_edge(source, slugs[target_id], critical=critical)
+    # Plain columns, not ORM objects: the graph of a catalog of thousands of entries is
+    # built from two statements without an identity map to fill.
+    nodes = session.execute(select(Service.id, Service.slug, Service.name, Service.kind,
+                                   Service.tier, Team.name).join(Team, Team.id == Service.team_id))
+    slugs = {}
+    for id_, slug, name, kind, tier, team in nodes:
+        slugs[id_] = slug
+        graph.add_node(slug, id=id_, name=name, kind=kind, tier=tier, team=team)
+    pairs = session.execute(select(Dependency.critical, Dependency.service_id,
+                                   Dependency.depends_on_id))
+    for critical, source_id, target_id in pairs:
+        graph.add_edge(slugs[source_id], slugs[target_id], critical=critical)
     return graph
 
 
@@ -74,6 +78,13 @@ def blast_radius(graph: nx.DiGraph, slug: str) -> list[Impact]:
 def neighbourhood(graph: nx.DiGraph, slug: str) -> set[str]:
     """`slug`, everything it depends on and everything that depends on it, transitively."""
     return {slug} | nx.ancestors(graph, slug) | nx.descendants(graph, slug)
+
+
+def dependency_paths(graph: nx.DiGraph, slugs: set[str]) -> dict[str, list[str]]:
+    """`slugs` and everything they depend on, transitively, each with the shortest path
+    from one of `slugs` (a slug of `slugs` has the path [slug])."""
+    present = {s for s in slugs if s in graph}
+    return nx.multi_source_dijkstra_path(graph, present) if present else {}
 
 
 def critical_services(graph: nx.DiGraph) -> list[str]:

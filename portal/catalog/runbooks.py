@@ -6,6 +6,7 @@ import re
 import nh3
 from markdown_it import MarkdownIt
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from portal.catalog.models import CatalogRunbook, Service
@@ -66,6 +67,52 @@ def lookup(*, session: Session, service_slug: str | None = None,
         return None
     return session.scalar(select(CatalogRunbook).where(CatalogRunbook.service_id == service_id)
                           .order_by(CatalogRunbook.id).limit(1))
+
+
+def resolve(*, session: Session, service: Service,
+            alertnames: list[str]) -> tuple[list[CatalogRunbook], dict[str, CatalogRunbook | None]]:
+    """The service's own runbooks by title, and the runbook answering each of `alertnames`
+    (the same choice as `lookup`), from one query whatever the number of alerts."""
+    names = sorted(set(alertnames))
+    condition = CatalogRunbook.service_id == service.id
+    if names:
+        condition = condition | CatalogRunbook.alertnames.has_any(array(names))
+    found = list(session.scalars(select(CatalogRunbook).where(condition)
+                                 .order_by(CatalogRunbook.id)))
+    own = [r for r in found if r.service_id == service.id]
+    answers = {}
+    for name in names:
+        candidates = [r for r in found if name in (r.alertnames or [])]
+        mine = [r for r in candidates if r.service_id == service.id]
+        answers[name] = (mine or candidates or own or [None])[0]
+    return sorted(own, key=lambda r: r.title), answers
+
+
+def for_incident(*, session: Session, service_ids: list[int],
+                 alerts: list[tuple[str | None, str | None]]) -> list[CatalogRunbook | None]:
+    """Each service's runbooks (by title), then `lookup`'s answer for each (service slug,
+    alert name), from two statements however many services and alerts there are."""
+    slugs = {slug for slug, _ in alerts if slug}
+    ids = dict(session.execute(select(Service.slug, Service.id)
+                               .where(Service.slug.in_(slugs))).all()) if slugs else {}
+    names = sorted({name for _, name in alerts if name})
+    owners = set(service_ids) | set(ids.values())
+    condition = CatalogRunbook.service_id.in_(owners) if owners else None
+    if names:
+        match = CatalogRunbook.alertnames.has_any(array(names))
+        condition = match if condition is None else condition | match
+    found = [] if condition is None else list(session.scalars(
+        select(CatalogRunbook).where(condition).order_by(CatalogRunbook.id)))
+    out: list[CatalogRunbook | None] = []
+    for service_id in service_ids:
+        out += sorted((r for r in found if r.service_id == service_id), key=lambda r: r.title)
+    for slug, name in alerts:
+        service_id = ids.get(slug) if slug else None
+        candidates = [r for r in found if name and name in (r.alertnames or [])]
+        own = [r for r in candidates if service_id is not None and r.service_id == service_id]
+        fallback = [r for r in found if service_id is not None and r.service_id == service_id]
+        out.append((own or candidates or fallback or [None])[0])
+    return out
 
 
 def save(*, session: Session, slug: str, title: str, body: str, service: Service | None,

@@ -5,6 +5,7 @@ from flask_login import current_user
 from portal.auth import audit
 from portal.auth.access import require_roles
 from portal.catalog import service as catalog
+from portal.catalog import team_members
 from portal.demo import meridian
 from portal.extensions import db
 from portal.tenants import service as tenants
@@ -20,8 +21,9 @@ def index():
     context = {"dashboards": meridian.DASHBOARDS,
                "view_functions": current_app.view_functions}
     if user.is_internal:
-        context["services"] = catalog.list_services(session=db.session, kind="service")
+        context["service_count"] = catalog.count_services(session=db.session, kind="service")
         context["tenant_counts"] = tenants.count_by_plan(session=db.session)
+        context["my_services"] = team_members.services_of(session=db.session, user=user)
     if user.has_role("admin"):
         context["recent_audit"] = audit.recent(session=db.session, limit=8)
     return render_template("home/index.html", **context)

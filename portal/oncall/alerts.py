@@ -22,6 +22,7 @@ from portal.integrations.alertmanager import (
     AlertmanagerRejected,
     AlertmanagerUnavailable,
 )
+from portal.oncall import webhook_board
 from portal.oncall.models import ReceivedAlert
 
 SEVERITY_ORDER = {"critical": 0, "page": 0, "warning": 1, "info": 2}
@@ -161,6 +162,11 @@ class AlertBoard:
     total: int = 0
     states: dict = field(default_factory=dict)
     group_rows: int = GROUP_ROWS
+    sizes: dict = field(default_factory=dict)  # (service, severity) -> alerts in the group
+
+    def size_of(self, service: str, severity: str, items: list) -> int:
+        """How many alerts a group holds (more than its loaded rows when summarised)."""
+        return self.sizes.get((service, severity), len(items))
 
     @property
     def degraded(self) -> bool:
@@ -252,12 +258,14 @@ def group(views: list[AlertView]) -> list[tuple[str, str, list[AlertView]]]:
 
 
 def board(*, session: Session, client: AlertmanagerClient | None,
-          now: datetime | None = None, cache: AlertCache | None = None) -> AlertBoard:
-    """Active alerts from Alertmanager; when it is down, the last known state and why."""
+          now: datetime | None = None, cache: AlertCache | None = None,
+          expanded: list[str] = ()) -> AlertBoard:
+    """Active alerts from Alertmanager; when it is down, the last known state and why.
+    Without Alertmanager, the webhook's alerts summarised by the database (`expanded`:
+    the "service/severity" groups to show in full)."""
     now = now or utcnow()
     if client is None:
-        views = [_received_view(r) for r in received_alerts(session=session)]
-        return _board(views, "webhook", None, None)
+        return received_board(session=session, expanded=expanded)
     cache = cache or _process_cache
     hit = cache.fresh(client.base, now)
     if hit is not None:
@@ -273,6 +281,19 @@ def board(*, session: Session, client: AlertmanagerClient | None,
         views = [_received_view(r) for r in received_alerts(session=session)]
         return cache.store(client.base, now, _board(views, "webhook", None, str(exc)))
     return cache.store(client.base, now, _board(views, "alertmanager", now, None), views)
+
+
+def received_board(*, session: Session, expanded: list[str] = ()) -> AlertBoard:
+    """The board of the alerts received by webhook: group sizes and the rows shown."""
+    rows, sizes = webhook_board.summarised(session=session, rows_per_group=GROUP_ROWS,
+                                           expanded=expanded)
+    views = [AlertView(fp, name, service, severity, "firing", annotations.get("summary", ""),
+                       starts_at, labels)
+             for fp, labels, annotations, starts_at, severity, service, name in rows]
+    found = _board(views, "webhook", None, None)
+    found.sizes, found.total = sizes, sum(sizes.values())
+    found.states = {"firing": found.total} if found.total else {}
+    return found
 
 
 def _board(views, source, fetched_at, error) -> AlertBoard:

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from portal.auth.models import User
 from portal.catalog import service as catalog
@@ -42,7 +42,7 @@ class OnCallRow:
 
 def list_schedules(*, session: Session) -> list[Schedule]:
     """Every schedule, by name, with its participants loaded."""
-    return list(session.scalars(select(Schedule).options(selectinload(Schedule.members))
+    return list(session.scalars(select(Schedule).options(joinedload(Schedule.members))
                                 .order_by(Schedule.name)).unique())
 
 
@@ -67,6 +67,14 @@ def schedule_for_services(*, session: Session, service_slugs: list[str]) -> Sche
         if found is not None:
             return found
     return default_schedule(session=session)
+
+
+def schedule_for_team(*, session: Session, team_id: int | None) -> Schedule | None:
+    """The team's schedule with its participants (one statement), else the default."""
+    found = None if team_id is None else session.scalars(
+        select(Schedule).where(Schedule.team_id == team_id)
+        .options(joinedload(Schedule.members))).unique().first()
+    return found if found is not None else default_schedule(session=session)
 
 
 def rotation_of(schedule: Schedule, layer: str) -> rotation.Rotation:

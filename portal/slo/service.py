@@ -254,7 +254,14 @@ def deploy_freeze(*, session: Session, service_id: int, environment: str = "prod
     if active_override(session=session, service_id=service_id, now=now) is not None:
         return None
     service = session.get(Service, service_id)
-    name = service.name if service else f"service {service_id}"
+    return freeze_reason(name=service.name if service else f"service {service_id}",
+                         state="exhausted", override=None)
+
+
+def freeze_reason(*, name: str, state: str, override: PolicyOverride | None) -> str | None:
+    """`deploy_freeze` from a policy state and override already at hand (no queries)."""
+    if state != "exhausted" or override is not None:
+        return None
     return (f"Production deploys of {name} are frozen: its error budget is exhausted. "
             "Only reliability fixes ship until the budget recovers or a manager grants an "
             "override.")

@@ -126,10 +126,11 @@ def slo_service_panel(service) -> dict:
     """Policy state, freeze and SLO statuses of one service (catalog page panel)."""
     found = specs.list_slos(session=db.session, service=service.slug)
     statuses = slo.evaluate(session=db.session, slos=found)
-    return {"statuses": statuses, "state": slo.worst_state([s.policy for s in statuses]),
-            "freeze": slo.deploy_freeze(session=db.session, service_id=service.id),
-            "override": slo.active_override(session=db.session, service_id=service.id),
-            "present": present}
+    state = slo.worst_state([s.policy for s in statuses])
+    override = slo.active_override(session=db.session, service_id=service.id)
+    # The freeze follows from what was just evaluated, not from a second evaluation.
+    return {"statuses": statuses, "state": state, "override": override, "present": present,
+            "freeze": slo.freeze_reason(name=service.name, state=state, override=override)}
 
 
 @bp.app_template_global()
