@@ -37,6 +37,8 @@ POLICIES = {p.id: p for p in (
     Policy("disruption_budget", "k8srequiredpoddisruptionbudget.yaml",
            "disruption-budget.yaml"),
     Policy("probes", "k8srequiredprobes.yaml", "probes.yaml"),
+    Policy("egress_policy", "k8srequiredegresspolicy.yaml", "egress-policy.yaml"),
+    Policy("autoscaler", "k8srequiredautoscaler.yaml", "autoscaler.yaml"),
 )}
 
 

@@ -25,7 +25,7 @@ PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 def _containers(name: str) -> dict[str, dict]:
     chart = load_chart(HELM_ROOT / name)
     return {o["metadata"]["name"]: o["spec"]["template"]["spec"]["containers"][0]
-            for o in chart.objects if o["kind"] == "Deployment"}
+            for o in chart.objects if o["kind"] in ("Deployment", "Rollout")}  # canary: Rollout
 
 
 @pytest.mark.parametrize("name", SERVICES)

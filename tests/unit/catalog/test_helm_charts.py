@@ -28,6 +28,11 @@ def objects(chart: Chart, kind: str) -> dict[str, dict]:
     return {o["metadata"]["name"]: o for o in chart.objects if o["kind"] == kind}
 
 
+def workloads(chart: Chart) -> dict[str, dict]:
+    """The process types: Deployments, and the Rollout a canary-released web process is."""
+    return {**objects(chart, "Deployment"), **objects(chart, "Rollout")}
+
+
 def container(deployment: dict) -> dict:
     [only] = deployment["spec"]["template"]["spec"]["containers"]
     return only
@@ -79,7 +84,7 @@ def test_the_vendored_library_is_an_exact_copy(name):
 def test_web_deployment_serves_on_the_services_port_with_the_compose_command(service):
     name, chart = service
     port = DEFAULT_PORTS[name]
-    web = objects(chart, "Deployment")[name]
+    web = workloads(chart)[name]
     assert container(web)["ports"] == [{"name": "http", "containerPort": port}]
     assert container(web)["command"] == COMPOSE[name]["command"]
     assert container(web)["command"][0] == "gunicorn"
@@ -98,7 +103,7 @@ def test_web_deployment_serves_on_the_services_port_with_the_compose_command(ser
 
 def test_background_process_type_matches_compose_and_runs_once(service):
     name, chart = service
-    deployments = objects(chart, "Deployment")
+    deployments = workloads(chart)
     if f"{name}-background" not in COMPOSE:
         assert set(deployments) == {name}
         return
@@ -119,7 +124,7 @@ def test_background_process_type_matches_compose_and_runs_once(service):
 
 def test_secrets_come_from_the_secret_and_settings_from_the_configmap(service):
     name, chart = service
-    for deployment in objects(chart, "Deployment").values():
+    for deployment in workloads(chart).values():
         env = env_of(chart, deployment)
         assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
             "name": name, "key": "DATABASE_URL"}
@@ -140,19 +145,20 @@ def test_hpa_scales_the_web_deployment_and_owns_its_replica_count(service):
     name, chart = service
     [hpa] = objects(chart, "HorizontalPodAutoscaler").values()
     assert hpa["apiVersion"] == "autoscaling/v2"
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                             "name": name}
+    web = workloads(chart)[name]
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": web["apiVersion"],
+                                             "kind": web["kind"], "name": name}
     assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
-    assert "replicas" not in objects(chart, "Deployment")[name]["spec"]
+    assert "replicas" not in workloads(chart)[name]["spec"]
     [pdb] = objects(chart, "PodDisruptionBudget").values()
-    labels = objects(chart, "Deployment")[name]["spec"]["template"]["metadata"]["labels"]
+    labels = workloads(chart)[name]["spec"]["template"]["metadata"]["labels"]
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
 
 
 @pytest.mark.parametrize("name", USERS)
 def test_tmp_is_a_writable_emptydir_wherever_the_root_is_read_only(name):
     chart = load_chart(HELM_ROOT / name)
-    for deployment in objects(chart, "Deployment").values():
+    for deployment in workloads(chart).values():
         pod = deployment["spec"]["template"]["spec"]
         volumes = {v["name"]: v for v in pod["volumes"]}
         spec = container(deployment)
@@ -173,7 +179,7 @@ def test_tmp_is_a_writable_emptydir_wherever_the_root_is_read_only(name):
 @pytest.mark.parametrize("name", USERS)
 def test_pods_spread_and_every_container_fits_its_measured_memory(name):
     chart = load_chart(HELM_ROOT / name)
-    for deployment in objects(chart, "Deployment").values():
+    for deployment in workloads(chart).values():
         pod = deployment["spec"]["template"]["spec"]
         if deployment["spec"].get("strategy", {}).get("type") != "Recreate":
             keys = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
@@ -195,7 +201,7 @@ def test_memory_limits_hold_the_measured_processes(name):
     master plus every worker the process type starts, the request at least that much
     of the shared-page-free working set."""
     chart = load_chart(HELM_ROOT / name)
-    for deployment in objects(chart, "Deployment").values():
+    for deployment in workloads(chart).values():
         process = deployment["spec"]["template"]["metadata"]["labels"][
             "app.kubernetes.io/component"]
         values = _measured(chart.values, process)
@@ -215,7 +221,7 @@ def test_memory_limits_hold_the_measured_processes(name):
 
 def test_portal_runs_compose_process_types_with_explicit_gunicorn_workers():
     chart = load_chart(HELM_ROOT / "portal")
-    deployments = objects(chart, "Deployment")
+    deployments = workloads(chart)
     assert set(deployments) == {"portal", "portal-worker", "portal-beat"}
     dockerfile = (ROOT / "Dockerfile").read_text()
     web = deployments["portal"]
@@ -241,7 +247,7 @@ def test_heartbeat_probes_name_the_files_the_processes_touch():
     from portal.beat_lock import HEARTBEAT_FILE as beat_file
     from portal.worker_health import HEARTBEAT_FILE as worker_file
     chart = load_chart(HELM_ROOT / "portal")
-    deployments = objects(chart, "Deployment")
+    deployments = workloads(chart)
     for name, path in (("portal-worker", worker_file), ("portal-beat", beat_file)):
         probe = container(deployments[name])["livenessProbe"]["exec"]["command"][-1]
         assert f"find {Path('/tmp') / path.name} " in probe

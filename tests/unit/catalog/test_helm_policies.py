@@ -26,7 +26,11 @@ WORKLOADS = {name: (["Deployment", "Deployment"], ["PodDisruptionBudget"])
              for name in PLATFORM_CHARTS}
 WORKLOADS.update({"auth": (["Deployment"], ["PodDisruptionBudget"]),  # no background work
                   "api-gateway": (["Deployment"], ["PodDisruptionBudget"]),
-                  "portal": (["Deployment"] * 3, ["PodDisruptionBudget"] * 2)})
+                  "portal": (["Deployment"] * 3, ["PodDisruptionBudget"] * 2),
+                  # The order web process is released as a canary: a Rollout and the
+                  # AnalysisTemplate its analysis steps run.
+                  "order": (["Rollout", "AnalysisTemplate", "Deployment"],
+                            ["PodDisruptionBudget"])})
 
 
 @pytest.mark.parametrize("name", PLATFORM_CHARTS)
@@ -36,7 +40,7 @@ def test_every_platform_chart_renders_and_satisfies_every_policy(name):
     deployments, budgets = WORKLOADS[name]
     assert kinds == sorted(["ConfigMap", *deployments, "HorizontalPodAutoscaler",
                             "NetworkPolicy", *budgets, "Service", "ServiceAccount"])
-    for deployment in (o for o in chart.objects if o["kind"] == "Deployment"):
+    for deployment in (o for o in chart.objects if o["kind"] in ("Deployment", "Rollout")):
         assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == \
             f"ghcr.io/meridian/{name}:1.4.2"
     namespace = chart.values["namespace"]

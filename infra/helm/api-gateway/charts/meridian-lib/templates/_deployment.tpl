@@ -16,6 +16,11 @@ metadata:
   namespace: {{ $root.Release.Namespace }}
   labels:
     {{- include "meridian-lib.labels" . | nindent 4 }}
+  {{- with $spec.fixedReplicasReason }}
+  annotations:
+    # Why no autoscaler: the Gatekeeper autoscaler policy accepts a fixed count with a reason.
+    autoscaling.meridian.io/fixed-replicas: {{ . | quote }}
+  {{- end }}
 spec:
   {{- if $spec.singleton }}
   replicas: 1

@@ -47,8 +47,13 @@ metadata:
     {{- include "meridian-lib.labels" . | nindent 4 }}
 spec:
   scaleTargetRef:
+    {{- if include "meridian-lib.canaryEnabled" . }}
+    apiVersion: argoproj.io/v1alpha1
+    kind: Rollout
+    {{- else }}
     apiVersion: apps/v1
     kind: Deployment
+    {{- end }}
     name: {{ include "meridian-lib.deploymentName" . }}
   minReplicas: {{ $scaling.minReplicas }}
   maxReplicas: {{ $scaling.maxReplicas }}
@@ -98,6 +103,7 @@ spec:
       app.kubernetes.io/instance: {{ .root.Release.Name }}
   policyTypes:
     - Ingress
+    - Egress
   ingress:
     {{- range $port := .ports }}
     - from:
@@ -108,6 +114,69 @@ spec:
       ports:
         - port: {{ $port }}
     {{- end }}
+  egress:
+    {{- include "meridian-lib.egress" .root | nindent 4 }}
+{{- end -}}
+
+{{/* Default-deny egress: cluster DNS, the data stores (PostgreSQL direct and through
+     PgBouncer, Redis, RabbitMQ; managed services outside the cluster, so matched by port
+     and, when networkPolicy.datastores lists their CIDRs, by address too), and the
+     in-cluster services the chart's settings point at (every `http://<svc>.<ns>.svc.
+     cluster.local:<port>` value of .Values.config, so a new dependency opens with the
+     setting that introduces it). networkPolicy.extraEgress adds rules a chart needs beyond
+     these, stated in its values. */}}
+{{- define "meridian-lib.egress" -}}
+{{- $np := .Values.networkPolicy -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+      podSelector:
+        matchLabels:
+          k8s-app: kube-dns
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+- ports:
+    - port: 5432   # PostgreSQL
+      protocol: TCP
+    - port: 6432   # PgBouncer
+      protocol: TCP
+    - port: 6379   # Redis
+      protocol: TCP
+    - port: 5672   # RabbitMQ (AMQP)
+      protocol: TCP
+    - port: 5671   # RabbitMQ (AMQPS)
+      protocol: TCP
+  {{- with $np.datastores }}
+  to:
+    {{- range . }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  {{- end }}
+{{- $pattern := "^https?://([a-z0-9-]+)[.]([a-z0-9-]+)[.]svc[.]cluster[.]local:([0-9]+)" }}
+{{- range $name, $value := .Values.config }}
+{{- $url := toString $value }}
+{{- if regexMatch $pattern $url }}
+{{- $match := regexFind $pattern $url }}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ regexReplaceAll $pattern $match "${2}" }}
+      podSelector:
+        matchLabels:
+          app.kubernetes.io/name: {{ regexReplaceAll $pattern $match "${1}" }}
+  ports:
+    - port: {{ regexReplaceAll $pattern $match "${3}" }}
+      protocol: TCP
+{{- end }}
+{{- end }}
+{{- with $np.extraEgress }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "meridian-lib.serviceAccount" -}}
@@ -140,7 +209,13 @@ HPA; one that may run two pods at once a PDB.
 {{- if or (not (hasKey $spec "enabled")) $spec.enabled }}
 {{- $ctx := dict "root" $root "process" $name "spec" $spec }}
 ---
+{{- if include "meridian-lib.canaryEnabled" $ctx }}
+{{ include "meridian-lib.rollout" $ctx }}
+---
+{{ include "meridian-lib.analysisTemplate" $root }}
+{{- else }}
 {{ include "meridian-lib.deployment" $ctx }}
+{{- end }}
 {{- if $spec.port }}
 {{- $ports = append $ports $spec.port }}
 ---
