@@ -30,6 +30,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Self-service", "selfservice.index", ("developer", "manager")),
     NavItem("Approvals", "selfservice.approvals", ("manager",)),
     NavItem("Drift", "selfservice.drift_inbox", INTERNAL),
+    NavItem("Game days", "selfservice.gameday_list", ("developer", "oncall", "manager")),
     NavItem("Tenants", "tenants.index", INTERNAL),
     NavItem("Audit log", "auth.audit_log", ("admin",)),
 )

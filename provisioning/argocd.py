@@ -93,6 +93,29 @@ class GitOpsRepo:
         self._commit(author, message)
         return Commit(self.head(), message, before, self.current_tag(service, environment))
 
+    def commit_file(self, relative: str, text: str, *, author: Author, message: str) -> str:
+        """Write one file under the repo (a new manifest) and commit it; returns the sha."""
+        path = self._inside(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        self._git("add", "--", relative)
+        self._commit(author, message)
+        return self.head()
+
+    def remove_file(self, relative: str, *, author: Author, message: str) -> str:
+        """Delete one committed file (Argo CD prunes what it created); returns the sha."""
+        self._inside(relative)
+        self._git("rm", "--quiet", "--", relative)
+        self._commit(author, message)
+        return self.head()
+
+    def _inside(self, relative: str) -> Path:
+        path = (self.path / relative).resolve()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9/._-]{0,199}", relative) or ".." in relative \
+                or not path.is_relative_to(self.path.resolve()):
+            raise ValueError(f"invalid path {relative!r}")
+        return path
+
     def revert_diff(self, sha: str) -> str:
         """The unified diff a revert of `sha` would apply (that commit's change, reversed)."""
         if not SHA.match(sha):

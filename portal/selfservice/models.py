@@ -251,3 +251,59 @@ class DriftScan(Base):
     outcome: Mapped[str] = mapped_column(String(10))
     items: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+GAMEDAY_EXPERIMENTS = ("pod-kill", "network-delay")
+# requested: waits for a manager; scheduled: approved, its manifest not committed yet
+# (the window has not started); running: the manifest is in the GitOps repo; ended: the
+# removal is committed; rejected: a manager turned it down.
+GAMEDAY_STATUSES = ("requested", "scheduled", "running", "ended", "rejected")
+GAMEDAY_OUTCOMES = ("held", "degraded")
+
+
+class GameDay(Timestamped, Base):
+    """A chaos experiment in staging: requested, approved, committed, then removed."""
+    __tablename__ = "selfservice_gamedays"
+    __table_args__ = (
+        CheckConstraint("status IN ('requested','scheduled','running','ended','rejected')",
+                        name="status"),
+        CheckConstraint("experiment IN ('pod-kill','network-delay')", name="experiment"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('held','degraded')", name="outcome"),
+        CheckConstraint("approved_by_id IS NULL OR approved_by_id <> requested_by_id",
+                        name="approver_is_not_requester"),
+        UniqueConstraint("name", name="uq_selfservice_gamedays_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63))  # the Chaos Mesh object's name
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    experiment: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(10))
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    jitter_ms: Mapped[int | None] = mapped_column(Integer)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="requested", index=True)
+    manifest_path: Mapped[str] = mapped_column(String(200))
+    manifest: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    commit_sha: Mapped[str | None] = mapped_column(String(40))
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removal_sha: Mapped[str | None] = mapped_column(String(40))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    outcome_notes: Mapped[str | None] = mapped_column(Text)
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    service: Mapped[Service] = relationship(foreign_keys=[service_id], lazy="joined")
+    target: Mapped[Service | None] = relationship(foreign_keys=[target_id], lazy="joined")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id],
+                                                    lazy="joined")
+    ended_by: Mapped[User | None] = relationship(foreign_keys=[ended_by_id], lazy="joined")

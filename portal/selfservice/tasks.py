@@ -5,7 +5,7 @@ from celery import shared_task
 from flask import current_app
 
 from portal.extensions import db
-from portal.selfservice import drift_scan, execution, notifications, service
+from portal.selfservice import drift_scan, execution, gamedays, notifications, service
 
 LOCK_RETRY_SECONDS = 5
 LOCK_WAIT_RETRIES = 720  # an hour of waiting for another job on the same target
@@ -19,6 +19,8 @@ BEAT_SCHEDULE = {
         "task": "portal.selfservice.tasks.deliver_notifications", "schedule": 60.0},
     "selfservice-drift-scan": {
         "task": "portal.selfservice.tasks.scan_drift", "schedule": 3600.0},
+    "selfservice-gamedays": {
+        "task": "portal.selfservice.tasks.advance_gamedays", "schedule": 60.0},
 }
 
 
@@ -62,3 +64,10 @@ def deliver_notifications(notification_ids: list[int] | None = None) -> int:
 def scan_drift() -> dict:
     """Plan every environment and check every site for drift (one scan at a time)."""
     return drift_scan.scan_all()
+
+
+@shared_task(name="portal.selfservice.tasks.advance_gamedays")
+def advance_gamedays() -> list[str]:
+    """Commit game days whose window started; remove those whose window ended."""
+    with db.session_scope() as session:
+        return gamedays.advance(session=session)

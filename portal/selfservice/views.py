@@ -12,6 +12,7 @@ from portal.rendering import page_or_fragment
 from portal.selfservice import (
     change_views,
     drift_views,
+    gameday_views,
     job_templates,
     policy,
     review,
@@ -258,3 +259,4 @@ def selfservice_home(user):
 change_views.register(bp)
 review_views.register(bp)
 drift_views.register(bp)
+gameday_views.register(bp)
