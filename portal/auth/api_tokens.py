@@ -22,7 +22,8 @@ from portal.db import utcnow
 
 PREFIX = "mpt_"
 SCIM = "scim"  # lets the identity provider provision people and groups; admins only
-SCOPES = (*ROLES, SCIM)
+CI = "ci"  # lets a CI pipeline upload image scan reports; developers (and admins) only
+SCOPES = (*ROLES, CI, SCIM)
 SHOWN_PREFIX = 10  # characters of the secret kept to recognise a token in lists
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # refresh last-used at most once a minute
 _SECRET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
@@ -45,6 +46,7 @@ class Resolved:
     user: User | None
     roles: tuple[str, ...] = ()
     scim: bool = False  # may use the SCIM API (scope `scim` and an admin owner)
+    ci: bool = False  # may upload scan reports (scope `ci`, an internal developer owner)
     reason: str | None = None
 
 
@@ -58,6 +60,7 @@ def grantable_scopes(user: User) -> list[str]:
     if user.tenant_id is not None:
         return ["tenant_viewer"]
     scopes = [r for r in ROLES if r != "tenant_viewer" and user.has_role(r)]
+    scopes += [CI] if user.has_role("developer") else []
     return scopes + [SCIM] if user.has_role("admin") else scopes
 
 
@@ -141,4 +144,6 @@ def resolve(*, session: Session, secret: str, now: datetime | None = None) -> Re
         r in owner.roles if r == "tenant_viewer" else owner.has_role(r)))
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
-    return Resolved(token, owner, roles, scim=SCIM in token.scopes and owner.has_role("admin"))
+    return Resolved(token, owner, roles, scim=SCIM in token.scopes and owner.has_role("admin"),
+                    ci=CI in token.scopes and owner.tenant_id is None
+                    and owner.has_role("developer"))

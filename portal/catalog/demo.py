@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.catalog import runbooks
+from portal.catalog import dr, runbooks
 from portal.catalog import service as catalog
 from portal.catalog.models import ScoreSnapshot, Service
 from portal.demo import meridian
+from portal.demo.alert_runbooks import ALERT_RUNBOOKS
 
 
 def entry_point_body(symptom: str, steps: str) -> str:
@@ -48,11 +49,17 @@ def seed(*, session: Session) -> None:
             runbooks.save(session=session, slug=slug, title=symptom,
                           body=entry_point_body(symptom, steps), service=slugs.get(owner),
                           alertnames=alerts, actor_email=None)
+    for slug, title, owner, alerts, body in ALERT_RUNBOOKS:
+        if runbooks.get(session=session, slug=slug) is None:
+            runbooks.save(session=session, slug=slug, title=title, body=body,
+                          service=slugs.get(owner) if owner else None, alertnames=alerts,
+                          actor_email=None)
     for service in slugs.values():
         slug = f"{service.slug}-runbook"
         if service.kind != "infrastructure" and runbooks.get(session=session, slug=slug) is None:
             runbooks.save(session=session, slug=slug, title=f"{service.name} runbook",
                           body=service_body(service), service=service, alertnames=[],
                           actor_email=None)
+    dr.seed_runbooks(session=session)
     if session.scalar(select(ScoreSnapshot.id).limit(1)) is None:
         catalog.snapshot_scores(session=session)

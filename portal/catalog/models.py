@@ -219,3 +219,10 @@ class EntityRelation(Base):
     target_ref: Mapped[str] = mapped_column(String(200), index=True)
 
     source: Mapped[CatalogEntity] = relationship(back_populates="relations")
+
+
+# Scan reports live in their own module; imported here so the schema sees their tables.
+from portal.catalog.vulnerability_models import (  # noqa: E402,F401
+    VulnerabilityFinding,
+    VulnerabilityReport,
+)

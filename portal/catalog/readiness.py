@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.catalog import policies, runbooks
+from portal.catalog import alert_catalogue, certificates, policies, runbooks, secrets_rotation
 from portal.catalog.helm import Chart, ChartError, load_chart
 from portal.catalog.models import ScoreSnapshot, Service
 from portal.config import PROJECT_ROOT
@@ -43,15 +43,19 @@ class Context:
     runbook_count: int
     alerts: list[dict]
     alert_runbooks: dict[str, str | None]
+    runbooks: list = field(default_factory=list)  # the service's own, by title
     chart: Chart | None = None
     chart_error: str | None = None
     facts: dict = field(default_factory=dict)  # from the other domains (events.readiness_facts)
+    certificates: certificates.Inventory = field(default_factory=certificates.Inventory)
 
 
 @dataclass
 class Scorecard:
     service: Service
     results: list[Result] = field(default_factory=list)
+    runbooks: list = field(default_factory=list)  # the service's own, as the checks saw them
+    alerts: list = field(default_factory=list)  # (rule, runbook slug or None, summary)
 
     @property
     def applicable(self) -> list[Result]:
@@ -153,6 +157,10 @@ def _policy(policy_id: str, ok: str):
     return check
 
 
+def _certificates(ctx: Context):
+    return certificates.readiness(inventory=ctx.certificates, namespace=ctx.service.namespace)
+
+
 def _dr(ctx: Context):
     s = ctx.service
     if s.kind == "infrastructure" and not (s.rpo or s.rto or s.backup):
@@ -161,6 +169,10 @@ def _dr(ctx: Context):
     if missing:
         return "fail", f"No {' or '.join(missing)} declared."
     return "pass", f"RPO {s.rpo}; RTO {s.rto}."
+
+
+def _secrets(ctx: Context):
+    return secrets_rotation.readiness(service_slug=ctx.service.slug)
 
 
 CHECKS: list[tuple[Check, Callable[[Context], tuple[str, str]]]] = [
@@ -203,8 +215,14 @@ CHECKS: list[tuple[Check, Callable[[Context], tuple[str, str]]]] = [
     (Check("probes", "Liveness, readiness and startup probes", False, "Enable `probes` with "
            "/healthz and /readyz paths."),
      _policy("probes", "Every container has all three probes.")),
+    (Check("certificates", "Certificates valid for 14 days", False, "Check cert-manager's "
+           "logs, the issuer's status and the DNS challenge of the certificate; see the "
+           "catalog's Certificates page."), _certificates),
     (Check("backups-dr", "Backups and DR: RPO/RTO declared", True, "Declare RPO and RTO "
            "(`meridian.io/rpo`, `meridian.io/rto`) and how the data is backed up."), _dr),
+    (Check("secrets-rotated", "Secrets rotated within policy", False, "Rotate the overdue "
+           "secret in Vault (write a new version) and check the owner and policy in "
+           "infra/vault/secret-rotation.yaml."), _secrets),
 ]
 CHECKS_BY_ID = {check.id: check for check, _ in CHECKS}
 
@@ -236,11 +254,11 @@ def _parsed_rules(files: tuple[tuple[Path, int], ...]) -> dict[str, list[dict]]:
 def _context(*, session: Session, service: Service, rules: dict[str, list[dict]],
              helm_root: Path) -> Context:
     alerts = rules.get(service.slug, [])
-    found = {a["alert"]: runbooks.lookup(session=session, service_slug=service.slug,
-                                         alertname=a["alert"]) for a in alerts}
-    ctx = Context(service=service, alerts=alerts,
-                  runbook_count=len(runbooks.for_service(session=session, service=service)),
-                  alert_runbooks={name: r.slug if r else None for name, r in found.items()})
+    own, found = runbooks.resolve(session=session, service=service,
+                                  alertnames=[a["alert"] for a in alerts])
+    ctx = Context(service=service, alerts=alerts, runbook_count=len(own), runbooks=own,
+                  alert_runbooks={name: r.slug if r else None for name, r in found.items()},
+                  certificates=certificates.current())
     for _, facts in events.readiness_facts.send(None, session=session, service=service):
         ctx.facts.update(facts or {})
     chart_name = service.helm_chart or (service.slug if service.kind == "service" else None)
@@ -257,7 +275,9 @@ def evaluate(*, session: Session, service: Service, helm_root: Path = HELM_ROOT,
     """Run every check against one service."""
     rules = alert_rules() if rules is None else rules
     ctx = _context(session=session, service=service, rules=rules, helm_root=helm_root)
-    card = Scorecard(service=service)
+    card = Scorecard(service=service, runbooks=ctx.runbooks,
+                     alerts=[(a, ctx.alert_runbooks.get(a["alert"]), alert_catalogue.readable(
+                         (a.get("annotations") or {}).get("summary"))) for a in ctx.alerts])
     for check, run in CHECKS:
         status, detail = run(ctx)
         card.results.append(Result(check, status, detail))

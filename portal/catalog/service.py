@@ -7,10 +7,10 @@ from pathlib import Path
 
 import networkx as nx
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from portal import events
-from portal.catalog import graph, readiness, runbooks
+from portal.catalog import alert_catalogue, graph, graph_cache, readiness, runbooks
 from portal.catalog.models import CatalogRunbook, Cluster, Dependency, Service, ServiceEvent, Team
 
 
@@ -27,10 +27,49 @@ def list_services(*, session: Session, team: str | None = None, kind: str | None
     return list(session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class ServicePage:
+    services: list[Service]
+    total: int
+    page: int
+    pages: int
+
+
+def page_of_services(*, session: Session, team: str | None = None, kind: str | None = None,
+                     tier: int | None = None, page: int = 1,
+                     per_page: int = 100) -> ServicePage:
+    """One page of `list_services`' order (a page past the end is the last one)."""
+    ids = select(Service.id)
+    if team:
+        ids = ids.join(Team, Team.id == Service.team_id).where(Team.slug == team)
+    if kind:
+        ids = ids.where(Service.kind == kind)
+    if tier:
+        ids = ids.where(Service.tier == tier)
+    total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    # The page's ids are picked from narrow rows, then only those entries are read whole:
+    # sorting thousands of full rows to keep a hundred costs ten times more.
+    chosen = (ids.order_by(Service.tier, Service.name, Service.id).limit(per_page)
+              .offset((page - 1) * per_page))
+    rows = session.scalars(select(Service).where(Service.id.in_(chosen.scalar_subquery()))
+                           .order_by(Service.tier, Service.name, Service.id))
+    return ServicePage(list(rows), total, page, pages)
+
+
+def count_services(*, session: Session, kind: str | None = None) -> int:
+    """How many catalog entries there are (of one kind)."""
+    stmt = select(func.count()).select_from(Service)
+    return session.scalar(stmt.where(Service.kind == kind) if kind else stmt)
+
+
 def get_service(*, session: Session, slug: str) -> Service | None:
     """A service with its dependencies loaded."""
-    return session.scalar(select(Service).where(Service.slug == slug)
-                          .options(selectinload(Service.dependencies)))
+    # Joined, not selectin: the page of one entry costs one statement for all of it.
+    return session.scalars(select(Service).where(Service.slug == slug)
+                           .options(joinedload(Service.dependencies)
+                                    .joinedload(Dependency.depends_on))).unique().first()
 
 
 def dependents_of(*, session: Session, service: Service) -> list[Service]:
@@ -60,7 +99,7 @@ def customer_map(*, session: Session) -> CustomerMap:
     degrade (their other features work); a failed datastore or piece of infrastructure,
     which has no line of its own on a status page, shows through what the graph says
     fails with it."""
-    deps = graph.build(session=session)
+    deps = graph_cache.graph(session=session)
     entries = [e for e in graph.USER_ENTRY_POINTS if e in deps]
     reached = set(entries).union(*(nx.descendants(deps, e) for e in entries))
     facing = {n for n in reached if deps.nodes[n]["kind"] == "service"}
@@ -158,6 +197,22 @@ def timeline(*, session: Session, service: Service, limit: int = 50) -> list[Ser
 
 
 @dataclass(frozen=True)
+class Reached:
+    """A catalog entry reached from a set of entries through their dependencies."""
+    id: int
+    slug: str
+    name: str
+    path: tuple[str, ...]  # from one of the starting entries to this one
+
+
+def dependency_subgraph(*, session: Session, slugs: set[str]) -> list[Reached]:
+    """`slugs` and everything they depend on (transitively), each with how it is reached."""
+    deps = graph_cache.graph(session=session)
+    return [Reached(deps.nodes[slug]["id"], slug, deps.nodes[slug]["name"], tuple(path))
+            for slug, path in sorted(graph.dependency_paths(deps, slugs).items())]
+
+
+@dataclass(frozen=True)
 class SearchHit:
     kind: str  # service | runbook
     slug: str
@@ -184,6 +239,20 @@ def runbook_for(*, session: Session, service_slug: str | None = None,
                 alertname: str | None = None) -> CatalogRunbook | None:
     """The runbook for an alert (by alert name) or a service; None when there is none."""
     return runbooks.lookup(session=session, service_slug=service_slug, alertname=alertname)
+
+
+def runbook_links(*, session: Session, alerts: list[tuple[str | None, str]]
+                  ) -> dict[tuple[str | None, str], str]:
+    """The runbook slug of each (service slug, alert name) that has one, in one statement."""
+    return alert_catalogue.runbook_links(session=session, alerts=alerts)
+
+
+def runbooks_for_incident(*, session: Session, service_ids: list[int],
+                          alerts: list[tuple[str | None, str | None]]
+                          ) -> list[CatalogRunbook | None]:
+    """The runbooks of an incident's services, then the runbook of each of its alerts
+    ((service slug, alert name) pairs, as `runbook_for`), in a bounded number of statements."""
+    return runbooks.for_incident(session=session, service_ids=service_ids, alerts=alerts)
 
 
 def scorecard(*, session: Session, service: Service,

@@ -7,12 +7,18 @@ from flask import abort, current_app, render_template, request, url_for
 
 from portal.auth.access import require_roles
 from portal.catalog import (  # noqa: E402,F401
+    certificate_views,
     descriptor_views,
+    dr_views,
     entity_store,
+    graph_cache,
     readiness,
     readiness_views,
     runbook_views,
     runbooks,
+    secrets_views,
+    team_members,
+    vulnerability_views,
 )
 from portal.catalog import graph as dependency_graph
 from portal.catalog import service as catalog
@@ -35,11 +41,18 @@ def index():
         abort(400, description=f"Unknown kind {kind!r}; choose one of {', '.join(SERVICE_KINDS)}.")
     if tier is not None and tier not in (1, 2, 3):
         abort(400, description="Tier is 1, 2 or 3.")
-    services = catalog.list_services(session=db.session, team=request.args.get("team") or None,
-                                     kind=kind, tier=tier)
-    return page_or_fragment("catalog/index.html", "catalog/_rows.html", services=services,
-                            teams=catalog.list_teams(session=db.session), kinds=SERVICE_KINDS,
-                            selected=request.args)
+    found = catalog.page_of_services(session=db.session, team=request.args.get("team") or None,
+                                     kind=kind, tier=tier, page=_page_number())
+    return page_or_fragment("catalog/index.html", "catalog/_rows.html", services=found.services,
+                            listing=found, teams=catalog.list_teams(session=db.session),
+                            kinds=SERVICE_KINDS, selected=request.args)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page") or "1"
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        abort(400, description="The page is a whole number.")
+    return int(raw)
 
 
 @bp.get("/search")
@@ -62,16 +75,13 @@ def service_detail(slug: str):
     service = catalog.get_service(session=db.session, slug=slug)
     if service is None:
         abort(404)
-    graph = dependency_graph.build(session=db.session)
-    spofs = set(dependency_graph.single_points_of_failure(graph))
-    figure = dependency_graph.figure(graph, focus=slug, spofs=spofs,
-                                     nodes=dependency_graph.neighbourhood(graph, slug))
+    around = graph_cache.focus(session=db.session, slug=slug)
     return render_template(
-        "catalog/service.html", service=service,
-        dependents=catalog.dependents_of(session=db.session, service=service),
+        "catalog/service.html", service=service, dependents=around.dependents,
         relations=entity_store.relations_of_service(session=db.session, service=service),
-        impacts=dependency_graph.blast_radius(graph, slug), is_spof=slug in spofs,
-        graph_html=plot(figure, "service-graph"), oncall_url=_oncall_url())
+        impacts=around.impacts, is_spof=around.is_spof, graph_html=around.graph_html,
+        oncall_url=_oncall_url(),
+        team_people=team_members.members(session=db.session, team=service.team))
 
 
 def _oncall_url() -> str | None:
@@ -113,4 +123,4 @@ def clusters():
 def catalog_panel(service: Service) -> dict:
     """Scorecard summary and runbooks of a service, for templates/catalog/_service_panel.html."""
     card = readiness.evaluate(session=db.session, service=service)
-    return {"card": card, "runbooks": runbooks.for_service(session=db.session, service=service)}
+    return {"card": card, "runbooks": card.runbooks}

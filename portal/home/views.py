@@ -4,11 +4,10 @@ from flask_login import current_user
 
 from portal.auth import audit
 from portal.auth.access import require_roles
-from portal.catalog import service as catalog
 from portal.catalog import team_members
 from portal.demo import meridian
 from portal.extensions import db
-from portal.tenants import service as tenants
+from portal.home import overview
 
 bp = Blueprint("home", __name__)
 
@@ -21,8 +20,10 @@ def index():
     context = {"dashboards": meridian.DASHBOARDS,
                "view_functions": current_app.view_functions}
     if user.is_internal:
-        context["service_count"] = catalog.count_services(session=db.session, kind="service")
-        context["tenant_counts"] = tenants.count_by_plan(session=db.session)
+        # The overview's one statement also carries the service and per-plan tenant counts.
+        summary = context["overview"] = overview.overview(session=db.session)
+        context["service_count"] = summary.fleet_total
+        context["tenant_counts"] = summary.tenant_counts
         context["my_services"] = team_members.services_of(session=db.session, user=user)
     if user.has_role("admin"):
         context["recent_audit"] = audit.recent(session=db.session, limit=8)

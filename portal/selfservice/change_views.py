@@ -12,11 +12,12 @@ from portal.selfservice import deploy_status, freeze_view, job_templates, rollba
 REQUESTERS = ("developer", "manager")
 STAFF = ("developer", "oncall", "manager")
 MAX_ARG = 64  # a service slug or an environment name is far shorter
+MAX_TAG = 128  # an image tag (the deploy template's own limit)
 
 
-def _arg(name: str) -> str | None:
+def _arg(name: str, limit: int = MAX_ARG) -> str | None:
     value = request.args.get(name, "")
-    if len(value) > MAX_ARG or "\x00" in value:
+    if len(value) > limit or "\x00" in value:
         abort(400, description=f"{name} is not a valid choice.")
     return value or None
 
@@ -47,7 +48,8 @@ def freeze_panel(slug: str):
     template = _template_or_404(slug)
     freeze = freeze_view.freeze_view(session=db.session, template=template,
                                      service_slug=_arg("service"),
-                                     environment=_arg("environment"))
+                                     environment=_arg("environment"),
+                                     image_tag=_arg("image_tag", MAX_TAG))
     return page_or_fragment("selfservice/freeze_panel.html", "selfservice/_freeze_panel.html",
                             template=template, freeze=freeze)
 
@@ -69,7 +71,8 @@ def selfservice_freeze_panel(template, form) -> freeze_view.FreezeView:
     """The error-budget panel of a request form, for what the form shows now."""
     return freeze_view.freeze_view(session=db.session, template=template,
                                    service_slug=freeze_view.form_choice(form, "service"),
-                                   environment=freeze_view.form_choice(form, "environment"))
+                                   environment=freeze_view.form_choice(form, "environment"),
+                                   image_tag=freeze_view.form_choice(form, "image_tag"))
 
 
 def selfservice_rollback_preview(template, form) -> rollback_diff.RollbackPreview | None:

@@ -191,6 +191,8 @@ def _applied(session, job: Job, result: dict) -> None:
         env.status, env.destroyed_at, env.outputs = "destroyed", utcnow(), {}
     elif env is not None:
         env.status, env.outputs = "active", result.get("outputs", {})
+        if job.action == "update":  # what a later destroy plans with is what now runs
+            env.variables = {**env.variables, "replicas": job.params.get("replicas", 1)}
     service.finish(session=session, job=job, status="succeeded",
                    reason=deploy_status.flag_reason(result))
     _audit(session, job, "succeeded", {k: v for k, v in result.items() if k != "outputs"})

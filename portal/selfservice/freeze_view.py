@@ -35,13 +35,16 @@ class FreezeView:
     remaining_slo: str | None   # the SLO that share belongs to
     reason: str | None          # why the deploy would be refused now (None: not frozen)
     override: PolicyOverride | None
+    # Why the image would be refused for critical CVEs (policy.vulnerability_block_reason)
+    vulnerability_reason: str | None = None
     override_max_days = OVERRIDE_MAX_DAYS
     override_min_justification = OVERRIDE_MIN_JUSTIFICATION
 
     @property
     def blocked(self) -> bool:
-        """True when the server would refuse this request for a freeze: submit is disabled."""
-        return self.reason is not None
+        """True when the server would refuse this request for a freeze or for critical CVEs
+        in the image: submit is disabled."""
+        return self.reason is not None or self.vulnerability_reason is not None
 
     @property
     def remaining_percent(self) -> str:
@@ -71,7 +74,7 @@ def _lowest_budget(session: Session, service: Service) -> tuple[str | None, Frac
 
 
 def freeze_view(*, session: Session, template: JobTemplate, service_slug: str | None,
-                environment: str | None) -> FreezeView:
+                environment: str | None, image_tag: str | None = None) -> FreezeView:
     """The error-budget state of the chosen service and whether a freeze blocks the request."""
     tier = template.fixed_tier or environment
     if template.engine != "argocd":
@@ -83,8 +86,11 @@ def freeze_view(*, session: Session, template: JobTemplate, service_slug: str | 
     reason = policy.deploy_freeze_reason(session=session, service_id=found.id,
                                          environment=tier or "")
     override = slo.active_override(session=session, service_id=found.id)
+    vulnerable = policy.vulnerability_block_reason(
+        session=session, service_id=found.id, environment=tier or "", action=template.action,
+        image_tag=image_tag)
     return FreezeView(template.engine, tier, found, state, remaining, remaining_slo, reason,
-                      override)
+                      override, vulnerable)
 
 
 def form_choice(form, name: str) -> str | None:

@@ -24,6 +24,10 @@ def _services(session: Session) -> list[tuple[str, str]]:
     return [(s.slug, s.name) for s in catalog.list_services(session=session, kind="service")]
 
 
+def _served_services(session: Session) -> list[tuple[str, str]]:
+    return [("", "None (not tied to a service)")] + _services(session)
+
+
 def _edge_groups(session: Session) -> list[tuple[str, str]]:
     path = engines.ansible_inventory()
     return [(g, f"{g} ({n} host{'' if n == 1 else 's'})")
@@ -38,6 +42,12 @@ COST_CENTER = Param("cost_center", "Cost center (cost tag)", pattern=r"cc-[0-9]{
                     charset=r"[a-z0-9-]",
                     pattern_hint="Use cc- followed by four digits, for example cc-1001.",
                     help="Finance's cost center: the cost-center cost tag.")
+# The catalog entry an environment serves: its jobs land on that entry, so an incident on
+# it (or on what depends on it) lists the environment's applies among its suspect changes.
+SERVED_SERVICE = Param("service", "Service it serves (optional)", kind="choice",
+                       choices=_served_services, default="",
+                       help="A service of your team; its incidents then list this "
+                            "environment's Terraform applies.")
 REPLICAS = Param("replicas", "App replicas", kind="int", minimum=1, maximum=3, default=1)
 SERVICE = Param("service", "Service", kind="choice", choices=_services)
 TARGET_ENV = Param("environment", "Target environment", kind="choice",
@@ -84,14 +94,15 @@ TEMPLATES: dict[str, JobTemplate] = {t.slug: t for t in (
         "A sandbox environment (network, database, cache, bucket, app) for one developer, "
         "destroyed automatically when its time to live runs out.",
         "terraform", "create",
-        (ENV_NAME, TEAM, COST_CENTER, REPLICAS,
+        (ENV_NAME, TEAM, COST_CENTER, REPLICAS, SERVED_SERVICE,
          Param("ttl_hours", "Time to live (hours)", kind="int", minimum=1, maximum=72,
                default=8, help="Destroyed automatically after this many hours.")),
         fixed_tier="dev"),
     JobTemplate(
         "staging-environment", "Staging environment",
         "A production-like environment for pre-production validation; kept until destroyed.",
-        "terraform", "create", (ENV_NAME, TEAM, COST_CENTER, REPLICAS), fixed_tier="staging"),
+        "terraform", "create", (ENV_NAME, TEAM, COST_CENTER, REPLICAS, SERVED_SERVICE),
+        fixed_tier="staging"),
     JobTemplate(
         "edge-patching", "Edge-node patching",
         "Run bootstrap, upgrade (OS patches, Docker) or addons on an edge site: check mode "

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.auth.models import User
 from portal.catalog import service as catalog
+from portal.catalog import vulnerabilities
 from portal.selfservice.job_templates import JobTemplate
 from portal.selfservice.models import Environment, Job
 from portal.slo import service as slo
@@ -65,26 +66,49 @@ def critical_check_block_reason(*, session: Session, service_id: int, environmen
             "fix these first (its scorecard says how): " + "; ".join(titles) + ".")
 
 
+def vulnerability_block_reason(*, session: Session, service_id: int, environment: str,
+                               action: str, image_tag: str | None) -> str | None:
+    """Why a prod deploy of this image is refused for critical CVEs, or None (the one check).
+
+    Rollbacks are never blocked. The way past it is the same manager override that lifts an
+    error-budget freeze: time-limited, justified in writing, on the service's timeline and
+    in the audit log.
+    """
+    if action != "deploy" or environment != "prod" or not image_tag:
+        return None
+    overridden = slo.active_override(session=session, service_id=service_id) is not None
+    return vulnerabilities.deploy_block_reason(session=session, service_id=service_id,
+                                               image_ref=image_tag, environment=environment,
+                                               overridden=overridden)
+
+
 def _deploy_reasons(*, session: Session, service_id: int, environment: str,
-                    action: str) -> list[str]:
+                    action: str, image_tag: str | None = None) -> list[str]:
     reasons = [deploy_freeze_reason(session=session, service_id=service_id,
                                     environment=environment),
                critical_check_block_reason(session=session, service_id=service_id,
-                                           environment=environment, action=action)]
+                                           environment=environment, action=action),
+               vulnerability_block_reason(session=session, service_id=service_id,
+                                          environment=environment, action=action,
+                                          image_tag=image_tag)]
     return [r for r in reasons if r]
 
 
 def check_request(*, session: Session, template: JobTemplate, values: dict,
-                  requester: User, service_id: int | None) -> list[str]:
-    """Reasons to refuse this request (empty when it may proceed)."""
+                  requester: User, service_id: int | None,
+                  reapplies: int | None = None) -> list[str]:
+    """Reasons to refuse this request (empty when it may proceed); `reapplies` is the id of
+    the existing environment a Terraform request applies again, which keeps its name."""
     reasons: list[str] = []
     tier = template.tier(values)
     if template.engine == "terraform":
         reasons += _tag_reasons(cost_tags(values=values, tier=tier, requester=requester))
-        reasons += _name_reasons(session=session, name=values["name"], team=values["team"])
+        reasons += _name_reasons(session=session, name=values["name"], team=values["team"],
+                                 reapplies=reapplies)
+        reasons += _served_service_reasons(session=session, values=values)
     if template.engine == "argocd" and service_id is not None:
         reasons += _deploy_reasons(session=session, service_id=service_id, environment=tier,
-                                   action=template.action)
+                                   action=template.action, image_tag=values.get("image_tag"))
     return reasons
 
 
@@ -96,14 +120,25 @@ def _tag_reasons(tags: dict[str, str]) -> list[str]:
     return reasons
 
 
-def _name_reasons(*, session: Session, name: str, team: str) -> list[str]:
+def _served_service_reasons(*, session: Session, values: dict) -> list[str]:
+    # An environment lands on a service's incidents, so only its own team may tie it there.
+    entry = catalog.get_service(session=session, slug=values["service"]) \
+        if values.get("service") else None
+    if entry is not None and entry.team.slug != values["team"]:
+        return [f"{entry.name} belongs to another team; an environment serves only a "
+                "service of the team it is tagged with."]
+    return []
+
+
+def _name_reasons(*, session: Session, name: str, team: str,
+                  reapplies: int | None = None) -> list[str]:
     if name in RESERVED_NAMES:
         return [f"The name {name!r} is reserved for Meridian's own environments."]
     if team and not name.startswith(f"{team}-"):
         return [f"Environment names start with the owning team's slug: {team}-..."]
     live = session.scalar(select(Environment.id).where(
         Environment.name == name, Environment.status != "destroyed"))
-    if live is not None:
+    if live is not None and live != reapplies:
         return [f"An environment named {name!r} already exists; destroy it or pick another name."]
     return []
 
@@ -119,7 +154,8 @@ def check_approver(*, session: Session, job: Job, approver: User) -> str | None:
     if job.service_id is not None:
         # Checked again at approval: the budget or the scorecard may have changed since.
         reasons = _deploy_reasons(session=session, service_id=job.service_id,
-                                  environment=job.tier, action=job.action)
+                                  environment=job.tier, action=job.action,
+                                  image_tag=(job.params or {}).get("image_tag"))
         return " ".join(reasons) or None
     return None
 

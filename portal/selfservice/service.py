@@ -39,8 +39,9 @@ class Refused(PermissionError):
 
 
 def request_job(*, session: Session, template_slug: str, raw: dict, requester: User,
-                now: datetime | None = None) -> Job:
-    """Validate, apply policy, and queue a new job (its plan runs first)."""
+                now: datetime | None = None, environment: Environment | None = None) -> Job:
+    """Validate, apply policy, and queue a new job (its plan runs first); with an existing
+    `environment`, a Terraform template applies these values to it again (an update)."""
     template = job_templates.get(template_slug)
     if template is None:
         raise UnknownTemplate(template_slug)
@@ -51,17 +52,23 @@ def request_job(*, session: Session, template_slug: str, raw: dict, requester: U
     service = catalog.get_service(session=session, slug=entry) if entry else None
     reasons = policy.check_request(session=session, template=template, values=values,
                                    requester=requester,
-                                   service_id=service.id if service else None)
+                                   service_id=service.id if service else None,
+                                   reapplies=environment.id if environment else None)
+    if environment is not None:
+        reasons += _reapply_reasons(template=template, values=values, environment=environment)
     if template.action == "rollback":
         values.update(_rollback_source(session=session, values=values, reasons=reasons))
     if reasons:
         raise Refused(reasons)
     tier = template.tier(values)
-    job = Job(id=uuid.uuid4(), template=template.slug, action=template.action, tier=tier,
+    job = Job(id=uuid.uuid4(), template=template.slug,
+              action="update" if environment is not None else template.action, tier=tier,
               target=template.target(values), params=values, gate=template.gate(values),
               service=service, requested_by=requester,
               timeout_seconds=current_app.config["SELFSERVICE_JOB_TIMEOUT"])
-    if template.engine == "terraform":
+    if environment is not None:
+        job.environment = environment
+    elif template.engine == "terraform":
         job.environment = _new_environment(template=template, values=values, tier=tier,
                                            requester=requester, now=now or utcnow())
     session.add(job)
@@ -69,6 +76,18 @@ def request_job(*, session: Session, template_slug: str, raw: dict, requester: U
     queue_phase(session=session, job=job)
     record_step(session=session, job=job, step="requested", actor_email=requester.email)
     return job
+
+
+def _reapply_reasons(*, template, values: dict, environment: Environment) -> list[str]:
+    """Why these values cannot be applied to the existing environment again."""
+    if template.engine != "terraform" or environment.template != template.slug \
+            or environment.name != values["name"]:
+        return [f"Only a {environment.template} request named {environment.name} applies to "
+                "that environment."]
+    if environment.status not in ("active", "failed"):
+        return [f"The environment {environment.name} is {environment.status}; only an active "
+                "or failed environment can be applied again."]
+    return []
 
 
 def _new_environment(*, template, values: dict, tier: str, requester: User,
@@ -95,10 +114,24 @@ def rollback_candidate(*, session: Session, service_slug: str, environment: str)
 
 
 def open_rollback_of(*, session: Session, deploy: Job) -> Job | None:
-    """A rollback of `deploy` that is requested and not finished yet, if any."""
+    """A job reverting `deploy` (or any change) that is requested and not finished yet."""
     return session.scalar(select(Job).where(
-        Job.action == "rollback", Job.status.not_in(FINISHED),
+        Job.status.not_in(FINISHED),
         Job.params["reverts_job"].astext == str(deploy.id)).limit(1))
+
+
+def previous_success(*, session: Session, job: Job) -> Job | None:
+    """The last apply of the same template that succeeded before `job` finished, on the same
+    environment (Terraform) or site group (Ansible); None when there is none."""
+    before = job.finished_at or job.started_at or job.created_at
+    stmt = select(Job).where(Job.template == job.template, Job.id != job.id,
+                             Job.status == "succeeded", Job.phase == "apply",
+                             Job.action != "destroy", Job.finished_at < before)
+    if job.environment_id is not None:
+        stmt = stmt.where(Job.environment_id == job.environment_id)
+    else:
+        stmt = stmt.where(Job.params["group"].astext == str(job.params.get("group")))
+    return session.scalar(stmt.order_by(Job.finished_at.desc()).limit(1))
 
 
 def _rollback_source(*, session: Session, values: dict, reasons: list[str]) -> dict:
@@ -178,7 +211,9 @@ def retry(*, session: Session, job: Job, user: User) -> Job:
         job.environment.status = "destroyed"
         session.flush()
     raw = {k: v for k, v in job.params.items() if k not in ("reverts_job", "reverts_commit")}
-    new = request_job(session=session, template_slug=job.template, raw=raw, requester=user) \
+    reapplied = job.environment if job.action == "update" else None
+    new = request_job(session=session, template_slug=job.template, raw=raw, requester=user,
+                      environment=reapplied) \
         if job.action != "destroy" else destroy_environment(
             session=session, environment=job.environment, user=user)
     new.retry_of_id = job.id

@@ -111,7 +111,15 @@ def _incidents(session, n: int, tag: str, **fields) -> list[Incident]:
 
 def grow_home(session, n, tag, user):
     """Open incidents (with services and tenants), overdue postmortems, late action
-    items, audit entries."""
+    items, audit entries, finished deploys (the overview's release timeline)."""
+    order = _service(session)
+    for i in range(n):
+        session.add(Job(id=uuid.uuid4(), template="service-deploy", action="deploy",
+                        tier="prod", target=order.slug, gate="confirm", status="succeeded",
+                        service_id=order.id, requested_by_id=user.id,
+                        finished_at=utcnow() - timedelta(minutes=i),
+                        params={"service": order.slug, "environment": "prod",
+                                "image_tag": f"{tag}.{i}"}, result={"tag": f"{tag}.{i}"}))
     for incident in _incidents(session, n, tag):
         session.add(Postmortem(incident_id=incident.id, required=True,
                                due_at=utcnow() - timedelta(days=1)))

@@ -78,7 +78,8 @@ def test_the_form_opens_with_the_panel_and_the_server_still_refuses(client, logi
     login_as("developer")
     page = client.get("/selfservice/templates/service-deploy").get_data(as_text=True)
     assert 'id="freeze-panel"' in page
-    assert 'hx-trigger="change from:#service, change from:#environment"' in page
+    assert ('hx-trigger="change from:#service, change from:#environment, '
+            'change from:#image_tag"') in page
     refused = client.post_form("/selfservice/templates/service-deploy",
                                {"service": frozen.slug, "environment": "prod",
                                 "image_tag": "v9.9.9"})
