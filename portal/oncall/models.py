@@ -258,5 +258,6 @@ class SilenceExpiryNotice(Base):
     payload: Mapped[dict] = mapped_column(JSONB, default=dict)
 
 
-# Roster notices keep their table in a module of its own; importing it here maps it.
-from portal.oncall import roster_notice_models  # noqa: E402,F401
+# Roster notices and the silence ledger keep their tables in modules of their own;
+# importing them here maps them.
+from portal.oncall import roster_notice_models, silence_ledger  # noqa: E402,F401
