@@ -10,12 +10,14 @@ pytestmark = pytest.mark.e2e
 EXPECTED_NAV = {
     "tenant_viewer": ["Home", "My tenant"],
     # The demo developer is on the primary rota, which brings the On-call entry.
-    "developer": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Self-service", "Tenants"],
-    "oncall": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Tenants"],
+    "developer": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Self-service", "Drift",
+                  "Game days", "Tenants"],
+    "oncall": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Drift", "Game days",
+               "Tenants"],
     "manager": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Self-service", "Approvals",
-                "Tenants"],
+                "Drift", "Game days", "Tenants"],
     "admin": ["Home", "Catalog", "SLOs", "On-call", "Incidents", "Self-service", "Approvals",
-              "Tenants", "Audit log"],
+              "Drift", "Game days", "Tenants", "Audit log"],
 }
 
 

@@ -39,7 +39,9 @@ HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 # Ceilings of the pages that gather every domain's panel (admin: all of them). Before
 # batching they were 25 (home) and 53-56 (service page, a runbook lookup per alert rule).
 # The service page's image-vulnerability panel adds one (the service's scan reports).
-CEILINGS = {"/": 16, "/catalog/services/order": 17}
+# Hard ceilings guard against new per-page statements; the service page has grown panels
+# (vulnerabilities, secret rotation, DR, team members) and its goal of 10 is still open.
+CEILINGS = {"/": 16, "/catalog/services/order": 18}
 
 
 @pytest.fixture(scope="module")
