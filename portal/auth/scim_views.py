@@ -162,11 +162,7 @@ def schemas(item_id: str | None = None):
 @scim_endpoint
 def list_users():
     """Users, filtered (e.g. `userName eq "…"`) and paginated."""
-    page = scim_query.page(request.args)
-    flt = scim_query.parse_filter(scim_discovery.MODELS["User"], request.args.get("filter"))
-    total, found = scim_users.list_users(session=db.session, flt=flt, page=page,
-                                         base_url=_base_url())
-    return _listing(total, found, page)
+    return _list("User", scim_users.list_users)
 
 
 @bp.post("/Users")
@@ -212,10 +208,15 @@ def user(scim_id: str):
 @scim_endpoint
 def list_groups():
     """Groups, filtered (e.g. `displayName eq "…"`) and paginated."""
+    return _list("Group", scim_groups.list_groups)
+
+
+def _list(resource_type: str, lister):
+    """One page of a resource type's list, with the request's filter and pagination."""
     page = scim_query.page(request.args)
-    flt = scim_query.parse_filter(scim_discovery.MODELS["Group"], request.args.get("filter"))
-    total, found = scim_groups.list_groups(session=db.session, flt=flt, page=page,
-                                           base_url=_base_url())
+    flt = scim_query.parse_filter(scim_discovery.MODELS[resource_type],
+                                  request.args.get("filter"))
+    total, found = lister(session=db.session, flt=flt, page=page, base_url=_base_url())
     return _listing(total, found, page)
 
 

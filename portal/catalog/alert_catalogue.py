@@ -54,12 +54,12 @@ def runbook_slug(url: str | None) -> str | None:
 
 
 def readable(text: str | None) -> str:
-    """An annotation for people reading the rule, not an alert: its template parts shown as
-    placeholders ("{{ $labels.pod }} uses…" becomes "<pod> uses…", values "…")."""
-    def placeholder(match: re.Match) -> str:
+    """An annotation for people reading the rule, not an alert: each template part shown by
+    the label it reads ("{{ $labels.pod }} uses…" becomes "<pod> uses…", values "…")."""
+    def label_name(match: re.Match) -> str:
         label = _LABEL.match(match.group(1))
         return f"<{label.group(1)}>" if label else "…"
-    return _TEMPLATE.sub(placeholder, text or "")
+    return _TEMPLATE.sub(label_name, text or "")
 
 
 def load(root: Path = RULES_ROOT) -> list[AlertRule]:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import requests
@@ -43,24 +44,21 @@ COMPOSE = (ROOT / "docker-compose.yml").read_text()
 
 def rss_kib(pid: int) -> int:
     """VmRSS of `pid` in KiB (0 when it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_field(pid, "status", "VmRSS:")
 
 
 def pss_kib(pid: int) -> int:
     """Proportional set size of `pid` in KiB: pages shared with the other processes of
     the container (gunicorn's fork) counted once in total, as the cgroup counts them."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
+    return _proc_field(pid, "smaps_rollup", "Pss:")
+
+
+def _proc_field(pid: int, name: str, field: str) -> int:
+    """A KiB figure from /proc/<pid>/<name> (0 when the process is gone)."""
+    with suppress(OSError):
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
-    except OSError:
-        pass
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 import yaml
@@ -20,6 +20,7 @@ from portal.selfservice.models import Job
 from portal.slo import samples
 from portal.slo.models import PolicyOverride, PolicyState, Slo
 from portal.slo.samples import MinuteSample
+from tests.httpserver import QuietHandler
 
 NOW = utcnow()
 pytestmark = pytest.mark.usefixtures("app")  # the main service and GitOps path are config
@@ -201,7 +202,7 @@ def test_tenant_bound_sessions_are_refused(session, fleet):
         session.info.pop("tenant_id")
 
 
-class _Metrics(BaseHTTPRequestHandler):
+class _Metrics(QuietHandler):
     """The two requests the latency probe makes of a service: /healthz (which names the
     service for a token) and /metrics, answered with a request-duration histogram."""
     paths: list[str] = []
@@ -223,9 +224,6 @@ class _Metrics(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 def test_p99_latency_from_the_main_services_metrics_is_cached(session, fleet):

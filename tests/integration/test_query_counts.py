@@ -11,17 +11,14 @@ per catalog version (the dependency graph, its figure) is built by that first re
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from portal.auth.models import AuditEntry, Tenant, User
 from portal.catalog.models import CatalogRunbook, Dependency, Service, Team
 from portal.db import utcnow
-from portal.demo.seed import seed_demo
 from portal.incidents.models import (
     ActionItem,
     Incident,
@@ -33,9 +30,8 @@ from portal.incidents.models import (
 from portal.oncall.models import ReceivedAlert
 from portal.selfservice.models import Job
 from portal.slo import specs
-from tests.conftest import FAST_ARGON2
+from tests.seeded_demo import connection, counting, seeded_connection  # noqa: F401
 
-HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 # Ceilings of the pages that gather every domain's panel (admin: all of them). Before
 # batching they were 25 (home) and 53-56 (service page, a runbook lookup per alert rule).
 # The service page's image-vulnerability panel adds one (the service's scan reports).
@@ -44,45 +40,9 @@ HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 CEILINGS = {"/": 16, "/catalog/services/order": 18}
 
 
-@pytest.fixture(scope="module")
-def seeded_connection(engine):
-    """Meridian's demo data, seeded once for the module in a transaction rolled back after."""
-    conn = engine.connect()
-    outer = conn.begin()
-    with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
-        seed_demo(session=session, argon2_params=FAST_ARGON2)
-        session.commit()
-    yield conn
-    outer.rollback()
-    conn.close()
-
-
-@pytest.fixture
-def connection(seeded_connection):
-    """Each test on top of the seeded data, in a savepoint rolled back at its end."""
-    nested = seeded_connection.begin_nested()
-    yield seeded_connection
-    if nested.is_active:
-        nested.rollback()
-
-
-@contextmanager
-def counting(connection):
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(HARNESS):
-            seen.append(statement)
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
-
-
-def statements(client, connection, path: str) -> int:
+def statements(client, conn, path: str) -> int:
     assert client.get(path).status_code == 200, path  # warm the per-version caches
-    with counting(connection) as seen:
+    with counting(conn) as seen:
         response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     return len(seen)
@@ -231,12 +191,12 @@ def _admin(login_as, session) -> User:
 @pytest.mark.parametrize("path", list(PAGES))
 def test_statements_do_not_grow_with_rows(path, client, session, login_as):
     user = _admin(login_as, session)
-    connection = session.connection()
+    conn = session.connection()
     counts = []
     for tag, n in (("qa", 10), ("qb", 90)):  # 10 rows, then 100
         PAGES[path](session, n, tag, user)
         session.commit()
-        counts.append(statements(client, connection, path))
+        counts.append(statements(client, conn, path))
     assert counts[0] == counts[1], f"{path}: {counts[0]} statements with 10 rows, " \
                                    f"{counts[1]} with 100"
     if path in CEILINGS:

@@ -23,10 +23,10 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pika
@@ -46,6 +46,7 @@ from portal.oncall import demo as oncall_demo
 from portal.tenants import service as tenants
 from tests.conftest import FAST_ARGON2, create_database
 from tests.databases import drop_database
+from tests.httpserver import QuietHandler
 from tests.integration.services import gunicorn, servers, tokens
 from tests.servers import free_port, wait_until
 
@@ -58,7 +59,7 @@ LOGIN_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SKU = "SKU-SCALE"
 
 
-class Receiver(BaseHTTPRequestHandler):
+class Receiver(QuietHandler):
     """The on-call notification webhook: records every delivery's body."""
     bodies: list[dict] = []
 
@@ -67,9 +68,6 @@ class Receiver(BaseHTTPRequestHandler):
         Receiver.bodies.append(json.loads(self.rfile.read(length) or b"{}"))
         self.send_response(204)
         self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 @dataclass
@@ -369,10 +367,8 @@ def _kill_tree(server: Server) -> None:
     workers = subprocess.run(["ps", "-o", "pid=", "--ppid", str(server.proc.pid)],
                              capture_output=True, text=True, check=False).stdout.split()
     for pid in [server.proc.pid, *map(int, workers)]:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     server.proc.wait(10)
 
 

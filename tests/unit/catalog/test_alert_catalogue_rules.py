@@ -99,7 +99,7 @@ def test_the_test_files_catch_a_broken_rule(tmp_path, name, alert, old, new):
     assert tested.returncode != 0 and alert in tested.stdout + tested.stderr
 
 
-def test_readable_shows_template_parts_as_placeholders():
+def test_readable_shows_template_parts_by_their_label_names():
     assert alert_catalogue.readable(
         "{{ $labels.container }} of {{$labels.pod}} is at {{ $value | humanizePercentage }}"
     ) == "<container> of <pod> is at …"
