@@ -42,7 +42,8 @@ def _child_env(app) -> dict[str, str]:
     env["DATABASE_URL"] = app.config["DATABASE_URL"]
     if app.config.get("OBJECT_STORE_DIR"):
         env["OBJECT_STORE_DIR"] = app.config["OBJECT_STORE_DIR"]
-    for name in ("ALERTMANAGER_URL", "PROMETHEUS_URL", "ALERTMANAGER_WEBHOOK_TOKEN"):
+    for name in ("ALERTMANAGER_URL", "PROMETHEUS_URL", "ALERTMANAGER_WEBHOOK_TOKEN",
+                 "PUBLIC_BASE_URL"):
         if app.config.get(name):
             env[name] = app.config[name]
     env.setdefault("XDG_RUNTIME_DIR", "/tmp")
@@ -170,6 +171,11 @@ def _start_alerting(app, services: bool) -> dev_alerting.AlertingStack:
 def dev_command(worker: bool, services: bool, load: bool) -> None:
     """Migrate, seed demo data, start a worker and the services, and serve the portal."""
     app = current_app._get_current_object()
+    if "PUBLIC_BASE_URL" not in os.environ:
+        # The demo's own address, so e-mailed links and the SSO redirect follow PORTAL_PORT.
+        host = app.config["PORTAL_HOST"]
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        app.config["PUBLIC_BASE_URL"] = f"http://{host}:{app.config['PORTAL_PORT']}"
     migrate.upgrade(app.config["DATABASE_URL"])
     log_dir = Path(app.config["INSTANCE_DIR"])
     if not (app.config.get("S3_ENDPOINT_URL") or app.config.get("OBJECT_STORE_DIR")):

@@ -104,6 +104,10 @@ def test_portal_dev_runs_alertmanager_and_prometheus_and_stops_them_on_ctrl_c(tm
         # The demo's local OpenID provider (node) runs too when its packages are installed.
         assert sorted(p.name() for p in servers if p.name() != "node") == [
             "prometheus", "prometheus-alertmanager"]
+        if "Single sign-on:" in log.read_text():
+            # The demo provider sends the browser back to this portal's own port.
+            sso = requests.get(f"{portal}/login/sso", allow_redirects=False, timeout=5)
+            assert f"127.0.0.1%3A{port}%2Flogin%2Fsso%2Fcallback" in sso.headers["Location"]
         am = re.search(r"Alertmanager: (http://127\.0\.0\.1:\d+)", log.read_text()).group(1)
         prom = re.search(r"Prometheus: (http://127\.0\.0\.1:\d+)", log.read_text()).group(1)
         assert _answers(f"{am}/-/ready") and _answers(f"{prom}/-/ready")
