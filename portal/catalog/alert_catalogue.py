@@ -21,6 +21,9 @@ RULES_ROOT = PROJECT_ROOT / "infra" / "prometheus"
 RULE_FILES = ("services_rules.yml", "kubernetes_rules.yml", "databases_rules.yml",
               "messaging_rules.yml", "certificates_rules.yml", "platform_rules.yml")
 RUNBOOK_PATH = "/catalog/runbooks/"
+# Where Prometheus rules point `runbook_url`: the portal's own runbook pages, so a rule's
+# link opens the runbook the catalog keeps (and a test checks that it exists).
+RUNBOOK_BASE_URL = f"https://portal.meridian.example{RUNBOOK_PATH}"
 _TEMPLATE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 _LABEL = re.compile(r"^\$labels\.(\w+)")
 
@@ -62,10 +65,19 @@ def readable(text: str | None) -> str:
     return _TEMPLATE.sub(label_name, text or "")
 
 
-def load(root: Path = RULES_ROOT) -> list[AlertRule]:
-    """Every alerting rule of the catalogue's files, in file and group order."""
+def rule_file_names(root: Path = RULES_ROOT) -> tuple[str, ...]:
+    """Every rule file of `root`, the catalogue's and the others (generated SLO rules, dead
+    letters, security): each `*.yml` holding rule `groups`. promtool's `*_test.yml` files
+    and prometheus.yml hold none."""
+    return tuple(sorted(p.name for p in root.glob("*.yml")
+                        if "groups" in (yaml.safe_load(p.read_text()) or {})))
+
+
+def load(root: Path = RULES_ROOT, names: tuple[str, ...] = RULE_FILES) -> list[AlertRule]:
+    """Every alerting rule of the catalogue's files (or of `names`), in file and group
+    order."""
     found = []
-    for name in RULE_FILES:
+    for name in names:
         for group in (yaml.safe_load((root / name).read_text()) or {}).get("groups") or []:
             for rule in group.get("rules") or []:
                 if "alert" not in rule:

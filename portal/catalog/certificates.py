@@ -1,10 +1,14 @@
-"""TLS certificate inventory: cert-manager `Certificate` resources kept in infra/certificates/,
-with their expiry as cert-manager reports it to Prometheus when Prometheus is configured."""
+"""TLS certificate inventory: cert-manager `Certificate` resources kept in infra/certificates/
+and those the charts of infra/helm/ render (with the real Helm, each render cached until a
+chart file changes), with their expiry as cert-manager reports it to Prometheus when
+Prometheus is configured."""
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +16,7 @@ from pathlib import Path
 import yaml
 from flask import current_app, has_app_context
 
+from portal.catalog.helm import ChartError, load_chart
 from portal.config import PROJECT_ROOT
 from portal.integrations.prometheus import (
     PrometheusClient,
@@ -20,6 +25,7 @@ from portal.integrations.prometheus import (
 )
 
 MANIFESTS_ROOT = PROJECT_ROOT / "infra" / "certificates"
+CHARTS_ROOT = PROJECT_ROOT / "infra" / "helm"
 EXPIRY_METRIC = "certmanager_certificate_expiration_timestamp_seconds"
 EXPIRING_DAYS = 14  # the threshold of CertificateExpiringSoon in certificates_rules.yml
 EXPIRY_MAX_AGE = 60.0  # seconds an expiry answer is reused (scorecards evaluate per page)
@@ -27,7 +33,9 @@ EXPIRY_MAX_AGE = 60.0  # seconds an expiry answer is reused (scorecards evaluate
 
 @dataclass(frozen=True)
 class Certificate:
-    """One cert-manager Certificate and, when measured, when it expires."""
+    """One cert-manager Certificate, where it is declared (`source_kind` "chart": the chart
+    `source` renders it; "file": the manifest `source` of infra/certificates) and, when
+    measured, when it expires."""
     name: str
     namespace: str
     dns_names: tuple[str, ...]
@@ -35,7 +43,19 @@ class Certificate:
     issuer_kind: str
     secret_name: str
     source: str
+    source_kind: str = "file"
+    duration: str | None = None
+    renew_before: str | None = None
     expires_at: datetime | None = None
+
+    @property
+    def validity(self) -> str:
+        """"90 days, renewed 30 days before expiry" from duration and renewBefore, with
+        cert-manager's defaults where they are not set (90 days, renewal at 2/3 of it)."""
+        duration = go_duration_text(self.duration) if self.duration else "90 days"
+        if self.renew_before:
+            return f"{duration}, renewed {go_duration_text(self.renew_before)} before expiry"
+        return f"{duration}, renewed at 2/3 of it"
 
     def days_left(self, now: datetime) -> int | None:
         """Whole days until expiry (negative once expired); None when not measured."""
@@ -51,14 +71,50 @@ class Certificate:
 
 @dataclass
 class Inventory:
-    """Every certificate; `measured` when Prometheus answered, `error` when it failed."""
+    """Every certificate; `measured` when Prometheus answered, `error` when it failed;
+    `problems`: charts that do not render, certificates declared twice."""
     certificates: list[Certificate] = field(default_factory=list)
     measured: bool = False
     error: str | None = None
+    problems: list[str] = field(default_factory=list)
 
     def in_namespace(self, namespace: str | None) -> list[Certificate]:
         """The certificates of one namespace."""
         return [c for c in self.certificates if c.namespace == namespace]
+
+
+_GO_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def go_duration_text(value: str) -> str:
+    """A Go duration as cert-manager takes it ("2160h", "720h0m0s") in days or hours; the
+    value itself when it is something else."""
+    match = _GO_DURATION.match(value or "")
+    if not value or not match:
+        return value
+    seconds = sum(int(n or 0) * unit for n, unit in zip(match.groups(), (3600, 60, 1),
+                                                       strict=True))
+    if seconds and seconds % 86400 == 0:
+        return f"{seconds // 86400} days"
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} hours"
+    return value
+
+
+def _certificate(doc: object, *, source: str, source_kind: str) -> Certificate | None:
+    """The Certificate a manifest document declares, None for any other document."""
+    if not isinstance(doc, dict) or doc.get("kind") != "Certificate" or \
+            not str(doc.get("apiVersion", "")).startswith("cert-manager.io/"):
+        return None
+    meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
+    issuer = spec.get("issuerRef") or {}
+    return Certificate(
+        name=str(meta.get("name", "")), namespace=str(meta.get("namespace", "default")),
+        dns_names=tuple(str(n) for n in spec.get("dnsNames") or ()),
+        issuer=str(issuer.get("name", "")), issuer_kind=str(issuer.get("kind", "Issuer")),
+        secret_name=str(spec.get("secretName", "")), source=source, source_kind=source_kind,
+        duration=str(spec["duration"]) if spec.get("duration") else None,
+        renew_before=str(spec["renewBefore"]) if spec.get("renewBefore") else None)
 
 
 def from_manifests(root: Path = MANIFESTS_ROOT) -> list[Certificate]:
@@ -72,17 +128,66 @@ def _parsed(files: tuple[tuple[Path, int], ...]) -> tuple[Certificate, ...]:
     found = []
     for path, _ in files:
         for doc in yaml.safe_load_all(path.read_text()):
-            if not isinstance(doc, dict) or doc.get("kind") != "Certificate" or \
-                    not str(doc.get("apiVersion", "")).startswith("cert-manager.io/"):
-                continue
-            meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
-            issuer = spec.get("issuerRef") or {}
-            found.append(Certificate(
-                name=str(meta.get("name", "")), namespace=str(meta.get("namespace", "default")),
-                dns_names=tuple(str(n) for n in spec.get("dnsNames") or ()),
-                issuer=str(issuer.get("name", "")), issuer_kind=str(issuer.get("kind", "Issuer")),
-                secret_name=str(spec.get("secretName", "")), source=path.name))
+            cert = _certificate(doc, source=path.name, source_kind="file")
+            if cert is not None:
+                found.append(cert)
     return tuple(sorted(found, key=lambda c: (c.namespace, c.name)))
+
+
+def _chart_dirs(root: Path) -> list[Path]:
+    """The application charts of `root` (a library chart renders nothing by itself)."""
+    found = []
+    for meta in sorted(root.glob("*/Chart.yaml")):
+        try:
+            chart = yaml.safe_load(meta.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            chart = {}  # load_chart reports the broken Chart.yaml
+        if not isinstance(chart, dict) or chart.get("type") != "library":
+            found.append(meta.parent)
+    return found
+
+
+def _rendered(path: Path) -> tuple[list[Certificate], str | None]:
+    try:
+        chart = load_chart(path)  # cached by portal.catalog.helm until a chart file changes
+    except ChartError as exc:
+        return [], f"infra/helm/{path.name} does not render: {exc}"
+    return [c for doc in chart.objects
+            if (c := _certificate(doc, source=chart.name, source_kind="chart"))], None
+
+
+def from_charts(root: Path = CHARTS_ROOT) -> tuple[list[Certificate], list[str]]:
+    """The Certificates the charts under `root` render with the real Helm, by namespace and
+    name, and why any chart could not be rendered."""
+    charts = _chart_dirs(root)
+    if not charts:
+        return [], []
+    # A cold render is a helm process per chart (a fraction of a second each): run a few at
+    # once; a warm one is a lookup in load_chart's cache.
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="helm-render") as pool:
+        results = list(pool.map(_rendered, charts))
+    found = sorted((c for certs, _ in results for c in certs),
+                   key=lambda c: (c.namespace, c.name))
+    return found, [error for _, error in results if error]
+
+
+def declared(*, root: Path = MANIFESTS_ROOT, charts_root: Path | None = CHARTS_ROOT
+             ) -> tuple[list[Certificate], list[str]]:
+    """Every Certificate of the manifest files and of the charts, by namespace and name, and
+    the problems found: charts that do not render, a certificate declared twice."""
+    listed, problems = list(from_manifests(root)), []
+    if charts_root is not None:
+        rendered, problems = from_charts(charts_root)
+        listed += rendered
+    listed.sort(key=lambda c: (c.namespace, c.name, c.source_kind))
+    seen: dict[tuple[str, str], Certificate] = {}
+    for cert in listed:
+        first = seen.setdefault((cert.namespace, cert.name), cert)
+        if first is not cert:
+            problems.append(f"{cert.namespace}/{cert.name} is declared twice: by "
+                            f"{first.source_kind} {first.source} and by {cert.source_kind} "
+                            f"{cert.source}.")
+    return listed, problems
 
 
 def expiry(client: PrometheusClient) -> dict[tuple[str, str], datetime]:
@@ -96,22 +201,24 @@ def expiry(client: PrometheusClient) -> dict[tuple[str, str], datetime]:
     return found
 
 
-def inventory(*, client: PrometheusClient | None, root: Path = MANIFESTS_ROOT) -> Inventory:
-    """The certificates of the manifests, with their expiry when `client` answers."""
-    listed = from_manifests(root)
+def inventory(*, client: PrometheusClient | None, root: Path = MANIFESTS_ROOT,
+              charts_root: Path | None = CHARTS_ROOT) -> Inventory:
+    """The certificates of the manifests and the charts (none from charts when `charts_root`
+    is None), with their expiry when `client` answers."""
+    listed, problems = declared(root=root, charts_root=charts_root)
     if client is None:
-        return Inventory(listed)
+        return Inventory(listed, problems=problems)
     try:
         measured = _cached_expiry(client)
     except (PrometheusUnavailable, PrometheusRejected) as exc:
-        return Inventory(listed, error=str(exc))
+        return Inventory(listed, error=str(exc), problems=problems)
     return Inventory([_with_expiry(c, measured.get((c.namespace, c.name))) for c in listed],
-                     measured=True)
+                     measured=True, problems=problems)
 
 
-def current(root: Path = MANIFESTS_ROOT) -> Inventory:
+def current(root: Path = MANIFESTS_ROOT, charts_root: Path | None = CHARTS_ROOT) -> Inventory:
     """The inventory with the app's Prometheus (PROMETHEUS_URL), or unmeasured outside an app."""
-    return inventory(client=configured_client(), root=root)
+    return inventory(client=configured_client(), root=root, charts_root=charts_root)
 
 
 def configured_client() -> PrometheusClient | None:

@@ -2,22 +2,32 @@
 noticed, and the recovery point and time objectives (RPO: how much recent data may be lost;
 RTO: how long until service is back), each with the runbook that carries it out.
 
-The scenarios are reviewed platform design, versioned with the code like the alert rules;
-the runbooks they link to are catalog runbooks (seeded by `seed_runbooks`, editable in the
-catalog). A page reads every entry and runbook it names in one query.
+The scenarios are reviewed platform design, kept as data in portal/catalog/data/
+dr_scenarios.yaml (versioned with the code like the alert rules, read with the bounded safe
+YAML loader and checked field by field); the runbooks they link to are catalog runbooks
+(seeded by `seed_runbooks`, editable in the catalog). A page reads every entry and runbook
+it names in one query.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.catalog import runbooks
 from portal.catalog.models import CatalogRunbook, Service
+from portal.untrusted_yaml import UntrustedYamlError, load_all
 
-_APPS = ("api-gateway", "auth", "order", "inventory", "search", "billing", "fulfillment",
-         "notification", "worker", "report")
+SCENARIOS_FILE = Path(__file__).parent / "data" / "dr_scenarios.yaml"
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_TEXTS = ("title", "detection", "rpo", "rto")
+
+
+class ScenarioFileError(ValueError):
+    """The scenarios file is not what the DR page needs; the message names what and where."""
 
 
 @dataclass(frozen=True)
@@ -35,75 +45,57 @@ class Scenario:
         return f"dr-{self.slug}"
 
 
-SCENARIOS = (
-    Scenario(
-        "prod-cluster-loss", "Production cluster or region lost", ("postgresql", *_APPS),
-        "Route53 health checks on api.meridian.io fail; availability SLO burn-rate pages for "
-        "every service.",
-        "< 1 minute (PostgreSQL WAL streaming to the DR replica)",
-        "< 15 minutes (DNS failover + DB replica promotion + service verification)",
-        ("Confirm the outage is regional (AWS Health, the prod cluster's API server).",
-         "Promote the PostgreSQL cross-region replica in the DR region.",
-         "Point the DR cluster's secrets at the promoted database; Redis starts cold.",
-         "Let Route53 fail over (TTL 60 s) or flip the record by hand.",
-         "Verify the order path end to end, then announce on the status page.")),
-    Scenario(
-        "postgresql-primary-failure", "PostgreSQL primary instance fails", ("postgresql", *_APPS),
-        "Database connection errors across services; PostgreSQL availability alert.",
-        "0 (synchronous Multi-AZ standby)",
-        "60-120 seconds (automatic RDS Multi-AZ failover)",
-        ("Watch the RDS event stream for the failover to complete.",
-         "Check PgBouncer reconnected (no pool stuck on the old primary).",
-         "Look for requests that failed during the switch and retry idempotent work.")),
-    Scenario(
-        "redis-loss", "Redis lost or failed over to the DR region",
-        ("redis", "api-gateway", "auth", "inventory", "billing", "notification"),
-        "Redis connection errors; rate limiting falls back to permissive; cache hit ratio "
-        "drops to zero.",
-        "Cache only; billing usage counters since the last flush (up to 60 seconds)",
-        "10-30 seconds (replica failover); cold start in DR",
-        ("Confirm the replica took over (ElastiCache events).",
-         "Expect a burst of PostgreSQL load while caches warm; watch connection pools.",
-         "Check billing's usage flush ran after recovery.")),
-    Scenario(
-        "rabbitmq-dr-failover", "RabbitMQ messages in flight on DR failover",
-        ("rabbitmq", "order", "inventory", "fulfillment", "notification", "search", "worker"),
-        "Queue depth missing after failover; fulfillment lag on the order pipeline dashboard.",
-        "Messages in flight at failover are lost (RabbitMQ is not replicated to DR)",
-        "< 15 minutes (with the cluster failover)",
-        ("Re-publish unconfirmed orders from the order service's outbox.",
-         "Replay inventory reservations and fulfillment for orders confirmed in the last "
-         "minutes before the failover.",
-         "Reconcile notifications sent twice or not at all with the tenants affected.")),
-    Scenario(
-        "bad-release", "Bad release or deleted resource in prod", _APPS,
-        "Canary analysis aborts on the SLO burn rate, or the burn-rate alert pages after the "
-        "release; the DR cluster still runs the state of 30 minutes earlier.",
-        "0 for data (the release does not touch the database replica)",
-        "< 15 minutes (git revert + sync, or fail over to DR)",
-        ("Revert the deploy commit in the GitOps repository and sync prod.",
-         "If prod cannot be repaired in time, fail over to DR, which lags 30 minutes behind.",
-         "Freeze the DR branch (suspend advance-dr-revision) until the revert is in.")),
-    Scenario(
-        "search-index-loss", "Elasticsearch cluster red or index lost", ("elasticsearch", "search"),
-        "Elasticsearch cluster health red; search error rate and index lag alerts.",
-        "< 30 seconds of index lag (the index is rebuilt from PostgreSQL)",
-        "< 1 hour (a full reindex from PostgreSQL takes about 45 minutes)",
-        ("Restore the cluster or recreate the index.",
-         "Run the reindex from PostgreSQL; search serves stale results meanwhile.")),
-    Scenario(
-        "object-storage-outage", "S3 unavailable", ("s3", "fulfillment", "worker", "report"),
-        "Label storage and export failures; S3 error rate in the infrastructure dashboard.",
-        "0 (S3 durability; cross-region replication of critical buckets)",
-        "Provider dependent; labels and exports retry with backoff",
-        ("Confirm on AWS Health; pause tenant exports.",
-         "Let fulfillment retry label storage; check the dead-letter queue afterwards.")),
-)
+def _scenario(raw: object, index: int) -> Scenario:
+    where = f"scenario {index + 1}"
+    if not isinstance(raw, dict):
+        raise ScenarioFileError(f"{where} is not a mapping")
+    slug = raw.get("slug")
+    if not isinstance(slug, str) or not _SLUG.match(slug):
+        raise ScenarioFileError(f"{where}: slug must be lowercase words joined by '-'")
+    where = f"scenario {slug}"
+    unknown = set(raw) - {"slug", "affected", "recovery", *_TEXTS}
+    if unknown:
+        raise ScenarioFileError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    for name in _TEXTS:
+        if not isinstance(raw.get(name), str) or not raw[name].strip():
+            raise ScenarioFileError(f"{where}: {name} must be a non-empty text")
+    lists = {}
+    for name, pattern in (("affected", _SLUG), ("recovery", None)):
+        items = raw.get(name)
+        if not isinstance(items, list) or not items or not all(
+                isinstance(i, str) and i.strip() and (pattern is None or pattern.match(i))
+                for i in items):
+            raise ScenarioFileError(f"{where}: {name} must be a non-empty list of "
+                                    + ("catalog entry slugs" if pattern else "texts"))
+        lists[name] = tuple(items)
+    return Scenario(slug=slug, affected=lists["affected"], recovery=lists["recovery"],
+                    **{name: raw[name].strip() for name in _TEXTS})
+
+
+def load(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
+    """The scenarios of the file, in its order; ScenarioFileError says what is wrong."""
+    try:
+        documents = load_all(path.read_text())
+    except (OSError, UntrustedYamlError) as exc:
+        raise ScenarioFileError(f"{path.name}: {exc}") from exc
+    if len(documents) != 1 or not isinstance(documents[0], dict) or \
+            not isinstance(documents[0].get("scenarios"), list):
+        raise ScenarioFileError(f"{path.name}: one document with a `scenarios` list expected")
+    found = tuple(_scenario(raw, i) for i, raw in enumerate(documents[0]["scenarios"]))
+    slugs = [s.slug for s in found]
+    if len(set(slugs)) != len(slugs):
+        raise ScenarioFileError(f"{path.name}: a scenario slug is used twice")
+    return found
+
+
+# Read once at import: the file ships with the code, and a broken one should stop the
+# portal from starting (and the tests) rather than blank the DR page in production.
+SCENARIOS = load()
 BY_SLUG = {s.slug: s for s in SCENARIOS}
 
 
 def for_service(slug: str) -> list[Scenario]:
-    """The scenarios that take this catalog entry down (no query: the table is code)."""
+    """The scenarios that take this catalog entry down (no query: the table is data)."""
     return [s for s in SCENARIOS if slug in s.affected]
 
 
@@ -114,10 +106,11 @@ class Table:
     runbooks: dict[str, str]  # runbook slug -> title, for the runbooks that exist
 
 
-def table(*, session: Session, scenarios: tuple[Scenario, ...] | list[Scenario] = SCENARIOS
+def table(*, session: Session, scenarios: tuple[Scenario, ...] | list[Scenario] | None = None
           ) -> Table:
-    """The scenarios with the names of their entries and their runbooks: one query."""
-    scenarios = tuple(scenarios)
+    """The scenarios (default: the file's) with the names of their entries and their
+    runbooks: one query."""
+    scenarios = tuple(SCENARIOS if scenarios is None else scenarios)
     entries = sorted({slug for s in scenarios for slug in s.affected})
     books = [s.runbook_slug for s in scenarios]
     rows = session.execute(union_all(

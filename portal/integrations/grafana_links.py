@@ -2,7 +2,9 @@
 
 Every builder is a pure function of data the page already holds (no query, no request to
 Grafana) and returns None when GRAFANA_URL is unset, so a page shows no link rather than a
-broken one. Explore links use Grafana's `panes` URL format: `/explore?schemaVersion=1&
+broken one; log links also need LOKI_URL and trace links TEMPO_URL (the addresses Grafana's
+provisioned Loki and Tempo datasources use: without them those datasources do not exist).
+Explore links use Grafana's `panes` URL format: `/explore?schemaVersion=1&
 panes=<url-encoded JSON>&orgId=<org>`, one pane with its datasource uid, queries and range.
 """
 from __future__ import annotations
@@ -27,11 +29,14 @@ ENTRY_MARGIN = timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class GrafanaConfig:
-    """Where Grafana is and the uids of its Loki and Tempo datasources."""
+    """Where Grafana is, the uids of its Loki and Tempo datasources, and whether those
+    datasources exist (LOKI_URL, TEMPO_URL set)."""
     url: str | None
     org_id: int = 1
     loki_uid: str = "loki"
     tempo_uid: str = "tempo"
+    logs: bool = False
+    traces: bool = False
 
     @classmethod
     def from_settings(cls, settings: Mapping) -> GrafanaConfig:
@@ -40,7 +45,8 @@ class GrafanaConfig:
         return cls(url=url.rstrip("/") if url else None,
                    org_id=settings.get("GRAFANA_ORG_ID", 1),
                    loki_uid=settings.get("GRAFANA_LOKI_UID", "loki"),
-                   tempo_uid=settings.get("GRAFANA_TEMPO_UID", "tempo"))
+                   tempo_uid=settings.get("GRAFANA_TEMPO_UID", "tempo"),
+                   logs=bool(settings.get("LOKI_URL")), traces=bool(settings.get("TEMPO_URL")))
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -108,7 +114,7 @@ def _explore(config: GrafanaConfig, query: dict, start: datetime, end: datetime)
 def explore_logs(config: GrafanaConfig, expr: str | None, start: datetime,
                  end: datetime) -> str | None:
     """Explore on the Loki datasource with `expr` over [start, end]."""
-    if not config.url or not expr:
+    if not config.url or not config.logs or not expr:
         return None
     query = {"refId": "A", "datasource": {"type": "loki", "uid": config.loki_uid},
              "expr": expr, "queryType": "range", "editorMode": "code"}
@@ -118,7 +124,7 @@ def explore_logs(config: GrafanaConfig, expr: str | None, start: datetime,
 def explore_trace(config: GrafanaConfig, trace_id: str, start: datetime,
                   end: datetime) -> str | None:
     """Explore on the Tempo datasource showing one trace (32 hex digits)."""
-    if not config.url or not _TRACE_ID.fullmatch(trace_id or ""):
+    if not config.url or not config.traces or not _TRACE_ID.fullmatch(trace_id or ""):
         return None
     query = {"refId": "A", "datasource": {"type": "tempo", "uid": config.tempo_uid},
              "queryType": "traceql", "query": trace_id}

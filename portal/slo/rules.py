@@ -20,10 +20,13 @@ from typing import Protocol
 
 import yaml
 
+from portal.catalog.alert_catalogue import RUNBOOK_BASE_URL
 from portal.slo.demo import SEED_SLOS
 from portal.slo.service import ALERT_RULES, BURN_WINDOWS, budget_fraction
 
-RUNBOOK_BASE = "https://runbooks.meridian.example/slo"
+# One catalog runbook answers every burn-rate alert (its labels name the SLO and windows),
+# so an SLO created in the portal never points at a runbook nobody wrote.
+RUNBOOK_URL = f"{RUNBOOK_BASE_URL}error-budget-burn"
 DASHBOARD = "https://grafana.meridian.example/d/slo-burn-rate"
 
 
@@ -120,7 +123,7 @@ def _alerts(spec: SpecLike) -> list[dict]:
             "annotations": {
                 "summary": f"{sid} burns its error budget {float(threshold):g}x too fast "
                            f"({long_w} and {short_w} windows)",
-                "runbook_url": f"{RUNBOOK_BASE}/{sid}",
+                "runbook_url": RUNBOOK_URL,
                 "dashboard_url": f"{DASHBOARD}?var-slo={sid}"}})
     return out
 

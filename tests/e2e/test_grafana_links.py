@@ -1,4 +1,5 @@
-"""With GRAFANA_URL set, a service page and an incident page open Grafana in one click."""
+"""With GRAFANA_URL (and LOKI_URL, TEMPO_URL) set, a service page and an incident page open
+Grafana in one click."""
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,9 +11,10 @@ GRAFANA = "https://grafana.meridian.test"
 
 @pytest.fixture
 def grafana(e2e_app):
-    e2e_app.config["GRAFANA_URL"] = GRAFANA
+    e2e_app.config.update(GRAFANA_URL=GRAFANA, LOKI_URL="http://loki.monitoring:3100",
+                          TEMPO_URL="http://tempo.monitoring:3200")
     yield GRAFANA
-    e2e_app.config["GRAFANA_URL"] = None
+    e2e_app.config.update(GRAFANA_URL=None, LOKI_URL=None, TEMPO_URL=None)
 
 
 def test_service_page_links_dashboards_and_logs(grafana, sign_in, page: Page, live_url):

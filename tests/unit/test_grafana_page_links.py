@@ -1,5 +1,6 @@
 """Pages link into Grafana when GRAFANA_URL is set, and show no link when it is not: the
-service page, an incident (summary, alerts, timeline), the alert board and a job page."""
+service page, an incident (summary, alerts, timeline), the alert board and a job page. Log
+links also need LOKI_URL, trace links TEMPO_URL (set for every test but the last)."""
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,13 @@ from portal.selfservice import service as selfservice
 
 GRAFANA = "https://grafana.test"
 TRACE = "0af7651916cd43dd8448eb211c80319c"
+
+
+@pytest.fixture(autouse=True)
+def datasources(app):
+    """Grafana's Loki and Tempo datasources exist (their addresses are set)."""
+    app.config.update(LOKI_URL="http://loki.monitoring:3100",
+                      TEMPO_URL="http://tempo.monitoring:3200")
 
 
 @pytest.fixture
@@ -155,3 +163,22 @@ def test_links_cost_no_query(app, client, login_as, session, connection, order):
         assert without > 3  # the page reads the database through this connection
         app.config["GRAFANA_URL"] = GRAFANA
         assert _statements(client, connection, path) == without, path
+
+
+def test_without_loki_or_tempo_only_dashboards_are_linked(app, client, login_as, session,
+                                                          order):
+    incident = incidents.declare(session=session, title="Orders failing", severity="sev2",
+                                 actor_email="oncall@test.example", customer_facing=False,
+                                 tenant_slugs=[], service_slugs=["order"])
+    timeline.add_entry(session=session, incident_id=incident.id, kind="status",
+                       summary=f"checkout 500s, trace {TRACE}")
+    session.commit()
+    login_as("oncall")
+    app.config.update(GRAFANA_URL=GRAFANA, LOKI_URL=None, TEMPO_URL=None)
+    for path in ("/catalog/services/order", f"/incidents/{incident.id}"):
+        hrefs = grafana_hrefs(client.get(path).get_data(as_text=True))
+        assert any("/d/system-overview/" in h for h in hrefs), path
+        assert not [h for h in hrefs if "/explore?" in h], path
+    app.config["TEMPO_URL"] = "http://tempo.monitoring:3200"  # traces, still no logs
+    hrefs = grafana_hrefs(client.get(f"/incidents/{incident.id}").get_data(as_text=True))
+    assert [explore_expr(h) for h in hrefs if "/explore?" in h] == [TRACE]

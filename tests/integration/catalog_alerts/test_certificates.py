@@ -1,5 +1,6 @@
 """The certificates page and readiness check against a real Prometheus holding cert-manager's
-certmanager_certificate_expiration_timestamp_seconds (backfilled with promtool)."""
+certmanager_certificate_expiration_timestamp_seconds (backfilled with promtool), for the
+certificates of infra/certificates and those the charts render with the real Helm."""
 from __future__ import annotations
 
 import re
@@ -22,22 +23,34 @@ def _expiry(now: int, days: dict[tuple[str, str], float]) -> str:
     return "\n".join(lines) + "\n# EOF\n"
 
 
-def _days_left(html: str, key: str) -> str:
+def _row(html: str, key: str) -> str:
     row = re.search(rf'<tr data-certificate="{key}">.*?</tr>', html, re.S)
     assert row, key
-    return re.search(r'class="days-left">(.*?)</td>', row.group(0), re.S).group(1)
+    return row.group(0)
+
+
+def _days_left(html: str, key: str) -> str:
+    return re.search(r'class="days-left">(.*?)</td>', _row(html, key), re.S).group(1)
 
 
 def test_the_page_shows_days_left_and_readiness_fails_under_fourteen_days(
         app, client, login_as, backfilled_prometheus):  # noqa: F811
     now = int(time.time())
     app.config["PROMETHEUS_URL"] = backfilled_prometheus(_expiry(now, {
-        ("ingress", "meridian-ingress-tls"): 5.5, ("meridian-prod", "meridian-mtls"): 60.5}))
+        ("ingress", "meridian-ingress-tls"): 5.5, ("meridian-prod", "meridian-mtls"): 60.5,
+        ("meridian-prod", "auth-mtls"): 75.5}))
     login_as("developer")
     html = client.get("/catalog/certificates").get_data(as_text=True)
     assert 'badge bad">5<' in _days_left(html, "ingress/meridian-ingress-tls")
     assert 'badge ok">60<' in _days_left(html, "meridian-prod/meridian-mtls")
+    assert 'badge ok">75<' in _days_left(html, "meridian-prod/auth-mtls")
     assert _days_left(html, "platform-portal/portal-tls").strip() == "—"
+    assert 'class="source">chart portal<' in _row(html, "platform-portal/portal-tls")
+    assert 'class="source">file ingress.yaml<' in _row(html, "ingress/meridian-ingress-tls")
+    auth = _row(html, "meridian-prod/auth-mtls")
+    assert "auth.meridian-prod.svc.cluster.local" in auth and "meridian-internal-ca" in auth
+    assert "90 days, renewed 30 days before expiry" in auth
+    assert 'id="certificates-problems"' not in html
     assert "app.meridian.example" in html and "letsencrypt-prod" in html
     assert html.index("meridian-ingress-tls") < html.index("meridian-mtls")
 

@@ -63,6 +63,19 @@ def test_every_rule_has_a_severity_a_summary_and_a_catalog_runbook_url():
         assert rule.runbook_slug, rule
 
 
+def test_every_rule_of_every_file_points_at_a_catalog_runbook_page():
+    """Not only the catalogue's files: every rule file Prometheus loads (the seeded catalog
+    having each runbook is checked in tests/integration/catalog_alerts)."""
+    names = alert_catalogue.rule_file_names()
+    assert [p.name for p in dev_alerting.rule_files(INFRA)] == list(names)
+    rules = alert_catalogue.load(names=names)
+    assert {"ErrorBudgetBurn", "DeadLetterQueueGrowing", "SecurityEventsSpike"} <= {
+        r.name for r in rules}
+    for rule in rules:
+        assert (rule.runbook_url or "").startswith(alert_catalogue.RUNBOOK_BASE_URL), rule
+        assert rule.runbook_slug, rule
+
+
 def test_the_rule_files_are_loaded_by_compose_and_by_portal_dev():
     config = yaml.safe_load((INFRA / "prometheus.yml").read_text())
     loaded = dev_alerting.rule_files(INFRA)
@@ -75,7 +88,7 @@ def test_the_rule_files_are_loaded_by_compose_and_by_portal_dev():
 def test_runbook_slug_accepts_only_catalog_runbook_pages():
     assert alert_catalogue.runbook_slug(
         "https://portal.meridian.example/catalog/runbooks/vault-sealed") == "vault-sealed"
-    for url in (None, "", "https://runbooks.meridian.example/slo",
+    for url in (None, "", "https://wiki.meridian.example/runbooks/slo",
                 "https://portal.meridian.example/catalog/runbooks/",
                 "https://portal.meridian.example/catalog/runbooks/a/edit"):
         assert alert_catalogue.runbook_slug(url) is None

@@ -1,8 +1,11 @@
-"""The disaster-recovery table: the page of every scenario with RPO and RTO, the panel on
-the service pages, its runbooks, catalog access rules, and one query for the whole table."""
+"""The disaster-recovery table: the page of every scenario with RPO and RTO (read from the
+catalog's data file portal/catalog/data/dr_scenarios.yaml), the panel on the service pages,
+its runbooks, catalog access rules, and one query for the whole table."""
 import re
+from html import escape
 
 import pytest
+import yaml
 from sqlalchemy import event as sa_event
 
 from portal.catalog import dr, runbooks
@@ -95,3 +98,64 @@ def test_hostile_query_strings_do_not_break_the_page(seeded, client, login_as):
     assert client.get("/catalog/dr?y=" + "9" * 5000).status_code == 200
     assert client.get("/catalog/dr?x=%00").status_code == 400
     assert client.get("/catalog/services/%00").status_code == 400
+
+
+def test_the_page_shows_the_scenarios_of_the_data_file(seeded, client, login_as, tmp_path,
+                                                        monkeypatch):
+    """Read here with plain PyYAML, independently of portal/catalog/dr.py."""
+    listed = yaml.safe_load(dr.SCENARIOS_FILE.read_text())["scenarios"]
+    login_as("oncall")
+    found = rows(client.get("/catalog/dr").get_data(as_text=True))
+    assert list(found) == [s["slug"] for s in listed] and len(listed) >= 7
+    for scenario in listed:
+        row = found[scenario["slug"]]
+        assert f'<td class="dr-rpo">{escape(scenario["rpo"], quote=False)}</td>' in row
+        assert f'<td class="dr-rto">{escape(scenario["rto"], quote=False)}</td>' in row
+        assert escape(scenario["title"], quote=False) in row
+    # A scenario added to the file reaches the page and the service panels.
+    extra = tmp_path / "dr.yaml"
+    extra.write_text(dr.SCENARIOS_FILE.read_text() + """- slug: dns-provider-outage
+  title: DNS provider outage
+  affected: [api-gateway, auth]
+  detection: Synthetic checks fail from every region while the clusters are healthy.
+  rpo: 0 (no data involved)
+  rto: < 30 minutes (delegate to the secondary DNS provider)
+  recovery:
+  - Confirm on the provider's status page.
+  - Switch the delegation to the secondary provider.
+""")
+    monkeypatch.setattr(dr, "SCENARIOS", dr.load(extra))
+    found = rows(client.get("/catalog/dr").get_data(as_text=True))
+    assert list(found)[-1] == "dns-provider-outage"
+    assert "&lt; 30 minutes (delegate to the secondary DNS provider)" in \
+        found["dns-provider-outage"]
+    assert "no runbook" in found["dns-provider-outage"]  # seeded only from the shipped file
+    html = client.get("/catalog/services/auth").get_data(as_text=True)
+    assert 'data-scenario="dns-provider-outage"' in html.split('id="service-dr"')[1]
+
+
+GOOD = ("- slug: a\n  title: A\n  affected: [order]\n  detection: d\n  rpo: r\n  rto: t\n"
+        "  recovery: [step]\n")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("scenarios:\n" + GOOD.replace("  rto: t\n", ""), "scenario a: rto must be a non-empty"),
+    ("scenarios:\n" + GOOD.replace("slug: a", "slug: A b"), "scenario 1: slug must be"),
+    ("scenarios:\n" + GOOD.replace("[order]", "order"), "affected must be a non-empty list"),
+    ("scenarios:\n" + GOOD.replace("[order]", "[Order DB]"), "catalog entry slugs"),
+    ("scenarios:\n" + GOOD.replace("[step]", "[]"), "recovery must be a non-empty list"),
+    ("scenarios:\n" + GOOD + "  owner: x\n", "unknown field(s) owner"),
+    ("scenarios:\n" + GOOD + GOOD, "used twice"),
+    ("scenarios:\n" + GOOD + "---\nscenarios: []\n", "one document"),
+    ("scenarios: {a: 1}\n", "one document"),
+    ("scenarios: [unclosed\n", "dr.yaml"),
+    ("scenarios:\n" + GOOD.replace("title: A", "title: \"A\\0\""), None),
+])
+def test_a_malformed_data_file_is_refused_with_a_clear_message(tmp_path, text, message):
+    path = tmp_path / "dr.yaml"
+    path.write_text(text)
+    if message is None:  # a quoted escape is just text; the file still loads
+        assert dr.load(path)[0].title == "A\x00"
+        return
+    with pytest.raises(dr.ScenarioFileError, match=re.escape(message)):
+        dr.load(path)

@@ -31,6 +31,10 @@ WORKLOADS.update({"auth": (["Deployment"], ["PodDisruptionBudget"]),  # no backg
                   # AnalysisTemplate its analysis steps run.
                   "order": (["Rollout", "AnalysisTemplate", "Deployment"],
                             ["PodDisruptionBudget"])})
+# The cert-manager Certificates a chart's `certificates:` values enable (portal: its public
+# host; auth and api-gateway: an mTLS certificate from the internal CA).
+CERTIFICATES = {"portal": ["Certificate"], "auth": ["Certificate"],
+                "api-gateway": ["Certificate"]}
 
 
 @pytest.mark.parametrize("name", PLATFORM_CHARTS)
@@ -39,7 +43,8 @@ def test_every_platform_chart_renders_and_satisfies_every_policy(name):
     kinds = sorted(o["kind"] for o in chart.objects)
     deployments, budgets = WORKLOADS[name]
     assert kinds == sorted(["ConfigMap", *deployments, "HorizontalPodAutoscaler",
-                            "NetworkPolicy", *budgets, "Service", "ServiceAccount"])
+                            "NetworkPolicy", *budgets, "Service", "ServiceAccount",
+                            *CERTIFICATES.get(name, [])])
     for deployment in (o for o in chart.objects if o["kind"] in ("Deployment", "Rollout")):
         assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == \
             f"ghcr.io/meridian/{name}:1.4.2"

@@ -103,7 +103,9 @@ def test_runbook_lookup_for_alerts_and_services(seeded, client, login_as):
     login_as("oncall")
     by_alert = client.get("/catalog/runbooks/lookup?alertname=VaultSealed")
     assert by_alert.status_code == 303 and by_alert.headers["Location"].endswith("/vault-sealed")
-    fallback = client.get("/catalog/runbooks/lookup?alertname=ErrorBudgetBurn&service=order")
+    burn = client.get("/catalog/runbooks/lookup?alertname=ErrorBudgetBurn&service=order")
+    assert burn.headers["Location"].endswith("/catalog/runbooks/error-budget-burn")
+    fallback = client.get("/catalog/runbooks/lookup?alertname=NobodyWroteThisUp&service=order")
     assert fallback.headers["Location"].endswith("/catalog/runbooks/order-runbook")
     assert client.get("/catalog/runbooks/lookup").status_code == 400
     missing = client.get("/catalog/runbooks/lookup?alertname=Nope&service=stripe")

@@ -19,7 +19,7 @@ def alert(status="firing", severity="critical", fingerprint="fp-1", service_slug
             "service": service_slug, "starts_at": T0, "ends_at": None,
             "labels": {"alertname": "HighErrorRate", "severity": severity, **labels},
             "annotations": {"summary": "order error rate > 5%",
-                            "runbook_url": "https://runbooks.meridian.example/high-error-rate"}}
+                            "runbook_url": "https://portal.meridian.example/catalog/runbooks/high-error-rate"}}
 
 
 def send(session, *batch):
@@ -51,7 +51,7 @@ def test_critical_alert_opens_one_incident_and_dedupes_by_fingerprint(session, s
     assert (incident.severity, incident.source, [s.slug for s in incident.services]) == (
         "sev2", "alert", [svc.slug])
     assert [r.url for r in incident.runbooks] == [
-        "https://runbooks.meridian.example/high-error-rate"]
+        "https://portal.meridian.example/catalog/runbooks/high-error-rate"]
     linked = session.scalar(select(LinkedAlert))
     assert (linked.incident_id, linked.labels["alertname"]) == (incident.id, "HighErrorRate")
     assert sum("Alert fired" in s for s in summaries(session, incident)) == 1

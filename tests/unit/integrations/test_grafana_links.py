@@ -1,5 +1,6 @@
 """Grafana links: dashboard URLs with a service and a range, Explore URLs in Grafana's
-`panes` format (decoded and checked), and nothing at all without GRAFANA_URL."""
+`panes` format (decoded and checked), nothing at all without GRAFANA_URL, and no log or
+trace link without LOKI_URL or TEMPO_URL."""
 import json
 import re
 import uuid
@@ -9,11 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from portal import config
+from portal.catalog import grafana_provisioning as gp
 from portal.integrations import grafana_links as gl
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 SETTINGS = {"GRAFANA_URL": "https://grafana.example/", "GRAFANA_ORG_ID": 3,
-            "GRAFANA_LOKI_UID": "loki-uid", "GRAFANA_TEMPO_UID": "tempo-uid"}
+            "GRAFANA_LOKI_UID": "loki-uid", "GRAFANA_TEMPO_UID": "tempo-uid",
+            "LOKI_URL": "http://loki.monitoring:3100", "TEMPO_URL": "http://tempo.monitoring:3200"}
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 ORDER = SimpleNamespace(slug="order", name="Order", namespace="meridian-prod", dashboards=[
     {"title": "System Overview", "path": "/d/system-overview"},
@@ -174,3 +178,55 @@ def test_without_grafana_url_there_is_no_link(settings):
     assert page.incident(incident) == [] and page.entry(entry, incident) == []
     assert page.alert("ErrorBudgetBurn", "order", {}, NOW) == [] and page.job(job) == []
     assert page.dashboard("/d/system-overview", "System Overview") is None
+
+
+def _everything(page: gl.PageLinks) -> list[gl.Link]:
+    starts = NOW - timedelta(minutes=5)
+    incident = SimpleNamespace(opened_at=starts, resolved_at=None, services=[ORDER])
+    entry = SimpleNamespace(at=starts, summary=f"trace {TRACE}", body_md=None, details={})
+    job = SimpleNamespace(id=uuid.uuid4(), created_at=starts, started_at=starts,
+                          finished_at=None, service=ORDER)
+    return [*page.service_dashboards(ORDER), *page.service_logs(ORDER),
+            *page.incident(incident), *page.incident_service(incident, ORDER),
+            *page.entry(entry, incident), *page.job(job),
+            *page.alert("HighLatency", "order", {"trace_id": TRACE}, starts)]
+
+
+def _kinds(links: list[gl.Link]) -> set[str]:
+    """Which datasources the Explore links open; "dashboard" for dashboard links."""
+    kinds = set()
+    for link in links:
+        if "/explore?" not in link.url:
+            kinds.add("dashboard")
+            continue
+        _query, pane = explore_pane(link.url)
+        kinds.add(pane["queries"][0]["datasource"]["type"])
+    return kinds
+
+
+@pytest.mark.parametrize(("unset", "left"), [
+    ((), {"dashboard", "loki", "tempo"}),
+    (("LOKI_URL",), {"dashboard", "tempo"}),
+    (("TEMPO_URL",), {"dashboard", "loki"}),
+    (("LOKI_URL", "TEMPO_URL"), {"dashboard"})])
+def test_log_and_trace_links_need_their_datasource_address(unset, left):
+    settings = {k: v for k, v in SETTINGS.items() if k not in unset}
+    assert _kinds(_everything(links(settings))) == left
+    empty = {**SETTINGS, **{name: None for name in unset}}  # set but empty: not configured
+    assert _kinds(_everything(links(empty))) == left
+
+
+def test_the_datasource_addresses_and_uids_are_the_provisioned_ones():
+    """Grafana's provisioned datasources read the variables named like the portal's settings,
+    and the portal's default uids are the provisioned ones."""
+    by_name = {s.name: s for s in config.all_settings()}
+    sources = {s["type"]: s for s in gp.DATASOURCES["datasources"]}
+    for kind, variable in gp.URL_SETTINGS.items():
+        assert variable in by_name and sources[kind]["url"] == "${" + variable + "}"
+    assert by_name["GRAFANA_LOKI_UID"].default == sources["loki"]["uid"]
+    assert by_name["GRAFANA_TEMPO_UID"].default == sources["tempo"]["uid"]
+    defaults = gl.GrafanaConfig.from_settings({"GRAFANA_URL": "https://g.example",
+                                               "LOKI_URL": "http://loki:3100"})
+    (pane,) = json.loads(parse_qs(urlsplit(gl.explore_logs(
+        defaults, '{app="order"}', NOW, NOW)).query)["panes"][0]).values()
+    assert pane["datasource"] == gp.DATASOURCE_UIDS["loki"]

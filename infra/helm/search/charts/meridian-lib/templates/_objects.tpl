@@ -193,7 +193,8 @@ automountServiceAccountToken: false
 {{/*
 Everything a chart renders, from `.Values.processes` (a map: process type → spec, see
 meridian-lib.deployment). A process with a port gets the Service; one with autoscaling an
-HPA; one that may run two pods at once a PDB.
+HPA; one that may run two pods at once a PDB; `certificates:` adds cert-manager Certificates
+(_certificate.tpl).
 */}}
 {{- define "meridian-lib.all" -}}
 {{- include "meridian-lib.renderProcesses" (dict "root" . "processes" .Values.processes) }}
@@ -233,4 +234,5 @@ HPA; one that may run two pods at once a PDB.
 {{- end }}
 ---
 {{ include "meridian-lib.networkPolicy" (dict "root" $root "ports" $ports) }}
+{{- include "meridian-lib.certificates" $root }}
 {{- end -}}
