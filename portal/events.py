@@ -20,7 +20,8 @@ service_event = _signals.signal("service-event")
 alert_received = _signals.signal("alert-received")
 
 # An incident was opened (by hand, from an alert, or from a service page).
-# kwargs: session, incident_id, severity ('sev1'..'sev4'), title, service_slugs (list[str])
+# kwargs: session, incident_id, severity ('sev1'..'sev4'), title, service_slugs (list[str]),
+#         alert_labels (dict: the labels of the alert that opened it; {} when declared)
 incident_opened = _signals.signal("incident-opened")
 
 # An incident moved through its lifecycle (acknowledged, mitigated, resolved, reopened).
@@ -48,3 +49,10 @@ readiness_facts = _signals.signal("readiness-facts")
 # sessions and API tokens already ended; receivers deal with what they still hold.
 # kwargs: session, user_id, email, name, at (datetime)
 person_deprovisioned = _signals.signal("person-deprovisioned")
+
+# A phone provider reported the delivery status of an SMS or call the portal placed
+# (its signature already verified; see portal/integrations/phone_status.py).
+# kwargs: session, kind ('sms'|'call'), sid (the provider's SID, as send_sms/call returned),
+#         status (the provider's word: queued, sent, delivered, undelivered, failed, ringing,
+#         completed, busy, no-answer, ...), error_code (int|None), provider ('primary'|'backup')
+phone_status = _signals.signal("phone-status")

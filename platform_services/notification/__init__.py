@@ -1,1 +1,2 @@
-"""Notification service: sandboxed templates, SMTP with relay failover, webhooks, per-tenant limits."""
+"""Notification service: sandboxed templates, SMTP with relay failover, SMS with provider
+failover, webhooks, per-tenant limits."""

@@ -21,7 +21,7 @@ from platform_services.common.tenants import tenants_table
 
 metadata = MetaData(schema="notification")
 tenants = tenants_table(metadata)
-CHANNELS = ("email", "webhook")
+CHANNELS = ("email", "webhook", "sms")
 STATUSES = ("sending", "sent", "failed", "rate_limited")
 
 templates = Table(

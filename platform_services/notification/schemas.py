@@ -32,11 +32,13 @@ class ContactBody(Body):
 
 class NotificationRequest(Body):
     """Send one notification now (the recipient checked against the channel)."""
-    channel: Literal["email", "webhook"] = Field("email", description="one of email, webhook")
+    channel: Literal["email", "webhook", "sms"] = Field(
+        "email", description="one of email, webhook, sms")
     template: str = Field(pattern=NAME_PATTERN,
                           description="a template name (lowercase letters, digits, _)")
     to: Annotated[Text, Field(min_length=1, max_length=MAX_URL)] | None = Field(
-        None, description="an e-mail address or an http(s) URL, as the channel needs")
+        None, description="an e-mail address, an http(s) URL or an E.164 phone number, as "
+                          "the channel needs (sms: required)")
     data: dict[str, Any] = Field(default_factory=dict,
                                  description="an object of at most 32768 bytes as JSON")
     dedupe_key: str | None = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,200}$",

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from platform_services.common import outbound, security_events
 from platform_services.common.app import ApiError
 from platform_services.common.observability import Metrics
-from platform_services.notification import rendering
+from platform_services.notification import rendering, sms
 from platform_services.notification.channels import (
     DeliveryFailed,
     SmtpRelays,
@@ -29,6 +29,10 @@ from platform_services.notification.settings import NotificationSettings
 log = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 URL = re.compile(r"^https?://[^\s/?#]+[^\s]{0,2000}$")
+PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164, as SMS providers take it
+# What `to` must be for each channel, and how a 422 describes it.
+RECIPIENTS = {"email": (EMAIL, "an e-mail address"), "webhook": (URL, "an http(s) URL"),
+              "sms": (PHONE, "an E.164 phone number (+ and 7 to 15 digits)")}
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DEDUPE = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
 MAX_DATA_BYTES = 32_768
@@ -60,9 +64,9 @@ def parse_request(data: dict[str, Any]) -> Request:
         errors["channel"] = f"one of {', '.join(CHANNELS)}"
     if not isinstance(data.get("template"), str) or not NAME.match(data["template"]):
         errors["template"] = "a template name (lowercase letters, digits, _)"
-    pattern = EMAIL if channel == "email" else URL
+    pattern, described = RECIPIENTS.get(channel, RECIPIENTS["email"])
     if to is not None and (not isinstance(to, str) or not pattern.match(to)):
-        errors["to"] = "an e-mail address" if channel == "email" else "an http(s) URL"
+        errors["to"] = described
     if not isinstance(values, dict) or len(json.dumps(values, default=str)) > MAX_DATA_BYTES:
         errors["data"] = f"an object of at most {MAX_DATA_BYTES} bytes as JSON"
     key = data.get("dedupe_key")
@@ -109,7 +113,8 @@ def _recipient(conn: Connection, tenant_id: int, req: Request) -> str:
     if req.to:
         return req.to
     row = conn.execute(select(contacts).where(contacts.c.tenant_id == tenant_id)).first()
-    to = row and (row.email if req.channel == "email" else row.webhook_url)
+    # A tenant contact has no phone number: an SMS always names its recipient.
+    to = row and {"email": row.email, "webhook": row.webhook_url}.get(req.channel)
     if not to:
         raise ApiError(422, "no_recipient", f"no `to` and no {req.channel} contact for "
                                             "this tenant")
@@ -123,6 +128,7 @@ class Notifier:
                  metrics: Metrics) -> None:
         self.engine, self.limits, self.settings, self.metrics = engine, limits, settings, metrics
         self.smtp = SmtpRelays(settings)
+        self.sms = sms.SmsProviders(settings)
 
     def send(self, *, tenant_id: int, req: Request) -> dict[str, Any]:
         """Send one notification; the result's status is sent, duplicate, rate_limited or failed."""
@@ -162,6 +168,12 @@ class Notifier:
         if req.channel == "email":
             return self.smtp.send(to=to, subject=rendered.subject, body=rendered.body,
                                   message_id=nid)
+        if req.channel == "sms":  # the body only: a subject means nothing in an SMS
+            text = rendered.body.strip()
+            if not 0 < len(text) <= sms.MAX_BODY:
+                raise rendering.TemplateFailed(f"template error: an SMS body must render to 1 "
+                                               f"to {sms.MAX_BODY} characters")
+            return self.sms.send(to=to, body=text)
         return post_webhook(self.settings, url=to, payload={
             "id": nid, "template": req.template, "subject": rendered.subject,
             "body": rendered.body, "data": req.data})

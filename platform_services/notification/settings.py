@@ -29,3 +29,34 @@ class NotificationSettings:
     dedupe_seconds: int = field(default=86400, metadata={
         "env": "NOTIFY_DEDUPE_SECONDS", "help": "A repeated dedupe_key within this window is "
                                                 "not sent again."})
+    sms_primary_url: str = field(default="https://api.twilio.com", metadata={
+        "env": "SMS_PRIMARY_URL", "help": "Base URL of the primary SMS provider: Twilio's "
+                                          "REST API or a Twilio-compatible one "
+                                          "(/2010-04-01/Accounts/<sid>/Messages.json)."})
+    sms_primary_account_sid: str | None = field(default=None, metadata={
+        "env": "SMS_PRIMARY_ACCOUNT_SID", "help": "Account SID at the primary SMS provider. "
+                                                  "Unset: SMS notifications fail with `no SMS "
+                                                  "provider configured`."})
+    sms_primary_auth_token: str | None = field(default=None, repr=False, metadata={
+        "env": "SMS_PRIMARY_AUTH_TOKEN", "help": "Auth token of SMS_PRIMARY_ACCOUNT_SID."})
+    sms_primary_from: str | None = field(default=None, metadata={
+        "env": "SMS_PRIMARY_FROM", "help": "E.164 sender number at the primary provider."})
+    sms_backup_url: str = field(default="https://api.twilio.com", metadata={
+        "env": "SMS_BACKUP_URL", "help": "Base URL of the backup SMS provider (Twilio-"
+                                         "compatible)."})
+    sms_backup_account_sid: str | None = field(default=None, metadata={
+        "env": "SMS_BACKUP_ACCOUNT_SID", "help": "Account SID at the backup provider, which "
+                                                 "takes an SMS when the primary fails "
+                                                 "transiently (network, 5xx, 429) or refuses "
+                                                 "the account (401/403/404). Unset: no "
+                                                 "failover."})
+    sms_backup_auth_token: str | None = field(default=None, repr=False, metadata={
+        "env": "SMS_BACKUP_AUTH_TOKEN", "help": "Auth token of SMS_BACKUP_ACCOUNT_SID."})
+    sms_backup_from: str | None = field(default=None, metadata={
+        "env": "SMS_BACKUP_FROM", "help": "E.164 sender number at the backup provider."})
+    sms_timeout: float = field(default=5.0, metadata={
+        "env": "SMS_TIMEOUT", "help": "Seconds before an SMS provider request gives up."})
+    sms_retries: int = field(default=1, metadata={
+        "env": "SMS_RETRIES", "help": "Retries of a provider's transient failure before the "
+                                      "backup is tried (an error about the message, e.g. "
+                                      "Twilio 21211 invalid number, is final)."})

@@ -180,7 +180,7 @@ def _open(session: Session, row: LinkedAlert, severity: str, actor: str | None) 
     incident = service.declare(
         session=session, title=_title(row), severity=severity, actor_email=actor,
         source="alert", summary=row.annotations.get("description", ""),
-        service_slugs=[row.service_slug] if row.service_slug else [])
+        service_slugs=[row.service_slug] if row.service_slug else [], alert_labels=row.labels)
     _link(session, row, incident, actor)
     return incident
 

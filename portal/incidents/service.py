@@ -72,8 +72,10 @@ def _tenant_ids(session: Session, slugs) -> list[int]:
 
 def declare(*, session: Session, title: str, severity: str, actor_email: str | None,
             summary: str = "", service_slugs=(), tenant_slugs=(), customer_facing=False,
-            source: str = "manual", opened_at: datetime | None = None) -> Incident:
-    """Open an incident, record it on its services' timelines and announce it."""
+            source: str = "manual", opened_at: datetime | None = None,
+            alert_labels: dict | None = None) -> Incident:
+    """Open an incident, record it on its services' timelines and announce it
+    (`alert_labels`: those of the alert that opened it, which on-call routes by)."""
     if severity not in SEVERITIES:
         raise ValueError(f"Unknown severity {severity!r}; choose one of Sev1, Sev2, Sev3, Sev4.")
     title = (title or "").strip()
@@ -101,7 +103,8 @@ def declare(*, session: Session, title: str, severity: str, actor_email: str | N
                                      f"{incident.title}", actor_email=actor_email,
                              details={"incident_id": incident.id})
     events.incident_opened.send(session=session, incident_id=incident.id, severity=severity,
-                                title=incident.title, service_slugs=[s.slug for s in services])
+                                title=incident.title, service_slugs=[s.slug for s in services],
+                                alert_labels=dict(alert_labels or {}))
     return incident
 
 

@@ -1,5 +1,7 @@
 """Demo on-call data: a weekly Monday 10:00 rotation per team, several staff taking turns
-on each layer (never the same person on both at once), and the escalation paths."""
+on each layer (never the same person on both at once), the escalation ladders of the four
+severities, one named chain with the route that feeds it, and the on-call engineer's own
+notification rules."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -10,8 +12,9 @@ from sqlalchemy.orm import Session
 from portal.auth import service as accounts
 from portal.catalog import service as catalog
 from portal.db import utcnow
-from portal.oncall import service
+from portal.oncall import escalation, rule_service, service
 from portal.oncall.models import LayerMember, Schedule
+from portal.oncall.rules import Rule
 
 TIMEZONE = "America/New_York"  # us-east-1 is Meridian's primary region
 HANDOFF = time(10, 0)  # Monday
@@ -20,20 +23,64 @@ PRIMARY = ["oncall@meridian.example", "dev@meridian.example", "manager@meridian.
 SECONDARY = ["admin@meridian.example", "manager@meridian.example", "oncall@meridian.example"]
 DEFAULT_TEAM = "platform"
 
-# severity: description, ack minutes, next business day, steps (minutes, target, email, label)
+MANAGER, VP = "manager@meridian.example", "admin@meridian.example"
+# severity: description, ack minutes, next business day, steps. A step is a dict of
+# `escalation.StepSpec` fields, with e-mails for people ("user", "users").
 POLICIES = {
     "sev1": ("Service down, data loss risk", 5, False, [
-        (0, "primary", None, "Primary on-call"), (15, "secondary", None, "Secondary on-call"),
-        (30, "user", "manager@meridian.example", "Engineering Manager"),
-        (60, "user", "admin@meridian.example", "VP Engineering")]),
+        {"kind": "page", "target": "primary", "important": True, "label": "Primary on-call"},
+        {"kind": "wait", "minutes": 5},
+        {"kind": "page", "target": "secondary", "important": True,
+         "label": "Secondary on-call"},
+        {"kind": "wait", "minutes": 10},
+        {"kind": "notify_schedule", "important": True, "label": "Everyone on call"},
+        {"kind": "wait", "minutes": 15},
+        {"kind": "notify_users", "users": [MANAGER, VP], "important": True,
+         "label": "Engineering Manager and VP Engineering"},
+        {"kind": "wait", "minutes": 15},
+        {"kind": "repeat", "count": 2}]),
     "sev2": ("Degraded performance, partial outage", 15, False, [
-        (0, "primary", None, "Primary on-call"), (30, "secondary", None, "Secondary on-call"),
-        (60, "user", "manager@meridian.example", "Team lead")]),
+        {"kind": "page", "target": "primary", "label": "Primary on-call"},
+        {"kind": "wait", "minutes": 15},
+        {"kind": "page", "target": "secondary", "label": "Secondary on-call"},
+        {"kind": "wait", "minutes": 15},
+        {"kind": "notify_users", "users": [MANAGER], "label": "Team lead"},
+        {"kind": "wait", "minutes": 30},
+        {"kind": "repeat", "count": 1}]),
     "sev3": ("Non-critical issue, workaround exists; ticket, next business day", 60, False, [
-        (0, "primary", None, "Primary on-call")]),
+        {"kind": "page", "target": "primary", "label": "Primary on-call"}]),
     "sev4": ("Cosmetic, informational; reviewed in morning triage", 24 * 60, True, [
-        (0, "primary", None, "Primary on-call")]),
+        {"kind": "page", "target": "primary", "label": "Primary on-call"}]),
 }
+# A named chain and the route that sends the data team's database alerts to it: one
+# replica lag alert is noise, three within ten minutes wake everyone on call.
+CHAIN = ("Database alert storm", "Page only when several database alerts fire together", [
+    {"kind": "notify_if_count", "count": 3, "minutes": 10},
+    {"kind": "notify_schedule", "important": True, "label": "Everyone on call"},
+    {"kind": "wait", "minutes": 10},
+    {"kind": "notify_users", "users": [MANAGER], "label": "Engineering Manager"}])
+ROUTE = '{team="data", alertname=~"(Postgres|DB).*"}'
+# The on-call engineer's own notification rules, so "My notification rules" opens on a
+# worked example: e-mail at once; for important pages an SMS two minutes later as well;
+# quiet from 22:00 to 07:00 on their clock (the rota's zone; important pages still ring).
+RULES_FOR = "oncall@meridian.example"
+RULES_PHONE = "+1 212 555 0142"  # 555-01xx numbers are reserved for fiction
+QUIET_HOURS = (time(22, 0), time(7, 0))
+RULES = {"default": [Rule("email")], "important": [Rule("email"), Rule("sms", 2)]}
+
+
+def step_specs(steps: list[dict], users: dict) -> list[escalation.StepSpec]:
+    """The demo's step dicts as specs, with e-mails replaced by the seeded people."""
+    specs = []
+    for step in steps:
+        fields = dict(step)
+        fields["users"] = tuple(users[e] for e in fields.get("users", ()) if users.get(e))
+        if fields["kind"] == "notify_users" and not fields["users"]:
+            continue  # the named people were not seeded
+        if "user" in fields:
+            fields["user"] = users.get(fields["user"])
+        specs.append(escalation.StepSpec(**fields))
+    return specs
 
 
 def rotation_start(now: datetime) -> date:
@@ -62,10 +109,23 @@ def seed(*, session: Session) -> None:
                                                     user=users[email]))
         session.add(schedule)
     session.flush()
+    people = {email: accounts.get_by_email(session=session, email=email)
+              for email in (MANAGER, VP)}
     for severity, (description, ack, next_day, steps) in POLICIES.items():
         if service.get_policy(session=session, severity=severity) is not None:
             continue
-        service.set_policy(session=session, severity=severity, description=description,
-                           ack_minutes=ack, next_business_day=next_day,
-                           steps=[(after, target, users.get(email) if email else None, label)
-                                  for after, target, email, label in steps])
+        escalation.set_policy_steps(session=session, severity=severity,
+                                    description=description, ack_minutes=ack,
+                                    next_business_day=next_day,
+                                    steps=step_specs(steps, people))
+    name, description, steps = CHAIN
+    if escalation.chain_named(session=session, name=name) is None and people[MANAGER]:
+        chain = escalation.set_chain(session=session, chain=None, name=name,
+                                     description=description,
+                                     steps=step_specs(steps, people))
+        escalation.add_route(session=session, matcher=ROUTE, chain=chain,
+                             name="Data team database alerts")
+    person = accounts.get_by_email(session=session, email=RULES_FOR)
+    if person is not None and rule_service.get_profile(session=session, user=person) is None:
+        rule_service.save(session=session, user=person, phone=RULES_PHONE, timezone=TIMEZONE,
+                          quiet_start=QUIET_HOURS[0], quiet_end=QUIET_HOURS[1], rules=RULES)

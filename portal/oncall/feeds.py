@@ -84,7 +84,8 @@ def _layer_events(session: Session, schedule: Schedule, layer: str,
                                Override.ends_at > start, Override.starts_at < end)
         .order_by(Override.id)))
     covers = [rotation.Cover(o.user, o.starts_at, o.ends_at) for o in overrides]
-    pieces = rotation.shift_pieces(service.rotation_of(schedule, layer), covers, start, end)
+    pieces = service.shift_pieces(session=session, schedule=schedule, layer=layer,
+                                  covers=covers, start=start, end=end)
     return [(piece, _event(schedule, layer, piece, _recorded_at(schedule, piece, overrides)))
             for piece in pieces]
 

@@ -28,6 +28,12 @@ DURATIONS = [("1", "1 hour"), ("2", "2 hours"), ("4", "4 hours"), ("8", "8 hours
              ("24", "1 day"), ("", "until the end time below")]
 STEP_TARGETS = [("", "—"), ("primary", "Primary on-call"), ("secondary", "Secondary on-call"),
                 ("user", "A person (e-mail)")]
+STEP_KINDS = [("", "—"), ("page", "Page primary/secondary/person"), ("wait", "Wait (minutes)"),
+              ("notify_users", "Notify people"), ("notify_group", "Notify a team"),
+              ("notify_schedule", "Notify everyone on call"),
+              ("repeat", "Repeat from the top (count)"),
+              ("notify_if_count", "Go on only with ≥ count alerts within minutes"),
+              ("webhook", "Call a webhook")]
 LOCAL = "%Y-%m-%dT%H:%M"
 
 
@@ -67,11 +73,23 @@ class ScheduleForm(FlaskForm):
 
 
 class StepForm(Form):
+    """One escalation step of any kind; which fields count depends on the kind (an empty
+    kind with a target is the original "page" step). Checked by portal.oncall.step_forms."""
+    kind = SelectField("Kind", choices=_choices(STEP_KINDS), validate_choice=False)
     after_minutes = IntegerField("After (minutes)", validators=[Optional(),
                                                                 NumberRange(0, 7 * 24 * 60)])
     target = SelectField("Page", choices=_choices(STEP_TARGETS), validate_choice=False)  # checked by service
     user_email = StringField("Person", validators=[Optional(), Length(max=254)])
     label = StringField("Label", validators=[Optional(), Length(max=80)])
+    minutes = IntegerField("Minutes", validators=[Optional(), NumberRange(0, 7 * 24 * 60)])
+    count = IntegerField("Count", validators=[Optional(), NumberRange(0, 1000)])
+    people = StringField("People (e-mails, comma-separated)",
+                         validators=[Optional(), Length(max=2000)])
+    team = StringField("Team (slug)", validators=[Optional(), Length(max=63)])
+    schedule = StringField("Schedule (slug; empty: the page's)",
+                           validators=[Optional(), Length(max=63)])
+    important = BooleanField("Important")
+    webhook_url = StringField("Webhook URL", validators=[Optional(), Length(max=500)])
 
 
 class PolicyForm(FlaskForm):
@@ -79,7 +97,21 @@ class PolicyForm(FlaskForm):
     ack_minutes = IntegerField("Ack target (minutes)",
                                validators=[DataRequired(), NumberRange(1, 7 * 24 * 60)])
     next_business_day = BooleanField("Hold pages until the next business morning")
-    steps = FieldList(FormField(StepForm), min_entries=5, max_entries=8)
+    steps = FieldList(FormField(StepForm), min_entries=5, max_entries=20)
+
+
+class ChainForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Give the chain a name."),
+                                           Length(max=120)])
+    description = StringField("Description", validators=[Optional(), Length(max=200)])
+    steps = FieldList(FormField(StepForm), min_entries=5, max_entries=20)
+
+
+class RouteForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    matcher = StringField("Alert labels matcher", validators=[
+        DataRequired("Give a matcher such as {service=\"order\"}."), Length(max=1000)])
+    chain_id = SelectField("Chain", coerce=int, validate_choice=True)
 
 
 class MatcherForm(Form):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from portal.oncall import layered as stacked
 from portal.oncall import rotation, service
 from portal.oncall.models import LAYERS, Schedule
 from portal.oncall.rotation import Cover, Rotation, Shift
@@ -101,7 +102,18 @@ def cells(pieces: Sequence[Shift], start: datetime, hours: int) -> list[Cell]:
     return out
 
 
-def layered(rotations: dict[str, Rotation], covers: dict[str, Sequence[Cover]],
+def _rows_of(rot: Rotation | Sequence[stacked.Layer], covers: Sequence[Cover],
+             start: datetime, end: datetime) -> tuple[list[Shift], list[Shift]]:
+    """A layer's own shifts and its final timeline: a weekly rotation, or the layered
+    rotations an imported schedule answers its primary layer from."""
+    if isinstance(rot, Rotation):
+        return (rotation.rotation_shifts(rot, start, end),
+                rotation.timeline(rot, covers, start, end))
+    return stacked.rotation_pieces(rot, start, end), stacked.timeline(rot, covers, start, end)
+
+
+def layered(rotations: dict[str, Rotation | Sequence[stacked.Layer]],
+            covers: dict[str, Sequence[Cover]],
             first_day: date, weeks: int, zone: ZoneInfo) -> Layered:
     """Rows per layer (rotation, overrides, final) and the gaps, for `weeks` from a day."""
     days = [first_day + timedelta(days=i) for i in range(7 * weeks + 1)]
@@ -113,9 +125,9 @@ def layered(rotations: dict[str, Rotation], covers: dict[str, Sequence[Cover]],
     rotation_rows, override_rows, final_rows, gaps = [], [], [], []
     for layer, rot in rotations.items():
         name = layer.capitalize()
-        final = rotation.timeline(rot, covers[layer], start, end)
+        own, final = _rows_of(rot, covers[layer], start, end)
         rotation_rows.append(Row(f"{layer}-rotation", f"{name} layer", "rotation",
-                                 cells(rotation.rotation_shifts(rot, start, end), start, hours)))
+                                 cells(own, start, hours)))
         override_rows.append(Row(f"{layer}-overrides", f"{name} overrides", "overrides",
                                  cells([s for s in final if s.source == "override"], start,
                                        hours)))
@@ -131,7 +143,9 @@ def for_schedule(*, session: Session, schedule: Schedule, first_day: date,
     """The layered calendar of a schedule for `weeks` from `first_day` (its local date)."""
     zone = ZoneInfo(schedule.timezone)
     start, end = (local_midnight(first_day + timedelta(days=n), zone) for n in (0, 7 * weeks))
-    return layered({layer: service.rotation_of(schedule, layer) for layer in LAYERS},
+    stacks = service.layers_of(session=session, schedules=[schedule])
+    return layered({layer: stacks[schedule.id] if layer == "primary" and schedule.id in stacks
+                    else service.rotation_of(schedule, layer) for layer in LAYERS},
                    {layer: service.covers(session=session, schedule=schedule, layer=layer,
                                           start=start, end=end) for layer in LAYERS},
                    first_day, weeks, zone)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -28,6 +29,10 @@ LAYERS = ("primary", "secondary")
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 PAGE_STATES = ("triggered", "acked", "resolved")
 STEP_TARGETS = ("primary", "secondary", "user")
+# `page` is the original step (a layer of the page's schedule or one person, at a minute
+# offset); the others are the kinds teams bring from Grafana OnCall and Opsgenie.
+STEP_KINDS = ("page", "wait", "notify_users", "notify_group", "notify_schedule", "repeat",
+              "notify_if_count", "webhook")
 
 
 class Schedule(Timestamped, Base):
@@ -120,23 +125,51 @@ class EscalationPolicy(Base):
 
 
 class EscalationStep(Base):
+    """One step of a severity policy or of a named chain (see STEP_KINDS and
+    `portal.oncall.escalation` for what each kind does)."""
     __tablename__ = "oncall_escalation_steps"
     __table_args__ = (UniqueConstraint("policy_id", "position", name="uq_oncall_escalation_steps_slot"),
-                      CheckConstraint("target IN ('primary', 'secondary', 'user')",
-                                      name="target"),
-                      CheckConstraint("target <> 'user' OR user_id IS NOT NULL", name="user"))
+                      UniqueConstraint("chain_id", "position",
+                                       name="uq_oncall_escalation_steps_chain_slot"),
+                      CheckConstraint("(policy_id IS NULL) <> (chain_id IS NULL)", name="owner"),
+                      CheckConstraint("kind IN ('page', 'wait', 'notify_users', 'notify_group', "
+                                      "'notify_schedule', 'repeat', 'notify_if_count', "
+                                      "'webhook')", name="kind"),
+                      CheckConstraint("kind <> 'page' OR target IN ('primary', 'secondary', "
+                                      "'user')", name="target"),
+                      CheckConstraint("target <> 'user' OR user_id IS NOT NULL", name="user"),
+                      CheckConstraint("minutes BETWEEN 0 AND 10080", name="minutes"),
+                      CheckConstraint("count BETWEEN 0 AND 1000", name="count"),
+                      CheckConstraint("kind <> 'webhook' OR webhook_url IS NOT NULL",
+                                      name="webhook"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    policy_id: Mapped[int] = mapped_column(
+    policy_id: Mapped[int | None] = mapped_column(
         ForeignKey("oncall_escalation_policies.id", ondelete="CASCADE"))
+    chain_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oncall_escalation_chains.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    after_minutes: Mapped[int] = mapped_column(Integer)
-    target: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20), default="page", server_default="page")
+    after_minutes: Mapped[int] = mapped_column(Integer, default=0)  # offset of a `page` step
+    target: Mapped[str | None] = mapped_column(String(20))  # `page`: primary|secondary|user
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     label: Mapped[str] = mapped_column(String(80), default="")
+    important: Mapped[bool] = mapped_column(default=False, server_default=false())
+    minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # wait, window
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # repeats, alerts
+    # A deleted team or schedule leaves the step in place, recorded as a gap when it runs.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    schedule_id: Mapped[int | None] = mapped_column(  # None: the page's own schedule
+        ForeignKey("oncall_schedules.id", ondelete="SET NULL"))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
 
-    policy: Mapped[EscalationPolicy] = relationship(back_populates="steps")
+    policy: Mapped[EscalationPolicy | None] = relationship(back_populates="steps")
+    chain: Mapped[EscalationChain | None] = relationship(back_populates="steps")
     user: Mapped[User | None] = relationship(lazy="joined")
+    users: Mapped[list[User]] = relationship(secondary="oncall_escalation_step_users",
+                                             lazy="selectin", order_by=User.id)
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    schedule: Mapped[Schedule | None] = relationship(lazy="joined")
 
 
 class Page(Base):
@@ -158,6 +191,18 @@ class Page(Base):
     acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Escalation state (see portal.oncall.paging): the chain a route chose (None: the
+    # severity's policy), the pass through it, when the last step ran and this pass began,
+    # since when a count condition holds the page, and the labels of the opening alert.
+    chain_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oncall_escalation_chains.id", ondelete="SET NULL"))
+    route_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oncall_escalation_routes.id", ondelete="SET NULL"))
+    cycle: Mapped[int] = mapped_column(default=0, server_default="0")
+    step_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cycle_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    held_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    alert_labels: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
 
     schedule: Mapped[Schedule | None] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
@@ -185,7 +230,8 @@ class Notification(Base):
     """One message to one person over one channel, retried a bounded number of times."""
     __tablename__ = "oncall_notifications"
     __table_args__ = (Index("ix_oncall_notifications_due", "status", "next_attempt_at"),
-                      CheckConstraint("channel IN ('webhook', 'email')", name="channel"))
+                      CheckConstraint("channel IN ('webhook', 'email', 'sms', 'voice')",
+                                      name="channel"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("oncall_pages.id", ondelete="CASCADE"),
@@ -198,6 +244,7 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict] = mapped_column(JSONB, default=dict)
+    provider_ref: Mapped[str | None] = mapped_column(String(120), index=True)  # SMS/call id
 
     user: Mapped[User | None] = relationship(lazy="joined")
 
@@ -260,4 +307,8 @@ class SilenceExpiryNotice(Base):
 
 # Roster notices and the silence ledger keep their tables in modules of their own;
 # importing them here maps them.
-from portal.oncall import roster_notice_models, silence_ledger  # noqa: E402,F401
+# rotation_models: layered rotations and the ids of imported objects.
+from portal.oncall import roster_notice_models, rotation_models, silence_ledger  # noqa: E402,F401
+from portal.oncall.chat import models as chat_models  # noqa: E402,F401  (chat targets, messages)
+from portal.oncall.escalation_models import EscalationChain  # noqa: E402,F401  (chains, routes)
+from portal.oncall.rule_models import NotificationRule  # noqa: E402,F401  (personal rules)

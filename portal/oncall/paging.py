@@ -1,8 +1,18 @@
-"""The paging engine: page the primary, escalate unacked pages step by step, ack, resolve.
+"""The paging engine: page the on-call people, escalate unacked pages step by step, ack,
+resolve.
 
-Every step is recorded as a PageEvent with its timestamp and announced with
-`portal.events.page_event`. Time is always passed in (`now`), so the engine is tested with a
-frozen clock; the Celery beat tick calls `escalate_due` with the real one.
+A page runs the steps of the chain a route chose for its alert, else of its severity's
+policy (step kinds: `portal.oncall.escalation`). The page keeps a cursor: `step` is the
+position of the last step run in the current pass (0 = none), `cycle` the passes a
+`repeat` step started, `step_at` when the last step ran (a `wait` counts from it) and
+`cycle_at` when the pass began (a `page` step's offset counts from it). Both are the
+times steps were due, not when a tick happened to run them, so a late tick runs every
+overdue step and later steps keep their schedule. A `notify_if_count` step holds the page
+(`held_since`) until its condition holds; later waits count from when it opened.
+
+Every step is recorded as a PageEvent with its timestamp and notifications are announced
+with `portal.events.page_event`. Time is always passed in (`now`), so the engine is tested
+with a frozen clock; the Celery beat tick calls `escalate_due` with the real one.
 """
 from __future__ import annotations
 
@@ -14,12 +24,18 @@ from sqlalchemy.orm import Session
 
 from portal import events
 from portal.auth.models import User
+from portal.auth.oidc_accounts import team_members
 from portal.db import utcnow
-from portal.oncall import notify, service
-from portal.oncall.models import EscalationStep, Page, PageEvent, Schedule
+from portal.oncall import notify, routing, service, step_webhooks
+from portal.oncall.escalation import MAX_REPEATS, MAX_STEPS, NOTIFYING, describe
+from portal.oncall.escalation_models import EscalationChain, EscalationRoute
+from portal.oncall.models import LAYERS, EscalationStep, Page, PageEvent, Schedule
 from portal.oncall.service import OncallError
 
 BUSINESS_DAY_START = time(9, 0)
+# Each run of the loop runs one step; a chain cannot take more than this in one call.
+LOOP_BOUND = MAX_STEPS * (MAX_REPEATS + 1) + 1
+NOTIFIED = ("sent", "escalated")
 
 
 def next_business_morning(schedule: Schedule | None, now: datetime) -> datetime:
@@ -39,8 +55,13 @@ def open_page_for_incident(*, session: Session, incident_id: int) -> Page | None
 
 def start_paging(*, session: Session, incident_id: int | None, severity: str, title: str,
                  service_slugs: list[str], channels: notify.Channels | None = None,
-                 now: datetime | None = None) -> Page:
-    """Open a page for an incident and notify the owning team's primary (if due now)."""
+                 now: datetime | None = None, alert_labels: dict | None = None) -> Page:
+    """Open a page for an incident and run its first steps (if due now).
+
+    `alert_labels` are the labels of the alert that opened the incident: a route whose
+    matcher selects them chooses the chain; without a match the severity's policy pages.
+    The severity's hold until the next business morning applies either way.
+    """
     now = now or utcnow()
     if incident_id is not None:
         existing = open_page_for_incident(session=session, incident_id=incident_id)
@@ -48,11 +69,14 @@ def start_paging(*, session: Session, incident_id: int | None, severity: str, ti
             return existing
     schedule = service.schedule_for_services(session=session, service_slugs=service_slugs)
     policy = service.get_policy(session=session, severity=severity)
+    labels = {str(k): str(v) for k, v in (alert_labels or {}).items()}
+    route = routing.route_for(session=session, labels=labels)
     due = now
     if policy is not None and policy.next_business_day:
         due = next_business_morning(schedule, now)
     page = Page(incident_id=incident_id, schedule=schedule, severity=severity,
-                title=title[:300], created_at=now, due_at=due)
+                title=title[:300], created_at=now, due_at=due, alert_labels=labels,
+                route_id=route.id if route else None, chain_id=route.chain_id if route else None)
     session.add(page)
     session.flush()
     if due <= now:
@@ -60,60 +84,138 @@ def start_paging(*, session: Session, incident_id: int | None, severity: str, ti
     return page
 
 
-def _steps(session: Session, page: Page) -> list[EscalationStep]:
+def _steps(session: Session, page: Page) -> list[EscalationStep | None]:
+    """The steps the page runs; [None] (page the primary once) when there are none."""
+    chain = session.get(EscalationChain, page.chain_id) if page.chain_id else None
+    if chain is not None and chain.steps:
+        return list(chain.steps)
     policy = service.get_policy(session=session, severity=page.severity)
-    return list(policy.steps) if policy else []
+    return list(policy.steps) if policy and policy.steps else [None]
 
 
-def _target(session: Session, page: Page, step: EscalationStep | None,
-            now: datetime) -> User | None:
-    if step is not None and step.target == "user":
-        return step.user
-    if page.schedule is None:
-        return None
-    layer = step.target if step is not None else "primary"
-    shift = service.on_call(session=session, schedule=page.schedule, layer=layer, at=now)
-    return shift.who if shift else None
+def _due(page: Page, step: EscalationStep | None, base: datetime) -> datetime:
+    if step is None:
+        return base
+    if step.kind == "wait":
+        return base + timedelta(minutes=step.minutes)
+    if step.kind == "page":
+        return max(base, (page.cycle_at or page.due_at) + timedelta(minutes=step.after_minutes))
+    return base
 
 
 def _advance(*, session: Session, page: Page, channels: notify.Channels | None,
              now: datetime) -> bool:
-    """Notify every step that is due and not yet notified; True if anything was sent."""
-    steps = _steps(session, page) or [None]  # no policy: page the primary once
+    """Run every step that is due, in order; True if anything happened."""
+    steps = _steps(session, page)
     moved = False
-    for position, step in enumerate(steps, start=1):
-        offset = timedelta(minutes=step.after_minutes if step else 0)
-        if position <= page.step or page.due_at + offset > now:
+    for _ in range(LOOP_BOUND):
+        if page.status != "triggered" or page.step >= len(steps):
+            break
+        step, position = steps[page.step], page.step + 1
+        kind = step.kind if step is not None else "page"
+        due = _due(page, step, page.step_at or page.due_at)
+        if due > now:
+            break
+        if kind == "notify_if_count":
+            if not _condition_holds(session, page, step, position, now):
+                break
+            if page.held_since is not None:  # it opened now: later waits count from here
+                due, page.held_since = now, None
+        elif kind == "repeat" and page.cycle < step.count:
+            page.cycle += 1
+            page.step, page.step_at, page.cycle_at = 0, due, due
+            _record(session, page, "repeated", None, f"step {position}: from the top again "
+                    f"(pass {page.cycle + 1} of {step.count + 1})", now)
+            moved = True
             continue
-        _notify_step(session=session, page=page, position=position, step=step,
-                     channels=channels, now=now)
+        elif kind in NOTIFYING:
+            _notify_step(session=session, page=page, position=position, step=step,
+                         channels=channels, now=now)
+        elif kind == "webhook":
+            hook = step_webhooks.queue(session=session, page=page, position=position,
+                                       url=step.webhook_url, now=now)
+            _record(session, page, "webhook", None,
+                    f"step {position}: webhook to {step_webhooks.host(hook.url)} queued", now)
+        page.step, page.step_at = position, due
         moved = True
     return moved
 
 
+def _condition_holds(session: Session, page: Page, step: EscalationStep, position: int,
+                     now: datetime) -> bool:
+    route = session.get(EscalationRoute, page.route_id) if page.route_id else None
+    found = routing.group_count(session=session, page=page, route=route, minutes=step.minutes,
+                                now=now, enough=step.count)
+    if found is None or found >= step.count:
+        return True
+    if page.held_since is None:
+        page.held_since = now
+        _record(session, page, "held", None, f"step {position}: waiting for {step.count} "
+                f"alerts within {step.minutes} min ({found} so far)", now)
+    return False
+
+
+def _people(session: Session, page: Page, step: EscalationStep | None,
+            now: datetime) -> list[User]:
+    """Who the step notifies now, without duplicates or deactivated accounts."""
+    kind = step.kind if step is not None else "page"
+    found: list[User] = []
+    if kind == "page" and step is not None and step.target == "user":
+        found = [step.user] if step.user else []
+    elif kind == "page":
+        layer = step.target if step is not None else "primary"
+        shift = None if page.schedule is None else service.on_call(
+            session=session, schedule=page.schedule, layer=layer, at=now)
+        found = [shift.who] if shift and shift.who else []
+    elif kind == "notify_users":
+        found = list(step.users)
+    elif kind == "notify_group" and step.team is not None:
+        found = team_members(session=session, team_slug=step.team.slug)
+    elif kind == "notify_schedule":
+        schedule = step.schedule or page.schedule
+        for layer in LAYERS if schedule is not None else ():
+            shift = service.on_call(session=session, schedule=schedule, layer=layer, at=now)
+            found.extend(shift.everyone if shift else ())
+    unique = {u.id: u for u in found if u is not None and u.is_active}
+    return list(unique.values())
+
+
+def _label(step: EscalationStep | None) -> str:
+    if step is None:
+        return "primary"
+    if step.kind == "page":
+        return step.label or step.target
+    return step.label or describe(step)
+
+
 def _notify_step(*, session: Session, page: Page, position: int, step: EscalationStep | None,
                  channels: notify.Channels | None, now: datetime) -> None:
-    kind = "sent" if position == 1 else "escalated"
-    who = _target(session, page, step, now)
-    label = (step.label or step.target) if step else "primary"
+    label = _label(step)
+    people = _people(session, page, step, now)
     page.step = position
-    if who is None:
+    if not people:
         _record(session, page, "gap", None, f"step {position} ({label}): nobody on call", now)
         return
-    page.assignee = who
-    _record(session, page, kind, who, f"step {position}: paged {label} {who.email}", now)
+    kind = "escalated" if any(e.kind in NOTIFIED for e in page.events) else "sent"
+    important = bool(step is not None and step.important)
+    page.assignee = people[0]
+    who = ", ".join(u.email for u in people)
+    loud = " (important)" if important else ""
+    _record(session, page, kind, people[0], f"step {position}: paged {label} {who}{loud}", now)
     if channels is not None:
-        notify.enqueue(session=session, page=page, user=who, channels=channels, now=now,
-                       why=f"you are paged as {label}")
+        for user in people:
+            notify.enqueue(session=session, page=page, user=user, channels=channels, now=now,
+                           why=f"you are paged as {label}", important=important)
 
 
 def _record(session: Session, page: Page, kind: str, user: User | None, summary: str,
             at: datetime) -> None:
-    page.events.append(PageEvent(at=at, kind=kind, user=user, summary=summary))
+    page.events.append(PageEvent(at=at, kind=kind, user=user, summary=summary[:300]))
     session.flush()
     if kind in {"sent", "escalated", "acked", "resolved"}:
         events.page_event.send(session=session, incident_id=page.incident_id, kind=kind,
-                               user_email=user.email if user else None, summary=summary, at=at)
+                               user_email=user.email if user else None, summary=summary, at=at,
+                               page_id=page.id)
 
 
 def escalate_due(*, session: Session, channels: notify.Channels | None = None,
@@ -133,6 +235,7 @@ def ack(*, session: Session, page: Page, user: User | None, now: datetime | None
         raise OncallError(f"This page is already {page.status}.")
     now = now or utcnow()
     page.status, page.acked_at, page.acked_by = "acked", now, user
+    notify.cancel_pending(session=session, page=page)  # no more repeats or later rules
     _record(session, page, "acked", user, f"acknowledged by {_who(user)} via {via}", now)
     return page
 
@@ -148,8 +251,31 @@ def resolve(*, session: Session, page: Page, user: User | None, now: datetime | 
     return page
 
 
+def escalate_now(*, session: Session, page: Page, user: User | None,
+                 channels: notify.Channels | None, now: datetime | None = None,
+                 via: str = "portal") -> Page:
+    """Run the page's next notifying step now instead of waiting for its timeout (a person
+    asked for help); later waits count from now."""
+    if page.status != "triggered":
+        raise OncallError(f"This page is already {page.status}; only a triggered page "
+                          "escalates.")
+    now = now or utcnow()
+    steps = _steps(session, page)
+    position = next((i + 1 for i in range(page.step, len(steps))
+                     if steps[i] is None or steps[i].kind in NOTIFYING), None)
+    if position is None:
+        raise OncallError("It is already at the last escalation step.")
+    _record(session, page, "escalate", user, f"escalation asked by {_who(user)} via {via}",
+            now)
+    _notify_step(session=session, page=page, position=position, step=steps[position - 1],
+                 channels=channels, now=now)
+    page.step, page.step_at = position, now
+    return page
+
+
 def _who(user: User | None) -> str:
-    return user.email if user is not None else "the portal"
+    """A person as the timelines name them: by name, e-mail when no name is known."""
+    return (user.name or user.email) if user is not None else "the portal"
 
 
 def follow_incident(*, session: Session, incident_id: int, status: str, user: User | None,

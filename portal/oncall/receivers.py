@@ -15,14 +15,16 @@ from portal.oncall.models import Schedule
 
 @events.incident_opened.connect
 def page_for_incident(sender, *, session, incident_id, severity, title, service_slugs,
-                      **_) -> None:
-    """Start paging the current primary of the team owning the incident's services."""
+                      alert_labels=None, **_) -> None:
+    """Start paging for the incident: the chain a route chooses for its alert's labels,
+    else its severity's policy, on the schedule of the team owning its services."""
     # Requests and tasks always run in an app context; a bare service call (a script, a
     # unit test of another domain) has no config, so the page is recorded without
     # notifications rather than failing the caller's transaction.
     channels = notify.Channels.from_config(current_app.config) if has_app_context() else None
     paging.start_paging(session=session, incident_id=incident_id, severity=severity,
-                        title=title, service_slugs=list(service_slugs or []), channels=channels)
+                        title=title, service_slugs=list(service_slugs or []), channels=channels,
+                        alert_labels=alert_labels)
 
 
 @events.incident_status_changed.connect
@@ -51,3 +53,10 @@ def flag_shifts(sender, *, session, user_id, email, name, **_) -> None:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") if has_app_context() else ""
     roster_notices.flag(session=session, user_id=user_id, email=email, name=name,
                         link_base=base)
+
+
+# Phone delivery reports update page notifications (their own module).
+from portal.oncall import phone_reports  # noqa: E402,F401
+
+# Chat follows pages and incidents through the same signals (its own receivers module).
+from portal.oncall.chat import receivers as chat_receivers  # noqa: E402,F401

@@ -39,6 +39,14 @@ class Shift:
     starts_at: datetime
     ends_at: datetime
     source: str  # 'rotation' | 'override' | 'gap'
+    # Others on call together with `who` (layered rotations can put a group on call);
+    # `who` is the one paged first.
+    also: tuple[Any, ...] = ()
+
+    @property
+    def everyone(self) -> tuple[Any, ...]:
+        """Everyone on call in this shift, `who` first; empty in a gap."""
+        return () if self.who is None else (self.who, *self.also)
 
 
 def _first_handoff_local(rot: Rotation) -> datetime:

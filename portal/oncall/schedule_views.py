@@ -14,7 +14,16 @@ from portal.auth import service as accounts
 from portal.auth.access import audit_action, require_roles
 from portal.db import utcnow
 from portal.extensions import db
-from portal.oncall import candidates, feeds, forms, layering, roster_notices, service
+from portal.oncall import (
+    candidates,
+    escalation,
+    feeds,
+    forms,
+    layering,
+    roster_notices,
+    service,
+    step_forms,
+)
 from portal.oncall.access import require_responder
 from portal.oncall.models import LAYERS, SEVERITIES
 from portal.oncall.service import OncallError
@@ -302,34 +311,18 @@ def schedule_feed(token: str, slug: str):
 @bp.get("/policies")
 @require_roles(*ONCALL)
 def policies():
-    """The escalation policy of each severity."""
+    """The escalation policy of each severity, the named chains and the routes to them."""
     return render_template("oncall/policies.html",
-                           policies=service.list_policies(session=db.session))
+                           policies=service.list_policies(session=db.session),
+                           chains=escalation.list_chains(session=db.session),
+                           routes=escalation.list_routes(session=db.session),
+                           describe=escalation.describe)
 
 
 def _policy_form(policy) -> forms.PolicyForm:
     form = forms.PolicyForm(obj=policy)
-    for entry, step in zip(form.steps.entries, policy.steps if policy else []):
-        entry.form.after_minutes.data, entry.form.target.data = step.after_minutes, step.target
-        entry.form.user_email.data = step.user.email if step.user else ""
-        entry.form.label.data = step.label
+    step_forms.fill(form, list(policy.steps) if policy else [])
     return form
-
-
-def _steps_from(form) -> list:
-    steps = []
-    for entry in form.steps.entries:
-        f = entry.form
-        if not f.target.data:
-            continue
-        if f.target.data not in {"primary", "secondary", "user"}:
-            raise OncallError(f"Unknown step target {f.target.data!r}.")
-        user = accounts.get_by_email(session=db.session, email=f.user_email.data or "") \
-            if f.target.data == "user" else None
-        if f.target.data == "user" and user is None:
-            raise OncallError(f"No account for {f.user_email.data or '(empty e-mail)'}.")
-        steps.append((f.after_minutes.data or 0, f.target.data, user, f.label.data or ""))
-    return steps
 
 
 @bp.route("/policies/<severity>", methods=["GET", "POST"])
@@ -343,17 +336,18 @@ def edit_policy(severity: str):
     error = None
     if request.method == "POST" and form.validate_on_submit():
         try:
-            saved = service.set_policy(
+            saved = escalation.set_policy_steps(
                 session=db.session, severity=severity, description=form.description.data or "",
-                ack_minutes=form.ack_minutes.data, steps=_steps_from(form),
+                ack_minutes=form.ack_minutes.data,
+                steps=step_forms.specs_of(session=db.session, form=form),
                 next_business_day=form.next_business_day.data)
         except OncallError as exc:
             error = str(exc)
         else:
             audit_action("oncall.policy_update", target_type="escalation_policy",
-                         target_id=severity, details={"steps": [
-                             [s.after_minutes, s.target, s.user.email if s.user else None]
-                             for s in saved.steps], "ack_minutes": saved.ack_minutes})
+                         target_id=severity, details={
+                             "steps": step_forms.audit_steps(saved.steps),
+                             "ack_minutes": saved.ack_minutes})
             return redirect(url_for("oncall.schedules.policies"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("oncall/policy_edit.html", severity=severity, form=form,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from portal.auth.models import User
 from portal.catalog import service as catalog
 from portal.db import utcnow
-from portal.oncall import rotation
+from portal.oncall import layered, rotation
 from portal.oncall.models import (
     LAYERS,
     SEVERITIES,
@@ -26,6 +26,7 @@ from portal.oncall.models import (
     Override,
     Schedule,
 )
+from portal.oncall.rotation_models import LayeredRotation, RotationMember
 
 
 class OncallError(ValueError):
@@ -92,21 +93,101 @@ def covers(*, session: Session, schedule: Schedule, layer: str, start: datetime,
     return [rotation.Cover(o.user, o.starts_at, o.ends_at) for o in session.scalars(stmt)]
 
 
+def _as_layer(row: LayeredRotation) -> layered.Layer:
+    groups: dict[int, list[User]] = defaultdict(list)
+    for member in row.members:
+        groups[member.position].append(member.user)
+    return layered.Layer(
+        level=row.level, time_zone=row.time_zone, start=row.starts_at,
+        frequency=row.frequency, interval=row.interval,
+        participants=tuple(tuple(groups[p]) for p in sorted(groups)),
+        duration=None if row.duration_seconds is None else timedelta(seconds=row.duration_seconds),
+        until=row.until,
+        windows=tuple(layered.Window(tuple(w["weekdays"]), time.fromisoformat(w["start"]),
+                                     time.fromisoformat(w["end"])) for w in row.windows))
+
+
+def layers_of(*, session: Session, schedules: list[Schedule]) -> dict[int, list[layered.Layer]]:
+    """The layered rotations of each schedule that has any, in one statement (two with
+    their members); a schedule without them is missing from the answer."""
+    found: dict[int, list[layered.Layer]] = defaultdict(list)
+    if not schedules:
+        return found
+    stmt = (select(LayeredRotation)
+            .where(LayeredRotation.schedule_id.in_([s.id for s in schedules]))
+            .options(joinedload(LayeredRotation.members))
+            .order_by(LayeredRotation.level, LayeredRotation.id))
+    for row in session.scalars(stmt).unique():
+        found[row.schedule_id].append(_as_layer(row))
+    return found
+
+
+def layered_primary(*, session: Session, schedule: Schedule,
+                    layer: str) -> list[layered.Layer] | None:
+    """The rotations answering `layer` of `schedule` when they replace the weekly rotation
+    (imported schedules answer their primary layer from them), else None."""
+    if layer != "primary":
+        return None
+    return layers_of(session=session, schedules=[schedule]).get(schedule.id) or None
+
+
+def shift_pieces(*, session: Session, schedule: Schedule, layer: str,
+                 covers: list[rotation.Cover], start: datetime,
+                 end: datetime) -> list[rotation.Shift]:
+    """A layer's timeline cut at every hand-off (calendar feeds: one event per shift)."""
+    layers = layered_primary(session=session, schedule=schedule, layer=layer)
+    if layers is not None:
+        return layered.timeline(layers, covers, start, end)
+    return rotation.shift_pieces(rotation_of(schedule, layer), covers, start, end)
+
+
 def layer_timeline(*, session: Session, schedule: Schedule, layer: str, start: datetime,
                    end: datetime) -> list[rotation.Shift]:
     """Who is on call on one layer over [start, end), with overrides and gaps."""
+    layers = layered_primary(session=session, schedule=schedule, layer=layer)
+    if layers is not None:
+        return layered.timeline(layers, covers(session=session, schedule=schedule,
+                                               layer=layer, start=start, end=end), start, end)
     return rotation.timeline(rotation_of(schedule, layer),
                              covers(session=session, schedule=schedule, layer=layer,
                                     start=start, end=end), start, end)
+
+
+def layer_timelines(*, session: Session, schedules: list[Schedule], start: datetime,
+                    end: datetime) -> dict[tuple[int, str], list[rotation.Shift]]:
+    """Both layers' timelines over [start, end) of several schedules: three statements
+    however many schedules (their overrides, their layered rotations with members)."""
+    if not schedules:
+        return {}
+    found = _covers_of(session, schedules, start, end)
+    stacks = layers_of(session=session, schedules=schedules)
+    timelines = {}
+    for schedule in schedules:
+        for layer in LAYERS:
+            covers_of = found[(schedule.id, layer)]
+            if layer == "primary" and schedule.id in stacks:
+                shifts = layered.timeline(stacks[schedule.id], covers_of, start, end)
+            else:
+                shifts = rotation.timeline(rotation_of(schedule, layer), covers_of, start, end)
+            timelines[(schedule.id, layer)] = shifts
+    return timelines
 
 
 def on_call(*, session: Session, schedule: Schedule, layer: str,
             at: datetime | None = None) -> rotation.Shift | None:
     """The shift of `layer` containing `at` (now by default), or None in a gap."""
     at = at or utcnow()
+    layers = layered_primary(session=session, schedule=schedule, layer=layer)
+    if layers is not None:
+        return layered.on_call_at(layers, covers(session=session, schedule=schedule,
+                                                 layer=layer, start=at - LOOKAROUND,
+                                                 end=at + LOOKAROUND), at, LOOKAROUND)
     found = covers(session=session, schedule=schedule, layer=layer, start=at,
                    end=at + timedelta(days=36))
     return rotation.on_call_at(rotation_of(schedule, layer), found, at)
+
+
+LOOKAROUND = timedelta(days=35)  # how far a layered shift is followed either side of `at`
 
 
 def _covers_of(session: Session, schedules: list[Schedule], start: datetime,
@@ -126,11 +207,22 @@ def who_is_on_call(*, session: Session, at: datetime | None = None,
     """Now and next for each schedule (one query for every schedule's overrides)."""
     at = at or utcnow()
     schedules = schedules if schedules is not None else list_schedules(session=session)
-    found = _covers_of(session, schedules, at, at + timedelta(days=36)) if schedules else {}
+    found = _covers_of(session, schedules, at - LOOKAROUND, at + timedelta(days=36)) \
+        if schedules else defaultdict(list)
+    stacks = layers_of(session=session, schedules=schedules)
     rows = []
     for schedule in schedules:
         primary, secondary = rotation_of(schedule, "primary"), rotation_of(schedule, "secondary")
         covers_1, covers_2 = found[(schedule.id, "primary")], found[(schedule.id, "secondary")]
+        if schedule.id in stacks:  # imported layered rotations answer the primary layer
+            layers = stacks[schedule.id]
+            rows.append(OnCallRow(schedule, layered.on_call_at(layers, covers_1, at, LOOKAROUND),
+                                  rotation.on_call_at(secondary, covers_2, at),
+                                  layered.next_on_call(layers, covers_1, at, LOOKAROUND)))
+            continue
+        # Overrides that ended before `at` never mattered to the weekly rotation's answer.
+        covers_1 = [c for c in covers_1 if c.ends_at > at]
+        covers_2 = [c for c in covers_2 if c.ends_at > at]
         rows.append(OnCallRow(schedule, rotation.on_call_at(primary, covers_1, at),
                               rotation.on_call_at(secondary, covers_2, at),
                               rotation.next_on_call(primary, covers_1, at)))
@@ -165,7 +257,8 @@ def _on_schedule(schedule: Schedule, user: User) -> bool:
 def is_rostered(*, session: Session, user: User) -> bool:
     """Whether `user` is on a layer of any schedule (whatever their role)."""
     return session.scalar(select(LayerMember.id).where(LayerMember.user_id == user.id)
-                          .limit(1)) is not None
+                          .limit(1)) is not None or session.scalar(
+        select(RotationMember.id).where(RotationMember.user_id == user.id).limit(1)) is not None
 
 
 def may_respond(*, session: Session, user: User) -> bool:

@@ -1,5 +1,6 @@
 """Settings of the on-call domain."""
 from portal.config import Setting, parse_bool, parse_optional
+from portal.oncall.chat.settings import SETTINGS as CHAT_SETTINGS
 
 SETTINGS = (
     Setting("ALERTMANAGER_URL", None, parse_optional,
@@ -33,3 +34,6 @@ SETTINGS = (
             "When true, an incident opened from alerts resolves itself (and its pages) once "
             "all of its alerts are resolved."),
 )
+
+# Chat for pages and incidents (Slack, Mattermost, Teams, Discord): its own module.
+SETTINGS += CHAT_SETTINGS

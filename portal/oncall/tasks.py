@@ -11,8 +11,16 @@ from flask import current_app
 from portal.extensions import db
 from portal.integrations import smtp
 from portal.integrations.alertmanager import AlertmanagerUnavailable
-from portal.oncall import notify, paging, roster_notices, silence_hygiene, silence_ledger
+from portal.oncall import (
+    notify,
+    paging,
+    roster_notices,
+    silence_hygiene,
+    silence_ledger,
+    step_webhooks,
+)
 from portal.oncall.am import am_client
+from portal.oncall.chat import tasks as chat_tasks
 
 BEAT_SCHEDULE = {
     "oncall-paging-tick": {"task": "portal.oncall.tasks.paging_tick", "schedule": 15.0},
@@ -22,6 +30,7 @@ BEAT_SCHEDULE = {
                                       "schedule": 60.0},
     "oncall-roster-notice-tick": {"task": "portal.oncall.tasks.roster_notice_tick",
                                   "schedule": 120.0},
+    **chat_tasks.BEAT_SCHEDULE,  # chat messages to Slack, Mattermost, Teams, Discord
 }
 
 
@@ -34,7 +43,9 @@ def paging_tick() -> dict:
     # Delivery in its own transaction: a slow SMTP server never holds the page rows locked.
     with db.session_scope() as session:
         tried = notify.deliver_due(session=session, channels=channels)
-    return {"escalated": len(moved), "notifications": tried}
+    with db.session_scope() as session:  # escalation steps' outgoing webhooks, likewise
+        hooks = step_webhooks.deliver_due(session=session, channels=channels)
+    return {"escalated": len(moved), "notifications": tried, "webhooks": hooks}
 
 
 @shared_task(name="portal.oncall.tasks.silence_expiry_tick")

@@ -25,7 +25,11 @@ from portal.extensions import csrf, db
 from portal.oncall import alerts, notify, paging, service
 from portal.oncall.access import may_see_page, require_responder
 from portal.oncall.am import alert_cache, am_client
+from portal.oncall.chain_views import bp as chains_bp
+from portal.oncall.chat.views import bp as chat_bp
+from portal.oncall.importing.views import bp as importing_bp
 from portal.oncall.roster_notice_views import bp as roster_notices_bp
+from portal.oncall.rule_views import bp as rules_bp
 from portal.oncall.schedule_views import bp as schedules_bp
 from portal.oncall.service import OncallError
 from portal.oncall.silence_views import bp as silences_bp
@@ -35,8 +39,12 @@ from portal.security.redirects import safe_redirect
 log = logging.getLogger(__name__)
 bp = Blueprint("oncall", __name__, url_prefix="/oncall")
 bp.register_blueprint(schedules_bp)
+bp.register_blueprint(chains_bp)  # named escalation chains and routes
 bp.register_blueprint(silences_bp)
 bp.register_blueprint(roster_notices_bp)  # deprovisioned people's shifts
+bp.register_blueprint(importing_bp)  # /oncall/import: Grafana OnCall schedules
+bp.register_blueprint(chat_bp)  # chat targets and the chat platforms' callbacks
+bp.register_blueprint(rules_bp)  # my notification rules
 ONCALL = ("oncall", "manager")
 MAX_EXPANDED = 50
 
@@ -100,19 +108,25 @@ def page_detail(page_id: int):
                            policy=service.get_policy(session=db.session, severity=page.severity))
 
 
-@bp.post("/pages/<int:page_id>/<any(ack, resolve):action>")
+@bp.post("/pages/<int:page_id>/<any(ack, resolve, escalate):action>")
 @require_responder
 def page_action(page_id: int, action: str):
-    """Acknowledge or resolve a page from the portal."""
+    """Acknowledge, resolve or escalate (run the next step now) a page from the portal."""
     page = _page_or_404(page_id)
-    change = paging.ack if action == "ack" else paging.resolve
+    user = current_user._get_current_object()
     try:
-        change(session=db.session, page=page, user=current_user._get_current_object())
+        if action == "escalate":
+            paging.escalate_now(session=db.session, page=page, user=user,
+                                channels=notify.Channels.from_config(current_app.config))
+        else:
+            change = paging.ack if action == "ack" else paging.resolve
+            change(session=db.session, page=page, user=user)
     except OncallError as exc:
         abort(409, description=str(exc))
     audit_action(f"oncall.page_{action}", target_type="page", target_id=page.id,
                  details={"incident_id": page.incident_id, "via": "portal"})
-    flash(f"Page #{page.id} {'acknowledged' if action == 'ack' else 'resolved'}.", "success")
+    done = {"ack": "acknowledged", "resolve": "resolved", "escalate": "escalated"}[action]
+    flash(f"Page #{page.id} {done}.", "success")
     return safe_redirect(request.form.get("next"), "oncall.page_detail", page_id=page.id)
 
 
@@ -211,6 +225,5 @@ def oncall_responder() -> bool:
 
 @bp.app_template_global()
 def oncall_home() -> dict:
-    """Now/next for every schedule and the signed-in user's open pages (home panel)."""
-    return {"rows": service.who_is_on_call(session=db.session),
-            "my_pages": paging.open_pages(session=db.session, user=current_user)}
+    """Now/next for every schedule (home panel; the home's first screen has the pages)."""
+    return {"rows": service.who_is_on_call(session=db.session)}

@@ -56,6 +56,10 @@ def check_request() -> None:
         _refuse("The address contains a NUL character.")
     fields = [*request.args.items(multi=True)]
     if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+        if request.mimetype == "application/x-www-form-urlencoded":
+            # Read (and cache) the raw body first: the form is then parsed from the cache,
+            # and signed callbacks (Slack signs the raw body) can still verify it.
+            request.get_data(cache=True)
         fields += request.form.items(multi=True)
         if request.is_json and b"\\u0000" in request.get_data(cache=True):
             _refuse("The JSON body contains a NUL character.")

@@ -126,3 +126,54 @@ def post_json(url: str, body: dict, *, timeout: float, allowlist: Iterable[str] 
         log.warning("outbound call to %s answered HTTP %s", url, response.status)
         raise OutboundError(FAILURE)
     return response.status
+
+
+def _pool(target: Target, timeout: float) -> urllib3.HTTPConnectionPool:
+    """A connection pool to the vetted address, checking TLS against the original host."""
+    if target.scheme == "https":
+        return urllib3.HTTPSConnectionPool(target.address, target.port, timeout=timeout,
+                                           server_hostname=target.host,
+                                           assert_hostname=target.host, retries=False)
+    return urllib3.HTTPConnectionPool(target.address, target.port, timeout=timeout,
+                                      retries=False)
+
+
+MAX_GET_BYTES = 20 * 1024 * 1024  # the largest answer `get_json` reads
+
+
+def get_json(url: str, *, headers: dict[str, str], timeout: float,
+             allowlist: Iterable[str] = ()) -> tuple[int, object]:
+    """GET the vetted address of `url`; returns the status and the JSON body (None if the
+    body is not JSON), whatever the status, so a client can explain a 401 or a 404.
+
+    Raises OutboundError(REFUSED) for an address that is not allowed and OutboundError
+    (FAILURE) when no usable answer came (connection refused, timeout, TLS error, or an
+    answer over MAX_GET_BYTES).
+    """
+    try:
+        target = vet(url, allowlist=allowlist)
+    except OutboundError:
+        log.warning("outbound call to %s refused: not an allowed address", url)
+        raise
+    default_port = 443 if target.scheme == "https" else 80
+    host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
+    try:
+        with _pool(target, timeout) as pool:
+            response = pool.urlopen("GET", target.path,
+                                    headers={**headers, "Host": host_header,
+                                             "Accept": "application/json"},
+                                    redirect=False, retries=False, preload_content=False)
+            data = response.read(MAX_GET_BYTES + 1)  # a hostile server cannot fill memory
+            response.release_conn()
+    except urllib3.exceptions.HTTPError as exc:
+        log.warning("outbound call to %s failed: %s", url, exc)
+        raise OutboundError(FAILURE) from exc
+    if len(data) > MAX_GET_BYTES:
+        log.warning("outbound call to %s answered more than %s bytes", url, MAX_GET_BYTES)
+        raise OutboundError(FAILURE)
+    try:
+        body = json.loads(data) if data else None
+    except ValueError:
+        body = None
+    return response.status, body
+

@@ -203,7 +203,8 @@ def test_send_time_check_refuses_a_contact_saved_before_and_says_nothing_of_it(n
 
 
 @pytest.mark.parametrize("fields, field", [
-    ({"channel": "sms"}, "channel"), ({"to": "not-an-address"}, "to"),
+    ({"channel": "fax"}, "channel"), ({"to": "not-an-address"}, "to"),
+    ({"channel": "sms"}, "to"),  # an e-mail address is no phone number
     ({"data": {"pad": "x" * 40_000}}, "data"), ({"dedupe_key": "has spaces"}, "dedupe_key"),
 ])
 def test_bad_requests_are_422(notifier, tenant, fields, field):

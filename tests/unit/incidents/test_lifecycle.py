@@ -23,7 +23,7 @@ def test_declare_records_entry_service_event_and_signal(session, make_incident, 
     assert "declared as Sev1" in first.summary
     assert opened_signals == [{"session": session, "incident_id": incident.id,
                                "severity": "sev1", "title": "Orders failing",
-                               "service_slugs": [svc.slug]}]
+                               "service_slugs": [svc.slug], "alert_labels": {}}]
     events = catalog.timeline(session=session, service=svc)
     assert events[0].kind == "incident" and f"#{incident.id}" in events[0].summary
 

@@ -54,7 +54,7 @@ def test_acknowledging_the_incident_acks_its_page_and_stops_escalation(
     assert [e.kind for e in page.events] == ["sent", "acked"]
     assert page.assignee == setup["primary"] and page.step == 1
     assert page_summaries(session, incident)[-1] == (
-        f"Page acknowledged: acknowledged by {responder.email} via incident #{incident.id}")
+        f"Page acknowledged: acknowledged by {responder.name} via incident #{incident.id}")
     assert other_incident.status == "triggered"
 
 
@@ -69,7 +69,7 @@ def test_resolving_the_incident_resolves_its_page_for_good(app, session, setup, 
         assert paging.escalate_due(session=session, now=start + timedelta(hours=hours)) == []
     assert [e.kind for e in page.events] == ["sent", "resolved"]
     assert page_summaries(session, incident)[-1] == (
-        f"Page resolved: resolved by {admin.email} via incident #{incident.id}")
+        f"Page resolved: resolved by {admin.name} via incident #{incident.id}")
 
 
 def test_mitigating_acks_and_reopening_leaves_resolved_pages_alone(

@@ -141,6 +141,25 @@ def test_ack_and_resolve_from_the_portal_are_audited(client, login_as, schedule,
     assert len(audited(session, "oncall.page_resolve")) == 1
 
 
+def test_escalate_pages_the_next_step_now_and_names_who_asked(client, login_as, schedule,
+                                                               session):
+    user = login_as("oncall")
+    page = make_page(session, schedule)
+    session.commit()
+    first = page.step
+    html = client.get(f"/oncall/pages/{page.id}").get_data(as_text=True)
+    assert 'data-shortcut="e"' in html
+    assert client.post_form(f"/oncall/pages/{page.id}/escalate").status_code == 303
+    session.refresh(page)
+    assert page.step > first
+    asked = [e for e in page.events if e.kind == "escalate"]
+    assert asked and asked[0].user_id == user.id and user.name in asked[0].summary
+    assert len(audited(session, "oncall.page_escalate")) == 1
+    client.post_form(f"/oncall/pages/{page.id}/ack")
+    refused = client.post_form(f"/oncall/pages/{page.id}/escalate")
+    assert refused.status_code == 409 and "only a triggered page" in refused.get_data(as_text=True)
+
+
 def test_signed_link_confirms_on_get_and_acts_on_post(app, client, schedule, session):
     page = make_page(session, schedule)
     session.commit()

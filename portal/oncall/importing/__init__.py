@@ -1,0 +1,1 @@
+"""Importers from other on-call tools: Grafana OnCall and Opsgenie."""
