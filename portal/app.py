@@ -10,7 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, user_unauthorized
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import commands, domains, errors, models, nav, observability, vendor
+from portal import commands, domains, errors, models, nav, observability, timefmt, vendor, webapp
 from portal import config as portal_config
 from portal.auth import bearer
 from portal.auth import service as accounts
@@ -18,7 +18,7 @@ from portal.catalog import vulnerability_api
 from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url
 from portal.extensions import csrf, db, htmx, limiter, login_manager
-from portal.integrations import folder_store, grafana_links
+from portal.integrations import folder_store, grafana_links, phone_status
 from portal.security import events, headers, inputs, production, sessions
 from portal.worker import make_celery
 
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     events.init_app(app)  # after observability: its counter joins the portal's registry
     vendor.init_app(app)
+    webapp.init_app(app)  # the web app manifest (installable on phones)
     make_celery(app)
     _register_blueprints(app)
     _install_request_hooks(app)
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(views.bp)
     app.register_blueprint(folder_store.bp)  # signed URLs of the embedded object store
     app.register_blueprint(vulnerability_api.bp)  # CI's scan report uploads under /api/v1
+    app.register_blueprint(phone_status.bp)  # signed delivery reports of SMS and calls
 
 
 def _install_request_hooks(app: Flask) -> None:
@@ -139,6 +141,12 @@ def _install_template_helpers(app: Flask) -> None:
     def _without(mapping: dict, *keys: str) -> dict:
         """A copy of `mapping` without `keys` (query strings for pagination links)."""
         return {k: v for k, v in mapping.items() if k not in keys}
+
+    @app.template_filter("when")
+    def _when(value, fmt: str = timefmt.DEFAULT_FORMAT):
+        """A <time> in the viewer's zone with "12 min ago" wording; UTC on hover."""
+        zone = (current_user.timezone or "UTC") if current_user.is_authenticated else "UTC"
+        return timefmt.when(value, zone, fmt)
 
     @app.template_filter("localtime")
     def _localtime(value, fmt: str = "%Y-%m-%d %H:%M:%S %Z"):

@@ -46,6 +46,54 @@ class Setting:
     help: str
 
 
+def phone_settings() -> tuple[Setting, ...]:
+    """PHONE_PROVIDER_PRIMARY and PHONE_PROVIDER_BACKUP, each with its URL, account SID,
+    auth token and sender number, then the failover and callback settings (used by
+    portal.integrations.phone)."""
+    def kind(value: str) -> str | None:
+        kind = value.strip().lower()
+        if kind and kind != "twilio":
+            raise ValueError("`twilio` (or empty)")
+        return kind or None
+
+    roles = (("PRIMARY", "Phone provider that sends SMS and places calls for paging: `twilio` "
+                         "(Twilio's REST API, or a Twilio-compatible one at its URL). Unset: no "
+                         "SMS or phone calls."),
+             ("BACKUP", "Provider SMS and calls fail over to when the primary fails "
+                        "transiently (network error, HTTP 5xx or 429) after PHONE_RETRIES "
+                        "retries, or refuses the account (401/403/404): `twilio`. Unset: no "
+                        "failover."))
+    found: list[Setting] = []
+    for role, meaning in roles:
+        name, low = f"PHONE_PROVIDER_{role}", role.lower()
+        found += [
+            Setting(name, None, kind, meaning),
+            Setting(f"{name}_URL", "https://api.twilio.com", str,
+                    f"Base URL of the {low} provider's API (requests go to "
+                    "/2010-04-01/Accounts/<sid>/...); it passes the outbound address checks "
+                    "(OUTBOUND_ALLOWED_HOSTS)."),
+            Setting(f"{name}_ACCOUNT_SID", None, parse_optional,
+                    f"Account SID at the {low} provider (the user name of its basic auth)."),
+            Setting(f"{name}_AUTH_TOKEN", None, parse_optional,
+                    f"Auth token of {name}_ACCOUNT_SID; also verifies the signature of its "
+                    "status callbacks."),
+            Setting(f"{name}_FROM", None, parse_optional,
+                    f"E.164 number the {low} provider's SMS and calls come from "
+                    "(e.g. +15017122661)."),
+        ]
+    return (*found,
+            Setting("PHONE_RETRIES", 1, int,
+                    "Retries of a provider's transient failure, 0.25 s then 0.5 s ... apart, "
+                    "before the next provider is tried. An error about the message itself "
+                    "(e.g. an invalid number, Twilio 21211) is never retried."),
+            Setting("PHONE_TIMEOUT", 5.0, float,
+                    "Seconds per provider request (connect and read each)."),
+            Setting("PHONE_STATUS_CALLBACK", False, parse_bool,
+                    "Ask the providers to POST delivery reports to PUBLIC_BASE_URL + "
+                    "/integrations/twilio/status (signature-checked); PUBLIC_BASE_URL must "
+                    "then be reachable from the internet."))
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, parse_optional,
             "Signs sessions and CSRF tokens. Unset: a random key kept in INSTANCE_DIR/secret_key."),
@@ -102,15 +150,26 @@ SETTINGS: tuple[Setting, ...] = (
             "services, alerts, incidents and jobs link to their dashboards and to logs and traces "
             "in Explore. Unset: no Grafana links are shown."),
     Setting("GRAFANA_ORG_ID", 1, int, "Grafana organization the links open (`orgId`)."),
+    Setting("LOKI_URL", None, parse_optional,
+            "Loki's address as Grafana reaches it; Grafana's provisioned Loki datasource "
+            "(infra/grafana/provisioning) reads the same variable. Set with GRAFANA_URL: log "
+            "links in Explore. Unset: no log links."),
+    Setting("TEMPO_URL", None, parse_optional,
+            "Tempo's address as Grafana reaches it; Grafana's provisioned Tempo datasource "
+            "reads the same variable. Set with GRAFANA_URL: trace links in Explore. Unset: no "
+            "trace links."),
     Setting("GRAFANA_LOKI_UID", "loki", str,
             "Uid of Grafana's Loki datasource that Explore log links query "
-            "(infra/grafana/provisioning names it `loki`)."),
+            "(infra/grafana/provisioning names it `loki`; change it only for a Grafana "
+            "provisioned elsewhere)."),
     Setting("GRAFANA_TEMPO_UID", "tempo", str,
-            "Uid of Grafana's Tempo datasource that Explore trace links open."),
+            "Uid of Grafana's Tempo datasource that Explore trace links open "
+            "(provisioned as `tempo`)."),
     Setting("GRAFANA_PORTAL_NAMESPACE", "platform-portal", str,
             "Loki `namespace` label of the portal's own pods (a self-service job's log link "
             "searches the worker's lines for the job id)."),
     Setting("GRAFANA_PORTAL_APP", "portal", str, "Loki `app` label of the portal's own pods."),
+    *phone_settings(),
 )
 
 

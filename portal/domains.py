@@ -13,7 +13,7 @@ import importlib.util
 from types import ModuleType
 
 DOMAINS = ("tenants", "auth", "catalog", "health", "home", "slo", "oncall", "incidents",
-           "selfservice", "statuspage")
+           "selfservice", "statuspage", "search")
 
 
 def module_names(kind: str) -> list[str]:

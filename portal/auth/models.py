@@ -13,6 +13,7 @@ from portal.tenants.models import Tenant
 
 ROLES = ("tenant_viewer", "developer", "oncall", "manager", "admin")
 INTERNAL_ROLES = ("developer", "oncall", "manager", "admin")
+THEMES = ("auto", "light", "dark")
 
 
 class User(UserMixin, Timestamped, Base):
@@ -30,6 +31,7 @@ class User(UserMixin, Timestamped, Base):
             name="tenant_viewer_alone"),
         # One account per person at the identity provider.
         Index("uq_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),
+        CheckConstraint(f"theme IN {THEMES!r}", name="theme"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +51,8 @@ class User(UserMixin, Timestamped, Base):
     sso_groups: Mapped[list[str] | None] = mapped_column(ARRAY(String(200)))
     # A local emergency account: keeps its password when single sign-on is required.
     break_glass: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Colour scheme of the pages: "auto" follows the device (prefers-color-scheme).
+    theme: Mapped[str] = mapped_column(String(5), default="auto", server_default="auto")
 
     tenant: Mapped[Tenant | None] = relationship(lazy="joined")
 

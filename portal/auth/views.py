@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from portal.auth import audit, oidc, oidc_views, scim_views, service, tokens_views
 from portal.auth.access import audit_action, require_roles
 from portal.auth.forms import AuditFilterForm, LoginForm
+from portal.auth.preferences_views import bp as preferences_bp
 from portal.errors import render_error
 from portal.extensions import db, htmx, limiter
 from portal.rendering import page_or_fragment
@@ -19,6 +20,7 @@ bp = Blueprint("auth", __name__)
 bp.register_blueprint(oidc_views.bp)  # single sign-on: /login/sso and its callback
 bp.register_blueprint(tokens_views.bp)  # API tokens: /account/api-tokens, /admin/api-tokens
 bp.register_blueprint(scim_views.bp)  # SCIM 2.0 provisioning under /scim/v2
+bp.register_blueprint(preferences_bp)  # the header's theme switch: /account/theme
 
 
 def _login_throttle_key() -> str:

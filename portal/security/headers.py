@@ -23,7 +23,7 @@ CSP = "; ".join((
     "frame-ancestors 'none'",
 ))
 HSTS = "max-age=31536000; includeSubDomains"
-PUBLIC_ASSETS = {"static", "vendor.plotly_js"}
+PUBLIC_ASSETS = {"static", "vendor.plotly_js", "webapp.webmanifest"}
 
 
 def init_app(app: Flask) -> None:

@@ -245,13 +245,14 @@ def selfservice_service_jobs(service_obj: Service):
 
 
 @bp.app_template_global()
-def selfservice_home(user):
-    """What the home panel shows: my environments and jobs, or approvals waiting for me."""
+def selfservice_home(user, approvals: bool = True):
+    """What the home panel shows: my environments and jobs, or approvals waiting for me
+    (`approvals` False when the home already shows them)."""
     data = {"environments": [], "jobs": [], "approvals": []}
     if user.has_role("developer"):
         data["environments"] = service.my_environments(session=db.session, user=user)
         data["jobs"] = service.jobs_of(session=db.session, user=user, limit=5)
-    if user.has_role("manager"):
+    if approvals and user.has_role("manager"):
         data["approvals"] = service.pending_approvals(session=db.session, user=user)
     return data
 

@@ -8,6 +8,7 @@ pytestmark = pytest.mark.e2e
 
 def test_create_use_and_revoke_a_token(sign_in, page: Page, live_url):
     sign_in("developer")
+    page.click("#account-menu-button")
     page.click("#api-tokens-link")
     page.get_by_label("Name").fill("e2e-script")
     page.check("input[value=developer]")
@@ -28,6 +29,7 @@ def test_create_use_and_revoke_a_token(sign_in, page: Page, live_url):
 
 def test_hostile_expiry_is_refused_on_the_page(sign_in, page: Page):
     sign_in("developer")
+    page.click("#account-menu-button")
     page.click("#api-tokens-link")
     page.get_by_label("Name").fill("bad")
     page.check("input[value=developer]")

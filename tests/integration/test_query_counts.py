@@ -37,7 +37,11 @@ from tests.seeded_demo import connection, counting, seeded_connection  # noqa: F
 # The service page's image-vulnerability panel adds one (the service's scan reports).
 # Hard ceilings guard against new per-page statements; the service page has grown panels
 # (vulnerabilities, secret rotation, DR, team members) and its goal of 10 is still open.
-CEILINGS = {"/": 16, "/catalog/services/order": 18}
+# The home's first screen ("needs you now") gathers from every domain for each role the
+# admin holds: open pages, firing alerts, incident roles, silences, next shift, budgets
+# with forecast, approvals, open incidents and the MTTR trend (22 with all of them). Who is
+# on call reads the schedules' layered (imported) rotations in one more statement.
+CEILINGS = {"/": 23, "/catalog/services/order": 19}
 
 
 def statements(client, conn, path: str) -> int:

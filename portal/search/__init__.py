@@ -1,0 +1,1 @@
+"""Search everywhere: one box (and Ctrl-K) over the portal's main objects."""
