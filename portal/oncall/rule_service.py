@@ -150,6 +150,8 @@ def save(*, session: Session, user: User, phone: str | None, timezone: str,
     profile.phone, profile.timezone = phone, timezone
     profile.quiet_start, profile.quiet_end = quiet_start, quiet_end
     session.add(profile)
+    # One zone per person: every page shows this person's times in it too.
+    user.timezone = timezone
     # Deleted before the new rows go in: the (user, kind, position) key is unique.
     session.execute(delete(NotificationRule).where(NotificationRule.user_id == user.id))
     for kind, items in checked.items():

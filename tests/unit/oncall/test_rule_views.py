@@ -67,6 +67,8 @@ def test_saving_stores_the_rules_in_order_and_audits(client, login_as, session):
     assert response.status_code == 303
     plan = rule_service.plan_for(session=session, user=user)
     assert (plan.phone, plan.timezone) == ("+49301234567", "Europe/Berlin")
+    session.refresh(user)
+    assert user.timezone == "Europe/Berlin"  # the portal shows their times in it too
     assert (plan.quiet.start, plan.quiet.end) == (time(22), time(7))
     assert plan.rules["important"] == [Rule("sms"), Rule("voice", 2, 2, 5)]
     [entry] = audited(session, "oncall.notification_rules_update")
