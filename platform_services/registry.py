@@ -9,13 +9,12 @@ from platform_services.fulfillment.api import build as fulfillment
 from platform_services.inventory.api import build as inventory
 from platform_services.notification.api import build as notification
 from platform_services.orders.api import build as order
-from platform_services.report.api import build as report
 from platform_services.search.api import build as search
 from platform_services.worker.api import build as worker
 
 BUILDERS = {"order": order, "inventory": inventory, "fulfillment": fulfillment,
-            "worker": worker, "report": report,
-            "auth": auth, "billing": billing, "notification": notification, "search": search}
+            "worker": worker, "auth": auth, "billing": billing, "notification": notification,
+            "search": search}
 
 
 def build(config: ServiceConfig, *, log: bool = True) -> Service:

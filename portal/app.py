@@ -46,7 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
         observability.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     if app.config["TRUST_PROXY_HEADERS"]:
         n = app.config["TRUST_PROXY_HEADERS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # Flask's documented way to wrap its WSGI app, which mypy sees as a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n,  # type: ignore[method-assign]
+                                x_host=n)
     app.session_interface = TLSAwareSessionInterface()
 
     observability.init_app(app)  # first, so request ids and timing cover every other hook
@@ -91,8 +93,8 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     assert models.MODEL_MODULES  # every table is mapped before the first query
     domains.modules("receivers")  # importing connects the signal receivers
-    for views in domains.modules("views"):
-        app.register_blueprint(views.bp)
+    for blueprint in domains.blueprints():
+        app.register_blueprint(blueprint)
     app.register_blueprint(folder_store.bp)  # signed URLs of the embedded object store
     app.register_blueprint(vulnerability_api.bp)  # CI's scan report uploads under /api/v1
     app.register_blueprint(phone_status.bp)  # signed delivery reports of SMS and calls

@@ -3,7 +3,8 @@ beats (a rolling update, a node that looks dead but is not, a second replica by 
 never runs a scheduled task twice: the other one stands by and takes over within seconds
 of the holder's death, when PostgreSQL ends its session and with it the lock.
 
-The lock is a session advisory lock on a connection of its own, checked before every send;
+The lock is a session advisory lock on a connection of its own (with portal.jobs' TCP
+keepalive, so a vanished host's lock is freed in about 90 s), checked before every send;
 the portal reaches PostgreSQL directly (a transaction-pooling PgBouncer would hand the
 session to others). Every tick also touches a heartbeat file for the pod's probes.
 """
@@ -19,6 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from portal import jobs
 
 log = logging.getLogger(__name__)
 LOCK_KEY = zlib.crc32(b"portal:celery-beat")
@@ -44,7 +47,8 @@ class BeatLock:
                 self.conn.execute(text("SELECT 1"))  # same session, so still ours
                 return True
             conn = self.engine.connect()
-            if conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}):
+            jobs.set_keepalive(conn)
+            if jobs.try_lock(conn, None, self.key):
                 self.conn = conn
                 log.info("beat lock taken: this beat sends the scheduled tasks")
                 return True

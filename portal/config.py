@@ -1,17 +1,22 @@
 """Settings of the portal, read from environment variables with documented defaults.
 
-Every setting is declared once: the portal-wide ones in `SETTINGS` here, each domain's own
-in `portal/<domain>/settings.py` (a `SETTINGS` tuple of `Setting`). The README's
+Every setting is declared once, as a field of a pydantic-settings class named exactly like
+its environment variable, with its default and, as the field's description, its meaning:
+the portal-wide ones in `PortalSettings` and `PhoneSettings` here, each domain's own in
+`portal/<domain>/settings.py` (a `SETTINGS` tuple of `EnvSettings` classes). The README's
 configuration table is checked against `all_settings()` by a test, so they cannot drift.
 """
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Self
+
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from portal import domains
 
@@ -38,139 +43,208 @@ def parse_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+def from_text(parse: Callable[[str], Any]) -> BeforeValidator:
+    """Read a field's environment text with `parse` (a value given as an object is kept)."""
+    return BeforeValidator(lambda value: parse(value) if isinstance(value, str) else value)
+
+
+# The field types of environment values; plain str, int and float fields need none.
+Flag = Annotated[bool, from_text(parse_bool)]
+OptionalText = Annotated[str | None, from_text(parse_optional)]
+TextList = Annotated[tuple[str, ...] | None, from_text(parse_list)]
+
+
+class _Environment(EnvSettingsSource):
+    """The variables of `environ` that name a setting, handed to the fields as text: the
+    field types parse them (a comma-separated list is not JSON)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # The source's hook for where variables come from (its dotenv subclass uses it too).
+        names = self.settings_cls.model_fields.keys()
+        return {name: self._environ[name] for name in names if name in self._environ}
+
+    def prepare_field_value(self, field_name, field, value, value_is_complex):
+        return value
+
+
+class EnvSettings(BaseSettings):
+    """Settings whose fields are named like their environment variables.
+
+    Only `load` reads the environment: an instance built from values (tests) or from a
+    dict of variables never picks up the process's own.
+    """
+    model_config = SettingsConfigDict(case_sensitive=True, frozen=True)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        return (init_settings,)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """The settings from `environ` (default: os.environ); ValueError names a bad one."""
+        values = _Environment(cls, os.environ if environ is None else environ)()
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            reason = error.get("ctx", {}).get("error") or error["msg"]
+            raise ValueError(f"invalid {error['loc'][0]}: {reason}") from exc
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One setting as documented: its variable, default and meaning."""
     name: str
     default: Any
-    parse: Callable[[str], Any]
     help: str
 
 
-def phone_settings() -> tuple[Setting, ...]:
-    """PHONE_PROVIDER_PRIMARY and PHONE_PROVIDER_BACKUP, each with its URL, account SID,
-    auth token and sender number, then the failover and callback settings (used by
+def documented(settings_cls: type[BaseSettings]) -> tuple[Setting, ...]:
+    """The settings of `settings_cls`, in declaration order."""
+    return tuple(Setting(name, field.default, field.description or "")
+                 for name, field in settings_cls.model_fields.items())
+
+
+class PortalSettings(EnvSettings):
+    """The portal-wide settings."""
+    SECRET_KEY: OptionalText = Field(None, description=(
+        "Signs sessions and CSRF tokens. Unset: a random key kept in INSTANCE_DIR/secret_key."))
+    INSTANCE_DIR: str = Field(str(PROJECT_ROOT / "instance"), description=(
+        "Local state of the embedded default: PostgreSQL data, secret key, job work dirs."))
+    DATABASE_URL: OptionalText = Field(None, description=(
+        "SQLAlchemy URL of PostgreSQL. Unset: the embedded PostgreSQL in INSTANCE_DIR/pgdata."))
+    CELERY_BROKER_URL: OptionalText = Field(None, description=(
+        "Celery broker (e.g. amqp://guest:guest@127.0.0.1:5672//). Unset: kombu's SQLAlchemy "
+        "transport on DATABASE_URL."))
+    CELERY_RESULT_BACKEND: OptionalText = Field(None, description=(
+        "Celery result backend. Unset: the database (db+DATABASE_URL)."))
+    CELERY_DEFAULT_QUEUE: str = Field("celery", description=(
+        "Queue the portal's tasks and beat's runs go to (one broker, several deployments)."))
+    REDIS_URL: OptionalText = Field(None, description=(
+        "Redis for rate limits, caches and locks. Unset: per-process memory / the database."))
+    LOGIN_RATE_LIMIT: str = Field("10 per minute", description=(
+        "Failed logins allowed per client IP and account before 429."))
+    SESSION_COOKIE_SECURE: Flag = Field(False, description=(
+        "Force the Secure flag on the session cookie (it is set anyway on HTTPS requests)."))
+    TRUST_PROXY_HEADERS: int = Field(0, description=(
+        "Number of reverse proxies whose X-Forwarded-* headers are trusted (0 = none)."))
+    MAX_CONTENT_LENGTH: int = Field(1024 * 1024, description=(
+        "Largest request body accepted, in bytes (larger ones get 413)."))
+    LOG_LEVEL: str = Field("INFO", description="Root log level.")
+    LOG_FORMAT: str = Field("json", description="`json` (one JSON object per line) or `text`.")
+    AUDIT_RETENTION_DAYS: int = Field(400, description=(
+        "Audit entries older than this are purged daily."))
+    PUBLIC_BASE_URL: str = Field("http://127.0.0.1:5000", description=(
+        "The portal's address as users reach it, for links in e-mails and notifications."))
+    SMTP_HOST: OptionalText = Field(None, description=(
+        "SMTP relay for page notifications and scheduled reports. Unset: no e-mail."))
+    SMTP_PORT: int = Field(25, description="Port of SMTP_HOST.")
+    SMTP_FROM: str = Field("portal@meridian.example", description=(
+        "Sender address of the portal's e-mail."))
+    SMTP_TIMEOUT: float = Field(10.0, description="Seconds before an SMTP delivery is given up.")
+    PORTAL_HOST: str = Field("127.0.0.1", description="Address `portal dev` serves the portal on.")
+    PORTAL_PORT: int = Field(5000, description="Port `portal dev` serves the portal on.")
+    ALERTING_NOT_CONNECTED: OptionalText = Field(None, description=(
+        "Why live alerting is unavailable, shown as a banner on every page (`portal dev` sets it "
+        "when it cannot start Alertmanager and Prometheus)."))
+    PORTAL_ENV: str = Field("development", description=(
+        "`production` refuses to start while SECRET_KEY or any webhook/API secret is unset or a "
+        "known default; any other value shows a demo banner on every page."))
+    SERVICES_AUTH_URL: OptionalText = Field(None, description=(
+        "The platform auth service the portal gets its tokens from, to read the platform "
+        "services (health and billing panels). Unset: the services are called without one."))
+    SERVICES_CLIENT_ID: OptionalText = Field(None, description=(
+        "The portal's client id at SERVICES_AUTH_URL (client credentials)."))
+    SERVICES_CLIENT_SECRET: OptionalText = Field(None, description="Secret of SERVICES_CLIENT_ID.")
+    OUTBOUND_ALLOWED_HOSTS: TextList = Field(None, description=(
+        "Comma-separated hosts, addresses or CIDR ranges that webhooks may reach although they "
+        "are private or loopback (by default only public addresses are called)."))
+    GRAFANA_URL: OptionalText = Field(None, description=(
+        "Grafana's address as users reach it (e.g. https://grafana.meridian.example). Set: "
+        "services, alerts, incidents and jobs link to their dashboards and to logs and traces in "
+        "Explore. Unset: no Grafana links are shown."))
+    GRAFANA_ORG_ID: int = Field(1, description="Grafana organization the links open (`orgId`).")
+    LOKI_URL: OptionalText = Field(None, description=(
+        "Loki's address as Grafana reaches it; Grafana's provisioned Loki datasource "
+        "(infra/grafana/provisioning) reads the same variable. Set with GRAFANA_URL: log links "
+        "in Explore. Unset: no log links."))
+    TEMPO_URL: OptionalText = Field(None, description=(
+        "Tempo's address as Grafana reaches it; Grafana's provisioned Tempo datasource reads the "
+        "same variable. Set with GRAFANA_URL: trace links in Explore. Unset: no trace links."))
+    GRAFANA_LOKI_UID: str = Field("loki", description=(
+        "Uid of Grafana's Loki datasource that Explore log links query "
+        "(infra/grafana/provisioning names it `loki`; change it only for a Grafana provisioned "
+        "elsewhere)."))
+    GRAFANA_TEMPO_UID: str = Field("tempo", description=(
+        "Uid of Grafana's Tempo datasource that Explore trace links open (provisioned as "
+        "`tempo`)."))
+    GRAFANA_PORTAL_NAMESPACE: str = Field("platform-portal", description=(
+        "Loki `namespace` label of the portal's own pods (a self-service job's log link searches "
+        "the worker's lines for the job id)."))
+    GRAFANA_PORTAL_APP: str = Field("portal", description=(
+        "Loki `app` label of the portal's own pods."))
+
+
+def parse_phone_provider(value: str) -> str | None:
+    """`twilio`, or None when empty."""
+    kind = value.strip().lower()
+    if kind and kind != "twilio":
+        raise ValueError("`twilio` (or empty)")
+    return kind or None
+
+
+PhoneProvider = Annotated[str | None, from_text(parse_phone_provider)]
+
+
+class PhoneSettings(EnvSettings):
+    """PHONE_PROVIDER_PRIMARY and PHONE_PROVIDER_BACKUP, each with its URL, account SID, auth
+    token and sender number, then the failover and callback settings (used by
     portal.integrations.phone)."""
-    def kind(value: str) -> str | None:
-        kind = value.strip().lower()
-        if kind and kind != "twilio":
-            raise ValueError("`twilio` (or empty)")
-        return kind or None
-
-    roles = (("PRIMARY", "Phone provider that sends SMS and places calls for paging: `twilio` "
-                         "(Twilio's REST API, or a Twilio-compatible one at its URL). Unset: no "
-                         "SMS or phone calls."),
-             ("BACKUP", "Provider SMS and calls fail over to when the primary fails "
-                        "transiently (network error, HTTP 5xx or 429) after PHONE_RETRIES "
-                        "retries, or refuses the account (401/403/404): `twilio`. Unset: no "
-                        "failover."))
-    found: list[Setting] = []
-    for role, meaning in roles:
-        name, low = f"PHONE_PROVIDER_{role}", role.lower()
-        found += [
-            Setting(name, None, kind, meaning),
-            Setting(f"{name}_URL", "https://api.twilio.com", str,
-                    f"Base URL of the {low} provider's API (requests go to "
-                    "/2010-04-01/Accounts/<sid>/...); it passes the outbound address checks "
-                    "(OUTBOUND_ALLOWED_HOSTS)."),
-            Setting(f"{name}_ACCOUNT_SID", None, parse_optional,
-                    f"Account SID at the {low} provider (the user name of its basic auth)."),
-            Setting(f"{name}_AUTH_TOKEN", None, parse_optional,
-                    f"Auth token of {name}_ACCOUNT_SID; also verifies the signature of its "
-                    "status callbacks."),
-            Setting(f"{name}_FROM", None, parse_optional,
-                    f"E.164 number the {low} provider's SMS and calls come from "
-                    "(e.g. +15017122661)."),
-        ]
-    return (*found,
-            Setting("PHONE_RETRIES", 1, int,
-                    "Retries of a provider's transient failure, 0.25 s then 0.5 s ... apart, "
-                    "before the next provider is tried. An error about the message itself "
-                    "(e.g. an invalid number, Twilio 21211) is never retried."),
-            Setting("PHONE_TIMEOUT", 5.0, float,
-                    "Seconds per provider request (connect and read each)."),
-            Setting("PHONE_STATUS_CALLBACK", False, parse_bool,
-                    "Ask the providers to POST delivery reports to PUBLIC_BASE_URL + "
-                    "/integrations/twilio/status (signature-checked); PUBLIC_BASE_URL must "
-                    "then be reachable from the internet."))
+    PHONE_PROVIDER_PRIMARY: PhoneProvider = Field(None, description=(
+        "Phone provider that sends SMS and places calls for paging: `twilio` (Twilio's REST API, "
+        "or a Twilio-compatible one at its URL). Unset: no SMS or phone calls."))
+    PHONE_PROVIDER_PRIMARY_URL: str = Field("https://api.twilio.com", description=(
+        "Base URL of the primary provider's API (requests go to /2010-04-01/Accounts/<sid>/...); "
+        "it passes the outbound address checks (OUTBOUND_ALLOWED_HOSTS)."))
+    PHONE_PROVIDER_PRIMARY_ACCOUNT_SID: OptionalText = Field(None, description=(
+        "Account SID at the primary provider (the user name of its basic auth)."))
+    PHONE_PROVIDER_PRIMARY_AUTH_TOKEN: OptionalText = Field(None, description=(
+        "Auth token of PHONE_PROVIDER_PRIMARY_ACCOUNT_SID; also verifies the signature of its "
+        "status callbacks."))
+    PHONE_PROVIDER_PRIMARY_FROM: OptionalText = Field(None, description=(
+        "E.164 number the primary provider's SMS and calls come from (e.g. +15017122661)."))
+    PHONE_PROVIDER_BACKUP: PhoneProvider = Field(None, description=(
+        "Provider SMS and calls fail over to when the primary fails transiently (network error, "
+        "HTTP 5xx or 429) after PHONE_RETRIES retries, or refuses the account (401/403/404): "
+        "`twilio`. Unset: no failover."))
+    PHONE_PROVIDER_BACKUP_URL: str = Field("https://api.twilio.com", description=(
+        "Base URL of the backup provider's API (requests go to /2010-04-01/Accounts/<sid>/...); "
+        "it passes the outbound address checks (OUTBOUND_ALLOWED_HOSTS)."))
+    PHONE_PROVIDER_BACKUP_ACCOUNT_SID: OptionalText = Field(None, description=(
+        "Account SID at the backup provider (the user name of its basic auth)."))
+    PHONE_PROVIDER_BACKUP_AUTH_TOKEN: OptionalText = Field(None, description=(
+        "Auth token of PHONE_PROVIDER_BACKUP_ACCOUNT_SID; also verifies the signature of its "
+        "status callbacks."))
+    PHONE_PROVIDER_BACKUP_FROM: OptionalText = Field(None, description=(
+        "E.164 number the backup provider's SMS and calls come from (e.g. +15017122661)."))
+    PHONE_RETRIES: int = Field(1, description=(
+        "Retries of a provider's transient failure, 0.25 s then 0.5 s ... apart, before the next "
+        "provider is tried. An error about the message itself (e.g. an invalid number, Twilio "
+        "21211) is never retried."))
+    PHONE_TIMEOUT: float = Field(5.0, description=(
+        "Seconds per provider request (connect and read each)."))
+    PHONE_STATUS_CALLBACK: Flag = Field(False, description=(
+        "Ask the providers to POST delivery reports to PUBLIC_BASE_URL + "
+        "/integrations/twilio/status (signature-checked); PUBLIC_BASE_URL must then be reachable "
+        "from the internet."))
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("SECRET_KEY", None, parse_optional,
-            "Signs sessions and CSRF tokens. Unset: a random key kept in INSTANCE_DIR/secret_key."),
-    Setting("INSTANCE_DIR", str(PROJECT_ROOT / "instance"), str,
-            "Local state of the embedded default: PostgreSQL data, secret key, job work dirs."),
-    Setting("DATABASE_URL", None, parse_optional,
-            "SQLAlchemy URL of PostgreSQL. Unset: the embedded PostgreSQL in INSTANCE_DIR/pgdata."),
-    Setting("CELERY_BROKER_URL", None, parse_optional,
-            "Celery broker (e.g. amqp://guest:guest@127.0.0.1:5672//). Unset: kombu's SQLAlchemy "
-            "transport on DATABASE_URL."),
-    Setting("CELERY_RESULT_BACKEND", None, parse_optional,
-            "Celery result backend. Unset: the database (db+DATABASE_URL)."),
-    Setting("CELERY_DEFAULT_QUEUE", "celery", str,
-            "Queue the portal's tasks and beat's runs go to (one broker, several deployments)."),
-    Setting("REDIS_URL", None, parse_optional,
-            "Redis for rate limits, caches and locks. Unset: per-process memory / the database."),
-    Setting("LOGIN_RATE_LIMIT", "10 per minute", str,
-            "Failed logins allowed per client IP and account before 429."),
-    Setting("SESSION_COOKIE_SECURE", False, parse_bool,
-            "Force the Secure flag on the session cookie (it is set anyway on HTTPS requests)."),
-    Setting("TRUST_PROXY_HEADERS", 0, int,
-            "Number of reverse proxies whose X-Forwarded-* headers are trusted (0 = none)."),
-    Setting("MAX_CONTENT_LENGTH", 1024 * 1024, int,
-            "Largest request body accepted, in bytes (larger ones get 413)."),
-    Setting("LOG_LEVEL", "INFO", str, "Root log level."),
-    Setting("LOG_FORMAT", "json", str, "`json` (one JSON object per line) or `text`."),
-    Setting("AUDIT_RETENTION_DAYS", 400, int, "Audit entries older than this are purged daily."),
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", str,
-            "The portal's address as users reach it, for links in e-mails and notifications."),
-    Setting("SMTP_HOST", None, parse_optional,
-            "SMTP relay for page notifications and scheduled reports. Unset: no e-mail."),
-    Setting("SMTP_PORT", 25, int, "Port of SMTP_HOST."),
-    Setting("SMTP_FROM", "portal@meridian.example", str, "Sender address of the portal's e-mail."),
-    Setting("SMTP_TIMEOUT", 10.0, float, "Seconds before an SMTP delivery is given up."),
-    Setting("PORTAL_HOST", "127.0.0.1", str, "Address `portal dev` serves the portal on."),
-    Setting("PORTAL_PORT", 5000, int, "Port `portal dev` serves the portal on."),
-    Setting("ALERTING_NOT_CONNECTED", None, parse_optional,
-            "Why live alerting is unavailable, shown as a banner on every page (`portal dev` "
-            "sets it when it cannot start Alertmanager and Prometheus)."),
-    Setting("PORTAL_ENV", "development", str,
-            "`production` refuses to start while SECRET_KEY or any webhook/API secret is unset "
-            "or a known default; any other value shows a demo banner on every page."),
-    Setting("SERVICES_AUTH_URL", None, parse_optional,
-            "The platform auth service the portal gets its tokens from, to read the platform "
-            "services (health and billing panels). Unset: the services are called without one."),
-    Setting("SERVICES_CLIENT_ID", None, parse_optional,
-            "The portal's client id at SERVICES_AUTH_URL (client credentials)."),
-    Setting("SERVICES_CLIENT_SECRET", None, parse_optional, "Secret of SERVICES_CLIENT_ID."),
-    Setting("OUTBOUND_ALLOWED_HOSTS", None, parse_list,
-            "Comma-separated hosts, addresses or CIDR ranges that webhooks may reach although "
-            "they are private or loopback (by default only public addresses are called)."),
-    Setting("GRAFANA_URL", None, parse_optional,
-            "Grafana's address as users reach it (e.g. https://grafana.meridian.example). Set: "
-            "services, alerts, incidents and jobs link to their dashboards and to logs and traces "
-            "in Explore. Unset: no Grafana links are shown."),
-    Setting("GRAFANA_ORG_ID", 1, int, "Grafana organization the links open (`orgId`)."),
-    Setting("LOKI_URL", None, parse_optional,
-            "Loki's address as Grafana reaches it; Grafana's provisioned Loki datasource "
-            "(infra/grafana/provisioning) reads the same variable. Set with GRAFANA_URL: log "
-            "links in Explore. Unset: no log links."),
-    Setting("TEMPO_URL", None, parse_optional,
-            "Tempo's address as Grafana reaches it; Grafana's provisioned Tempo datasource "
-            "reads the same variable. Set with GRAFANA_URL: trace links in Explore. Unset: no "
-            "trace links."),
-    Setting("GRAFANA_LOKI_UID", "loki", str,
-            "Uid of Grafana's Loki datasource that Explore log links query "
-            "(infra/grafana/provisioning names it `loki`; change it only for a Grafana "
-            "provisioned elsewhere)."),
-    Setting("GRAFANA_TEMPO_UID", "tempo", str,
-            "Uid of Grafana's Tempo datasource that Explore trace links open "
-            "(provisioned as `tempo`)."),
-    Setting("GRAFANA_PORTAL_NAMESPACE", "platform-portal", str,
-            "Loki `namespace` label of the portal's own pods (a self-service job's log link "
-            "searches the worker's lines for the job id)."),
-    Setting("GRAFANA_PORTAL_APP", "portal", str, "Loki `app` label of the portal's own pods."),
-    *phone_settings(),
-)
+SETTINGS: tuple[type[EnvSettings], ...] = (PortalSettings, PhoneSettings)
 
 
 def instance_secret_key(instance_dir: str) -> str:
@@ -183,22 +257,22 @@ def instance_secret_key(instance_dir: str) -> str:
     return path.read_text().strip()
 
 
+def settings_classes() -> tuple[type[EnvSettings], ...]:
+    """The portal-wide settings classes followed by every domain's own."""
+    return SETTINGS + tuple(cls for module in domains.modules("settings")
+                            for cls in module.SETTINGS)
+
+
 def all_settings() -> tuple[Setting, ...]:
-    """The portal-wide settings followed by every domain's own."""
-    extra = tuple(s for module in domains.modules("settings") for s in module.SETTINGS)
-    return SETTINGS + extra
+    """Every setting, portal-wide ones first, as documented."""
+    return tuple(setting for cls in settings_classes() for setting in documented(cls))
 
 
-def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the settings dict from environment variables, falling back to defaults."""
-    environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    for setting in all_settings():
-        raw = environ.get(setting.name)
-        try:
-            values[setting.name] = setting.default if raw is None else setting.parse(raw)
-        except ValueError as exc:
-            raise ValueError(f"invalid {setting.name}: {exc}") from exc
+    for cls in settings_classes():
+        values.update(cls.load(environ).model_dump())
     # Production must be given its key: a generated file nobody manages is not allowed there.
     if not values["SECRET_KEY"] and values["PORTAL_ENV"] != "production":
         values["SECRET_KEY"] = instance_secret_key(values["INSTANCE_DIR"])

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, DateTime, MetaData, create_engine, event, func
@@ -56,7 +57,7 @@ class TenantScoped:
     """
 
 
-def _tenant_scoped_classes() -> list[type]:
+def _tenant_scoped_classes() -> list[Any]:  # mapped classes; each declares its tenant_key
     return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)]
 
 

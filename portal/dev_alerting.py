@@ -184,7 +184,7 @@ def start(spec: StackSpec) -> AlertingStack:
     am_bin, prom_bin = binaries()
     missing = [name for name, path in (("prometheus-alertmanager", am_bin),
                                        ("prometheus", prom_bin)) if path is None]
-    if missing:
+    if missing or am_bin is None or prom_bin is None:  # (missing names the None ones)
         return AlertingStack(problem=f"{' and '.join(missing)} not installed ({INSTALL_HINT}).")
     stack = AlertingStack(webhook_token=spec.webhook_token or secrets.token_urlsafe(32))
     try:

@@ -24,7 +24,7 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "nginx" / "nginx.conf
 # Behind the edge, under /<name>/v1/...; auth is reached through its own unauthenticated
 # routes (/auth/oauth/..., /auth/.well-known/jwks.json).
 ROUTED_SERVICES = ("order", "inventory", "fulfillment", "billing", "notification", "search",
-                   "report", "worker")
+                   "worker")
 DEV_EDGE_PORT = 8100
 
 

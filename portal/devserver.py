@@ -165,12 +165,13 @@ def _start_alerting(app, services: bool) -> dev_alerting.AlertingStack:
 @click.command("dev")
 @click.option("--worker/--no-worker", default=True, help="Start a Celery worker alongside.")
 @click.option("--services/--no-services", default=True,
-              help="Start the platform services (order, inventory, fulfillment, worker, report).")
+              help="Start the platform services on their local ports.")
 @click.option("--load/--no-load", default=True,
               help="Drive gentle traffic at the services so dashboards and SLOs move.")
 def dev_command(worker: bool, services: bool, load: bool) -> None:
     """Migrate, seed demo data, start a worker and the services, and serve the portal."""
-    app = current_app._get_current_object()
+    # current_app is a LocalProxy; its typing is the Flask app it stands for.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     if "PUBLIC_BASE_URL" not in os.environ:
         # The demo's own address, so e-mailed links and the SSO redirect follow PORTAL_PORT.
         host = app.config["PORTAL_HOST"]

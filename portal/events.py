@@ -13,10 +13,13 @@ _signals = Namespace()
 # kwargs: session, event (portal.catalog.models.ServiceEvent)
 service_event = _signals.signal("service-event")
 
-# Alertmanager sent alerts (firing or resolved), already validated and deduplicated: one
-# signal per delivery, so receivers can write a whole batch in a few statements.
+# Alertmanager sent alerts (firing or resolved), already validated, deduplicated and stored
+# (on-call's `oncall_alerts`, the only copy): one signal per delivery, with the new or
+# changed alerts only, so receivers can handle a whole batch in a few statements.
 # kwargs: session, alerts (list of dicts: fingerprint, status 'firing'|'resolved', labels,
-#         annotations, starts_at, ends_at (datetimes), severity (str|None), service (slug|None))
+#         annotations, starts_at, ends_at (datetimes), severity (str|None), service (slug|None),
+#         previous_status ('firing'|'resolved'|None when new), incident_id (int|None: the
+#         incident the stored alert is linked to))
 alert_received = _signals.signal("alert-received")
 
 # An incident was opened (by hand, from an alert, or from a service page).

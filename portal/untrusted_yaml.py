@@ -34,6 +34,7 @@ def load_all(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODE
             budget = _Budget(max_nodes)
             while loader.check_node():
                 node = loader.get_node()
+                assert node is not None  # check_node() said there is one
                 budget.spend(_expanded_size(node, {}))
                 data = loader.construct_document(node)
                 if data is not None:

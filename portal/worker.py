@@ -1,6 +1,8 @@
 """The Celery app: broker and backend from the portal's config, tasks run in app context."""
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery, Task
 from flask import Flask
 
@@ -24,7 +26,7 @@ def broker_urls(config: dict) -> tuple[str, str]:
     return broker, backend
 
 
-def make_celery(app: Flask) -> Celery:
+def make_celery(app: Flask) -> Celery[Any]:  # its tasks are a class made in here
     """Build the Celery app bound to `app`; every task body runs inside its app context."""
 
     class FlaskTask(Task):

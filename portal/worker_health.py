@@ -19,7 +19,7 @@ def _touch() -> None:
 class Heartbeat(bootsteps.StartStopStep):
     """Touch HEARTBEAT_FILE every HEARTBEAT_SECONDS while the worker runs."""
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker, **kwargs) -> None:
         super().__init__(worker, **kwargs)

@@ -42,7 +42,7 @@ def choose_engine(setting: str, *, which=shutil.which) -> tuple[str, str | None]
 def make_runner(setting: str, **kwargs) -> BaseTerraformRunner:
     """A runner of the chosen engine; keyword arguments as for TerraformRunner."""
     engine, binary = choose_engine(setting)
-    if engine == "cli":
+    if engine == "cli" and binary is not None:  # "cli" always comes with its binary
         return CliTerraformRunner(binary=binary, **kwargs)
     return TerraformRunner(**kwargs)
 
@@ -99,7 +99,9 @@ class CliTerraformRunner(BaseTerraformRunner):
         self._process = process = subprocess.Popen(
             argv, cwd=self.work_dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
-        reader = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
+        assert process.stdout is not None and process.stderr is not None  # both are PIPEs
+        err_pipe = process.stderr
+        reader = threading.Thread(target=lambda: stderr.extend(err_pipe), daemon=True)
         reader.start()
         if timer:
             timer.start()

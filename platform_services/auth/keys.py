@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -53,7 +53,9 @@ class SigningKey:
 
 
 def _load(entry: dict[str, Any]) -> SigningKey:
-    private = serialization.load_pem_private_key(entry["private_pem"].encode(), password=None)
+    # The ring only ever stores the RSA keys it generated itself.
+    private = cast(rsa.RSAPrivateKey, serialization.load_pem_private_key(
+        entry["private_pem"].encode(), password=None))
     return SigningKey(entry["kid"], private, entry["created_at"])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from dataclasses import replace
 
 from flask import Blueprint, jsonify, request
 
@@ -110,7 +109,7 @@ def blueprint(engine, ring: KeyRing, revocations: tokens.Revocations,
         audience = request.args.get("audience")
         if audience is not None and not AUDIENCE.match(audience):
             raise ApiError(400, "invalid_request", "malformed audience")
-        checked = replace(settings, audience=audience) if audience else settings
+        checked = settings.with_(audience=audience) if audience else settings
         try:
             claims = tokens.verify(ring, revocations, checked, bearer())
         except tokens.TokenRejected as exc:

@@ -8,17 +8,15 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from platform_services.common.openapi import Operation
-from platform_services.common.schemas import Body, Query, Text
+from platform_services.common.schemas import Body, Email, Query, Text
 
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$"
 Scope = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9:._-]{0,63}$")]
 Password = Annotated[Text, StringConstraints(max_length=256)]
 
 
 class NewUser(Body):
     """A user of the tenant (e-mail encrypted, password hashed with argon2id)."""
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=320,
-                       description="a valid e-mail address")
+    email: Email = Field(description="a valid e-mail address")
     password: Annotated[Password, StringConstraints(min_length=12)] = Field(
         description="12 to 256 characters")
 

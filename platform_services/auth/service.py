@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from platform_services.auth.models import api_keys, oauth_clients, users
 from platform_services.auth.vault import SecretsBackend
+from platform_services.common import addresses
 from platform_services.common.app import ApiError
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 SCOPE = re.compile(r"^[a-z][a-z0-9:._-]{0,63}$")
 MAX_SCOPES = 20
 _hasher = PasswordHasher()
@@ -60,7 +60,7 @@ def create_user(conn: Connection, backend: SecretsBackend, *, pepper: str, tenan
                 email: Any, password: Any) -> str:
     """Store a user (e-mail encrypted by transit, password argon2id); returns its id."""
     errors = {}
-    if not isinstance(email, str) or not EMAIL.match(email):
+    if not addresses.is_email(email):
         errors["email"] = "a valid e-mail address"
     if not isinstance(password, str) or not 12 <= len(password) <= 256:
         errors["password"] = "12 to 256 characters"
@@ -69,10 +69,10 @@ def create_user(conn: Connection, backend: SecretsBackend, *, pepper: str, tenan
     ciphertext = backend.encrypt(email)
     try:
         with conn.begin_nested():
-            return conn.scalar(users.insert().values(
+            return conn.execute(users.insert().values(
                 tenant_id=tenant_id, email_hash=email_hash(pepper, tenant_id, email),
                 email_ciphertext=ciphertext, password_hash=_hasher.hash(password))
-                .returning(users.c.id))
+                .returning(users.c.id)).scalar_one()
     except IntegrityError as exc:
         raise ApiError(409, "conflict", "a user with this e-mail exists in this tenant") \
             from exc

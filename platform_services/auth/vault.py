@@ -52,7 +52,8 @@ class HvacVault:
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
         self.client = hvac.Client(url=settings.vault_addr, token=settings.vault_token,
-                                  timeout=settings.vault_timeout)
+                                  # hvac hands it to requests, which takes seconds as float
+                                  timeout=settings.vault_timeout)  # type: ignore[arg-type]
         self._transit_ready = False
 
     def _fail(self, action: str, exc: Exception) -> VaultUnavailable:

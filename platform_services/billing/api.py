@@ -148,6 +148,6 @@ def build(config: ServiceConfig, *, log: bool = True,
     app.register_blueprint(_routes(base, gateway, meter, settings))
     app.register_blueprint(webhooks.blueprint(base.engine, settings, base.metrics))
     app.extensions["usage_meter"] = meter
-    workers.append(PerProcess(count_api_usage(base, app, tenants)))
-    return Service(config.service, app, workers, [base.engine],
+    return Service(config.service, app,
+                   [*workers, PerProcess(count_api_usage(base, app, tenants))], [base.engine],
                    [base.redis.close] if base.redis else [])

@@ -38,9 +38,10 @@ class StripeGateway:
 
     def __init__(self, settings: BillingSettings) -> None:
         self.settings = settings
-        base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
         self.client = stripe.StripeClient(
-            settings.stripe_api_key, base_addresses=base, max_network_retries=1,
+            settings.stripe_api_key, max_network_retries=1,
+            base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base
+            else None,
             http_client=stripe.RequestsClient(timeout=settings.stripe_timeout))
 
     def _plan(self, plan: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import redis
 from sqlalchemy import select
@@ -63,7 +64,9 @@ class UsageMeter:
             key = f"{self.prefix}usage:{tenant_id}:{period}"
             try:
                 pipe = self.client.pipeline(transaction=True)
-                pipe.hincrby(key, meter, quantity).sadd(self.index, key).execute()
+                pipe.hincrby(key, meter, quantity)
+                pipe.sadd(self.index, key)
+                pipe.execute()
                 return "redis"
             except redis.RedisError as exc:
                 log.warning("usage counted in PostgreSQL directly, Redis failed: %s", exc)
@@ -76,7 +79,9 @@ class UsageMeter:
         if self.client is None:
             return {}
         try:
-            raw = self.client.hgetall(f"{self.prefix}usage:{tenant_id}:{period}")
+            # redis-py types replies as "awaitable or not"; this client is the sync one
+            raw = cast("dict[str, str]",
+                       self.client.hgetall(f"{self.prefix}usage:{tenant_id}:{period}"))
         except redis.RedisError:
             return {}
         return {meter: int(value) for meter, value in raw.items()}
@@ -85,10 +90,11 @@ class UsageMeter:
         """Move every counter into PostgreSQL; returns the number of batches applied."""
         if self.client is None:
             return 0
+        assert self._take is not None  # registered with the client
         applied = 0
         for batch in self.client.scan_iter(f"{self.prefix}flushing:*"):
             applied += self._apply(batch)  # leftovers of a flush that died half-way
-        for key in self.client.smembers(self.index):
+        for key in cast("set[str]", self.client.smembers(self.index)):
             batch = f"{self.prefix}flushing:{uuid.uuid4().hex}:{key.rsplit(':', 2)[-2]}:" \
                     f"{key.rsplit(':', 1)[-1]}"
             if self._take(keys=[key, self.index, batch]):
@@ -98,8 +104,10 @@ class UsageMeter:
         return applied
 
     def _apply(self, batch: str) -> int:
+        assert self.client is not None  # flush() applies batches only with Redis
         flush_id, tenant, period = batch.rsplit(":", 3)[-3:]
-        counts = {m: int(v) for m, v in self.client.hgetall(batch).items()}
+        counts = {m: int(v) for m, v in cast("dict[str, str]",
+                                             self.client.hgetall(batch)).items()}
         with self.engine.begin() as conn:
             done = conn.scalar(select(usage_flushes.c.flush_id)
                                .where(usage_flushes.c.flush_id == flush_id))

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from platform_services.billing.metering import MAX_QUANTITY
 from platform_services.common.openapi import Operation
-from platform_services.common.schemas import Body, Query
+from platform_services.common.schemas import Body, Email, Query
 
 # ASCII digits: `\d` would also take other scripts' digits.
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -17,8 +17,7 @@ class SubscriptionBody(Body):
     """Subscribe the tenant to a plan (Stripe customer and subscription)."""
     plan: Literal["starter", "growth", "enterprise"] = Field(
         description="one of starter, growth, enterprise")
-    email: str = Field(pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$",
-                       max_length=320, description="the billing e-mail address")
+    email: Email = Field(description="the billing e-mail address")
     payment_method: str | None = Field(None, pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
                                        description="a Stripe PaymentMethod id (pm_...)")
 

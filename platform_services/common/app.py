@@ -123,7 +123,8 @@ def _install_error_handlers(app: Flask) -> None:
 def run_checks(checks: list[Check], metrics: Metrics) -> tuple[int, dict[str, Any]]:
     """Run every check; the status code and the body of /readyz."""
     results: dict[str, str] = {}
-    failed, degraded = [], []
+    failed: list[str] = []
+    degraded: list[str] = []
     for check in checks:
         try:
             reason = check.probe()

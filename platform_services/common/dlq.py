@@ -23,6 +23,7 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import pika
@@ -194,7 +195,7 @@ def register(app: Flask, config: ServiceConfig, metrics: Metrics, workers: list)
                   ["service", "queue"], registry=metrics.registry)
     for name, full in queues.items():
         gauge.labels(metrics.service, name).set_function(
-            lambda full=full: _depth_or_nan(backend, full))
+            partial(_depth_or_nan, backend, full))
     bp = Blueprint("dlq", __name__)
 
     def resolve(queue: str) -> str:
@@ -214,6 +215,7 @@ def register(app: Flask, config: ServiceConfig, metrics: Metrics, workers: list)
     @bp.post("/v1/dlq/<queue>/redrive")
     def redrive(queue: str):
         full = resolve(queue)
+        assert backend is not None  # resolve() found a queue, so there is a backend
         try:
             moved = backend.redrive(full)
         except BROKER_ERRORS as exc:
@@ -224,6 +226,7 @@ def register(app: Flask, config: ServiceConfig, metrics: Metrics, workers: list)
     @bp.post("/v1/dlq/<queue>/discard")
     def discard(queue: str):
         full = resolve(queue)
+        assert backend is not None  # resolve() found a queue, so there is a backend
         try:
             dropped = backend.discard(full)
         except BROKER_ERRORS as exc:

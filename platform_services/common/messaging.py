@@ -38,6 +38,7 @@ TRANSIENT_RETRY_CAP = 5.0
 
 def connect(config: ServiceConfig) -> pika.BlockingConnection:
     """A blocking connection with short timeouts so an outage is noticed quickly."""
+    assert config.rabbitmq_url is not None  # only called when RabbitMQ is configured
     params = pika.URLParameters(config.rabbitmq_url)
     params.socket_timeout = 5
     params.blocked_connection_timeout = 30
@@ -101,6 +102,7 @@ class TablePublisher:
     def publish(self, exchange: str, routing_key: str, payload: dict[str, Any],
                 message_id: str, headers: dict[str, Any] | None = None) -> None:
         """Route the message to the bound queues in one transaction."""
+        assert self.config.rabbitmq_url is not None  # built for a queue-table URL only
         queue_table.publish(queue_table.engine_for(self.config.rabbitmq_url),
                             exchange=self.config.prefixed(exchange), routing_key=routing_key,
                             payload=payload, message_id=message_id)
@@ -130,7 +132,7 @@ class Subscription:
     queue: str
     exchange: str
     routing_keys: tuple[str, ...]
-    handler: Callable[[Delivery], None]
+    handler: Callable[[Delivery], object]  # what it returns is ignored
 
 
 def _decode(body: bytes) -> dict[str, Any]:
@@ -192,7 +194,7 @@ class Consumer(threading.Thread):
             for method, props, body in channel.consume(self.queue, inactivity_timeout=0.5):
                 if self._stopping.is_set():
                     break
-                if method is not None:
+                if method is not None and body is not None:  # a delivery always has a body
                     self._handle(channel, method, props, body)
                 elif not self._outage.failures:
                     self.health.ok()
@@ -207,6 +209,7 @@ class Consumer(threading.Thread):
 
     def _poll_table(self) -> None:
         """One poll of the queue table: quickly while there is work, up to 1 s when idle."""
+        assert self.config.rabbitmq_url is not None  # polled for a queue-table URL only
         engine = queue_table.engine_for(self.config.rabbitmq_url)
         while self._unsettled:
             self._unsettled[0]()
@@ -220,7 +223,7 @@ class Consumer(threading.Thread):
         claimed = queue_table.claim(engine, queue=self.queue)
         for message in claimed:
             self._handle_claimed(engine, message)
-        if self._unsettled:
+        if self._unsettled and self._settle_error is not None:  # set with each unsettled
             raise self._settle_error
         if not self._outage.failures:
             self.health.ok(lag=queue_table.oldest_due_age(engine, self.queue))

@@ -97,7 +97,7 @@ def vet(url: str, *, allowlist: Iterable[str] = ()) -> Target:
         raise Refused(REFUSED)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     except (OSError, UnicodeError, ValueError) as exc:
         raise Refused(REFUSED) from exc
     allowlist = tuple(allowlist)
@@ -114,6 +114,7 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float
     default_port = 443 if target.scheme == "https" else 80
     name = f"[{target.host}]" if ":" in target.host else target.host
     host_header = name if target.port == default_port else f"{name}:{target.port}"
+    pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(target.address, target.port, timeout=timeout,
                                            retries=False, server_hostname=target.host,

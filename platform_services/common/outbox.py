@@ -80,8 +80,8 @@ def first_delivery(conn: Connection, table: Table, message_id: str) -> bool:
 def pending_count(engine: Engine, table: Table) -> int:
     """Events not yet confirmed by the broker."""
     with engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(table)
-                           .where(table.c.published_at.is_(None)))
+        return conn.execute(select(func.count()).select_from(table)
+                            .where(table.c.published_at.is_(None))).scalar_one()
 
 
 def backlog_age(engine: Engine, table: Table) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import (
     BigInteger,
@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.engine import Engine
 
+from platform_services.common.locks import xact_lock
 from platform_services.common.resources import sqlalchemy_url
 
 SCHEMA = "messaging"
@@ -71,9 +72,9 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def is_table_url(url: str | None) -> bool:
+def is_table_url(url: str | None) -> TypeGuard[str]:
     """Whether RABBITMQ_URL names a PostgreSQL database (this transport) rather than AMQP."""
-    return bool(url) and url.split("://", 1)[0].lower().startswith("postgres")
+    return url is not None and url.split("://", 1)[0].lower().startswith("postgres")
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
@@ -94,7 +95,7 @@ def engine_for(url: str) -> Engine:
         if key not in _engines:
             engine = create_engine(key, pool_pre_ping=True, pool_size=2, max_overflow=4)
             with engine.begin() as conn:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CREATE_LOCK})
+                xact_lock(conn, _CREATE_LOCK)
                 conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
                 metadata.create_all(conn)
             _engines[key] = engine
@@ -192,5 +193,5 @@ def dead_letter(engine: Engine, message: Claimed, *, queue: str, error: str) -> 
 def depth(engine: Engine, queue: str) -> int:
     """Messages waiting in `queue` (leased ones included)."""
     with engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(messages)
-                           .where(messages.c.queue == queue))
+        return conn.execute(select(func.count()).select_from(messages)
+                            .where(messages.c.queue == queue)).scalar_one()

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from flask import Flask
 from sqlalchemy.engine import Engine
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, make_server
 
 log = logging.getLogger(__name__)
 GUNICORN_CONF = "python:platform_services.gunicorn_conf"
@@ -110,6 +110,7 @@ class RunningService:
 def start(service: Service, host: str = "127.0.0.1", port: int = 0) -> RunningService:
     """Serve `service` on a thread (port 0 picks a free one) and start its workers."""
     server = make_server(host, port, service.app, threaded=True)
+    assert isinstance(server, ThreadedWSGIServer)  # what threaded=True builds
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name=f"http-{service.name}",
                               daemon=True)

@@ -8,11 +8,21 @@ is what it validates.
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 
+from platform_services.common import addresses
 from platform_services.common.app import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -22,6 +32,18 @@ Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
 # Integer columns: INTEGER and BIGINT bounds, so no value reaches the database unstorable.
 MAX_INT4 = 2**31 - 1
 MAX_INT8 = 2**63 - 1
+
+
+def _email(value: str) -> str:
+    if not addresses.is_email(value):
+        raise ValueError("not a valid e-mail address")
+    return value
+
+
+# An e-mail address as email-validator reads it, documented as the OpenAPI `email` format.
+Email = Annotated[str, AfterValidator(_email),
+                  WithJsonSchema({"type": "string", "format": "email",
+                                  "maxLength": addresses.MAX_LENGTH})]
 
 
 class Body(BaseModel):
@@ -72,7 +94,7 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
     return name or "body"
 
 
-def _describe(model: type[BaseModel], error: dict[str, Any]) -> str:
+def _describe(model: type[BaseModel], error: Mapping[str, Any]) -> str:
     """The description of the innermost documented field the error is about."""
     if error["type"] == "extra_forbidden":
         return "unknown field"

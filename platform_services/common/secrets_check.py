@@ -9,8 +9,14 @@ names every secret that is unset (where one is required) or a documented/known d
 from __future__ import annotations
 
 import os
-from dataclasses import fields
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from platform_services.common.config import ServiceConfig
 
 ENVIRONMENTS = ("development", "production")
 # Example secrets shipped with the project (README defaults, docker-compose, placeholders).
@@ -33,16 +39,18 @@ def _weak(value: str) -> bool:
     return value.strip().lower() in KNOWN_DEFAULTS
 
 
-def problems(*settings: object, environ: dict[str, str] | None = None) -> list[str]:
-    """Each secret of the settings dataclasses that is unset or a default, as a line."""
+def problems(*settings: BaseModel,
+             environ: Mapping[str, str] | None = None) -> list[str]:
+    """Each secret of the settings objects that is unset or a default, as a line."""
     environ = os.environ if environ is None else environ
     found = []
     for obj in settings:
-        for f in fields(obj):
-            name, value = f.metadata.get("env") or f.name.upper(), getattr(obj, f.name)
+        for field_name, f in type(obj).model_fields.items():
+            name, value = f.alias or field_name.upper(), getattr(obj, field_name)
             if name.endswith(SECRET_SUFFIXES):
                 if not value:
-                    if f.metadata.get("required_in_production"):
+                    extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+                    if extra.get("required_in_production"):
                         found.append(f"{name} is unset")
                 elif value == f.default:
                     found.append(f"{name} is the documented default")
@@ -60,7 +68,8 @@ def problems(*settings: object, environ: dict[str, str] | None = None) -> list[s
     return found
 
 
-def require_safe(config, *settings: object, environ: dict[str, str] | None = None) -> None:
+def require_safe(config: ServiceConfig, *settings: BaseModel,
+                 environ: Mapping[str, str] | None = None) -> None:
     """Raise InsecureConfiguration naming every weak secret of `config` and `settings`
     when `config.environment` is production; ValueError for an unknown environment."""
     if config.environment not in ENVIRONMENTS:

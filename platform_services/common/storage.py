@@ -1,6 +1,6 @@
 """Object storage: S3 through boto3, or a local folder for the embedded default.
 
-Exports and reports are written as a stream of parts (S3 multipart upload), so a large
+Exports are written as a stream of parts (S3 multipart upload), so a large
 tenant export never sits whole in memory (no OOM kills on large exports).
 """
 from __future__ import annotations
@@ -78,7 +78,7 @@ class S3Store:
         return total
 
     def get(self, bucket: str, key: str) -> bytes:
-        """Read a whole object (labels, small reports; tests)."""
+        """Read a whole object (labels; tests)."""
         return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
 
     def check(self, bucket: str) -> None:
@@ -145,7 +145,7 @@ def ensure_bucket_quietly(store: S3Store | FolderStore, bucket: str) -> None:
 
 
 def storage_check(store: S3Store | FolderStore, bucket: str) -> Check:
-    """Degradable: without storage, labels and reports wait and are retried."""
+    """Degradable: without storage, labels and exports wait and are retried."""
     def probe() -> None:
         store.check(bucket)
     return Check("s3", probe, critical=False)

@@ -31,7 +31,7 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
     ConnectionError, TimeoutError,
 )
-try:  # S3 unreachable (fulfillment labels, report uploads) is an outage too
+try:  # S3 unreachable (fulfillment labels, export uploads) is an outage too
     from botocore.exceptions import ConnectionError as _BotoConnectionError
     _TRANSIENT += (_BotoConnectionError,)
 except ImportError:  # botocore is optional for services without object storage

@@ -49,7 +49,8 @@ def _lines(raw: Any, errors: dict[str, str]) -> list[dict[str, Any]]:
         if not isinstance(line, dict):
             errors[f"lines[{i}]"] = "an object with sku and quantity"
             continue
-        sku, qty = line.get("sku"), line.get("quantity")
+        sku: Any = line.get("sku")  # a str and an int once the checks below passed
+        qty: Any = line.get("quantity")
         if not isinstance(sku, str) or not SKU.match(sku):
             errors[f"lines[{i}].sku"] = "letters, digits, . _ - (at most 64)"
         problem = _quantity_error(qty)

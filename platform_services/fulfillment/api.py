@@ -74,7 +74,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     store = make_store(config)
     ensure_bucket_quietly(store, config.fulfillment_bucket)
     carrier = Carrier(config.carrier_url, config.retry_base_delay)
-    workers = []
+    workers: list[OutboxRelay | Consumer] = []
     if config.rabbitmq_url:
         relay = OutboxRelay(config, base.engine, outbox, base.metrics)
         consumer = Consumer(config, base.metrics, Subscription(
@@ -94,5 +94,5 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     dlq.register(app, config, base.metrics, workers)
     openapi.install(app, "fulfillment", OPERATIONS)
     app.register_blueprint(_routes(base.engine))
-    workers.append(PerProcess(count_api_usage(base, app, tenants)))
-    return Service(config.service, app, workers, [base.engine])
+    return Service(config.service, app,
+                   [*workers, PerProcess(count_api_usage(base, app, tenants))], [base.engine])

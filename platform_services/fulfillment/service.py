@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def pick_warehouse(lines: list[dict[str, Any]]) -> str:
     """The warehouse holding most of the order's units (fewest split shipments)."""
-    units = Counter()
+    units: Counter[str] = Counter()
     for line in lines:
         units[line.get("warehouse") or "main"] += int(line["quantity"])
     return sorted(units.items(), key=lambda item: (-item[1], item[0]))[0][0]

@@ -155,7 +155,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     """The inventory service and its consumers of shipments and cancellations."""
     base = foundation(config, log=log)
     cache = StockCache(base.redis, config.redis_prefix)
-    workers = []
+    workers: list[Consumer] = []
     if config.rabbitmq_url:
         workers = [
             Consumer(config, base.metrics, Subscription(
@@ -175,6 +175,6 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     openapi.install(app, "inventory", OPERATIONS)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, cache))
-    workers.append(PerProcess(count_api_usage(base, app, tenants)))
-    return Service(config.service, app, workers, [base.engine],
+    return Service(config.service, app,
+                   [*workers, PerProcess(count_api_usage(base, app, tenants))], [base.engine],
                    [base.redis.close] if base.redis else [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from typing import cast
 
 import redis
 
@@ -51,7 +52,8 @@ class StockCache:
         """(rows, "cache"|"database"): the cached rows, else loaded and cached."""
         if self.client is not None:
             try:
-                raw = self.client.get(self._key(tenant_id, sku))
+                # redis-py types replies as "awaitable or not"; this client is the sync one
+                raw = cast("str | None", self.client.get(self._key(tenant_id, sku)))
                 if raw is not None:
                     return json.loads(raw), "cache"
             except redis.RedisError as exc:

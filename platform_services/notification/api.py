@@ -5,7 +5,14 @@ from flask import Blueprint, jsonify
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from platform_services.common import dlq, openapi, outbound, secrets_check, security_events
+from platform_services.common import (
+    addresses,
+    dlq,
+    openapi,
+    outbound,
+    secrets_check,
+    security_events,
+)
 from platform_services.common import settings as service_settings
 from platform_services.common import tenants as tenant_registry
 from platform_services.common.app import ApiError, create_service_app, json_body
@@ -40,7 +47,7 @@ FAILURE_CODES = {"template_error": 422, "delivery_failed": 502}
 def _contact(data: dict, base: Foundation, allowlist: tuple[str, ...]) -> dict:
     email, url = data.get("email"), data.get("webhook_url")
     errors = {}
-    if email is not None and (not isinstance(email, str) or not service.EMAIL.match(email)):
+    if email is not None and not addresses.is_email(email):
         errors["email"] = "an e-mail address"
     if url is not None and (not isinstance(url, str) or not service.URL.match(url)):
         errors["webhook_url"] = "an http(s) URL"
@@ -150,6 +157,6 @@ def build(config: ServiceConfig, *, log: bool = True,
     dlq.register(app, config, base.metrics, workers)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, notifier))
-    workers.append(PerProcess(count_api_usage(base, app, tenants)))
-    return Service(config.service, app, workers, [base.engine],
+    return Service(config.service, app,
+                   [*workers, PerProcess(count_api_usage(base, app, tenants))], [base.engine],
                    [base.redis.close] if base.redis else [])

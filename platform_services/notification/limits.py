@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import zlib
 from datetime import UTC, datetime, timedelta
 
 import redis
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from platform_services.common.locks import xact_lock
 from platform_services.notification.models import notifications
 
 log = logging.getLogger(__name__)
@@ -37,14 +37,17 @@ class Limits:
         if self.client is not None:
             key = f"{self.prefix}rate:{tenant_id}:{int(time.time() // 60)}"
             try:
-                count, _ = self.client.pipeline().incr(key).expire(key, 120).execute()
+                pipe = self.client.pipeline()
+                pipe.incr(key)
+                pipe.expire(key, 120)
+                count, _ = pipe.execute()
                 return count <= self.per_minute
             except redis.RedisError as exc:
                 log.warning("rate limit counted in PostgreSQL, Redis failed: %s", exc)
         self._lock(conn, tenant_id)
-        sent = conn.scalar(select(func.count()).select_from(notifications).where(
+        sent = conn.execute(select(func.count()).select_from(notifications).where(
             notifications.c.tenant_id == tenant_id, notifications.c.status != "rate_limited",
-            notifications.c.created_at > datetime.now(UTC) - timedelta(minutes=1)))
+            notifications.c.created_at > datetime.now(UTC) - timedelta(minutes=1))).scalar_one()
         return sent < self.per_minute
 
     def claim(self, conn: Connection, tenant_id: int, key: str | None) -> bool:
@@ -75,5 +78,4 @@ class Limits:
 
     @staticmethod
     def _lock(conn: Connection, tenant_id: int) -> None:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                     {"k": zlib.crc32(f"notify:{tenant_id}".encode())})
+        xact_lock(conn, f"notify:{tenant_id}")

@@ -40,7 +40,8 @@ def check(subject: str, body: str) -> None:
         try:
             _env.parse(source)
         except TemplateError as exc:
-            line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+            lineno = getattr(exc, "lineno", None)  # only syntax errors carry a line
+            line = f" (line {lineno})" if lineno else ""
             raise TemplateFailed(f"{part}: {exc.message}{line}") from exc
 
 

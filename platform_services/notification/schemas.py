@@ -6,10 +6,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from platform_services.common.openapi import Operation
-from platform_services.common.schemas import Body, Query, Text
+from platform_services.common.schemas import Body, Email, Query, Text
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$"
 URL_PATTERN = r"^https?://[^\s/?#]+\S*$"
 MAX_URL = 2100
 
@@ -24,8 +23,7 @@ class TemplateBody(Body):
 
 class ContactBody(Body):
     """Where the tenant's notifications go when a request names no recipient."""
-    email: str | None = Field(None, pattern=EMAIL_PATTERN, max_length=320,
-                              description="an e-mail address")
+    email: Email | None = Field(None, description="an e-mail address")
     webhook_url: str | None = Field(None, pattern=URL_PATTERN, max_length=MAX_URL,
                                     description="an http(s) URL")
 

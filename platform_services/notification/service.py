@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
-from platform_services.common import outbound, security_events
+from platform_services.common import addresses, outbound, security_events
 from platform_services.common.app import ApiError
 from platform_services.common.observability import Metrics
 from platform_services.notification import rendering, sms
@@ -27,12 +28,13 @@ from platform_services.notification.models import CHANNELS, contacts, notificati
 from platform_services.notification.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
-EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 URL = re.compile(r"^https?://[^\s/?#]+[^\s]{0,2000}$")
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164, as SMS providers take it
 # What `to` must be for each channel, and how a 422 describes it.
-RECIPIENTS = {"email": (EMAIL, "an e-mail address"), "webhook": (URL, "an http(s) URL"),
-              "sms": (PHONE, "an E.164 phone number (+ and 7 to 15 digits)")}
+RECIPIENTS: dict[str, tuple[Callable[[str], object], str]] = {
+    "email": (addresses.is_email, "an e-mail address"),
+    "webhook": (URL.match, "an http(s) URL"),
+    "sms": (PHONE.match, "an E.164 phone number (+ and 7 to 15 digits)")}
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DEDUPE = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
 MAX_DATA_BYTES = 32_768
@@ -64,8 +66,8 @@ def parse_request(data: dict[str, Any]) -> Request:
         errors["channel"] = f"one of {', '.join(CHANNELS)}"
     if not isinstance(data.get("template"), str) or not NAME.match(data["template"]):
         errors["template"] = "a template name (lowercase letters, digits, _)"
-    pattern, described = RECIPIENTS.get(channel, RECIPIENTS["email"])
-    if to is not None and (not isinstance(to, str) or not pattern.match(to)):
+    accepts, described = RECIPIENTS.get(channel, RECIPIENTS["email"])
+    if to is not None and (not isinstance(to, str) or not accepts(to)):
         errors["to"] = described
     if not isinstance(values, dict) or len(json.dumps(values, default=str)) > MAX_DATA_BYTES:
         errors["data"] = f"an object of at most {MAX_DATA_BYTES} bytes as JSON"
@@ -79,7 +81,8 @@ def parse_request(data: dict[str, Any]) -> Request:
 
 def save_template(conn: Connection, *, tenant_id: int, name: str, data: dict) -> None:
     """Store a tenant's template after compiling it (a syntax error is a 422)."""
-    subject, body = data.get("subject"), data.get("body")
+    subject: Any = data.get("subject")  # a str once the checks below passed
+    body: Any = data.get("body")
     errors = {}
     if not NAME.match(name):
         errors["name"] = "lowercase letters, digits, _ (at most 64)"
@@ -139,10 +142,10 @@ class Notifier:
                 self.metrics.event("notification", "duplicate")
                 return {"status": "duplicate", "dedupe_key": req.dedupe_key}
             allowed = self.limits.allow(conn, tenant_id)
-            nid = conn.scalar(notifications.insert().values(
+            nid = conn.execute(notifications.insert().values(
                 tenant_id=tenant_id, channel=req.channel, template=req.template, recipient=to,
                 dedupe_key=req.dedupe_key, status="sending" if allowed else "rate_limited")
-                .returning(notifications.c.id))
+                .returning(notifications.c.id)).scalar_one()
         if not allowed:
             self.limits.release(tenant_id, req.dedupe_key)
             self.metrics.event("notification", "rate_limited")

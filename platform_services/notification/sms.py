@@ -148,6 +148,7 @@ def _post_form(target: outbound.Target, provider: Provider, fields: dict[str, st
                "Authorization": "Basic " + credentials.decode(),
                "Content-Type": "application/x-www-form-urlencoded",
                "Accept": "application/json"}
+    pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(target.address, target.port, timeout=timeout,
                                            retries=False, server_hostname=target.host,

@@ -50,14 +50,14 @@ def _routes(base: Foundation, inventory: InventoryClient, keys: IdempotencyKeys,
         key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
         tid = tenant_id(tenant)
         claim = keys.claim(tid, key, req.fingerprint) if key else None
-        if claim is not None and not claim.owner:
+        if claim is not None and key is not None and not claim.owner:  # (a claim has a key)
             return _answer_claim(claim, tid, key, req)
         try:
             # Unless Redis vouched that the key is new, the database may hold its order:
             # Redis is unreachable or absent, or the claim was taken over from a holder
             # whose lease lapsed, which may have stored its order without recording it.
-            stored = _stored(tid, key, req) if claim is not None and not claim.fresh \
-                else None
+            stored = _stored(tid, key, req) \
+                if claim is not None and key is not None and not claim.fresh else None
             order, created = (stored, False) if stored is not None else \
                 service.create_and_commit(autocommit, inventory, tenant_id=tid,
                                           tenant=tenant, req=req, key=key,
@@ -153,7 +153,7 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
                            config.idempotency_lease_seconds)
     relay = OutboxRelay(config, base.engine, outbox, base.metrics) if config.rabbitmq_url \
         else None
-    workers = [relay] if relay else []
+    workers: list[OutboxRelay | Consumer] = [relay] if relay else []
     if config.rabbitmq_url:
         workers.append(Consumer(config, base.metrics, Subscription(
             "orders.shipments", "fulfillment.events", ("shipment.shipped",),
@@ -170,6 +170,6 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     dlq.register(app, config, base.metrics, workers)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base, inventory, keys, relay))
-    workers.append(PerProcess(count_api_usage(base, app, tenants)))
-    return Service(config.service, app, workers, [base.engine],
+    return Service(config.service, app,
+                   [*workers, PerProcess(count_api_usage(base, app, tenants))], [base.engine],
                    [base.redis.close] if base.redis else [])

@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import redis
 
@@ -70,7 +71,8 @@ class IdempotencyKeys:
                 return Claim(owner=True, fresh=True)
             deadline = time.monotonic() + self.wait_seconds
             while True:
-                held = self.client.get(name)
+                # redis-py types every reply as "awaitable or not"; this client is the sync one
+                held = cast("str | None", self.client.get(name))
                 if held is None:  # finished badly, or its lease lapsed: take it over
                     if self._take(name, value):
                         return Claim(owner=True, contended=True)
@@ -103,6 +105,7 @@ class IdempotencyKeys:
             self._quietly(lambda c: self._release(keys=[name], args=[value]))
 
     def _take(self, name: str, value: str) -> bool:
+        assert self.client is not None  # only claim() calls this, with a client
         if not self.client.set(name, value, nx=True, px=self.lease_ms):
             return False
         with self._lock:

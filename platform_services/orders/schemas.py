@@ -9,7 +9,8 @@ from platform_services.common.openapi import Operation
 from platform_services.common.schemas import NO_NUL, UUID_PATH, Body, OrderLine, Query
 from platform_services.orders.models import STATUSES
 
-Status = Literal[STATUSES]  # type: ignore[valid-type]  (the tuple's values, one by one)
+# Pydantic reads the tuple's values one by one; static checkers want them spelled out.
+Status = Literal[STATUSES]  # type: ignore[valid-type]
 
 
 class OrderBody(Body):

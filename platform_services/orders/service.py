@@ -215,7 +215,7 @@ def transition(conn: Connection, *, tenant_id: int, tenant: str, order_id: str,
         raise ApiError(422, "invalid", f"unknown target state {to!r}")
     oid = _order_id(order_id)
     current = get(conn, tenant_id=tenant_id, order_id=order_id) if oid else None
-    if current is None:
+    if current is None or oid is None:  # (no order without a valid id)
         raise ApiError(404, "not_found", "no such order for this tenant")
     moved = conn.execute(update(orders).where(
         orders.c.id == oid, orders.c.tenant_id == tenant_id,
@@ -224,6 +224,7 @@ def transition(conn: Connection, *, tenant_id: int, tenant: str, order_id: str,
         raise ApiError(409, "illegal_transition",
                        f"an order that is {current['status']} cannot become {to}")
     order = get(conn, tenant_id=tenant_id, order_id=oid)
+    assert order is not None  # it was just updated, in this transaction
     enqueue(conn, outbox, exchange="orders.events", routing_key=f"order.{to}",
             payload=_event(f"order.{to}", order, tenant))
     return order

@@ -94,13 +94,14 @@ def _routes(base: Foundation, index: ProductIndex | None, settings: SearchSettin
 def product_handler(base: Foundation):
     """Applies product.upserted / product.deleted once per message id."""
     def handle(delivery: Delivery) -> None:
-        payload, errors = delivery.payload, {}
+        payload = delivery.payload
+        errors: dict[str, str] = {}
         tid = payload.get("tenant_id")
         if delivery.routing_key == "product.deleted":
             item = catalog.parse_product({**payload, "name": "-"}, "product", errors)
         else:
             item = catalog.parse_product(payload, "product", errors)
-        if errors or not isinstance(tid, int):
+        if errors or item is None or not isinstance(tid, int):  # (None only with errors)
             raise ValueError(f"invalid product event: {errors or 'tenant_id'}")
         with base.engine.begin() as conn:
             if not first_delivery(conn, processed, delivery.message_id):

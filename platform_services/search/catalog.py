@@ -57,7 +57,7 @@ def parse_batch(raw: Any) -> list[dict[str, Any]]:
     items = [parse_product(p, f"products[{i}]", errors) for i, p in enumerate(raw)]
     if errors:
         raise ApiError(422, "invalid", "invalid products", errors)
-    return items
+    return [item for item in items if item is not None]  # None only with errors
 
 
 def upsert(conn: Connection, tenant_id: int, items: list[dict[str, Any]]) -> int:

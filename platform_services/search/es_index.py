@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
@@ -90,7 +90,7 @@ class ProductIndex:
                                     source_includes=["sku", "name", "category", "price_cents"])
         return [{**hit["_source"], "score": hit["_score"]} for hit in answer["hits"]["hits"]]
 
-    def reindex(self, tenant_id: int, batches: Iterable[list[Any]]) -> str:
+    def reindex(self, tenant_id: int, batches: Iterable[Sequence[Any]]) -> str:
         """Build a new index from `batches`, swap the alias to it, drop the old ones."""
         alias = self.alias(tenant_id)
         new = f"{alias}-v{int(time.time() * 1000)}"

@@ -9,9 +9,10 @@ PostgreSQL, so no event is lost and nothing blocks the broker.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from itertools import groupby
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 
 def pending_count(engine: Engine) -> int:
     with engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(products)
-                           .where(products.c.indexed_version < products.c.version))
+        return conn.execute(select(func.count()).select_from(products)
+                            .where(products.c.indexed_version < products.c.version)
+                            ).scalar_one()
 
 
 def index_pending(engine: Engine, index: ProductIndex, metrics: Metrics, batch: int) -> int:
@@ -37,8 +39,8 @@ def index_pending(engine: Engine, index: ProductIndex, metrics: Metrics, batch: 
             products.c.indexed_version < products.c.version)
             .order_by(products.c.tenant_id, products.c.sku).limit(batch)
             .with_for_update(skip_locked=True)).all()
-        for tenant_id, group in groupby(rows, key=lambda r: r.tenant_id):
-            group = list(group)
+        for tenant_id, grouped in groupby(rows, key=lambda r: r.tenant_id):
+            group = list(grouped)
             index.ensure(tenant_id)
             failed = index.bulk(index.alias(tenant_id), group)
             ok = [(r.tenant_id, r.sku, r.version) for r in group if r.sku not in failed]
@@ -54,7 +56,7 @@ def index_pending(engine: Engine, index: ProductIndex, metrics: Metrics, batch: 
     return done
 
 
-def tenant_batches(engine: Engine, tenant_id: int, size: int) -> Iterator[list]:
+def tenant_batches(engine: Engine, tenant_id: int, size: int) -> Iterator[Sequence[Any]]:
     """All live products of a tenant in SKU order, `size` at a time (keyset pagination)."""
     last = ""
     while True:

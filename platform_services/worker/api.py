@@ -22,7 +22,7 @@ from platform_services.common.jwt_auth import REGISTRY_SCOPES, Policy
 from platform_services.common.messaging import Consumer, Subscription
 from platform_services.common.outbox import OutboxRelay, pending_count
 from platform_services.common.resources import postgres_check, redis_check
-from platform_services.common.runner import PerProcess, Service
+from platform_services.common.runner import Background, PerProcess, Service
 from platform_services.common.schemas import parse
 from platform_services.common.storage import (
     ObjectStore,
@@ -93,11 +93,12 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     store = make_store(config)
     ensure_bucket_quietly(store, config.reports_bucket)
     if config.rabbitmq_url:
-        workers = [OutboxRelay(config, base.engine, outbox, base.metrics),
-                   Consumer(config, base.metrics, Subscription(
-                       "worker.jobs", "reports.scheduled", ("job.#",),
-                       lambda d: service.run(base, store, str(d.payload["job_id"]))))]
-        flags = [w.connected for w in workers]
+        relay = OutboxRelay(config, base.engine, outbox, base.metrics)
+        consumer = Consumer(config, base.metrics, Subscription(
+            "worker.jobs", "reports.scheduled", ("job.#",),
+            lambda d: service.run(base, store, str(d.payload["job_id"]))))
+        workers: list[Background] = [relay, consumer]
+        flags = [relay.connected, consumer.connected]
     else:
         workers, flags = [JobPoller(base, store)], []
     base.metrics.outbox_pending.labels(config.service).set_function(
@@ -112,6 +113,6 @@ def build(config: ServiceConfig, *, log: bool = True) -> Service:
     openapi.install(app, "worker", OPERATIONS)
     app.register_blueprint(tenant_registry.blueprint(base.engine, tenants))
     app.register_blueprint(_routes(base))
-    workers.append(PerProcess(count_api_usage(base, app, tenants)))
-    return Service(config.service, app, workers, [base.engine],
+    return Service(config.service, app,
+                   [*workers, PerProcess(count_api_usage(base, app, tenants))], [base.engine],
                    [base.redis.close] if base.redis else [])

@@ -33,7 +33,9 @@ def create(conn: Connection, *, tenant_id: int, kind: str, params: dict) -> dict
     conn.execute(jobs.insert().values(id=job_id, tenant_id=tenant_id, kind=kind, params=params))
     enqueue(conn, outbox, exchange="reports.scheduled", routing_key=f"job.{kind}",
             payload={"job_id": job_id, "tenant_id": tenant_id, "kind": kind})
-    return get(conn, tenant_id=tenant_id, job_id=job_id)
+    job = get(conn, tenant_id=tenant_id, job_id=job_id)
+    assert job is not None  # inserted just above, in this transaction
+    return job
 
 
 def get(conn: Connection, *, tenant_id: int, job_id: str) -> dict[str, Any] | None:

@@ -12,8 +12,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from portal.auth.models import ROLES, User
@@ -106,9 +107,10 @@ def revoke(*, token: ApiToken, by: str) -> bool:
 
 def revoke_all(*, session: Session, user: User, by: str) -> int:
     """Revoke every live token of `user` (deprovisioning); returns how many."""
-    result = session.execute(update(ApiToken).where(
+    # A DML statement executes to a CursorResult, which Session.execute's typing leaves out.
+    result = cast("CursorResult[Any]", session.execute(update(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_by=by))
+        .values(revoked_at=utcnow(), revoked_by=by)))
     return result.rowcount
 
 

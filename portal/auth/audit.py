@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from portal.auth.models import AuditEntry, User
@@ -81,5 +82,7 @@ def recent(*, session: Session, limit: int = 10) -> list[AuditEntry]:
 def purge_older_than(*, session: Session, days: int, now: datetime | None = None) -> int:
     """Delete entries older than the retention period; returns how many went."""
     cutoff = (now or utcnow()) - timedelta(days=days)
-    result = session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
+    # A DML statement executes to a CursorResult, which Session.execute's typing leaves out.
+    result = cast("CursorResult[Any]",
+                  session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff)))
     return result.rowcount

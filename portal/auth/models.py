@@ -90,9 +90,3 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="success")
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
 
-
-
-# API tokens and SCIM provisioning keep their tables in modules of their own; importing
-# them here maps them with the rest of the auth schema.
-from portal.auth import scim_models, tokens_models  # noqa: E402,F401
-from portal.auth.oidc_models import TeamMembership  # noqa: E402,F401  (SSO teams)

@@ -1,16 +1,16 @@
 """Single sign-on pages: start a sign-in at the provider, and its callback."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, render_template, request
+from flask import abort, current_app, flash, render_template, request
 from flask_login import login_user
 
 from portal.auth import claims, oidc, oidc_accounts
 from portal.auth.access import audit_action
+from portal.auth.blueprint import oidc_bp as bp
 from portal.extensions import db
 from portal.security import events, sessions
 from portal.security.redirects import safe_redirect, safe_target
 
-bp = Blueprint("oidc", __name__)
 MAX_LOGIN_HINT = 254
 
 
@@ -42,14 +42,6 @@ def start():
                                        login_hint=hint or None)
     except oidc.SignInFailed as exc:
         return _refused(exc.reason, str(exc), exc.status)
-
-
-def provider_sign_out(end_session_url: str):
-    """The page after the portal's sign-out that moves on to the provider's sign-out.
-
-    A page, not a redirect: the sign-out form may only lead to the portal (CSP form-action).
-    """
-    return render_template("auth/sso_signed_out.html", end_session_url=end_session_url)
 
 
 @bp.get("/login/sso/callback")

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, request
+from flask import request
 from flask_login import current_user
 
 from portal.auth import preferences
 from portal.auth.access import audit_action, require_roles
+from portal.auth.blueprint import preferences_bp as bp
 from portal.errors import render_error
 from portal.extensions import htmx
 from portal.security.redirects import safe_redirect
-
-bp = Blueprint("preferences", __name__)
 
 
 def _here() -> str:

@@ -64,17 +64,21 @@ def memberships_of(*, session: Session, user_ids: list[int],
                            .join(ScimGroup).where(ScimGroupMember.user_id.in_(user_ids))
                            .order_by(ScimGroup.id))
     for user_id, group_id, name in rows:
+        # pydantic validates the URL into a Reference (the field's type, as mypy reads it)
+        ref: Any = f"{base_url}/Groups/{group_id}"
         found[user_id].append(GroupMembership(value=str(group_id), display=name, type="direct",
-                                              ref=f"{base_url}/Groups/{group_id}"))
+                                              ref=ref))
     return found
 
 
 def to_resource(*, group: ScimGroup, base_url: str) -> GroupModel:
     """The SCIM representation of a group."""
+    # pydantic validates each URL into a Reference (the field's type, as mypy reads it)
+    refs: dict[int, Any] = {m.user_id: f"{base_url}/Users/{m.user_id}" for m in group.members}
     model = GroupModel(display_name=group.display_name, external_id=group.external_id,
                        members=[GroupMember(value=str(m.user_id),
                                             display=m.display or m.user.name, type="User",
-                                            ref=f"{base_url}/Users/{m.user_id}")
+                                            ref=refs[m.user_id])
                                 for m in group.members] or None)
     model.id = str(group.id)
     model.meta = Meta(resource_type="Group", created=group.created_at,
@@ -139,7 +143,9 @@ def _apply(*, session: Session, group: ScimGroup, model: GroupModel, mapping) ->
     session.add(group)
     session.flush()
     for user_id in before | set(wanted):
-        sync_roles(session=session, user=session.get(User, user_id), mapping=mapping)
+        user = session.get(User, user_id)
+        assert user is not None  # members reference existing users
+        sync_roles(session=session, user=user, mapping=mapping)
 
 
 def create(*, session: Session, payload: Any, mapping) -> ScimGroup:
@@ -179,7 +185,9 @@ def delete_group(*, session: Session, group: ScimGroup, mapping) -> None:
     session.delete(group)
     session.flush()
     for user_id in members:
-        sync_roles(session=session, user=session.get(User, user_id), mapping=mapping)
+        user = session.get(User, user_id)
+        assert user is not None  # members reference existing users
+        sync_roles(session=session, user=user, mapping=mapping)
 
 
 def sync_roles(*, session: Session, user: User, mapping: claims.GroupMapping) -> None:

@@ -49,7 +49,7 @@ def parse_filter(model: type, text: str | None) -> ScimFilter | None:
     if len(text) > MAX_FILTER:
         raise BadQuery("The filter is too long.", "invalidFilter")
     try:
-        return ScimFilter[model](text)
+        return ScimFilter[model](text)  # type: ignore[valid-type]  # chosen at run time
     except (InvalidFilterException, ValueError, TypeError) as exc:
         raise BadQuery(f"Unusable filter: {exc}", "invalidFilter") from exc
 
@@ -71,7 +71,8 @@ def equality_on(flt: ScimFilter | None, attribute: str) -> Any:
 
 def paged(session: Session, stmt: Select, p: Page) -> tuple[int, list]:
     """(total rows of `stmt`, the rows of the page), both counted by the database."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = session.execute(select(func.count())
+                            .select_from(stmt.order_by(None).subquery())).scalar_one()
     return total, list(session.scalars(stmt.offset(p.start - 1).limit(p.count)))
 
 

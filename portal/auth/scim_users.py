@@ -113,7 +113,7 @@ def to_resource(*, session: Session, scim: ScimUser, base_url: str,
         data["active"] = scim.user.is_active
     if scim.external_id:
         data["externalId"] = scim.external_id
-    model = ScimUserModel.model_validate(data)
+    model: ScimUserModel[Any] = ScimUserModel.model_validate(data)
     model.id = str(scim.user_id)
     if groups is None:
         groups = scim_groups.memberships_of(session=session, user_ids=[scim.user_id],
@@ -194,8 +194,8 @@ def patch(*, session: Session, scim: ScimUser, payload: Any, base_url: str,
     current = to_resource(session=session, scim=scim, base_url=base_url)
     operation.patch(current)
     try:
-        model = ScimUserModel.model_validate(current.model_dump(),
-                                             scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+        model: ScimUserModel[Any] = ScimUserModel.model_validate(
+            current.model_dump(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
     except ValidationError as exc:
         raise InvalidValueException(detail=_first_error(exc)) from exc
     _apply(session=session, scim=scim, model=model, by=by)

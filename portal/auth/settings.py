@@ -1,12 +1,18 @@
 """Settings of sign-in sessions."""
-from portal.auth.oidc_settings import SETTINGS as OIDC_SETTINGS
-from portal.config import Setting
+from pydantic import Field
 
-SETTINGS = (
-    Setting("SESSION_IDLE_MINUTES", 60, int,
-            "A session unused for this many minutes ends; the user signs in again."),
-    Setting("SESSION_MAX_HOURS", 12, int,
-            "A session ends this many hours after sign-in, however active it is."),
-    Setting("API_TOKEN_MAX_DAYS", 365, int,
-            "Longest lifetime, in days, a person may give an API token."),
-) + OIDC_SETTINGS
+from portal.auth.oidc_settings import OidcSettings
+from portal.config import EnvSettings
+
+
+class SessionSettings(EnvSettings):
+    """Sessions and API tokens."""
+    SESSION_IDLE_MINUTES: int = Field(60, description=(
+        "A session unused for this many minutes ends; the user signs in again."))
+    SESSION_MAX_HOURS: int = Field(12, description=(
+        "A session ends this many hours after sign-in, however active it is."))
+    API_TOKEN_MAX_DAYS: int = Field(365, description=(
+        "Longest lifetime, in days, a person may give an API token."))
+
+
+SETTINGS = (SessionSettings, OidcSettings)

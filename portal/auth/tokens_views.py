@@ -6,17 +6,16 @@ own expiry.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth import api_tokens
 from portal.auth.access import audit_action, require_roles
+from portal.auth.blueprint import tokens_bp as bp
 from portal.auth.tokens_forms import TokenForm
 from portal.extensions import db
 from portal.tenants import service as tenants
-
-bp = Blueprint("tokens", __name__)
 
 
 def _form(*, fresh: bool = False) -> TokenForm:

@@ -175,7 +175,8 @@ def declared(*, root: Path = MANIFESTS_ROOT, charts_root: Path | None = CHARTS_R
              ) -> tuple[list[Certificate], list[str]]:
     """Every Certificate of the manifest files and of the charts, by namespace and name, and
     the problems found: charts that do not render, a certificate declared twice."""
-    listed, problems = list(from_manifests(root)), []
+    listed = list(from_manifests(root))
+    problems: list[str] = []
     if charts_root is not None:
         rendered, problems = from_charts(charts_root)
         listed += rendered
@@ -242,11 +243,11 @@ def readiness(*, inventory: Inventory, namespace: str | None,
                 if c.expiring(now)]
     if expiring:
         return "fail", "; ".join(expiring) + "."
-    known = [c for c in mine if c.expires_at is not None]
+    known = [(c, c.expires_at) for c in mine if c.expires_at is not None]
     if not known:
         return "na", (f"{len(mine)} certificate(s); expiry unknown without Prometheus and "
                       "cert-manager's metrics.")
-    soonest = min(known, key=lambda c: c.expires_at)
+    soonest = min(known, key=lambda pair: pair[1])[0]
     return "pass", (f"{len(mine)} certificate(s); the soonest, {soonest.name}, expires in "
                     f"{soonest.days_left(now)} days.")
 

@@ -15,6 +15,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -46,6 +47,7 @@ ANNOTATION_OF = {"tier": "meridian.io/tier", "repository": "github.com/project-s
 DEPENDENCIES = "meridian.io/dependencies"
 CHAT_CHANNEL = "meridian.io/chat-channel"
 # What a new catalog entry gets for each fact its entity leaves out.
+NEW_ENTRY: dict[str, Any]
 NEW_ENTRY = {"repository": None, "clusters": [], "failure_modes": [], "dashboards": [],
              **{attr: None for attr in TEXT_ANNOTATIONS.values()}}
 EXPORT_ORDER = ("Domain", "System", "Group", "User", "API", "Component", "Resource",
@@ -79,7 +81,8 @@ def _label(index: int, entity: object) -> str:
 def _plain_data_problems(data: object) -> list[str]:
     # Walked without recursion: anything PyYAML or json can build must be checked, however
     # deep, before it reaches jsonschema or PostgreSQL.
-    problems, stack = [], [(data, "entity", 0)]
+    problems: list[str] = []
+    stack = [(data, "entity", 0)]
     while stack and len(problems) < 5:
         value, where, depth = stack.pop()
         if depth > MAX_DEPTH:
@@ -171,7 +174,8 @@ def parse(text: str) -> list[dict]:
         raise DescriptorError(["The file contains no entity."])
     if len(found) > MAX_ENTITIES:
         raise DescriptorError([f"At most {MAX_ENTITIES} entities per file."])
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[str, tuple[model.Ref, int]] = {}
     for index, entity in enumerate(found, start=1):
         errors = _plain_data_problems(entity) or model.validate(entity)
         problems += [f"{_label(index, entity)}: {error}" for error in errors]
@@ -441,7 +445,7 @@ def entry_entity(service: Service, stored: dict | None, *, base_url: str,
 def group_entity(team: Team, stored: dict | None) -> dict:
     """The Group entity of a team: the imported one with the team's current name and channel."""
     if stored is None:
-        metadata = {"name": team.slug, "title": team.name}
+        metadata: dict[str, Any] = {"name": team.slug, "title": team.name}
         if team.chat_channel:
             metadata["annotations"] = {CHAT_CHANNEL: team.chat_channel}
         return {"apiVersion": model.API_VERSIONS[0], "kind": "Group", "metadata": metadata,

@@ -72,7 +72,8 @@ METADATA = {
 }
 # Reference fields: spec key -> (default kind or None when the kind must be written,
 # relation type, is a list).
-REFERENCES = {
+# kind -> spec field -> (default kind of its refs, relation type, whether a list)
+REFERENCES: dict[str, dict[str, tuple[str | None, str, bool]]] = {
     "Component": {"owner": ("group", "ownedBy", False), "system": ("system", "partOf", False),
                   "subcomponentOf": ("component", "partOf", False),
                   "providesApis": ("api", "providesApi", True),

@@ -9,6 +9,7 @@ reference, which its Group entity names properly once imported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -49,7 +50,8 @@ def _plan_entries(session: Session, entities: list[dict], stored: dict, base_url
     """slug -> {entity, fields, deps} for the entities that become catalog entries."""
     linked = {row.service_id: row for row in stored.values() if row.service_id}
     services = {s.slug: s for s in session.scalars(select(Service))}
-    problems, planned = [], {}
+    problems: list[str] = []
+    planned: dict[str, dict[str, Any]] = {}
     for entity in entities:
         ref = model.ref_of(entity)
         slug, reason = descriptors.entry_slug(entity)
@@ -65,8 +67,8 @@ def _plan_entries(session: Session, entities: list[dict], stored: dict, base_url
             continue
         owner = linked.get(services[slug].id) if slug in services else None
         if slug in planned or (owner is not None and owner.ref != str(ref)):
-            other = f"{planned[slug]['ref']}, earlier in this file" if slug in planned \
-                else owner.ref
+            other = f"{planned[slug]['ref']}, earlier in this file" \
+                if slug in planned or owner is None else owner.ref
             notes.append(f"{ref} is kept as a Backstage entity only, not a catalog entry: "
                          f"the entry {slug!r} comes from {other}, and an entry has one "
                          "entity.")
@@ -130,7 +132,9 @@ def import_entities(*, session: Session, text: str, base_url: str) -> ImportResu
     saved = {}
     for slug, entry in planned.items():
         fields = entry["fields"] if slug in existing else descriptors.NEW_ENTRY | entry["fields"]
-        team = _team(session, descriptors.team_slug_of_owner(entry["entity"]), result.notes)
+        owner_slug = descriptors.team_slug_of_owner(entry["entity"])
+        assert owner_slug is not None  # entry_slug() plans only entities a team owns
+        team = _team(session, owner_slug, result.notes)
         saved[slug] = catalog.upsert_service(session=session, slug=slug, team=team, **fields)
         rows[entry["ref"]].service = saved[slug]
         (result.updated if slug in existing else result.created).append(slug)
@@ -177,6 +181,7 @@ def export_entities(*, session: Session, base_url: str, slug: str | None = None)
     entries = set(session.scalars(select(Service.slug)))
     if slug is not None:
         service = catalog.get_service(session=session, slug=slug)
+        assert service is not None  # callers export an entry they found
         return [descriptors.entry_entity(service, by_service.get(service.id),
                                          base_url=base_url, entries=entries)]
     out = [descriptors.group_entity(team, by_team.get(team.id))
@@ -232,6 +237,7 @@ def _catalog_made(session: Session, keys: set[str]) -> dict[str, str | None]:
     # Teams and entries are in the catalog without an imported entity: ref key -> entry slug.
     names = {key.partition("/")[2] for key in keys
              if key.startswith(f"group:{model.DEFAULT_NAMESPACE}/")}
+    found: dict[str, str | None]
     found = {f"group:{model.DEFAULT_NAMESPACE}/{slug}": None for slug in session.scalars(
         select(Team.slug).where(Team.slug.in_(names)))} if names else {}
     names = {key.partition("/")[2] for key in keys}

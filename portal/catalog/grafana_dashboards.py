@@ -188,8 +188,10 @@ def _target(spec: PanelSpec, index: int, expr: str, legend: str):
 
 
 def _panel(spec: PanelSpec, panel_id: int):
-    builder = {"timeseries": timeseries.Panel, "stat": stat.Panel, "table": table.Panel,
-               "logs": logs.Panel}[spec.kind]()
+    kinds: dict[str, type[timeseries.Panel | stat.Panel | table.Panel | logs.Panel]] = {
+        "timeseries": timeseries.Panel, "stat": stat.Panel, "table": table.Panel,
+        "logs": logs.Panel}
+    builder = kinds[spec.kind]()
     panel = builder.id(panel_id).title(spec.title).datasource(
         LOKI if spec.kind == "logs" else PROMETHEUS)
     if spec.kind == "logs":

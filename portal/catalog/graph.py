@@ -5,6 +5,7 @@ dependent only degrades if the dependency fails (the failure modes say which).
 """
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import networkx as nx
@@ -30,7 +31,7 @@ class Impact:
 
 def build(*, session: Session) -> nx.DiGraph:
     """The catalog as a directed graph (dependent -> dependency)."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     # Plain columns, not ORM objects: the graph of a catalog of thousands of entries is
     # built from two statements without an identity map to fill.
     nodes = session.execute(select(Service.id, Service.slug, Service.name, Service.kind,
@@ -47,7 +48,8 @@ def build(*, session: Session) -> nx.DiGraph:
 
 
 def _critical_only(graph: nx.DiGraph) -> nx.DiGraph:
-    return graph.edge_subgraph([(a, b) for a, b, c in graph.edges(data="critical") if c]).copy()
+    return graph.edge_subgraph([(a, b) for a, b, c in graph.edges(data="critical", default=False)
+                                if c]).copy()
 
 
 def down_set(graph: nx.DiGraph, slug: str, critical: nx.DiGraph | None = None) -> set[str]:
@@ -121,7 +123,7 @@ def _layers(graph: nx.DiGraph) -> dict[str, int]:
     return rows
 
 
-def figure(graph: nx.DiGraph, *, focus: str | None = None, spofs: set[str] = frozenset(),
+def figure(graph: nx.DiGraph, *, focus: str | None = None, spofs: AbstractSet[str] = frozenset(),
            nodes: set[str] | None = None) -> go.Figure:
     """A Plotly network figure; the focus, its blast radius and the SPOFs are highlighted."""
     shown = graph.subgraph(nodes) if nodes else graph
@@ -133,6 +135,7 @@ def figure(graph: nx.DiGraph, *, focus: str | None = None, spofs: set[str] = fro
            for row, members in by_row.items() for i, n in enumerate(members)}
     radius = {i.slug: i.state for i in blast_radius(graph, focus)} if focus else {}
     fig = go.Figure()
+    critical: bool | None  # an edge's "critical" attribute
     for dashed in (False, True):
         xs, ys = [], []
         for a, b, critical in shown.edges(data="critical"):

@@ -80,11 +80,11 @@ def resolve(*, session: Session, service: Service,
     found = list(session.scalars(select(CatalogRunbook).where(condition)
                                  .order_by(CatalogRunbook.id)))
     own = [r for r in found if r.service_id == service.id]
-    answers = {}
+    answers: dict[str, CatalogRunbook | None] = {}
     for name in names:
         candidates = [r for r in found if name in (r.alertnames or [])]
         mine = [r for r in candidates if r.service_id == service.id]
-        answers[name] = (mine or candidates or own or [None])[0]
+        answers[name] = next(iter(mine or candidates or own), None)
     return sorted(own, key=lambda r: r.title), answers
 
 
@@ -94,24 +94,25 @@ def for_incident(*, session: Session, service_ids: list[int],
     alert name), from two statements however many services and alerts there are."""
     slugs = {slug for slug, _ in alerts if slug}
     ids = dict(session.execute(select(Service.slug, Service.id)
-                               .where(Service.slug.in_(slugs))).all()) if slugs else {}
+                               .where(Service.slug.in_(slugs))).tuples().all()) if slugs else {}
     names = sorted({name for _, name in alerts if name})
     owners = set(service_ids) | set(ids.values())
     condition = CatalogRunbook.service_id.in_(owners) if owners else None
     if names:
         match = CatalogRunbook.alertnames.has_any(array(names))
         condition = match if condition is None else condition | match
-    found = [] if condition is None else list(session.scalars(
+    found: list[CatalogRunbook] = [] if condition is None else list(session.scalars(
         select(CatalogRunbook).where(condition).order_by(CatalogRunbook.id)))
     out: list[CatalogRunbook | None] = []
     for service_id in service_ids:
-        out += sorted((r for r in found if r.service_id == service_id), key=lambda r: r.title)
+        owned = sorted((r for r in found if r.service_id == service_id), key=lambda r: r.title)
+        out += owned
     for slug, name in alerts:
-        service_id = ids.get(slug) if slug else None
+        owner = ids.get(slug) if slug else None
         candidates = [r for r in found if name and name in (r.alertnames or [])]
-        own = [r for r in candidates if service_id is not None and r.service_id == service_id]
-        fallback = [r for r in found if service_id is not None and r.service_id == service_id]
-        out.append((own or candidates or fallback or [None])[0])
+        own = [r for r in candidates if owner is not None and r.service_id == owner]
+        fallback = [r for r in found if owner is not None and r.service_id == owner]
+        out.append(next(iter(own or candidates or fallback), None))
     return out
 
 

@@ -2,6 +2,7 @@
 entry points for other domains (runbook_for, critical_checks_failing, record_event)."""
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +11,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal import events
-from portal.catalog import alert_catalogue, graph, graph_cache, readiness, runbooks
+from portal.catalog import alert_catalogue, graph, graph_cache, readiness, reference, runbooks
 from portal.catalog.models import CatalogRunbook, Cluster, Dependency, Service, ServiceEvent, Team
+
+
+def dashboard_links() -> tuple[reference.DashboardLink, ...]:
+    """The key Grafana dashboards (title, path, description), in their display order."""
+    return reference.DASHBOARDS
+
+
+def spof_remediations() -> dict[str, str]:
+    """Catalog entry slug -> how to remove it as a single point of failure."""
+    return dict(reference.SPOF_REMEDIATIONS)
 
 
 def list_services(*, session: Session, team: str | None = None, kind: str | None = None,
@@ -46,7 +57,7 @@ def page_of_services(*, session: Session, team: str | None = None, kind: str | N
         ids = ids.where(Service.kind == kind)
     if tier:
         ids = ids.where(Service.tier == tier)
-    total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     # The page's ids are picked from narrow rows, then only those entries are read whole:
@@ -61,7 +72,7 @@ def page_of_services(*, session: Session, team: str | None = None, kind: str | N
 def count_services(*, session: Session, kind: str | None = None) -> int:
     """How many catalog entries there are (of one kind)."""
     stmt = select(func.count()).select_from(Service)
-    return session.scalar(stmt.where(Service.kind == kind) if kind else stmt)
+    return session.execute(stmt.where(Service.kind == kind) if kind else stmt).scalar_one()
 
 
 def get_service(*, session: Session, slug: str) -> Service | None:
@@ -81,7 +92,7 @@ def dependents_of(*, session: Session, service: Service) -> list[Service]:
 
 def redundancy_by_slug(*, session: Session) -> dict[str, str | None]:
     """The declared redundancy of every catalog entry."""
-    return dict(session.execute(select(Service.slug, Service.redundancy)).all())
+    return dict(session.execute(select(Service.slug, Service.redundancy)).tuples().all())
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,7 @@ def upsert_service(*, session: Session, slug: str, team: Team, **fields) -> Serv
 
 
 def set_dependencies(*, session: Session, service: Service, depends_on: dict[str, str],
-                     degrading: set[str] = frozenset()) -> None:
+                     degrading: AbstractSet[str] = frozenset()) -> None:
     """Make `service` depend on exactly the services named in `depends_on` (slug -> purpose);
     failures of those in `degrading` only degrade it."""
     targets = {s.slug: s for s in session.scalars(

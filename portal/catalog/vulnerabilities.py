@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, overload
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -41,6 +42,14 @@ class ImageName:
     @property
     def ref(self) -> str:
         return self.tag or self.digest or ""
+
+
+@overload
+def _text(value, what: str, limit: int, *, required: Literal[True]) -> str: ...
+
+
+@overload
+def _text(value, what: str, limit: int, *, required: bool = False) -> str | None: ...
 
 
 def _text(value, what: str, limit: int, *, required: bool = False) -> str | None:
@@ -196,11 +205,11 @@ def by_service(*, session: Session) -> list[ServiceCounts]:
     grouped: dict[int, list[VulnerabilityReport]] = {}
     for report in reports_for(session=session):
         grouped.setdefault(report.service_id, []).append(report)
-    fixable = dict(session.execute(
+    fixable: dict[int, int] = dict(session.execute(
         select(VulnerabilityReport.service_id, func.count(VulnerabilityFinding.id))
         .join(VulnerabilityFinding.report)
         .where(VulnerabilityFinding.fixed_version.is_not(None))
-        .group_by(VulnerabilityReport.service_id)).all())
+        .group_by(VulnerabilityReport.service_id)).tuples().all())
     rows = [ServiceCounts(reports[0].service, len(reports),
                           {s: sum(r.counts.get(s, 0) for r in reports) for s in SEVERITIES},
                           fixable.get(service_id, 0))
@@ -220,7 +229,7 @@ def deploy_block_reason(*, session: Session, service_id: int, image_ref: str | N
         return None
     report = report_for_image(session=session, service_id=service_id, image_ref=image_ref)
     critical = critical_findings(report)
-    if not critical:
+    if not critical or report is None:  # (no report has no critical findings)
         return None
     service = report.service
     return (f"Image {image_ref} of {service.name} has {critical} critical vulnerabilit"

@@ -1,5 +1,6 @@
 """Meridian as described by its production readiness review. Demo data is taken from here,
 never invented elsewhere."""
+from portal.catalog import service as catalog_service
 
 TEAMS = {
     "platform": ("Platform Engineering", "#platform"),
@@ -105,15 +106,6 @@ SERVICES = {
                        "Cron job overlap on slow execution (distributed lock prevents it)."],
         depends_on={"rabbitmq": "job queue", "postgresql": "job state, tenant data",
                     "s3": "export output", "redis": "dedupe and distributed locks"}),
-    "report": dict(
-        name="Report Service", team="data", tier=3, kind="service", language="Python",
-        purpose="Tenant analytics reports, dashboard data and scheduled report delivery.",
-        slo_summary="Report generation within 5 min, data freshness within 15 min of source",
-        failure_modes=["Read replica lag causes stale report data.",
-                       "Large report generation causes high memory (streaming pagination).",
-                       "S3 upload timeout on large reports."],
-        depends_on={"postgresql": "read replica", "s3": "report storage",
-                    "redis": "report cache (15 min)", "rabbitmq": "scheduled triggers"}),
     "postgresql": dict(
         name="PostgreSQL", team="platform", tier=1, kind="datastore", language=None,
         purpose="Primary + 2 read replicas (RDS); databases meridian_auth, meridian_orders, "
@@ -220,14 +212,6 @@ RUNBOOK_ENTRY_POINTS = [
     ("Node NotReady", "Check kubelet, system resources, network, cloud provider events"),
     ("Certificate expiry alert", "Check cert-manager logs, issuer status, DNS challenge"),
     ("Vault sealed", "Check auto-unseal (KMS), pod restarts, storage backend"),
-]
-
-DASHBOARDS = [
-    ("System Overview", "/d/system-overview", "High-level health of all services"),
-    ("SLO Burn Rate", "/d/slo-burn-rate", "Error budget consumption per service"),
-    ("Order Pipeline", "/d/order-pipeline", "Order creation through fulfillment"),
-    ("Infrastructure", "/d/infra-overview", "Node health, resource usage, network"),
-    ("On-Call Summary", "/d/oncall-summary", "Active alerts, recent incidents, handoff notes"),
 ]
 
 _TENANT_NAMES = [
@@ -403,7 +387,7 @@ DEGRADING_DEPENDENCIES = {
     ("order", "rabbitmq"), ("inventory", "rabbitmq"), ("search", "postgresql"),
     ("search", "rabbitmq"), ("billing", "stripe"), ("billing", "redis"),
     ("fulfillment", "carrier-apis"), ("notification", "sendgrid"), ("notification", "twilio"),
-    ("report", "redis"), ("ingress-nginx", "cert-manager"), ("cloudfront", "edge-nodes"),
+    ("ingress-nginx", "cert-manager"), ("cloudfront", "edge-nodes"),
     ("prometheus", "s3"), ("portal", "prometheus"), ("portal", "alertmanager"),
     ("portal", "argocd"), ("portal", "redis"), ("portal", "vault"),
 }
@@ -411,16 +395,6 @@ DEGRADING_DEPENDENCIES = {
 # The SPOF method: trace the path from the user to each critical service; the
 # user reaches the API services through these entry points.
 USER_ENTRY_POINTS = ("api-gateway",)
-
-# The SPOF remediation table, keyed by catalog kind of component.
-SPOF_REMEDIATIONS = {
-    "postgresql": "Hot standby with automated failover (PostgreSQL HA with Patroni / RDS Multi-AZ).",
-    "api-gateway": "Multiple instances behind a load balancer across AZs.",
-    "rabbitmq": "Cluster with replication (3+ nodes, quorum queues).",
-    "redis": "Redis Sentinel for failover or Redis Cluster for sharding.",
-    "route53": "Multiple DNS providers (Route53 + a second provider).",
-    "ingress-nginx": "Load balancers across AZs, with multi-region failover.",
-}
 
 _APP_CLUSTERS = ["prod-us-east-1", "staging-us-east-1", "dr-eu-west-1"]
 _PG_DR = dict(rpo="< 1 minute (PostgreSQL WAL streaming)",
@@ -432,7 +406,7 @@ _LOW_PRIORITY_DR = dict(rpo="< 1 minute (state lives in PostgreSQL)",
 
 
 def _dashboards(*paths: str) -> list[dict]:
-    by_path = {path: title for title, path, _ in DASHBOARDS}
+    by_path = {d.path: d.title for d in catalog_service.dashboard_links()}
     return [{"title": by_path[p], "path": p} for p in paths]
 
 
@@ -459,7 +433,6 @@ CATALOG_FACTS = {
     "fulfillment": _app("fulfillment", "/d/order-pipeline"),
     "notification": _app("notification", dr=_LOW_PRIORITY_DR),
     "worker": _app("worker", dr=_LOW_PRIORITY_DR),
-    "report": _app("report", dr=_LOW_PRIORITY_DR),
     "portal": dict(_app("portal", dr=_PG_DR), repository="https://github.com/meridian/portal",
                    namespace="platform-portal", clusters=["prod-us-east-1"]),
     "postgresql": dict(namespace="RDS (private subnet)", clusters=_APP_CLUSTERS,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import db, htmx
 from portal.health import dead_letters
+from portal.health.blueprint import ONCALL
+from portal.health.blueprint import dead_letters_bp as bp
 from portal.rendering import page_or_fragment
 
-bp = Blueprint("dead_letters", __name__, url_prefix="/dead-letters")
-ONCALL = ("oncall", "manager")
 # Queue names as the services declare them: words of letters, digits, dots, dashes.
 QUEUE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
 

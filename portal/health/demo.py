@@ -7,7 +7,6 @@ from portal.catalog import service as catalog
 
 # The ports `portal dev` starts the platform services on (portal/devserver.py uses these).
 LOCAL_PORTS = {"order": 8101, "inventory": 8102, "fulfillment": 8103, "worker": 8104,
-               "report": 8105,
                "auth": 8106, "billing": 8107, "notification": 8108, "search": 8109}
 
 

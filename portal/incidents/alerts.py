@@ -1,4 +1,8 @@
-"""Alerts from Alertmanager, as the incidents domain sees them: open, dedupe, link.
+"""Alerts from Alertmanager, as the incidents domain sees them: open and link.
+
+The on-call domain stores each alert once (`oncall_alerts`, deduplicated by fingerprint)
+and announces the new or changed ones; this module decides which of them open or join an
+incident and keeps the link (the row's `incident_id`).
 
 Severity mapping (escalation levels and alert rules):
 - `P0` → Sev1 ("service completely unavailable, production data loss").
@@ -11,17 +15,12 @@ Severity mapping (escalation levels and alert rules):
 """
 from __future__ import annotations
 
-import json
-from datetime import datetime
-
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
-from portal.catalog.models import Service
-from portal.db import utcnow
 from portal.incidents import service, timeline
-from portal.incidents.models import SEVERITIES, Incident, LinkedAlert
+from portal.incidents.models import SEVERITIES, Incident
+from portal.oncall.models import ReceivedAlert
 
 AUTO_OPEN = {"p0": "sev1", "critical": "sev2", "page": "sev2", "p1": "sev2", "p2": "sev2"}
 BY_HAND = {"warning": "sev3", "p3": "sev3", "info": "sev4", "p4": "sev4"}
@@ -35,75 +34,10 @@ def auto_severity(severity_label: str | None, labels: dict) -> str | None:
     return AUTO_OPEN.get((severity_label or "").lower())
 
 
-def suggested_severity(alert: LinkedAlert) -> str:
+def suggested_severity(alert: ReceivedAlert) -> str:
     """The severity offered when someone declares an incident from this alert."""
-    key = (alert.severity_label or "").lower()
+    key = (alert.severity or "").lower()
     return auto_severity(key, alert.labels) or BY_HAND.get(key, "sev3")
-
-
-def _values(alert: dict, now: datetime) -> dict:
-    labels, annotations = dict(alert.get("labels") or {}), dict(alert.get("annotations") or {})
-    runbook = annotations.get("runbook_url") or annotations.get("runbook") or None
-    severity = alert.get("severity") or labels.get("severity")
-    return {"fingerprint": alert["fingerprint"], "status": alert["status"], "labels": labels,
-            "annotations": annotations, "alertname": str(labels.get("alertname", ""))[:200],
-            "severity_label": str(severity)[:32] if severity else None,
-            # A longer link is no link: cut short it would point somewhere else.
-            "runbook_url": runbook if runbook and len(runbook) <= 500 else None,
-            "starts_at": alert.get("starts_at"), "ends_at": alert.get("ends_at"),
-            "last_seen_at": now, "service": alert.get("service")}
-
-
-_COLUMNS = ("fingerprint", "status", "labels", "annotations", "alertname", "severity_label",
-            "runbook_url", "starts_at", "ends_at", "last_seen_at")
-_TYPES = {"labels": "jsonb", "annotations": "jsonb", "starts_at": "timestamptz",
-          "ends_at": "timestamptz", "last_seen_at": "timestamptz"}
-# The whole batch as ONE jsonb parameter and ONE statement: the SQL text never changes with
-# the batch size, so it is parsed once. `previous` locks the batch's existing rows (in one
-# order, so two deliveries cannot deadlock) and reads their status; the always-true WHERE
-# makes PostgreSQL do that BEFORE the upsert changes them (a racing delivery waits, then
-# sees its commit). An unknown service slug is stored as NULL by the outer join.
-_UPSERT = text(f"""
-WITH batch AS MATERIALIZED (
-    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-        AS r({", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in (*_COLUMNS, "service"))})),
-previous AS MATERIALIZED (
-    SELECT fingerprint, status FROM {LinkedAlert.__tablename__}
-    WHERE fingerprint IN (SELECT fingerprint FROM batch) ORDER BY fingerprint FOR UPDATE),
-written AS (
-    INSERT INTO {LinkedAlert.__tablename__} ({", ".join(_COLUMNS)}, service_slug)
-    SELECT {", ".join("b." + c for c in _COLUMNS)}, s.slug
-    FROM batch b LEFT JOIN {Service.__tablename__} s ON s.slug = b.service
-    WHERE (SELECT count(*) FROM previous) >= 0
-    ORDER BY b.fingerprint
-    ON CONFLICT (fingerprint) DO UPDATE
-    SET {", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "service_slug"))}
-    RETURNING id, fingerprint, incident_id)
-SELECT w.id, w.fingerprint, w.incident_id, p.status
-FROM written w LEFT JOIN previous p ON p.fingerprint = w.fingerprint
-ORDER BY w.fingerprint
-""")
-
-
-def _upsert_all(session: Session, alerts: dict[str, dict]) -> list[tuple[int, str, int | None,
-                                                                         str | None]]:
-    """Record a batch in ONE statement; (row id, fingerprint, incident id, previous status).
-
-    The webhook announces thousands of alerts a second and most of them open nothing, so
-    this is the whole cost for them, whatever the size of the batch.
-    """
-    now = utcnow()
-    rows = [_values(a, now) for a in alerts.values()]
-    written = session.execute(_UPSERT, {"rows": json.dumps(rows, default=_iso)}).all()
-    for alert_id, *_ in written:
-        stale = session.identity_map.get(identity_key(LinkedAlert, alert_id))
-        if stale is not None:
-            session.expire(stale)  # an ORM copy loaded earlier in this transaction
-    return written
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat()
 
 
 def _pages(alert: dict) -> bool:
@@ -111,20 +45,27 @@ def _pages(alert: dict) -> bool:
     return auto_severity(alert.get("severity") or labels.get("severity"), labels) is not None
 
 
-def _title(row: LinkedAlert) -> str:
+def _title(row: ReceivedAlert) -> str:
     summary = row.annotations.get("summary") or row.annotations.get("description") or ""
     return f"{row.alertname}: {summary}" if summary else row.alertname or row.fingerprint
 
 
-def _link(session: Session, row: LinkedAlert, incident: Incident, actor: str | None) -> None:
+def _runbook_url(row: ReceivedAlert) -> str | None:
+    url = row.annotations.get("runbook_url") or row.annotations.get("runbook") or None
+    # A longer link is no link: cut short it would point somewhere else.
+    return url if url and len(url) <= 500 else None
+
+
+def _link(session: Session, row: ReceivedAlert, incident: Incident, actor: str | None) -> None:
     row.incident = incident
     timeline.add_entry(session=session, incident_id=incident.id, kind="alert", pinned=True,
                        summary=f"Alert fired: {_title(row)}", actor_email=actor,
                        at=row.starts_at, details={"fingerprint": row.fingerprint,
                                                   "labels": row.labels})
-    if row.runbook_url:
+    runbook_url = _runbook_url(row)
+    if runbook_url:
         try:
-            service.add_runbook(session=session, incident=incident, url=row.runbook_url,
+            service.add_runbook(session=session, incident=incident, url=runbook_url,
                                 title=f"Runbook for {row.alertname}")
         except ValueError:
             pass  # a malformed annotation must not stop the incident from opening
@@ -132,28 +73,31 @@ def _link(session: Session, row: LinkedAlert, incident: Incident, actor: str | N
 
 def receive_all(*, session: Session, alerts: list[dict],
                 auto_resolve: bool = False) -> list[Incident]:
-    """Record a batch of alerts; open or update the incidents linked to their fingerprints.
+    """Open or update the incidents of a delivery's new or changed alerts, which the
+    on-call domain already stored (and holds locked until its transaction ends).
 
     With `auto_resolve`, an incident opened from alerts resolves itself when its last
     alert resolves. Returns the incidents opened or updated.
     """
     latest = {a["fingerprint"]: a for a in alerts}  # the last copy in a batch wins
-    if not latest:
-        return []
     touched = []
-    for alert_id, fingerprint, incident_id, previous in _upsert_all(session, latest):
+    for fingerprint in sorted(latest):
         alert = latest[fingerprint]
-        if incident_id is None and (alert["status"] == "resolved" or not _pages(alert)):
-            continue  # recorded; no incident to update and none to open (the common case)
-        incident = _follow(session, alert_id, alert["status"], previous, auto_resolve)
+        if alert.get("incident_id") is None and (alert["status"] == "resolved"
+                                                 or not _pages(alert)):
+            continue  # no incident to update and none to open (the common case): no SQL
+        incident = _follow(session, fingerprint, alert["status"],
+                           alert.get("previous_status"), auto_resolve)
         if incident is not None:
             touched.append(incident)
     return touched
 
 
-def _follow(session: Session, alert_id: int, status: str, previous: str | None,
+def _follow(session: Session, fingerprint: str, status: str, previous: str | None,
             auto_resolve: bool) -> Incident | None:
-    row = session.get(LinkedAlert, alert_id, populate_existing=True)  # locked by the batch
+    row = session.get(ReceivedAlert, fingerprint, populate_existing=True)
+    if row is None:
+        return None
     incident = row.incident
     if status == "resolved":
         if incident is not None and previous == "firing":
@@ -169,23 +113,23 @@ def _follow(session: Session, alert_id: int, status: str, previous: str | None,
                                summary=f"Alert fired again: {_title(row)}",
                                details={"fingerprint": row.fingerprint})
         return incident
-    severity = auto_severity(row.severity_label, row.labels)
+    severity = auto_severity(row.severity, row.labels)
     if severity is None:
         row.incident = None
         return None
     return _open(session, row, severity, actor=None)
 
 
-def _open(session: Session, row: LinkedAlert, severity: str, actor: str | None) -> Incident:
+def _open(session: Session, row: ReceivedAlert, severity: str, actor: str | None) -> Incident:
     incident = service.declare(
         session=session, title=_title(row), severity=severity, actor_email=actor,
         source="alert", summary=row.annotations.get("description", ""),
-        service_slugs=[row.service_slug] if row.service_slug else [], alert_labels=row.labels)
+        service_slugs=[row.service] if row.service else [], alert_labels=row.labels)
     _link(session, row, incident, actor)
     return incident
 
 
-def declare_from(*, session: Session, alert: LinkedAlert, severity: str,
+def declare_from(*, session: Session, alert: ReceivedAlert, severity: str,
                  actor_email: str) -> Incident:
     """Declare an incident by hand from an alert that did not open one."""
     if alert.incident is not None and alert.incident.is_open:
@@ -194,13 +138,13 @@ def declare_from(*, session: Session, alert: LinkedAlert, severity: str,
     return _open(session, alert, severity, actor=actor_email)
 
 
-def get(*, session: Session, alert_id: int) -> LinkedAlert | None:
-    """One recorded alert."""
-    return session.get(LinkedAlert, alert_id)
+def get(*, session: Session, fingerprint: str) -> ReceivedAlert | None:
+    """One stored alert."""
+    return session.get(ReceivedAlert, fingerprint)
 
 
-def unlinked_firing(*, session: Session, limit: int = 50) -> list[LinkedAlert]:
-    """Firing alerts that no open incident covers, newest first."""
-    return list(session.scalars(select(LinkedAlert).where(
-        LinkedAlert.status == "firing", LinkedAlert.incident_id.is_(None))
-        .order_by(LinkedAlert.last_seen_at.desc()).limit(limit)))
+def unlinked_firing(*, session: Session, limit: int = 50) -> list[ReceivedAlert]:
+    """Firing alerts that no incident covers, most recently notified first."""
+    return list(session.scalars(select(ReceivedAlert).where(
+        ReceivedAlert.status == "firing", ReceivedAlert.incident_id.is_(None))
+        .order_by(ReceivedAlert.last_received_at.desc()).limit(limit)))

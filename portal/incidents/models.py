@@ -1,5 +1,6 @@
-"""Incidents: the incident itself, its timeline, linked alerts, customer updates,
-postmortems and action items. Every table is prefixed `incidents_`."""
+"""Incidents: the incident itself, its timeline, customer updates, postmortems and action
+items. Every table is prefixed `incidents_`. Alerts are the on-call domain's rows
+(`portal.oncall.models.ReceivedAlert`); an incident reaches its own through `alerts`."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -18,10 +19,11 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
+from sqlalchemy.orm import Mapped, backref, foreign, mapped_column, relationship, synonym
 
 from portal.catalog.models import Service
 from portal.db import Base, TenantScoped, Timestamped, utcnow
+from portal.oncall.models import ReceivedAlert
 from portal.tenants.models import Tenant
 
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
@@ -76,8 +78,13 @@ class Incident(Timestamped, Base):
         secondary="incidents_services", order_by=Service.name, lazy="selectin")
     tenant_links: Mapped[list[IncidentTenant]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin")
-    alerts: Mapped[list[LinkedAlert]] = relationship(back_populates="incident",
-                                                       order_by="LinkedAlert.id")
+    # The alerts linked to it, stored once by the on-call domain (`oncall_alerts`); the
+    # link is that table's `incident_id`, a plain id like the pages' (no foreign key from
+    # the on-call domain's tables into this one), so the join is spelled out here.
+    alerts: Mapped[list[ReceivedAlert]] = relationship(
+        primaryjoin=lambda: Incident.id == foreign(ReceivedAlert.incident_id),
+        backref=backref("incident", lazy="select"),
+        order_by=lambda: (ReceivedAlert.starts_at, ReceivedAlert.fingerprint))
     runbooks: Mapped[list[Runbook]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="Runbook.id")
     postmortem: Mapped[Postmortem | None] = relationship(
@@ -135,28 +142,6 @@ class TimelineEntry(Base):
     actor_email: Mapped[str | None] = mapped_column(String(254))
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
-
-
-class LinkedAlert(Base):
-    """An Alertmanager alert seen by the incidents domain, deduplicated by fingerprint."""
-    __tablename__ = "incidents_alerts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(128), unique=True)
-    incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incidents_incidents.id", ondelete="SET NULL"), index=True)
-    alertname: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(16))
-    severity_label: Mapped[str | None] = mapped_column(String(32))
-    service_slug: Mapped[str | None] = mapped_column(String(63))
-    labels: Mapped[dict] = mapped_column(JSONB, default=dict)
-    annotations: Mapped[dict] = mapped_column(JSONB, default=dict)
-    runbook_url: Mapped[str | None] = mapped_column(String(500))
-    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    incident: Mapped[Incident | None] = relationship(back_populates="alerts")
 
 
 class Runbook(Base):

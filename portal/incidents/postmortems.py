@@ -178,8 +178,8 @@ def get_action_item(*, session: Session, item_id: int) -> ActionItem | None:
 
 def count_late_items(*, session: Session, today: date) -> int:
     """How many action items not done are past their due date."""
-    return session.scalar(select(func.count()).select_from(ActionItem).where(
-        ActionItem.status != "done", ActionItem.due_date < today))
+    return session.execute(select(func.count()).select_from(ActionItem).where(
+        ActionItem.status != "done", ActionItem.due_date < today)).scalar_one()
 
 
 def action_items(*, session: Session, incident_id: int | None = None, status: str | None = None,

@@ -65,7 +65,8 @@ def request_rollback(*, session: Session, incident: Incident, job_id: str, reaso
     whose params carry the reason, the incident and the job it reverts."""
     reason = clean_reason(reason)
     job = _suspect_job(session=session, incident=incident, job_id=job_id)
-    engine = job_templates.get(job.template).engine if job_templates.get(job.template) else ""
+    template = job_templates.get(job.template)
+    engine = template.engine if template else ""
     if job.action == "deploy":
         new, what = _revert_deploy(session=session, deploy=job, requester=requester)
     elif engine in ("terraform", "ansible") and job.action != "destroy":

@@ -8,26 +8,13 @@ from flask_login import current_user
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import db
 from portal.incidents import suspect_silences, suspects
+from portal.incidents.blueprint import STAFF, bp, load, suspects_context
 from portal.incidents.forms import SuspectRollbackForm
 from portal.incidents.models import Incident
 from portal.incidents.suspect_rollback import RollbackRefused, request_rollback
-from portal.incidents.views import STAFF, bp, load
 from portal.oncall.am import alert_cache, am_client
 from portal.rendering import page_or_fragment
-from portal.selfservice.views import REQUESTERS as DEPLOY_REQUESTERS
-
-
-def suspects_context(incident: Incident, hours: int = suspects.DEFAULT_HOURS) -> dict:
-    """What the panel shows: the suspect changes and, for those who may request deploys,
-    the rollback form."""
-    try:
-        found = suspects.find(session=db.session, incident=incident, hours=hours)
-    except ValueError as exc:
-        abort(400, description=str(exc))
-    return {"suspects": found, "rollback_form": SuspectRollbackForm(formdata=None),
-            "may_roll_back": current_user.has_role(*DEPLOY_REQUESTERS),
-            "may_undo_silence": current_user.has_role(*suspect_silences.UNDOERS),
-            "hour_choices": (1, 3, suspects.DEFAULT_HOURS, 12, 24, suspects.MAX_HOURS)}
+from portal.selfservice.blueprint import REQUESTERS as DEPLOY_REQUESTERS
 
 
 @bp.get("/<int:incident_id>/suspects")

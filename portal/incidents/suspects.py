@@ -102,7 +102,8 @@ def find(*, session: Session, incident: Incident, hours: int = DEFAULT_HOURS,
 
 
 def _job_row(job: Job, reached: catalog.Reached) -> Suspect:
-    engine = job_templates.get(job.template).engine if job_templates.get(job.template) else ""
+    template = job_templates.get(job.template)
+    engine = template.engine if template else ""
     kind = job.action if engine == "argocd" else engine or job.action
     return Suspect(at=job.finished_at or job.started_at or job.created_at, kind=kind,
                    service_slug=reached.slug, service_name=reached.name,

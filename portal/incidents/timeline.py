@@ -92,8 +92,8 @@ def window(*, session: Session, incident_id: int, kind: str | None = None,
 
 def latest_id(*, session: Session, incident_id: int) -> int:
     """The id of the newest entry of any kind (0 when the timeline is empty)."""
-    return session.scalar(select(func.coalesce(func.max(TimelineEntry.id), 0))
-                          .where(TimelineEntry.incident_id == incident_id))
+    return session.execute(select(func.coalesce(func.max(TimelineEntry.id), 0))
+                           .where(TimelineEntry.incident_id == incident_id)).scalar_one()
 
 
 def poll(*, session: Session, incident_id: int, after_id: int, kind: str | None = None,

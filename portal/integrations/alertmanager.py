@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import requests
 
@@ -163,11 +164,16 @@ class AlertmanagerClient:
         return True
 
 
+def _sent_time(value: str | None) -> datetime:
+    # Alertmanager always sends these (an alert's startsAt, a silence's bounds).
+    return cast(datetime, parse_time(value))
+
+
 def _alert(raw: dict) -> Alert:
     status = raw.get("status", {})
     return Alert(fingerprint=raw["fingerprint"], labels=raw.get("labels", {}),
                  annotations=raw.get("annotations", {}),
-                 starts_at=parse_time(raw.get("startsAt")), ends_at=parse_time(raw.get("endsAt")),
+                 starts_at=_sent_time(raw.get("startsAt")), ends_at=parse_time(raw.get("endsAt")),
                  state=status.get("state", "unprocessed"),
                  silenced_by=tuple(status.get("silencedBy") or ()),
                  inhibited_by=tuple(status.get("inhibitedBy") or ()))
@@ -178,7 +184,7 @@ def _silence(raw: dict) -> Silence:
         id=raw["id"],
         matchers=tuple(Matcher(m["name"], m["value"], m.get("isRegex", False),
                                m.get("isEqual", True)) for m in raw.get("matchers", [])),
-        starts_at=parse_time(raw["startsAt"]), ends_at=parse_time(raw["endsAt"]),
+        starts_at=_sent_time(raw["startsAt"]), ends_at=_sent_time(raw["endsAt"]),
         created_by=raw.get("createdBy", ""), comment=raw.get("comment", ""),
         state=raw.get("status", {}).get("state", ""), updated_at=parse_time(raw.get("updatedAt")))
 
@@ -217,7 +223,9 @@ class AlertmanagerCluster:
         raise AlertmanagerUnavailable("; ".join(errors))
 
     def _gather(self, call, key, rank=None) -> Gathered:
-        merged, unreachable, errors = {}, [], []
+        merged: dict[Any, Any] = {}
+        unreachable: list[str] = []
+        errors: list[str] = []
         for member in self.members:
             try:
                 items = call(member)

@@ -99,7 +99,7 @@ class ArgoCDClient:
     def sync(self, app: str, *, revision: str | None = None, prune: bool = False,
              dry_run: bool = False) -> AppStatus:
         """Start a sync of `app` (to `revision` when given) and return its status."""
-        body = {"prune": prune, "dryRun": dry_run}
+        body: dict[str, bool | str] = {"prune": prune, "dryRun": dry_run}
         if revision:
             body["revision"] = revision
         return _status(self._call("POST", f"/api/v1/applications/{quote(app)}/sync", body))

@@ -32,6 +32,11 @@ class FolderStore:
         self.root = Path(root).resolve()
         self._secret_key = secret_key
 
+    @classmethod
+    def from_config(cls, config) -> FolderStore:
+        """The store under OBJECT_STORE_DIR (object_store.from_config decides when)."""
+        return cls(config["OBJECT_STORE_DIR"], secret_key=config["SECRET_KEY"])
+
     def path(self, bucket: str, key: str) -> Path:
         """Where an object lives; a key that would leave the store is refused."""
         path = (self.root / bucket / key).resolve()
@@ -97,7 +102,7 @@ def get_object(token: str):
     if (utcnow() - signed_at).total_seconds() > claims["x"]:
         abort(403, description="This download URL has expired: download the report again "
                                "from its page.")
-    store = FolderStore(config["OBJECT_STORE_DIR"], secret_key=config["SECRET_KEY"])
+    store = FolderStore.from_config(config)
     try:
         path = store.path(claims["b"], claims["k"])
     except S3Unavailable:

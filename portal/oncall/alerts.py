@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from portal import events
 from portal.catalog.models import Service
@@ -81,20 +82,34 @@ _TYPES = {"labels": "jsonb", "annotations": "jsonb", "starts_at": "timestamptz",
 _TABLE = ReceivedAlert.__tablename__
 # One statement per delivery with the batch as ONE jsonb parameter, so the SQL text is the
 # same for every batch size (parsed once, not per alert or per size). A service label the
-# catalog does not know is stored as NULL by the outer join. Rows are written in
-# fingerprint order: two deliveries sharing fingerprints lock them in the same order.
+# catalog does not know is stored as NULL by the outer join. `previous` locks the batch's
+# existing rows in fingerprint order (two deliveries sharing fingerprints cannot deadlock)
+# and reads their severity; the always-true WHERE makes PostgreSQL do that BEFORE the
+# upsert changes them (a racing delivery waits, then sees its commit). The previous status
+# is kept on the row by the upsert itself.
 _UPSERT = text(f"""
-INSERT INTO {_TABLE} ({", ".join(_COLUMNS)}, service, received_count)
-SELECT {", ".join("r." + c for c in _COLUMNS)}, s.slug, 1
-FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-     AS r({", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in (*_COLUMNS, "service"))})
-LEFT JOIN {Service.__tablename__} s ON s.slug = r.service
-ORDER BY r.fingerprint
-ON CONFLICT (fingerprint) DO UPDATE
-SET previous_status = {_TABLE}.status,
-    {", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "service"))},
-    received_count = {_TABLE}.received_count + 1
-RETURNING fingerprint, status, previous_status, received_count, service
+WITH batch AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+        AS r({", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in (*_COLUMNS, "service"))})),
+previous AS MATERIALIZED (
+    SELECT fingerprint, severity FROM {_TABLE}
+    WHERE fingerprint IN (SELECT fingerprint FROM batch) ORDER BY fingerprint FOR UPDATE),
+written AS (
+    INSERT INTO {_TABLE} ({", ".join(_COLUMNS)}, service, received_count)
+    SELECT {", ".join("b." + c for c in _COLUMNS)}, s.slug, 1
+    FROM batch b LEFT JOIN {Service.__tablename__} s ON s.slug = b.service
+    WHERE (SELECT count(*) FROM previous) >= 0
+    ORDER BY b.fingerprint
+    ON CONFLICT (fingerprint) DO UPDATE
+    SET previous_status = {_TABLE}.status,
+        {", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "service"))},
+        received_count = {_TABLE}.received_count + 1
+    RETURNING fingerprint, status, previous_status, received_count, service, incident_id,
+              severity)
+SELECT w.fingerprint, w.status, w.previous_status, w.received_count, w.service,
+       w.incident_id, p.fingerprint IS NOT NULL AND p.severity IS DISTINCT FROM w.severity
+FROM written w LEFT JOIN previous p ON p.fingerprint = w.fingerprint
+ORDER BY w.fingerprint
 """)
 
 
@@ -102,30 +117,57 @@ def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
-def _row(alert: WebhookAlert, now: datetime) -> dict:
-    severity = alert.labels.get("severity")
+def _row(alert: WebhookAlert) -> dict:
     return {"fingerprint": alert.fingerprint, "status": alert.status, "labels": alert.labels,
             "annotations": alert.annotations, "starts_at": alert.startsAt,
-            "ends_at": _ends(alert), "severity": severity[:20] if severity else None,
-            "last_received_at": now, "service": alert.labels.get("service")}
+            "ends_at": _ends(alert), "severity": alert.labels.get("severity"),
+            "service": alert.labels.get("service")}
 
 
 def ingest(*, session: Session, payload: WebhookPayload,
            now: datetime | None = None) -> IngestResult:
     """Upsert the alerts by fingerprint and announce the new or changed ones."""
-    now = now or utcnow()
     latest = {a.fingerprint: a for a in payload.alerts}  # the last copy in a batch wins
-    rows = {fp: _row(a, now) for fp, a in latest.items()}
+    return record(session=session, alerts=[_row(a) for a in latest.values()], now=now)
+
+
+def record(*, session: Session, alerts: list[dict],
+           now: datetime | None = None) -> IngestResult:
+    """Store alerts (dicts shaped as `events.alert_received` describes them, without the
+    incident link) in the one alert table, by fingerprint, and announce the new or changed
+    ones with their previous status and the incident they are linked to."""
+    now = now or utcnow()
+    rows = {a["fingerprint"]: {**_stored(a), "last_received_at": now} for a in alerts}
+    if not rows:
+        return IngestResult(0, [])
     written = session.execute(_UPSERT, {"rows": json.dumps(list(rows.values()), default=_iso)})
-    # The previous status is the old value, read by the upsert inside the row lock, so dedupe
-    # is decided by the database even when two deliveries race.
-    changed = {fp: service for fp, status, previous, count, service in written
-               if count == 1 or previous != status}
+    # The previous status and severity are the old values, read inside the row lock, so
+    # dedupe is decided by the database even when two deliveries race; the link returned is
+    # the one committed last, read under the same lock. A new severity is a change too: it
+    # may make the alert open an incident.
+    changed = {fp: (service, previous if count > 1 else None, incident_id)
+               for fp, status, previous, count, service, incident_id, regraded in written
+               if count == 1 or previous != status or regraded}
+    for fingerprint in rows:
+        stale = session.identity_map.get(identity_key(ReceivedAlert, fingerprint))
+        if stale is not None:
+            session.expire(stale)  # an ORM copy loaded earlier in this transaction
     if changed:
         events.alert_received.send(session=session, alerts=[
             {**{k: v for k, v in rows[fp].items() if k != "last_received_at"},
-             "service": changed[fp]} for fp in sorted(changed)])
+             "service": service, "previous_status": previous, "incident_id": incident_id}
+            for fp, (service, previous, incident_id) in sorted(changed.items())])
     return IngestResult(len(rows), sorted(changed))
+
+
+def _stored(alert: dict) -> dict:
+    severity = alert.get("severity") or (alert.get("labels") or {}).get("severity")
+    return {"fingerprint": alert["fingerprint"], "status": alert["status"],
+            "labels": dict(alert.get("labels") or {}),
+            "annotations": dict(alert.get("annotations") or {}),
+            "starts_at": alert["starts_at"], "ends_at": alert.get("ends_at"),
+            "severity": str(severity)[:20] if severity else None,
+            "service": alert.get("service")}
 
 
 def received_alerts(*, session: Session, status: str = "firing",

@@ -3,15 +3,15 @@
 change is audited."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import db
 from portal.oncall import escalation, forms, service, step_forms
+from portal.oncall.blueprint import chains_bp as bp
 from portal.oncall.escalation_models import EscalationRoute
 from portal.oncall.service import OncallError
 
-bp = Blueprint("chains", __name__)
 EDITORS = ("manager",)  # admins pass every role check
 
 

@@ -17,6 +17,7 @@ out), never as an exception:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -76,8 +77,8 @@ class _Mapper:
         return row
 
     def spec(self, n: int, step: PlanStep) -> StepSpec | None:
-        base = {"kind": step.kind, "important": step.important
-                and step.kind in escalation.NOTIFYING}
+        base: dict[str, Any] = {"kind": step.kind, "important": step.important
+                                and step.kind in escalation.NOTIFYING}
         if step.kind == "wait":
             minutes = self.bounded(n, step.minutes, 1, MAX_MINUTES, "a wait of minutes")
             self.waited = self.waited or minutes is not None

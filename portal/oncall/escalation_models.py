@@ -7,7 +7,6 @@ a severity policy or to a chain, and the paging engine runs both the same way.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Column,
@@ -23,9 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, Timestamped, utcnow
-
-if TYPE_CHECKING:  # mapped in portal.oncall.models, which imports this module last
-    from portal.oncall.models import EscalationStep
+from portal.oncall.models import EscalationStep
 
 # The people of a `notify_users` step; a person who leaves takes their row with them.
 step_users = Table(
@@ -47,9 +44,10 @@ class EscalationChain(Timestamped, Base):
     # The id the chain has in the tool it was imported from; a re-import finds it by this.
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
 
+    # One-way: a step does not link back to its chain, so portal.oncall.models (where steps
+    # live, shared with severity policies) need not import this module.
     steps: Mapped[list[EscalationStep]] = relationship(
-        back_populates="chain", cascade="all, delete-orphan",
-        lazy="selectin", order_by="EscalationStep.position")
+        cascade="all, delete-orphan", lazy="selectin", order_by=EscalationStep.position)
 
 
 class EscalationRoute(Timestamped, Base):

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil import rrule
 from dateutil.relativedelta import relativedelta
 
 from portal.oncall.importing.plan import Window
@@ -105,20 +106,21 @@ def index_at(rot: Layer, at: datetime) -> int | None:
 def _window_spans(rot: Layer, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """The rotation's windows as UTC spans overlapping [start, end), in order."""
     zone = ZoneInfo(rot.time_zone)
-    first = start.astimezone(zone).date() - timedelta(days=1)
-    last = end.astimezone(zone).date()
+    # From the day before `start`: a window running past midnight reaches into it.
+    first = datetime.combine(start.astimezone(zone).date() - timedelta(days=1), time())
+    last = datetime.combine(end.astimezone(zone).date(), time())
     spans = []
-    day: date = first
-    while day <= last:
-        for w in rot.windows:
-            if day.weekday() not in w.weekdays:
-                continue
+    for w in rot.windows:
+        if not w.weekdays:  # an empty byweekday would mean every day to rrule
+            continue
+        for midnight in rrule.rrule(rrule.DAILY, byweekday=w.weekdays, dtstart=first,
+                                    until=last):
+            day = midnight.date()
             ends_on = day + timedelta(days=1) if w.end <= w.start else day
             a = _utc(datetime.combine(day, w.start), rot.time_zone)
             b = _utc(datetime.combine(ends_on, w.end), rot.time_zone)
             if a < end and b > start and a < b:
                 spans.append((max(a, start), min(b, end)))
-        day += timedelta(days=1)
     return sorted(spans)
 
 

@@ -164,7 +164,6 @@ class EscalationStep(Base):
     webhook_url: Mapped[str | None] = mapped_column(String(500))
 
     policy: Mapped[EscalationPolicy | None] = relationship(back_populates="steps")
-    chain: Mapped[EscalationChain | None] = relationship(back_populates="steps")
     user: Mapped[User | None] = relationship(lazy="joined")
     users: Mapped[list[User]] = relationship(secondary="oncall_escalation_step_users",
                                              lazy="selectin", order_by=User.id)
@@ -250,10 +249,11 @@ class Notification(Base):
 
 
 class ReceivedAlert(Base):
-    """The latest state of each alert Alertmanager sent, one row per fingerprint."""
+    """The latest state of each alert Alertmanager sent, one row per fingerprint: the only
+    stored copy of an alert. The incidents domain reads it and links it to an incident."""
     __tablename__ = "oncall_alerts"
 
-    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(128), primary_key=True)
     status: Mapped[str] = mapped_column(String(10))
     # The status before the latest delivery, written by the same upsert, so dedupe is
     # decided atomically by the database even when two webhooks race.
@@ -267,6 +267,13 @@ class ReceivedAlert(Base):
     received_count: Mapped[int] = mapped_column(default=1)
     last_received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                        server_default=func.now())
+    # The incident the alert opened or joined: the incidents domain's id, written by it
+    # (portal.incidents.alerts), which also maps `incident` onto this class.
+    incident_id: Mapped[int | None] = mapped_column(index=True)
+
+    @property
+    def alertname(self) -> str:
+        return str(self.labels.get("alertname", "")) if self.labels else ""
 
 
 class FeedToken(Base):
@@ -305,10 +312,6 @@ class SilenceExpiryNotice(Base):
     payload: Mapped[dict] = mapped_column(JSONB, default=dict)
 
 
-# Roster notices and the silence ledger keep their tables in modules of their own;
-# importing them here maps them.
-# rotation_models: layered rotations and the ids of imported objects.
-from portal.oncall import roster_notice_models, rotation_models, silence_ledger  # noqa: E402,F401
-from portal.oncall.chat import models as chat_models  # noqa: E402,F401  (chat targets, messages)
-from portal.oncall.escalation_models import EscalationChain  # noqa: E402,F401  (chains, routes)
-from portal.oncall.rule_models import NotificationRule  # noqa: E402,F401  (personal rules)
+# The silence ledger keeps its table in a module of its own; importing it here maps it. The
+# `*_models` modules (and chat's `models`) are found and mapped by portal.domains.
+from portal.oncall import silence_ledger  # noqa: E402,F401

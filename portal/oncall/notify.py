@@ -10,8 +10,12 @@ quiet hours unless the page is important. Someone without rules gets today's one
 notification per configured channel at once. Acknowledging a page cancels its rows that
 are still pending, and a row of a page no longer triggered is never sent.
 
-Notifications are rows created in the paging transaction and delivered afterwards by the
-paging engine's tick, so a page is never lost to a crash between the commit and the send.
+Notifications are rows created in the paging transaction and delivered afterwards, so a
+page is never lost to a crash between the commit and the send: a new page's first ones by
+a task sent once that transaction commits (`send_after_commit`), everything else (later
+steps, retries, and whatever that task could not send) by the paging engine's tick. A row
+is claimed with FOR UPDATE SKIP LOCKED and leaves `pending` when attempted, so the task
+and a tick running at the same moment never send it twice.
 A failed attempt is recorded with its error and retried with backoff up to a bound; after
 that the notification is `failed` and shown on the page, never swallowed.
 """
@@ -24,10 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app, has_app_context
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal import jobs
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.integrations import smtp
@@ -42,6 +48,8 @@ PHONE_MODULE = "portal.integrations.phone"
 # A rule's channel -> the notification channel that carries it ('chat' is the team chat
 # webhook).
 RULE_TO_CHANNEL = {"email": "email", "sms": "sms", "voice": "voice", "chat": "webhook"}
+SEND_KEY = "oncall_pages_to_send"
+SEND_TASK = "portal.oncall.tasks.send_first_notifications"
 
 
 def phone_module():
@@ -236,20 +244,23 @@ def deliver(*, notification: Notification, channels: Channels, now: datetime) ->
 
 
 def deliver_due(*, session: Session, channels: Channels, now: datetime | None = None,
-                limit: int = 100) -> int:
-    """Deliver the pending notifications whose next attempt is due; returns how many tried."""
+                limit: int = 100, page_ids: list[int] | None = None) -> int:
+    """Deliver the pending notifications whose next attempt is due (of `page_ids` only, when
+    given); returns how many tried."""
     now = now or utcnow()
+    which = [Notification.status == "pending", Notification.next_attempt_at <= now]
+    if page_ids is not None:
+        which.append(Notification.page_id.in_(page_ids))
     # Rows of pages acked or resolved meanwhile (however that happened) are not sent.
     session.execute(
         update(Notification).where(
-            Notification.status == "pending", Notification.next_attempt_at <= now,
+            *which,
             Notification.page_id.in_(select(Page.id).where(Page.status != "triggered")))
         .values(status="cancelled", last_error="page no longer triggered")
         .execution_options(synchronize_session="fetch"))
     due = list(session.scalars(
         select(Notification).join(Page, Page.id == Notification.page_id)
-        .where(Notification.status == "pending", Notification.next_attempt_at <= now,
-               Page.status == "triggered")
+        .where(*which, Page.status == "triggered")
         .order_by(Notification.id).limit(limit)
         .with_for_update(skip_locked=True, of=Notification)))
     for notification in due:
@@ -259,6 +270,30 @@ def deliver_due(*, session: Session, channels: Channels, now: datetime | None = 
         deliver(notification=notification, channels=channels, now=now)
     session.flush()
     return len(due)
+
+
+def send_after_commit(*, session: Session, page_id: int) -> None:
+    """Have the page's due notifications sent as soon as this session commits (a rollback
+    forgets it), instead of waiting for the next paging tick."""
+    jobs.after_commit_batch(session, SEND_KEY, page_id, _send_committed)
+
+
+def _send_committed(page_ids: list[int]) -> None:
+    dispatch(page_ids)  # looked up at call time: tests replace it
+
+
+def dispatch(page_ids: list[int]) -> None:
+    """Enqueue the delivery task of committed pages; the paging tick sends what is left."""
+    if not has_app_context() or "celery" not in current_app.extensions:
+        return
+    try:
+        # No publish retries: the webhook request that opened the page waits for this,
+        # and the tick sends the rows anyway.
+        current_app.extensions["celery"].send_task(SEND_TASK, args=[sorted(set(page_ids))],
+                                                   retry=False)
+    except Exception:  # the rows are committed: the tick delivers them
+        log.warning("could not enqueue the first notifications of pages %s", page_ids,
+                    exc_info=True)
 
 
 def for_page(*, session: Session, page: Page) -> list[Notification]:

@@ -12,13 +12,16 @@ overdue step and later steps keep their schedule. A `notify_if_count` step holds
 
 Every step is recorded as a PageEvent with its timestamp and notifications are announced
 with `portal.events.page_event`. Time is always passed in (`now`), so the engine is tested
-with a frozen clock; the Celery beat tick calls `escalate_due` with the real one.
+with a frozen clock; the Celery beat tick calls `escalate_due` with the real one. What a
+new page's first steps queue for now is sent right after the transaction that opened the
+page commits (not on the next tick); the tick sends what later steps queue.
 """
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil import rrule
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +36,7 @@ from portal.oncall.models import LAYERS, EscalationStep, Page, PageEvent, Schedu
 from portal.oncall.service import OncallError
 
 BUSINESS_DAY_START = time(9, 0)
+BUSINESS_DAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR)
 # Each run of the loop runs one step; a chain cannot take more than this in one call.
 LOOP_BOUND = MAX_STEPS * (MAX_REPEATS + 1) + 1
 NOTIFIED = ("sent", "escalated")
@@ -41,10 +45,10 @@ NOTIFIED = ("sent", "escalated")
 def next_business_morning(schedule: Schedule | None, now: datetime) -> datetime:
     """09:00 local on the next weekday after today, in the schedule's time zone."""
     zone = ZoneInfo(schedule.timezone if schedule else "UTC")
-    day = now.astimezone(zone).date() + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, BUSINESS_DAY_START, tzinfo=zone)
+    tomorrow = datetime.combine(now.astimezone(zone).date() + timedelta(days=1),
+                                BUSINESS_DAY_START)
+    weekday = rrule.rrule(rrule.DAILY, byweekday=BUSINESS_DAYS, dtstart=tomorrow)[0]
+    return weekday.replace(tzinfo=zone)
 
 
 def open_page_for_incident(*, session: Session, incident_id: int) -> Page | None:
@@ -80,7 +84,7 @@ def start_paging(*, session: Session, incident_id: int | None, severity: str, ti
     session.add(page)
     session.flush()
     if due <= now:
-        _advance(session=session, page=page, channels=channels, now=now)
+        _advance(session=session, page=page, channels=channels, now=now, at_commit=True)
     return page
 
 
@@ -104,8 +108,10 @@ def _due(page: Page, step: EscalationStep | None, base: datetime) -> datetime:
 
 
 def _advance(*, session: Session, page: Page, channels: notify.Channels | None,
-             now: datetime) -> bool:
-    """Run every step that is due, in order; True if anything happened."""
+             now: datetime, at_commit: bool = False) -> bool:
+    """Run every step that is due, in order; True if anything happened. `at_commit`: the
+    page is new, so what its steps queue for now is sent as soon as the transaction
+    commits (`notify.send_after_commit`) rather than by the next paging tick."""
     steps = _steps(session, page)
     moved = False
     for _ in range(LOOP_BOUND):
@@ -130,7 +136,7 @@ def _advance(*, session: Session, page: Page, channels: notify.Channels | None,
             continue
         elif kind in NOTIFYING:
             _notify_step(session=session, page=page, position=position, step=step,
-                         channels=channels, now=now)
+                         channels=channels, now=now, at_commit=at_commit)
         elif kind == "webhook":
             hook = step_webhooks.queue(session=session, page=page, position=position,
                                        url=step.webhook_url, now=now)
@@ -189,7 +195,8 @@ def _label(step: EscalationStep | None) -> str:
 
 
 def _notify_step(*, session: Session, page: Page, position: int, step: EscalationStep | None,
-                 channels: notify.Channels | None, now: datetime) -> None:
+                 channels: notify.Channels | None, now: datetime,
+                 at_commit: bool = False) -> None:
     label = _label(step)
     people = _people(session, page, step, now)
     page.step = position
@@ -203,9 +210,13 @@ def _notify_step(*, session: Session, page: Page, position: int, step: Escalatio
     loud = " (important)" if important else ""
     _record(session, page, kind, people[0], f"step {position}: paged {label} {who}{loud}", now)
     if channels is not None:
-        for user in people:
-            notify.enqueue(session=session, page=page, user=user, channels=channels, now=now,
-                           why=f"you are paged as {label}", important=important)
+        queued = [note for user in people
+                  for note in notify.enqueue(session=session, page=page, user=user,
+                                             channels=channels, now=now,
+                                             why=f"you are paged as {label}",
+                                             important=important)]
+        if at_commit and any(note.next_attempt_at <= now for note in queued):
+            notify.send_after_commit(session=session, page_id=page.id)
 
 
 def _record(session: Session, page: Page, kind: str, user: User | None, summary: str,

@@ -1,12 +1,11 @@
 """Marking a schedule's roster notice (a deprovisioned person's shifts) as handled."""
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import db
 from portal.oncall import roster_notices, service
-
-bp = Blueprint("roster_notices", __name__)
+from portal.oncall.blueprint import roster_notices_bp as bp
 
 
 @bp.post("/schedules/<slug>/roster-notices/<int:notice_id>/resolve")

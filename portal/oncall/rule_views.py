@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -25,10 +24,10 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.oncall import notify, rule_forms, rule_service, rule_trial
 from portal.oncall.access import require_responder
+from portal.oncall.blueprint import rules_bp as bp
 from portal.oncall.rule_models import RULE_KINDS
 from portal.rendering import page_or_fragment
 
-bp = Blueprint("rules", __name__)
 TEST_ACTION = "oncall.notification_test"
 TEST_COOLDOWN = timedelta(seconds=60)  # every click may cost an SMS and a call
 

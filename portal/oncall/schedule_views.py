@@ -3,10 +3,10 @@ escalation policies (a child blueprint of `oncall`)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -25,21 +25,15 @@ from portal.oncall import (
     step_forms,
 )
 from portal.oncall.access import require_responder
+from portal.oncall.blueprint import ONCALL, to_utc
+from portal.oncall.blueprint import schedules_bp as bp
 from portal.oncall.models import LAYERS, SEVERITIES
 from portal.oncall.service import OncallError
 from portal.rendering import page_or_fragment
 from portal.security.redirects import safe_redirect
 
-bp = Blueprint("schedules", __name__)
-ONCALL = ("oncall", "manager")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 FARTHEST = timedelta(days=2 * 366)  # how far from this week the calendar may be moved
-
-
-def to_utc(local: datetime) -> datetime:
-    """A naive datetime typed by the user, read in their time zone."""
-    zone = ZoneInfo(current_user.timezone or "UTC")
-    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _local(moment: datetime, fmt: str = "%a %d %b %H:%M") -> str:

@@ -379,7 +379,9 @@ def eligible_people(*, session: Session) -> list[User]:
     """Active staff who may be put on call (on-call, manager or admin role)."""
     # portal.auth.service has no user listing yet; this read-only query is the one place
     # on-call reads the users table directly.
-    roles = or_(*(User.roles.any(role) for role in ("oncall", "manager", "admin")))
+    # ARRAY's any(); SQLAlchemy's stubs only know the relationship any(criterion).
+    roles = or_(*(User.roles.any(role)  # type: ignore[arg-type]
+                  for role in ("oncall", "manager", "admin")))
     stmt = select(User).where(User.is_active, roles).order_by(User.name)
     return list(session.scalars(stmt).unique())
 

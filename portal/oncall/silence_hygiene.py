@@ -130,7 +130,7 @@ def claim_notices(*, session: Session, silences: list[Silence], lead: timedelta,
     have nobody to tell and are skipped.
     """
     now = now or utcnow()
-    claimed = []
+    claimed: list[SilenceExpiryNotice] = []
     for silence in notice_due(silences=silences, lead=lead, now=now):
         creator = auth.get_by_email(session=session, email=silence.created_by)
         if creator is None or not creator.is_active:
@@ -144,7 +144,9 @@ def claim_notices(*, session: Session, silences: list[Silence], lead: timedelta,
             .on_conflict_do_nothing(constraint="uq_oncall_silence_expiry_notices_silence_end")
             .returning(SilenceExpiryNotice.id))
         if notice_id is not None:
-            claimed.append(session.get(SilenceExpiryNotice, notice_id))
+            notice = session.get(SilenceExpiryNotice, notice_id)
+            assert notice is not None  # inserted just above, in this transaction
+            claimed.append(notice)
     session.flush()
     return claimed
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Index, String, Text, delete, or_, select
+from sqlalchemy import CursorResult, DateTime, Index, String, Text, delete, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -155,4 +156,6 @@ def reconcile(*, session: Session, client, listed: list[Silence],
 def prune(*, session: Session, now: datetime | None = None) -> int:
     """Forget silences that ended more than KEEP_ENDED ago; how many rows went."""
     cutoff = (now or utcnow()) - KEEP_ENDED
-    return session.execute(delete(LedgerSilence).where(LedgerSilence.ends_at < cutoff)).rowcount
+    # A DML statement executes to a CursorResult, which Session.execute's typing leaves out.
+    return cast("CursorResult[Any]", session.execute(
+        delete(LedgerSilence).where(LedgerSilence.ends_at < cutoff))).rowcount

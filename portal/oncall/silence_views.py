@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -28,11 +27,10 @@ from portal.integrations.alertmanager import (
 )
 from portal.oncall import alerts, forms, silence_hygiene, silence_ledger, silences
 from portal.oncall.am import alert_cache, am_client
-from portal.oncall.schedule_views import to_utc
+from portal.oncall.blueprint import ONCALL, to_utc
+from portal.oncall.blueprint import silences_bp as bp
 from portal.rendering import page_or_fragment
 
-bp = Blueprint("silences", __name__, url_prefix="/silences")
-ONCALL = ("oncall", "manager")
 OPERATOR_FLAGS = {"=": (False, True), "!=": (False, False), "=~": (True, True),
                   "!~": (True, False)}
 

@@ -49,7 +49,7 @@ def webhook_url_of(raw: str | None, n: int) -> str | None:
         host = (urlsplit(url).hostname or "") if url else ""
     except ValueError:
         return url  # escalation.check_webhook_url explains what is wrong with it
-    if host and _internal_by_spelling(host):
+    if url and host and _internal_by_spelling(host):  # (a host comes from a url)
         try:
             outbound.vet(url, allowlist=tuple(current_app.config["OUTBOUND_ALLOWED_HOSTS"]
                                               or ()))

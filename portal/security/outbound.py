@@ -83,7 +83,7 @@ def vet(url: str, *, allowlist: Iterable[str] = ()) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise OutboundError(REFUSED) from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     allowlist = tuple(allowlist)
     if not addresses or not all(is_public(a) or _allowed(host, a, allowlist)
                                 for a in addresses):
@@ -106,6 +106,7 @@ def post_json(url: str, body: dict, *, timeout: float, allowlist: Iterable[str] 
         raise
     default_port = 443 if target.scheme == "https" else 80
     host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
+    pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(target.address, target.port, timeout=timeout,
                                            server_hostname=target.host,

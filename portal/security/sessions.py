@@ -40,7 +40,7 @@ def is_current(user: User) -> bool:
              and isinstance(started, int) and isinstance(seen, int)
              and now - started <= config["SESSION_MAX_HOURS"] * 3600
              and now - seen <= config["SESSION_IDLE_MINUTES"] * 60)
-    if not valid:
+    if not valid or not isinstance(seen, int):  # (valid says seen is an int)
         for key in (*FLASK_LOGIN_KEYS, VERSION_KEY, STARTED_KEY, SEEN_KEY):
             session.pop(key, None)
         return False

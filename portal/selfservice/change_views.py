@@ -2,15 +2,14 @@
 request form's error-budget panel and a rollback's preview (all reads; nothing saved)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import abort, request
 
 from portal.auth.access import require_roles
 from portal.extensions import db
 from portal.rendering import page_or_fragment
-from portal.selfservice import deploy_status, freeze_view, job_templates, rollback_diff, service
+from portal.selfservice import deploy_status, freeze_view, rollback_diff, service
+from portal.selfservice.blueprint import REQUESTERS, STAFF, bp, template_or_404
 
-REQUESTERS = ("developer", "manager")
-STAFF = ("developer", "oncall", "manager")
 MAX_ARG = 64  # a service slug or an environment name is far shorter
 MAX_TAG = 128  # an image tag (the deploy template's own limit)
 
@@ -22,13 +21,7 @@ def _arg(name: str, limit: int = MAX_ARG) -> str | None:
     return value or None
 
 
-def _template_or_404(slug: str):
-    template = job_templates.get(slug)
-    if template is None:
-        abort(404, description=f"There is no self-service template named {slug!r}.")
-    return template
-
-
+@bp.get("/jobs/<job_id>/argocd")
 @require_roles(*STAFF)
 def job_argocd(job_id: str):
     """The deploy's application in ArgoCD now: sync, health, operation, resources."""
@@ -42,10 +35,11 @@ def job_argocd(job_id: str):
                             job=job, live=live, http_status=503 if live.error else 200)
 
 
+@bp.get("/templates/<slug>/freeze")
 @require_roles(*REQUESTERS)
 def freeze_panel(slug: str):
     """The form's error-budget panel and submit button for the chosen service/environment."""
-    template = _template_or_404(slug)
+    template = template_or_404(slug)
     freeze = freeze_view.freeze_view(session=db.session, template=template,
                                      service_slug=_arg("service"),
                                      environment=_arg("environment"),
@@ -54,10 +48,11 @@ def freeze_panel(slug: str):
                             template=template, freeze=freeze)
 
 
+@bp.get("/templates/<slug>/rollback-preview")
 @require_roles(*REQUESTERS)
 def rollback_preview(slug: str):
     """What a rollback of the chosen service and environment would change."""
-    template = _template_or_404(slug)
+    template = template_or_404(slug)
     if template.action != "rollback":
         abort(404)
     found = rollback_diff.preview(session=db.session, service_slug=_arg("service"),
@@ -67,6 +62,7 @@ def rollback_preview(slug: str):
                             preview=found)
 
 
+@bp.app_template_global()
 def selfservice_freeze_panel(template, form) -> freeze_view.FreezeView:
     """The error-budget panel of a request form, for what the form shows now."""
     return freeze_view.freeze_view(session=db.session, template=template,
@@ -75,17 +71,9 @@ def selfservice_freeze_panel(template, form) -> freeze_view.FreezeView:
                                    image_tag=freeze_view.form_choice(form, "image_tag"))
 
 
+@bp.app_template_global()
 def selfservice_rollback_preview(template, form) -> rollback_diff.RollbackPreview | None:
     """The rollback preview of a request form, for what the form shows now."""
     return rollback_diff.preview(session=db.session,
                                  service_slug=freeze_view.form_choice(form, "service"),
                                  environment=freeze_view.form_choice(form, "environment"))
-
-
-def register(bp: Blueprint) -> None:
-    """Add these views and the form panels' template globals to the self-service blueprint."""
-    bp.add_url_rule("/jobs/<job_id>/argocd", "job_argocd", job_argocd)
-    bp.add_url_rule("/templates/<slug>/freeze", "freeze_panel", freeze_panel)
-    bp.add_url_rule("/templates/<slug>/rollback-preview", "rollback_preview", rollback_preview)
-    bp.add_app_template_global(selfservice_freeze_panel)
-    bp.add_app_template_global(selfservice_rollback_preview)

@@ -1,7 +1,7 @@
 """Send job tasks to Celery only after the transaction that queued them has committed.
 
 A task that started before the commit would not see its job row, so
-service functions only `schedule` a job; the session's after_commit hook sends it.
+service functions only `schedule` a job; portal.jobs sends it after the commit.
 Approval notifications ride the same hook: a rolled-back decision never tells anyone.
 """
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from portal import jobs
 
 KEY = "selfservice_jobs_to_send"
 TASK = "portal.selfservice.tasks.run_job"
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def schedule(*, session: Session, job_id) -> None:
     """Send the job's task once this session commits."""
-    session.info.setdefault(KEY, []).append(str(job_id))
+    jobs.after_commit_batch(session, KEY, str(job_id), _send_jobs)
 
 
 def unschedule(*, session: Session, job_id) -> None:
@@ -33,7 +34,8 @@ def unschedule(*, session: Session, job_id) -> None:
 
 def schedule_notifications(*, session: Session, notification_ids: list[int]) -> None:
     """Send these notifications once this session commits (a rollback drops them)."""
-    session.info.setdefault(NOTIFY_KEY, []).extend(notification_ids)
+    for notification_id in notification_ids:
+        jobs.after_commit_batch(session, NOTIFY_KEY, notification_id, _send_notifications)
 
 
 def send_notifications(notification_ids: list[int]) -> None:
@@ -53,16 +55,10 @@ def send(job_id: str) -> None:
                      queue=current_app.config["SELFSERVICE_QUEUE"])
 
 
-@event.listens_for(Session, "after_commit")
-def _send_scheduled(session: Session) -> None:
-    for job_id in session.info.pop(KEY, []):
-        send(job_id)
-    notification_ids = session.info.pop(NOTIFY_KEY, [])
-    if notification_ids:
-        send_notifications(notification_ids)
+def _send_jobs(job_ids: list[str]) -> None:
+    for job_id in job_ids:
+        send(job_id)  # looked up at call time: tests replace it
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_scheduled(session: Session) -> None:
-    session.info.pop(KEY, None)
-    session.info.pop(NOTIFY_KEY, None)
+def _send_notifications(notification_ids: list[int]) -> None:
+    send_notifications(notification_ids)

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from flask import current_app
 
+from portal import jobs
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.selfservice import drift, engines, execution, plan_diff
@@ -32,16 +33,13 @@ MAX_DIFF = 4000  # characters of one task's diff kept on its item
 
 def scan_all() -> dict:
     """Scan every environment and site once; 'skipped' when another scan holds the lock."""
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    try:
+    with jobs.lock_connection(db.engine) as conn:
         if not execution.try_lock(conn, SCAN_TARGET):
             return {"skipped": "another drift scan is running"}
         try:
             return {"terraform": scan_environments(conn), "ansible": scan_sites(conn)}
         finally:
             execution.unlock(conn, SCAN_TARGET)
-    finally:
-        conn.close()
 
 
 def scan_environments(conn) -> dict[str, str]:

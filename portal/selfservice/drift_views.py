@@ -1,19 +1,21 @@
 """The drift inbox page: what differs from the code, who owns it, and what people decided."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import db
 from portal.rendering import page_or_fragment
 from portal.selfservice import drift, service
+from portal.selfservice.blueprint import bp
 from portal.selfservice.models import DRIFT_STATES
 
 VIEWERS = ("developer", "oncall", "manager")
 ACTORS = ("developer", "manager")
 
 
+@bp.get("/drift")
 @require_roles(*VIEWERS)
 def drift_inbox():
     """Drift items (open first) with their latest scans; `?state=` filters."""
@@ -27,6 +29,7 @@ def drift_inbox():
                             may_act=current_user.has_role(*ACTORS))
 
 
+@bp.post("/drift/<int:item_id>/<action>")
 @require_roles(*ACTORS)
 def drift_action(item_id: int, action: str):
     """Accept, remediate (requests the fix through a job) or mark a drift item reverted."""
@@ -47,9 +50,3 @@ def drift_action(item_id: int, action: str):
     if action == "remediate" and item.remediation_job_id:
         return redirect(url_for(".job_detail", job_id=item.remediation_job_id), 303)
     return redirect(url_for(".drift_inbox", state=request.args.get("state") or None), 303)
-
-
-def register(bp: Blueprint) -> None:
-    """Add the drift inbox's routes to the self-service blueprint."""
-    bp.add_url_rule("/drift", view_func=drift_inbox, methods=["GET"])
-    bp.add_url_rule("/drift/<int:item_id>/<action>", view_func=drift_action, methods=["POST"])

@@ -1,9 +1,10 @@
 """A job phase inside the worker: target lock, heartbeat, log lines, final state.
 
 The lock is a PostgreSQL session advisory lock on the job's target, held on a dedicated
-connection for the whole run: when the worker process dies its connection closes and
-PostgreSQL releases the lock by itself, so "is the lock free?" tells a redelivered task
-(or the reaper) that the previous run is gone and the job can be failed as worker lost.
+connection for the whole run (portal.jobs): when the worker process dies its connection
+closes and PostgreSQL releases the lock by itself, so "is the lock free?" tells a
+redelivered task (or the reaper) that the previous run is gone and the job can be failed
+as worker lost.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from portal import jobs
 from portal.auth import audit
 from portal.db import utcnow
 from portal.extensions import db
@@ -41,29 +43,21 @@ class LockBusy(Exception):
 
 
 def try_lock(conn: Connection, target: str) -> bool:
-    return bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:t))"),
-                             {"ns": LOCK_NAMESPACE, "t": target}).scalar())
+    return jobs.try_lock(conn, LOCK_NAMESPACE, target)
 
 
 def unlock(conn: Connection, target: str) -> None:
-    conn.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:t))"),
-                 {"ns": LOCK_NAMESPACE, "t": target})
+    jobs.unlock(conn, LOCK_NAMESPACE, target)
 
 
 def lock_is_free(engine: Engine, target: str) -> bool:
     """True when nobody holds the target's lock right now."""
-    with engine.connect() as conn:
-        free = try_lock(conn, target)
-        if free:
-            unlock(conn, target)
-        conn.rollback()
-    return free
+    return jobs.lock_is_free(engine, LOCK_NAMESPACE, target)
 
 
 def run_job(job_id: str, *, worker: str) -> str:
     """Run the job's queued phase; returns what happened ('skipped', 'planned', ...)."""
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    try:
+    with jobs.lock_connection(db.engine) as conn:
         spec, target = _start(job_id, conn=conn, worker=worker)
         if spec is None:
             return target  # 'skipped' or 'worker lost'
@@ -71,8 +65,6 @@ def run_job(job_id: str, *, worker: str) -> str:
             return _run(spec, worker=worker)
         finally:
             unlock(conn, target)
-    finally:
-        conn.close()
 
 
 def _start(job_id: str, *, conn: Connection, worker: str) -> tuple[JobSpec | None, str | None]:
@@ -207,16 +199,13 @@ def _audit(session, job: Job, step: str, details: dict) -> None:
 def run_here(*, session, job: Job, worker: str) -> None:
     """Run the job's queued phases in this process and session until it waits at a gate or
     ends (the demo seed: no broker, nothing committed yet); a busy target stays queued."""
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    try:
+    with jobs.lock_connection(db.engine) as conn:
         while job.status == "queued" and try_lock(conn, job.target):
             try:
                 dispatch.unschedule(session=session, job_id=job.id)
                 _run_phase_here(session, job, worker)
             finally:
                 unlock(conn, job.target)
-    finally:
-        conn.close()
 
 
 def _run_phase_here(session, job: Job, worker: str) -> None:
@@ -242,14 +231,15 @@ def _run_phase_here(session, job: Job, worker: str) -> None:
 
 def reap_lost(*, lost_after: int) -> list[str]:
     """Fail running jobs whose heartbeat stopped and whose lock is free (worker lost)."""
-    reaped = []
     with db.session_scope() as session:
-        for job in service.stale_jobs(session=session, lost_after=lost_after):
-            if lock_is_free(db.engine, job.target):
-                service.finish(session=session, job=job, status="failed", reason=WORKER_LOST)
-                _audit(session, job, "failed", {"reason": WORKER_LOST})
-                reaped.append(str(job.id))
-    return reaped
+        def fail(job: Job) -> None:
+            service.finish(session=session, job=job, status="failed", reason=WORKER_LOST)
+            _audit(session, job, "failed", {"reason": WORKER_LOST})
+
+        lost = jobs.reap_lost(session=session, engine=db.engine,
+                              stale=service.stale_jobs(session=session, lost_after=lost_after),
+                              namespace=LOCK_NAMESPACE, key=lambda job: job.target, fail=fail)
+        return [str(job.id) for job in lost]
 
 
 class LogWriter:

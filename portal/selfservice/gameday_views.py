@@ -2,17 +2,17 @@
 how the service held up."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import db
 from portal.rendering import page_or_fragment
 from portal.selfservice import gamedays, review, service
+from portal.selfservice.blueprint import REQUESTERS, bp
 from portal.selfservice.parameters import ParamError
 
 VIEWERS = ("developer", "oncall", "manager")
-REQUESTERS = ("developer", "manager")
 
 
 def _page(*, errors: dict | None = None, reasons: list[str] | None = None, form: dict | None = None,
@@ -34,12 +34,14 @@ def _gameday_or_404(gameday_id: int):
     return gameday
 
 
+@bp.get("/gamedays")
 @require_roles(*VIEWERS)
 def gameday_list():
     """Upcoming, running and past game days, each with its timeline, and the request form."""
     return _page()
 
 
+@bp.post("/gamedays")
 @require_roles(*REQUESTERS)
 def gameday_request():
     """Request a chaos experiment; it waits for a manager's approval."""
@@ -57,6 +59,7 @@ def gameday_request():
     return redirect(url_for(".gameday_list", _anchor=f"gameday-{gameday.id}"), 303)
 
 
+@bp.post("/gamedays/<int:gameday_id>/decision")
 @require_roles("manager")
 def gameday_decide(gameday_id: int):
     """Approve (committing the manifest once the window starts) or reject, with a comment."""
@@ -75,6 +78,7 @@ def gameday_decide(gameday_id: int):
     return redirect(url_for(".gameday_list", _anchor=f"gameday-{gameday.id}"), 303)
 
 
+@bp.post("/gamedays/<int:gameday_id>/end")
 @require_roles(*REQUESTERS)
 def gameday_end(gameday_id: int):
     """End a running experiment now: its manifest is removed in a new commit."""
@@ -88,6 +92,7 @@ def gameday_end(gameday_id: int):
     return redirect(url_for(".gameday_list", _anchor=f"gameday-{gameday.id}"), 303)
 
 
+@bp.post("/gamedays/<int:gameday_id>/outcome")
 @require_roles(*REQUESTERS)
 def gameday_outcome(gameday_id: int):
     """The requester records whether the service held or degraded, with notes."""
@@ -104,14 +109,3 @@ def gameday_outcome(gameday_id: int):
                  target_id=gameday.id, details={"outcome": gameday.outcome,
                                                 "notes": gameday.outcome_notes})
     return redirect(url_for(".gameday_list", _anchor=f"gameday-{gameday.id}"), 303)
-
-
-def register(bp: Blueprint) -> None:
-    """Add the game day routes to the self-service blueprint."""
-    bp.add_url_rule("/gamedays", view_func=gameday_list, methods=["GET"])
-    bp.add_url_rule("/gamedays", view_func=gameday_request, methods=["POST"])
-    bp.add_url_rule("/gamedays/<int:gameday_id>/decision", view_func=gameday_decide,
-                    methods=["POST"])
-    bp.add_url_rule("/gamedays/<int:gameday_id>/end", view_func=gameday_end, methods=["POST"])
-    bp.add_url_rule("/gamedays/<int:gameday_id>/outcome", view_func=gameday_outcome,
-                    methods=["POST"])

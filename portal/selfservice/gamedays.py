@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -95,6 +96,8 @@ def request(*, session: Session, raw: dict, requester: User,
     target = _target(values, service=service, errors=errors)
     if errors:
         raise InvalidParameters(errors)
+    # Both come from parameters checked above (a catalog choice, a date that parsed).
+    assert service is not None and start is not None
     name = f"{service.slug[:40]}-{values['experiment']}-{secrets.token_hex(3)}"
     manifest = _render(name=name, service=service.slug, target=target, values=values)
     gameday = GameDay(
@@ -112,7 +115,11 @@ def request(*, session: Session, raw: dict, requester: User,
 
 def _window_start(text: str, *, now: datetime, errors: dict) -> datetime | None:
     try:
-        start = datetime(*map(int, WINDOW.fullmatch(text).groups()), tzinfo=UTC)
+        # The parameter's own pattern is WINDOW, so the text always matches it.
+        match = WINDOW.fullmatch(text)
+        assert match is not None
+        year, month, day, hour, minute = map(int, match.groups())
+        start = datetime(year, month, day, hour, minute, tzinfo=UTC)
     except ValueError:
         errors["window_start"] = "Window start is not a real date and time."
         return None
@@ -182,6 +189,7 @@ def start(*, session: Session, gameday: GameDay, now: datetime | None = None) ->
     """Commit the approved experiment's manifest to the GitOps repo (Argo CD applies it)."""
     if gameday.status != "scheduled":
         raise Refused("Only an approved game day that has not started is committed.")
+    assert gameday.approved_by is not None  # a scheduled game day was approved
     message = (f"game day {gameday.name}: {gameday.experiment} on {gameday.service.slug} "
                f"in {ENVIRONMENT}\n\nApproved by {gameday.approved_by.email}")
     try:
@@ -232,6 +240,7 @@ def advance(*, session: Session, now: datetime | None = None) -> list[str]:
     """Commit game days whose window started and remove those whose window ended."""
     now = now or utcnow()
     done = []
+    due: list[tuple[GameDay, Callable[..., GameDay]]]
     due = [(g, start) for g in session.scalars(select(GameDay).where(
         GameDay.status == "scheduled", GameDay.window_start <= now)).unique().all()]
     due += [(g, end) for g in session.scalars(select(GameDay).where(
@@ -278,7 +287,7 @@ def grouped(*, session: Session, now: datetime | None = None, limit: int = 50) -
     now = now or utcnow()
     rows = session.scalars(select(GameDay).order_by(GameDay.window_start.desc())
                            .limit(limit * 3)).unique().all()
-    groups = {"upcoming": [], "running": [], "past": []}
+    groups: dict[str, list[GameDay]] = {"upcoming": [], "running": [], "past": []}
     for row in rows:
         if row.status in ("ended", "rejected"):
             groups["past"].append(row)
@@ -292,7 +301,8 @@ def grouped(*, session: Session, now: datetime | None = None, limit: int = 50) -
 
 def timeline(gameday: GameDay) -> list[tuple[datetime | None, str, str]]:
     """What happened to the experiment, in order: (when, step, detail)."""
-    steps = [(gameday.created_at, "requested", f"by {gameday.requested_by.email}")]
+    steps: list[tuple[datetime | None, str, str]] = [
+        (gameday.created_at, "requested", f"by {gameday.requested_by.email}")]
     if gameday.status == "rejected":
         steps.append((gameday.approved_at, "rejected", gameday.decision_comment or ""))
     elif gameday.approved_by is not None:

@@ -53,7 +53,9 @@ def _what(job: Job) -> str:
 def approval_needed(*, session: Session, job: Job, channels: Channels) -> list[int]:
     """Queue the messages asking every manager but the requester to decide on `job`."""
     approvers = session.scalars(select(User).where(
-        User.roles.any("manager"), User.is_active.is_(True), User.id != job.requested_by_id)
+        # ARRAY's any(); SQLAlchemy's stubs only know the relationship any(criterion).
+        User.roles.any("manager"),  # type: ignore[arg-type]
+        User.is_active.is_(True), User.id != job.requested_by_id)
         .order_by(User.id)).all()
     link = f"{channels.link_base}/selfservice/jobs/{job.id}"
     subject = f"Approval needed: {_what(job)}"

@@ -2,24 +2,19 @@
 notifications sent about them (template helpers of the self-service blueprint)."""
 from __future__ import annotations
 
-from flask import Blueprint
-
 from portal.extensions import db
 from portal.selfservice import notifications, review
+from portal.selfservice.blueprint import bp
 from portal.selfservice.models import Job
 
 
+@bp.app_template_global("selfservice_job_decisions")
 def job_decisions(job: Job):
     """The decisions taken on `job`, with their comments, oldest first."""
     return review.decisions_of(session=db.session, job=job)
 
 
+@bp.app_template_global("selfservice_job_notifications")
 def job_notifications(job: Job):
     """The approval notifications of `job` and how their delivery went."""
     return notifications.for_job(session=db.session, job=job)
-
-
-def register(bp: Blueprint) -> None:
-    """Make the helpers available to every template."""
-    bp.add_app_template_global(job_decisions, "selfservice_job_decisions")
-    bp.add_app_template_global(job_notifications, "selfservice_job_notifications")

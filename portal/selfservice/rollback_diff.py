@@ -123,7 +123,9 @@ def _argocd_part(preview: RollbackPreview) -> None:
 
 
 def _uses_tag(state: dict | None, tag: str) -> bool:
-    return bool(state) and _swap_tag(state, tag, f"{tag}-") != state
+    if not state:
+        return False
+    return _swap_tag(state, tag, f"{tag}-") != state
 
 
 def preview(*, session: Session, service_slug: str | None,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal import jobs
 from portal.slo import samples
 from portal.slo.models import Slo
 from portal.slo.samples import MinuteSample, floor_minute
@@ -50,7 +50,7 @@ def backfill(*, session: Session, source: PrometheusSource, slo: Slo, now: datet
 def schedule(*, session: Session, slo_id: int) -> None:
     """Backfill the SLO's history once this session commits (when Prometheus is configured)."""
     if current_app.config.get("PROMETHEUS_URL"):
-        session.info.setdefault(_PENDING, []).append(slo_id)
+        jobs.after_commit_batch(session, _PENDING, slo_id, _send_pending)
 
 
 def send(slo_id: int) -> None:
@@ -59,12 +59,6 @@ def send(slo_id: int) -> None:
     celery.send_task(TASK, args=[slo_id], queue=celery.conf.task_default_queue)
 
 
-@event.listens_for(Session, "after_commit")
-def _send_pending(session: Session) -> None:
-    for slo_id in dict.fromkeys(session.info.pop(_PENDING, [])):
-        send(slo_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _send_pending(slo_ids: list[int]) -> None:
+    for slo_id in dict.fromkeys(slo_ids):
+        send(slo_id)  # looked up at call time: tests replace it

@@ -47,13 +47,12 @@ def _sel(metric: str, **labels: str) -> str:
     return f"{metric}{{{','.join(parts)}}}" if parts else metric
 
 
-def _availability(slug: str, objective: str, owner: str, **route: str) -> dict:
-    where = f" of {route['method']} {route['route']}" if route else ""
+def _availability(slug: str, objective: str, owner: str) -> dict:
     return dict(name="availability", sli_kind="ratio", objective=objective, owner=owner,
-                description=f"{objective}% of requests{where} answer without a 5xx "
+                description=f"{objective}% of requests answer without a 5xx "
                             f"(meridian_requests_total).",
-                good_query=_sel(REQUESTS, service=slug, **route, code="!~5.."),
-                total_query=_sel(REQUESTS, service=slug, **route))
+                good_query=_sel(REQUESTS, service=slug, code="!~5.."),
+                total_query=_sel(REQUESTS, service=slug))
 
 
 def _latency(slug: str, name: str, route: str, objective: str, ms: int, owner: str) -> dict:
@@ -115,14 +114,9 @@ SEED_SLOS: dict[str, list[dict]] = {
                        "99.9", "Data Services",
                        "99.9% of jobs succeed, none dropped: "
                        "succeeded over succeeded and failed job events.")],
-    # The report counter has no failure outcome (generated/cached), so the SLI is the
-    # availability of report generation, which runs within the request.
-    "report": [_availability("report", "99.9", "Data Services",
-                             route="/v1/tenants/<tenant>/reports", method="POST")
-               | {"name": "report-generation"}],
 }
 # Names of earlier seeds whose SLI the services cannot measure; re-seeding removes them.
-RETIRED = {"worker": ("jobs-on-time",), "report": ("reports-on-time",)}
+RETIRED = {"worker": ("jobs-on-time",)}
 
 # service: (requests per minute, share of the error budget burnt at baseline,
 #           incidents as (hours ago, minutes long, error rate)); Order is mid-incident.
@@ -136,7 +130,6 @@ PROFILES: dict[str, tuple[int, float, list[tuple[float, int, float]]]] = {
     "fulfillment": (400, 0.35, [(400, 60, 0.02)]),
     "notification": (600, 0.55, [(60, 90, 0.45)]),
     "worker": (120, 0.3, []),
-    "report": (30, 0.3, []),
 }
 GAPS = {"billing": (5, 20)}   # hours ago, minutes long
 MINUTE_DAYS = 3

@@ -1,12 +1,12 @@
 """Views that change SLO data: spec create/edit/delete, OpenSLO import, freeze overrides.
 
-Registered on the SLO blueprint by `register(bp)`, so views.py stays the reading side.
+Kept apart from slo_views.py, the reading side.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -16,10 +16,9 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.slo import backfill, openslo, openslo_windows, spec_options, spec_words, specs
 from portal.slo import service as slo
+from portal.slo.blueprint import EDITORS, bp
 from portal.slo.forms import ImportForm, OverrideForm, SloForm
 from portal.slo.models import PolicyOverride
-
-EDITORS = ("developer", "manager")
 
 
 def _form(obj=None) -> SloForm:
@@ -94,6 +93,7 @@ def _save(form: SloForm, existing=None):
     return saved
 
 
+@bp.route("/new", methods=["GET", "POST"])
 @require_roles(*EDITORS)
 def create():
     """A new SLO for a service."""
@@ -109,6 +109,7 @@ def create():
     return redirect(url_for("slo.detail", slo_id=saved.id), 303)
 
 
+@bp.route("/<int:slo_id>/edit", methods=["GET", "POST"])
 @require_roles(*EDITORS)
 def edit(slo_id: int):
     """Change an SLO's spec."""
@@ -124,6 +125,7 @@ def edit(slo_id: int):
     return redirect(url_for("slo.detail", slo_id=saved.id), 303)
 
 
+@bp.post("/<int:slo_id>/delete")
 @require_roles(*EDITORS)
 def delete(slo_id: int):
     """Remove an SLO with its samples."""
@@ -134,6 +136,7 @@ def delete(slo_id: int):
     return redirect(url_for("slo.index"), 303)
 
 
+@bp.route("/import", methods=["GET", "POST"])
 @require_roles(*EDITORS)
 def import_openslo():
     """Create or update SLOs from pasted OpenSLO YAML."""
@@ -154,6 +157,7 @@ def import_openslo():
     return render_template("slo/import.html", form=form), 422 if form.errors else 200
 
 
+@bp.post("/services/<slug>/override")
 @require_roles("manager")
 def grant_override(slug: str):
     """A manager lets a frozen service deploy for a while, with a written justification."""
@@ -170,6 +174,7 @@ def grant_override(slug: str):
     return redirect(url_for("catalog.service_detail", slug=slug), 303)
 
 
+@bp.post("/overrides/<int:override_id>/revoke")
 @require_roles("manager")
 def revoke_override(override_id: int):
     """End an override early."""
@@ -178,15 +183,3 @@ def revoke_override(override_id: int):
     audit_action("slo.override_revoke", target_type="service", target_id=override.service.slug,
                  details={"override_id": override.id})
     return redirect(url_for("catalog.service_detail", slug=override.service.slug), 303)
-
-
-def register(bp: Blueprint) -> None:
-    """Add these views to the SLO blueprint."""
-    bp.add_url_rule("/new", "create", create, methods=["GET", "POST"])
-    bp.add_url_rule("/<int:slo_id>/edit", "edit", edit, methods=["GET", "POST"])
-    bp.add_url_rule("/<int:slo_id>/delete", "delete", delete, methods=["POST"])
-    bp.add_url_rule("/import", "import_openslo", import_openslo, methods=["GET", "POST"])
-    bp.add_url_rule("/services/<slug>/override", "grant_override", grant_override,
-                    methods=["POST"])
-    bp.add_url_rule("/overrides/<int:override_id>/revoke", "revoke_override", revoke_override,
-                    methods=["POST"])

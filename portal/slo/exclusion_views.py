@@ -1,11 +1,10 @@
 """Views of SLO maintenance exclusions: the list with its form, create and delete (managers).
 
-Registered on the SLO blueprint by `register(bp)`; the SLO page shows the same list through
-the `slo_exclusions` template global.
+The SLO page shows the same list through the `slo_exclusions` template global.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
@@ -14,8 +13,7 @@ from wtforms.validators import Length, Optional
 from portal.auth.access import audit_action, require_roles
 from portal.extensions import db
 from portal.slo import exclusions, specs
-
-READERS = ("developer", "oncall", "manager")
+from portal.slo.blueprint import READERS, bp
 
 
 class ExclusionForm(FlaskForm):
@@ -42,12 +40,14 @@ def _page(slo, form: ExclusionForm, status: int = 200):
                            describe=exclusions.describe), status
 
 
+@bp.get("/<int:slo_id>/exclusions", endpoint="exclusions")
 @require_roles(*READERS)
 def index(slo_id: int):
     """An SLO's maintenance exclusions, with the form for managers."""
     return _page(_slo(slo_id), ExclusionForm())
 
 
+@bp.post("/<int:slo_id>/exclusions", endpoint="create_exclusion")
 @require_roles("manager")
 def create(slo_id: int):
     """Add a one-off or recurring exclusion; invalid input comes back with messages (422)."""
@@ -68,6 +68,7 @@ def create(slo_id: int):
     return redirect(url_for("slo.detail", slo_id=slo.id, _anchor="exclusions"), 303)
 
 
+@bp.post("/exclusions/<int:exclusion_id>/delete", endpoint="delete_exclusion")
 @require_roles("manager")
 def delete(exclusion_id: int):
     """Remove an exclusion: its windows count against the budget again."""
@@ -80,16 +81,8 @@ def delete(exclusion_id: int):
     return redirect(url_for("slo.detail", slo_id=slo_id, _anchor="exclusions"), 303)
 
 
+@bp.app_template_global("slo_exclusions")
 def panel(slo) -> dict:
     """The SLO page's exclusions list and an empty form."""
     return {"slo": slo, "exclusions": exclusions.list_for(session=db.session, slo_id=slo.id),
             "describe": exclusions.describe, "form": ExclusionForm()}
-
-
-def register(bp: Blueprint) -> None:
-    """Add these views and the page panel to the SLO blueprint."""
-    bp.add_url_rule("/<int:slo_id>/exclusions", "exclusions", index, methods=["GET"])
-    bp.add_url_rule("/<int:slo_id>/exclusions", "create_exclusion", create, methods=["POST"])
-    bp.add_url_rule("/exclusions/<int:exclusion_id>/delete", "delete_exclusion", delete,
-                    methods=["POST"])
-    bp.add_app_template_global(panel, "slo_exclusions")

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import cast
 from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil.rrule import rrule, rrulestr
@@ -63,7 +64,8 @@ def _local_time(raw: object) -> datetime:
     match = _LOCAL_TIME.match(str(raw or "").strip())
     if not match:
         raise ValueError("a date and time as YYYY-MM-DD HH:MM")
-    moment = datetime(*map(int, match.groups()))
+    year, month, day, hour, minute = map(int, match.groups())
+    moment = datetime(year, month, day, hour, minute)
     if not 2000 <= moment.year <= 2100:
         raise ValueError("a year from 2000 to 2100")
     return moment
@@ -93,7 +95,8 @@ def _rule_text(raw: str) -> str:
 def parse_rule(text: str, start: datetime) -> rrule:
     """The recurrence of `text` from the aware `start`; ValueError says what is wrong."""
     try:
-        return rrulestr(text, dtstart=start)
+        # One RRULE without forceset=True reads as an rrule, not an rruleset.
+        return cast(rrule, rrulestr(text, dtstart=start))
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"not a valid RRULE: {exc}") from None
 
@@ -136,6 +139,7 @@ def clean(raw: dict) -> ExclusionData:
         errors[field] = "from one minute to 90 days" + ("" if rule_text else " after the start")
     if errors:
         raise ExclusionInvalid(errors)
+    assert starts is not None and duration is not None  # without errors both were read
     return ExclusionData(starts_local=starts, time_zone=zone,
                          duration_minutes=int(duration.total_seconds() // 60),
                          rrule=rule_text, reason=reason)

@@ -6,6 +6,7 @@ measure is refused with the path of the field concerned (see openslo_indicator).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import yaml
 from sqlalchemy.orm import Session
@@ -48,6 +49,8 @@ def _indicator(slo: Slo) -> tuple[dict, dict]:
 
 def _window(slo: Slo) -> dict:
     if slo.is_calendar:
+        # A calendar SLO is saved with its start, zone and duration.
+        assert slo.calendar_start and slo.calendar_time_zone and slo.window_duration
         return {"duration": slo.window_duration,
                 "calendar": {"startTime": slo.calendar_start.strftime("%Y-%m-%d %H:%M:%S"),
                              "timeZone": slo.calendar_time_zone}, "isRolling": False}
@@ -89,7 +92,7 @@ def to_document(slo: Slo) -> dict:
     if slo.sli_kind == "latency" and "ratioMetric" in indicator:
         annotations[f"{ANNOTATION}sli-kind"] = "latency"
         annotations[f"{ANNOTATION}latency-threshold-ms"] = str(slo.latency_threshold_ms)
-    metadata = {"name": slo.name}
+    metadata: dict[str, Any] = {"name": slo.name}
     if slo.display_name:
         metadata["displayName"] = slo.display_name
     if kept.get("labels"):

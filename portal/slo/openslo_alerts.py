@@ -3,6 +3,8 @@ targetRef), resolved within the imported file into self-contained inline documen
 the portal stores and exports again."""
 from __future__ import annotations
 
+from typing import Any
+
 from portal.slo import openslo_windows
 from portal.slo.openslo_problems import Reader, Stop
 
@@ -41,6 +43,7 @@ def _resolve(reader: Reader, item: object, path: str, kind: str, ref_field: str,
 def _condition(reader: Reader, doc: dict, path: str) -> dict:
     spec = reader.mapping(doc.get("spec"), f"{path}spec")
     reader.known(spec, f"{path}spec", CONDITION_FIELDS)
+    out: dict[str, Any]
     out = {"severity": reader.text(spec.get("severity"), f"{path}spec.severity", required=True)}
     if spec.get("description") is not None:
         out["description"] = reader.description(spec["description"], f"{path}spec.description")
@@ -52,6 +55,7 @@ def _condition(reader: Reader, doc: dict, path: str) -> dict:
     threshold = reader.number(condition.get("threshold"), f"{at}.threshold")
     if threshold <= 0:
         raise reader.problems.stop(reader.where, f"{at}.threshold", "a positive burn rate")
+    rule: dict[str, object]
     rule = {"kind": "burnrate", "threshold": int(threshold) if threshold == int(threshold)
             else float(threshold)}
     for window in ("lookbackWindow", "alertAfter"):

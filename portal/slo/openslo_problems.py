@@ -112,7 +112,7 @@ class Reader:
 def label(number: int, doc: object) -> str:
     """'document N (Kind name)' for messages, as far as the document says."""
     if isinstance(doc, dict):
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        meta = found if isinstance(found := doc.get("metadata"), dict) else {}
         kind, name = doc.get("kind"), meta.get("name")
         if isinstance(kind, str) and isinstance(name, str):
             return f"document {number} ({kind[:40]} {name[:80]})"

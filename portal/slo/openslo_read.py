@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from portal.slo import openslo_alerts, openslo_indicator, openslo_windows
 from portal.slo.models import BUDGETING_METHODS
@@ -82,7 +83,8 @@ def _window(reader: Reader, value: object) -> dict:
                                    "exactly one time window (a list with one item)")
     window = reader.mapping(value[0], "spec.timeWindow[0]")
     reader.known(window, "spec.timeWindow[0]", ("duration", "isRolling", "calendar"))
-    duration, at = window.get("duration"), "spec.timeWindow[0]"
+    duration: Any = window.get("duration")  # checked by the window functions below
+    at = "spec.timeWindow[0]"
     rolling = reader.boolean(window.get("isRolling"), f"{at}.isRolling")
     if rolling is None:
         rolling = "calendar" not in window
@@ -115,7 +117,7 @@ def _start(reader: Reader, value: object, at: str) -> datetime:
         return datetime(value.year, value.month, value.day)
     for fmt in START_FORMATS if isinstance(value, str) else ():
         try:
-            return datetime.strptime(value[:40], fmt)
+            return datetime.strptime(str(value)[:40], fmt)  # (a str, see the loop)
         except ValueError:
             continue
     raise reader.problems.stop(reader.where, f"{at}.startTime",
@@ -144,7 +146,8 @@ def _budgeting(reader: Reader, method: object, objective: dict, at: str) -> dict
     if method not in BUDGETING_METHODS:
         raise reader.problems.stop(reader.where, "spec.budgetingMethod",
                                    f"required: one of {', '.join(BUDGETING_METHODS)}")
-    out = {"budgeting_method": method, "time_slice_target": None, "time_slice_window": None}
+    out: dict[str, Any] = {"budgeting_method": method, "time_slice_target": None,
+                           "time_slice_window": None}
     if method == "Occurrences":
         for field in ("timeSliceTarget", "timeSliceWindow"):
             if field in objective:
@@ -192,7 +195,7 @@ def _metadata(reader: Reader, meta: dict) -> dict:
 def _plan(reader: Reader, doc: dict, objects: dict, sources: dict) -> Plan:
     meta, spec = doc["metadata"], doc["spec"]
     reader.known(spec, "spec", SLO_FIELDS)
-    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    annotations = found if isinstance(found := meta.get("annotations"), dict) else {}
     objectives = spec.get("objectives")
     if not isinstance(objectives, list) or not objectives:
         raise reader.problems.stop(reader.where, "spec.objectives", "required: a list of "

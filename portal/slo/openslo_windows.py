@@ -20,6 +20,7 @@ FIXED_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelt
                "w": timedelta(weeks=1)}
 MONTHS = {"M": 1, "Q": 3, "Y": 12}
 # Nominal days per unit, only to pick the charts' window for a calendar SLO.
+NOMINAL_DAYS: dict[str, Fraction | int]
 NOMINAL_DAYS = {"m": Fraction(1, 1440), "h": Fraction(1, 24), "d": 1, "w": 7, "M": 30,
                 "Q": 91, "Y": 365}
 
@@ -112,8 +113,8 @@ def calendar_period(*, start: datetime, time_zone: str, duration: str,
         k -= 1
     while _step(base, count, unit, k + 1) <= local_now:
         k += 1
-    return tuple(_step(base, count, unit, i).replace(tzinfo=tz).astimezone(UTC)
-                 for i in (k, k + 1))
+    return (_step(base, count, unit, k).replace(tzinfo=tz).astimezone(UTC),
+            _step(base, count, unit, k + 1).replace(tzinfo=tz).astimezone(UTC))
 
 
 def slice_ratios(*, session: Session, slo_id: int, start: datetime, end: datetime,

@@ -154,6 +154,7 @@ def promtool_case(spec: SpecLike, *, good_series: str, bad_series: str | None = 
     A ratio SLI splits its total over a good and a bad series (codes 2xx and 5xx); a
     latency SLI has the good series (the bucket) inside a total series (the count)."""
     bad = round(1000 * float(budget_fraction(spec.objective)) * 20)
+    series: list[dict[str, str | None]]
     if total_series is not None:
         series = [{"series": good_series, "values": f"0+1000x60 60000+{1000 - bad}x60"},
                   {"series": total_series, "values": "0+1000x120"}]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -74,8 +75,8 @@ def floor_hour(at: datetime) -> datetime:
 
 def record(*, session: Session, slo_id: int, samples: Iterable[MinuteSample]) -> int:
     """Store minute samples (replacing a minute already stored) and update the rollups."""
-    rows = [{"slo_id": slo_id, "minute": floor_minute(s.minute), "good": int(s.good),
-             "total": int(s.total)} for s in samples]
+    rows: list[dict[str, Any]] = [{"slo_id": slo_id, "minute": floor_minute(s.minute),
+                                   "good": int(s.good), "total": int(s.total)} for s in samples]
     for row in rows:
         if not 0 <= row["good"] <= row["total"]:
             raise ValueError(f"good must be within 0..total, got {row['good']}/{row['total']}")
@@ -148,9 +149,9 @@ def window_counts(*, session: Session, slo_ids: list[int], end: datetime,
                                         for level, a, b in parts), Counts())
     excluded = excluded_minutes(session=session, slo_ids=slo_ids,
                                 start=end - max(windows.values()), end=end)
-    for slo_id, spans in excluded.items():
+    for slo_id, excluded_spans in excluded.items():
         for name, length in windows.items():
-            inside = [(max(a, end - length), b) for a, b in spans if b > end - length]
+            inside = [(max(a, end - length), b) for a, b in excluded_spans if b > end - length]
             result[slo_id][name] -= sum(_span_sums(session, slo_id, inside).values(), Counts())
     return result
 
@@ -187,7 +188,8 @@ def _level_sums(session: Session, slo_ids: list[int],
     """Sums per (level, slo id, span) of every level in ONE statement (a UNION ALL of one
     LATERAL range scan per level), so evaluating SLOs costs one round trip, not three."""
     levels = sorted(spans)
-    parts, params = [], {"ids": slo_ids}
+    parts: list[str] = []
+    params: dict[str, Any] = {"ids": slo_ids}
     for n, level in enumerate(levels):
         table, column, _ = LEVELS[level]
         parts.append(

@@ -160,6 +160,8 @@ def budget_period(slo: Slo, now: datetime) -> tuple[datetime, datetime]:
     """[start, end) of the SLO's budget period at `now`: the calendar window containing it,
     or the rolling window ending at it."""
     if slo.is_calendar:
+        # A calendar SLO is saved with its start, zone and duration.
+        assert slo.calendar_start and slo.calendar_time_zone and slo.window_duration
         return openslo_windows.calendar_period(
             start=slo.calendar_start, time_zone=slo.calendar_time_zone,
             duration=slo.window_duration, now=now)
@@ -224,6 +226,7 @@ def record_policy_changes(*, session: Session, now: datetime | None = None) -> l
         row.state, row.changed_at = state, now
         if before != state:
             service = session.get(Service, service_id)
+            assert service is not None  # the SLOs' own catalog entry
             catalog.record_event(session=session, service=service, kind="slo.policy_state",
                                  summary=f"Error-budget policy: {before} → {state}"
                                  + (" (production deploys frozen)" if state == "exhausted"

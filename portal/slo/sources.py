@@ -151,7 +151,9 @@ class ScrapeSource:
         out: dict[int, list[MinuteSample]] = {}
         for group in by_service.values():
             try:
-                metrics = parse_metrics(self.fetch(group[0].service.base_url, self.timeout))
+                base_url = group[0].service.base_url
+                assert base_url  # only entries with a base URL were grouped
+                metrics = parse_metrics(self.fetch(base_url, self.timeout))
             except (requests.RequestException, ValueError):
                 continue  # an unreachable service leaves a gap; the next scrape starts over
             for slo in group:

@@ -44,6 +44,7 @@ def budgeting(slo: Slo) -> str:
         return "Occurrences: each request counts"
     length = slice_length(slice_minutes(slo))
     if slo.budgeting_method == "Timeslices":
+        assert slo.time_slice_target is not None  # saved with every Timeslices SLO
         return (f"Time slices: {length} slices, a slice is good at "
                 f"≥ {share_as_percent(slo.time_slice_target)}")
     return (f"Ratio of time slices: {length} slices, each counting with its share of good "
@@ -74,6 +75,8 @@ def window(slo: Slo, *, period_start: datetime, now: datetime) -> str:
     period's start in the window's own time zone)."""
     if not slo.is_calendar:
         return f"rolling {slo.window_days} days"
+    # A calendar SLO is saved with its start, zone and duration.
+    assert slo.calendar_time_zone and slo.window_duration
     tz = openslo_windows.zone(slo.calendar_time_zone)
     return (f"calendar {_calendar_length(slo.window_duration)} in {slo.calendar_time_zone}, "
             f"started {_day(period_start.astimezone(tz), now.astimezone(tz))}")

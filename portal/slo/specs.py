@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
@@ -69,7 +70,7 @@ def clean(raw: dict) -> SpecData:
             selectors.parse(str(raw.get(field) or ""))
         except ValueError as exc:
             errors[field] = str(exc)
-    threshold = raw.get("latency_threshold_ms") or None
+    threshold: Any = raw.get("latency_threshold_ms") or None
     if kind == "latency":
         try:
             threshold = int(threshold)

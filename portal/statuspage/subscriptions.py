@@ -197,7 +197,8 @@ def enqueue_events(*, session: Session, status: StatusPage, channels: Channels,
         reached = set(status.affected.get(incident.id, ()))
         for update in status.updates.get(incident.id, ()):
             for sub in subs:
-                if sub.confirmed_at > update.created_at or (
+                # (_active() reads confirmed subscriptions only)
+                if (sub.confirmed_at is not None and sub.confirmed_at > update.created_at) or (
                         sub.component and sub.component not in reached):
                     continue
                 queued += _queue(session, sub, f"update:{update.id}", {

@@ -12,9 +12,10 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import jobs
 from portal.integrations.s3 import S3Client
 from portal.tenants.dashboard import MAX_DAYS, WAREHOUSE
 from portal.tenants.models import REPORT_FORMATS, REPORT_KINDS, Report
@@ -65,7 +66,7 @@ def request(*, session: Session, tenant_id: int, kind: str, fmt: str, date_from:
                     rows_written=0, requested_by=requested_by, schedule_id=schedule_id)
     session.add(report)
     session.flush()
-    session.info.setdefault(_PENDING, []).append(report.id)
+    jobs.after_commit_batch(session, _PENDING, report.id, _send_pending)
     return report
 
 
@@ -75,15 +76,9 @@ def send(report_id: int) -> None:
     celery.send_task(TASK, args=[report_id], queue=celery.conf.task_default_queue)
 
 
-@event.listens_for(Session, "after_commit")
-def _send_pending(session: Session) -> None:
-    for report_id in session.info.pop(_PENDING, []):
-        send(report_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _send_pending(report_ids: list[int]) -> None:
+    for report_id in report_ids:
+        send(report_id)  # looked up at call time: tests replace it
 
 
 def get(*, session: Session, tenant_id: int, report_id: int) -> Report | None:

@@ -23,7 +23,7 @@ def list_all(*, session: Session, plan: str | None = None) -> list[Tenant]:
 def count_by_plan(*, session: Session) -> dict[str, int]:
     """Number of visible tenants per plan."""
     rows = session.execute(select(Tenant.plan, func.count()).group_by(Tenant.plan))
-    return {plan: 0 for plan in PLANS} | dict(rows.all())
+    return {plan: 0 for plan in PLANS} | dict(rows.tuples().all())
 
 
 def upsert(*, session: Session, slug: str, name: str, plan: str, region: str) -> Tenant:

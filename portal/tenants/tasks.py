@@ -110,9 +110,8 @@ def run_due_schedules() -> int:
 def reap_lost_reports() -> list[int]:
     """Fail the reports left 'running' by a worker that died (their build lock is free)."""
     lost_after = timedelta(minutes=current_app.config["TENANTS_REPORT_LOST_MINUTES"])
-    with db.session_scope() as session, \
-            db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock_conn:
-        lost = build_lock.reap_lost(session=session, lock_conn=lock_conn,
+    with db.session_scope() as session:
+        lost = build_lock.reap_lost(session=session, engine=db.engine,
                                     lost_after=lost_after, now=utcnow())
     if lost:
         log.warning("reports %s failed: worker lost", lost)

@@ -6,8 +6,8 @@
 
 A throwaway database gets Meridian's demo data, then `--alerts` firing alerts as the
 Alertmanager webhook stores them (spread over the catalog's services and three
-severities), each also waiting in the incidents domain for a human, open pages for the
-on-call user to acknowledge, and `--entities` more catalog entries. The portal runs under
+severities; none linked to an incident, so each also waits on the incidents page for a
+human), open pages for the on-call user to acknowledge, and `--entities` more catalog entries. The portal runs under
 gunicorn with `gunicorn.conf.py`; the demo admin signs in through the login form and each
 measure is `--requests` sequential requests alternating with GET /healthz (the baseline),
 so a change of machine load hits both. Prints p50/p95 per measure and the load average.
@@ -46,7 +46,7 @@ WORDS = ["orders", "stock", "warehouse", "labels", "invoices", "sessions", "toke
 
 
 def seed_alerts(session, count: int) -> None:
-    """`count` firing alerts in the webhook's table and in the incidents domain's."""
+    """`count` firing alerts in the webhook's table (the only one), none linked yet."""
     params = {"n": count}
     session.execute(text("""
         INSERT INTO oncall_alerts (fingerprint, status, labels, annotations, starts_at,
@@ -61,14 +61,7 @@ def seed_alerts(session, count: int) -> None:
             AS v
         JOIN LATERAL (SELECT slug FROM services WHERE kind = 'service'
                       ORDER BY id OFFSET i % 9 LIMIT 1) AS s ON true"""), params)
-    session.execute(text("""
-        INSERT INTO incidents_alerts (fingerprint, alertname, status, severity_label,
-                                      service_slug, labels, annotations, starts_at,
-                                      last_seen_at)
-        SELECT fingerprint, labels->>'alertname', 'firing', severity, service, labels,
-               annotations, starts_at, now() FROM oncall_alerts
-        WHERE fingerprint LIKE 'bench%'"""))
-    session.execute(text("analyze oncall_alerts; analyze incidents_alerts"))
+    session.execute(text("analyze oncall_alerts"))
 
 
 def seed_pages(session, count: int) -> list[int]:
@@ -127,7 +120,7 @@ def timed(http, method: str, url: str, **kwargs) -> float:
     return took
 
 
-def measures(url: str, csrf: str, pages: list[int], alert_ids: list[int]) -> dict:
+def measures(url: str, csrf: str, pages: list[int], alert_ids: list[str]) -> dict:
     """name -> a function taking a request number and returning (method, url, kwargs)."""
     form = {"csrf_token": csrf}
     return {
@@ -140,7 +133,7 @@ def measures(url: str, csrf: str, pages: list[int], alert_ids: list[int]) -> dic
             "POST", f"{url}/oncall/pages/{pages[n]}/ack", {"data": form}),
         "silence from an alert GET /oncall/silences/new": lambda n: (
             "GET", f"{url}/oncall/silences/new?m_name=alertname&m_value=BenchAlert{n % 400}", {}),
-        "link to an incident POST /incidents/alerts/<id>/declare": lambda n: (
+        "link to an incident POST /incidents/alerts/<fp>/declare": lambda n: (
             "POST", f"{url}/incidents/alerts/{alert_ids[n]}/declare",
             {"data": {**form, "severity": "sev3"}}),
         "incidents GET /incidents/": lambda n: ("GET", f"{url}/incidents/", {}),
@@ -175,8 +168,8 @@ def main() -> None:
             seed_catalog(session, args.entities)
             pages = seed_pages(session, args.requests + 2)
             alert_ids = list(session.execute(text(
-                "select id from incidents_alerts where fingerprint like 'bench%' "
-                "order by id limit :n"), {"n": args.requests + 2}).scalars())
+                "select fingerprint from oncall_alerts where fingerprint like 'bench%' "
+                "order by fingerprint limit :n"), {"n": args.requests + 2}).scalars())
         app.extensions["portal_db"].engine.dispose()
         port = free_port()
         os.environ.update({"DATABASE_URL": database_url, "SECRET_KEY": "b" * 40,

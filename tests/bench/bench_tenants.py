@@ -1,11 +1,11 @@
-"""Tenant dashboards and reports benchmark: 400 tenants, 10 million orders (the issue's size).
+"""Tenant dashboards and reports benchmark: 400 tenants, 10 million orders (the target size).
 
 Run: .venv/bin/python tests/bench/bench_tenants.py [--orders 10000000] [--largest 1000000]
 Needs PostgreSQL on 127.0.0.1:5432 and moto_server in the venv. About half an hour on two
 cores, most of it loading the data; `--orders 2000000` runs in about ten minutes.
 
 The largest tenant has 1 million of the orders (so its CSV report is the 1-million-row one
-the issue asks for); the rest are spread over the other 399. It prints:
+of the target); the rest are spread over the other 399. It prints:
   * the dashboard server time (p50/p95) for the largest tenant over 366 days, cache off,
     against the baseline of the same aggregates computed straight from the orders tables;
   * the initial rollup backfill time and an incremental refresh after 1,000 changed orders;

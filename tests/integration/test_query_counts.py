@@ -23,7 +23,6 @@ from portal.incidents.models import (
     ActionItem,
     Incident,
     IncidentTenant,
-    LinkedAlert,
     Postmortem,
     TimelineEntry,
 )
@@ -144,9 +143,9 @@ def grow_incidents(session, n, tag, user):
     """Incidents with services and tenants, and firing alerts waiting for a human."""
     _incidents(session, n, tag)
     for i in range(n):
-        session.add(LinkedAlert(fingerprint=f"{tag}{i:06d}", alertname=f"{tag}{i}",
-                                status="firing", service_slug="order",
-                                labels={"alertname": f"{tag}{i}"}))
+        session.add(ReceivedAlert(fingerprint=f"{tag}{i:06d}", status="firing",
+                                  service="order", labels={"alertname": f"{tag}{i}"},
+                                  annotations={}, starts_at=utcnow()))
 
 
 def grow_incident_page(session, n, tag, user, incident_id):
@@ -154,9 +153,10 @@ def grow_incident_page(session, n, tag, user, incident_id):
     for i in range(n):
         session.add(TimelineEntry(incident_id=incident_id, kind="note",
                                   summary=f"{tag} note {i}", actor_email=user.email))
-        session.add(LinkedAlert(fingerprint=f"{tag}{i:06d}", alertname=f"{tag}{i}",
-                                status="firing", service_slug="order", incident_id=incident_id,
-                                labels={"alertname": f"{tag}{i}"}))
+        session.add(ReceivedAlert(fingerprint=f"{tag}{i:06d}", status="firing",
+                                  service="order", incident_id=incident_id,
+                                  labels={"alertname": f"{tag}{i}"}, annotations={},
+                                  starts_at=utcnow()))
 
 
 def grow_selfservice(session, n, tag, user):

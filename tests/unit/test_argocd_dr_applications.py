@@ -21,7 +21,7 @@ def apps(environment: str) -> dict[str, dict]:
 
 def test_every_prod_application_has_a_dr_twin_on_the_dr_cluster():
     prod, dr = apps("prod"), apps("dr")
-    assert set(dr) == set(prod) and len(dr) == 10
+    assert set(dr) == set(prod) and len(dr) == 9
     for service, app in dr.items():
         assert app["apiVersion"] == "argoproj.io/v1alpha1" and app["kind"] == "Application"
         assert app["metadata"] == {"name": f"{service}-dr", "namespace": "argocd"}

@@ -27,7 +27,7 @@ def test_seed_demo_loads_meridian_and_is_idempotent(session):
     assert first["Tenant"] >= 36 and first["Cluster"] >= 3
     services = {s.slug: s for s in session.scalars(select(Service))}
     product = [s for s in services.values() if s.kind == "service"]
-    assert len(product) == 10  # the nine services plus the API gateway
+    assert len(product) == 9  # the eight services plus the API gateway
     assert services["order"].slo_summary.startswith("99.95% availability")
     assert {d.depends_on.slug for d in services["order"].dependencies} == {
         "postgresql", "rabbitmq", "inventory", "redis"}
@@ -62,6 +62,14 @@ def test_settings_parse_from_environment():
     assert values["DATABASE_URL"] is None
     with pytest.raises(ValueError, match="invalid SESSION_COOKIE_SECURE"):
         config.from_env({"SECRET_KEY": "k", "SESSION_COOKIE_SECURE": "maybe"})
+
+
+def test_settings_are_read_from_the_given_environment_only(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    assert config.PortalSettings().LOG_LEVEL == "INFO"  # built from values: no environment
+    assert config.PortalSettings.load({}).LOG_LEVEL == "INFO"
+    assert config.PortalSettings.load().LOG_LEVEL == "DEBUG"
+    assert config.from_env({"SECRET_KEY": "k"})["LOG_LEVEL"] == "INFO"
 
 
 def test_readme_configuration_table_is_current():

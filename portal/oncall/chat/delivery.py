@@ -1,7 +1,7 @@
 """Queue chat messages in the caller's transaction, send them after it commits, retry.
 
-Receivers only add `ChatMessage` rows and note their ids on the session; the session's
-after_commit hook hands the ids to a Celery task, so a rolled-back page never reaches a
+Receivers only add `ChatMessage` rows and note their ids on the session; once the
+transaction commits, portal.jobs hands the ids to a Celery task, so a rolled-back page never reaches a
 chat. A failed call is recorded on the row (error, attempts, next try with backoff) and
 logged; after ONCALL_CHAT_MAX_ATTEMPTS the row is `failed` and shown on the page and the
 incident. The beat tick sends whatever is due, so an id lost with a worker is still sent.
@@ -9,12 +9,14 @@ incident. The beat tick sends whatever is due, so an id lost with a worker is st
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from portal import jobs
 from portal.db import utcnow
 from portal.oncall.chat import platforms
 from portal.oncall.chat.models import ChatMessage, ChatTarget
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 def _queue(session: Session, message: ChatMessage) -> ChatMessage:
     session.add(message)
     session.flush()
-    session.info.setdefault(KEY, []).append(message.id)
+    jobs.after_commit_batch(session, KEY, message.id, _send_queued)
     return message
 
 
@@ -81,16 +83,8 @@ def send(ids: list[int]) -> None:
         log.warning("could not enqueue chat messages %s", ids, exc_info=True)
 
 
-@event.listens_for(Session, "after_commit")
-def _send_queued(session: Session) -> None:
-    ids = session.info.pop(KEY, [])
-    if ids:
-        send(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_queued(session: Session) -> None:
-    session.info.pop(KEY, None)
+def _send_queued(ids: list[int]) -> None:
+    send(ids)  # looked up at call time: tests replace it
 
 
 def deliver_due(*, session: Session, config: ChatConfig, now: datetime | None = None,
@@ -150,7 +144,7 @@ def for_page(*, session: Session, page_id: int) -> list[ChatMessage]:
                                 .order_by(ChatMessage.id)))
 
 
-def for_incident(*, session: Session, incident_id: int, page_ids: list[int] = ()
+def for_incident(*, session: Session, incident_id: int, page_ids: Sequence[int] = ()
                  ) -> list[ChatMessage]:
     """An incident's chat messages and those of its pages, oldest first."""
     cond = ChatMessage.incident_id == incident_id

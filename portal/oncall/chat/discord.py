@@ -17,7 +17,7 @@ from portal.oncall.chat.models import ChatMessage
 from portal.oncall.chat.settings import ChatConfig
 from portal.oncall.chat.transport import ChatSendError, Posted
 
-NO_MENTIONS = {"parse": []}
+NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 USERNAME = "Meridian on-call"
 
 
@@ -79,5 +79,6 @@ def post_text(*, config: ChatConfig, target: str, text: str) -> Posted:
 
 def announce_incident(*, session: Session, config: ChatConfig,
                       message: ChatMessage) -> Posted:
+    assert message.incident_id is not None  # an incident's announcement names it
     return post_text(config=config, target=message.target,
                      text=incident_text(config, message.payload, message.incident_id))

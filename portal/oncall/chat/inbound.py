@@ -85,6 +85,7 @@ def mattermost_action(*, session: Session, config: ChatConfig, request: dict) ->
         return Outcome(body={"ephemeral_text": str(exc)}, chat_user=chat_user,
                        reason=str(exc), page_id=page_id, action=action)
     page = paging.get_page(session=session, page_id=page_id)
+    assert page is not None  # the action just applied to it
     outcome.body = {"update": {"message": "", "props": {
         "attachments": [mattermost.attachment(page_view(page, config), config)]}},
         "ephemeral_text": outcome.body}

@@ -52,6 +52,7 @@ def sign(secret: str, page_id: int, action: str) -> str:
 def attachment(view: PageView, config: ChatConfig) -> dict:
     """The page as a message attachment; buttons only when the context can be signed."""
     text = view.state_line + (f"\n[Incident]({view.incident_url})" if view.incident_url else "")
+    out: dict[str, object]
     out = {"fallback": f"{view.heading}: {view.state_line}", "color": view.colour,
            "title": view.heading, "title_link": view.page_url, "text": text,
            "footer": f"Page #{view.page_id}"}
@@ -96,6 +97,7 @@ def post_text(*, config: ChatConfig, target: str, text: str) -> Posted:
 def announce_incident(*, session: Session, config: ChatConfig,
                       message: ChatMessage) -> Posted:
     """The announcement in the team's channel; its permalink is the incident's chat link."""
+    assert message.incident_id is not None  # an incident's announcement names it
     return post_text(config=config, target=message.target,
                      text=incident_text(config, message.payload, message.incident_id))
 

@@ -9,40 +9,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.config import Setting, parse_optional
+from pydantic import Field
 
-SETTINGS = (
-    Setting("ONCALL_CHAT_SLACK_API_URL", "https://slack.com/api", str,
-            "Base URL of Slack's Web API (chat.postMessage, chat.update, users.info, "
-            "conversations.create)."),
-    Setting("ONCALL_CHAT_SLACK_BOT_TOKEN", None, parse_optional,
-            "Slack bot token (xoxb-…, scopes chat:write, users:read, users:read.email, "
-            "channels:manage). Unset: Slack is not offered as a team's chat."),
-    Setting("ONCALL_CHAT_SLACK_SIGNING_SECRET", None, parse_optional,
-            "Slack app signing secret that /oncall/chat/slack/interactions checks (v0 "
-            "HMAC, 5-minute window). Unset: Slack buttons are refused (503)."),
-    Setting("ONCALL_CHAT_MATTERMOST_URL", None, parse_optional,
-            "Mattermost server URL (REST API v4 under /api/v4). Unset: Mattermost is not "
-            "offered."),
-    Setting("ONCALL_CHAT_MATTERMOST_BOT_TOKEN", None, parse_optional,
-            "Mattermost bot access token the portal posts and looks users up with."),
-    Setting("ONCALL_CHAT_MATTERMOST_ACTION_SECRET", None, parse_optional,
-            "Key the portal signs Mattermost button contexts with (and checks on "
-            "/oncall/chat/mattermost/actions). Unset: Mattermost buttons are refused (503)."),
-    Setting("ONCALL_CHAT_MATTERMOST_COMMAND_TOKEN", None, parse_optional,
-            "Token of the Mattermost slash command (`/meridian ack <page>`) posting to "
-            "/oncall/chat/mattermost/command. Unset: the command is refused (503)."),
-    Setting("ONCALL_CHAT_TEAMS_WEBHOOK_URL", None, parse_optional,
-            "Microsoft Teams Workflows incoming-webhook URL for teams whose chat target "
-            "names no webhook of its own. Cards carry signed acknowledge/resolve links."),
-    Setting("ONCALL_CHAT_DISCORD_WEBHOOK_URL", None, parse_optional,
-            "Discord webhook URL for teams whose chat target names no webhook of its own. "
-            "Embeds carry signed acknowledge/resolve links."),
-    Setting("ONCALL_CHAT_MAX_ATTEMPTS", 5, int,
-            "Attempts per chat message before it is marked failed (shown on the page and "
-            "the incident)."),
-    Setting("ONCALL_CHAT_TIMEOUT", 5.0, float, "Seconds per chat API call."),
-)
+from portal.config import EnvSettings, OptionalText
+
+
+class ChatSettings(EnvSettings):
+    """Chat platforms' APIs, credentials and delivery."""
+    ONCALL_CHAT_SLACK_API_URL: str = Field("https://slack.com/api", description=(
+        "Base URL of Slack's Web API (chat.postMessage, chat.update, users.info, "
+        "conversations.create)."))
+    ONCALL_CHAT_SLACK_BOT_TOKEN: OptionalText = Field(None, description=(
+        "Slack bot token (xoxb-…, scopes chat:write, users:read, users:read.email, "
+        "channels:manage). Unset: Slack is not offered as a team's chat."))
+    ONCALL_CHAT_SLACK_SIGNING_SECRET: OptionalText = Field(None, description=(
+        "Slack app signing secret that /oncall/chat/slack/interactions checks (v0 HMAC, 5-minute "
+        "window). Unset: Slack buttons are refused (503)."))
+    ONCALL_CHAT_MATTERMOST_URL: OptionalText = Field(None, description=(
+        "Mattermost server URL (REST API v4 under /api/v4). Unset: Mattermost is not offered."))
+    ONCALL_CHAT_MATTERMOST_BOT_TOKEN: OptionalText = Field(None, description=(
+        "Mattermost bot access token the portal posts and looks users up with."))
+    ONCALL_CHAT_MATTERMOST_ACTION_SECRET: OptionalText = Field(None, description=(
+        "Key the portal signs Mattermost button contexts with (and checks on "
+        "/oncall/chat/mattermost/actions). Unset: Mattermost buttons are refused (503)."))
+    ONCALL_CHAT_MATTERMOST_COMMAND_TOKEN: OptionalText = Field(None, description=(
+        "Token of the Mattermost slash command (`/meridian ack <page>`) posting to "
+        "/oncall/chat/mattermost/command. Unset: the command is refused (503)."))
+    ONCALL_CHAT_TEAMS_WEBHOOK_URL: OptionalText = Field(None, description=(
+        "Microsoft Teams Workflows incoming-webhook URL for teams whose chat target names no "
+        "webhook of its own. Cards carry signed acknowledge/resolve links."))
+    ONCALL_CHAT_DISCORD_WEBHOOK_URL: OptionalText = Field(None, description=(
+        "Discord webhook URL for teams whose chat target names no webhook of its own. Embeds "
+        "carry signed acknowledge/resolve links."))
+    ONCALL_CHAT_MAX_ATTEMPTS: int = Field(5, description=(
+        "Attempts per chat message before it is marked failed (shown on the page and the "
+        "incident)."))
+    ONCALL_CHAT_TIMEOUT: float = Field(5.0, description="Seconds per chat API call.")
+
 
 
 @dataclass(frozen=True)

@@ -61,14 +61,14 @@ def blocks(view: PageView) -> list[dict]:
     context = f"Page #{view.page_id}"
     if view.incident_url:
         context += f" · <{view.incident_url}|incident>"
-    out = [{"type": "section", "text": {"type": "mrkdwn", "text": (
+    out: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": (
                f"*<{view.page_url}|{_escape(view.heading)}>*\n{_escape(view.state_line)}")}},
            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}]
     if view.actions:
-        elements = []
+        elements: list[dict] = []
         for action in view.actions:
             label, style = BUTTONS[action]
-            button = {"type": "button", "action_id": ACTION_PREFIX + action,
+            button: dict[str, object] = {"type": "button", "action_id": ACTION_PREFIX + action,
                       "text": {"type": "plain_text", "text": label}, "value": str(view.page_id)}
             if style:
                 button["style"] = style
@@ -112,6 +112,7 @@ def announce_incident(*, session: Session, config: ChatConfig,
     """A channel of its own (conversations.create), the paged people invited, and a
     pointer to it in the team's channel. A retry after a partial failure goes on from
     the channel already created (kept on the row)."""
+    assert message.incident_id is not None  # an incident's announcement names it
     payload, incident_id = message.payload, message.incident_id
     if not message.remote_channel:
         created = api(config, "conversations.create", {

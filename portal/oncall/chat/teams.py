@@ -35,13 +35,14 @@ def message(body: list[dict], actions: list[dict]) -> dict:
 
 
 def card(view: PageView) -> dict:
+    body: list[dict]
     body = [{"type": "TextBlock", "text": view.heading, "weight": "Bolder", "size": "Medium",
              "wrap": True, "color": "Attention" if view.severity in ("sev1", "sev2")
              else "Default"},
             {"type": "TextBlock", "text": view.state_line, "wrap": True},
             {"type": "FactSet", "facts": [{"title": "Page", "value": f"#{view.page_id}"},
                                          {"title": "Status", "value": view.status}]}]
-    actions = []
+    actions: list[dict] = []
     if view.actions and view.links.get("act"):
         actions.append({"type": "Action.OpenUrl", "title": "Acknowledge or resolve",
                         "url": view.links["act"]})
@@ -77,5 +78,6 @@ def post_text(*, config: ChatConfig, target: str, text: str) -> Posted:
 
 def announce_incident(*, session: Session, config: ChatConfig,
                       message: ChatMessage) -> Posted:
+    assert message.incident_id is not None  # an incident's announcement names it
     return post_text(config=config, target=message.target,
                      text=incident_text(config, message.payload, message.incident_id))

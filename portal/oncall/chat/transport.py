@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
 
@@ -48,7 +49,7 @@ def call(method: str, url: str, *, body: dict | None = None, headers: dict | Non
         sent["Content-Type"] = "application/json; charset=utf-8"
     pool_cls = urllib3.HTTPSConnectionPool if target.scheme == "https" else \
         urllib3.HTTPConnectionPool
-    extra = {"server_hostname": target.host, "assert_hostname": target.host} \
+    extra: dict[str, Any] = {"server_hostname": target.host, "assert_hostname": target.host} \
         if target.scheme == "https" else {}
     try:
         with pool_cls(target.address, target.port, timeout=timeout, retries=False,

@@ -13,9 +13,6 @@ exactly what `apply_plan` would do and writes nothing.
 from __future__ import annotations
 
 import importlib
-import re
-from collections import Counter
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,42 +24,13 @@ from portal.auth.oidc_models import TeamMembership
 from portal.catalog import service as catalog
 from portal.catalog.models import Team
 from portal.oncall.importing import mappings
+from portal.oncall.importing.apply_result import ApplyResult
 from portal.oncall.importing.apply_schedules import apply_schedule, slug_of
 from portal.oncall.importing.plan import ImportPlan, PlanTeam, PlanUser, known_zone
+from portal.security.inputs import is_email
 
 IMPORTED_PASSWORD = "!imported"  # not an argon2 hash: no password can ever match it
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}")
 ESCALATION_MODULE = "portal.oncall.escalation_import"
-
-
-@dataclass
-class ApplyResult:
-    """What an apply did (or, from `preview`, would do), counted by kind."""
-    created: Counter = field(default_factory=Counter)
-    updated: Counter = field(default_factory=Counter)
-    unchanged: Counter = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
-    chains_applied: bool = False
-
-    @property
-    def total_created(self) -> int:
-        """Objects created, of every kind."""
-        return sum(self.created.values())
-
-    @property
-    def total_updated(self) -> int:
-        """Objects changed, of every kind."""
-        return sum(self.updated.values())
-
-    def count(self, kind: str, outcome: str) -> None:
-        """Count one object of `kind` as created, updated or unchanged."""
-        getattr(self, outcome)[kind] += 1
-
-    def as_dict(self) -> dict:
-        """The counts and notes, for the audit log and JSON answers."""
-        return {"created": dict(self.created), "updated": dict(self.updated),
-                "unchanged": dict(self.unchanged), "notes": self.notes[:50],
-                "chains_applied": self.chains_applied}
 
 
 def _user(session: Session, plan: ImportPlan, person: PlanUser,
@@ -71,10 +39,10 @@ def _user(session: Session, plan: ImportPlan, person: PlanUser,
     known = mappings.find(session=session, source=plan.source, kind="user",
                           external_id=person.external_id)
     user = session.get(User, known) if known is not None else None
-    if user is None and EMAIL.fullmatch(email):
+    if user is None and is_email(email):
         user = accounts.get_by_email(session=session, email=email)
     if user is None:
-        if not EMAIL.fullmatch(email):
+        if not is_email(email):
             result.notes.append(f"User {person.name!r} has no usable e-mail address; skipped.")
             return None
         zone = person.time_zone if known_zone(person.time_zone) else "UTC"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,12 +16,10 @@ from portal.auth.models import User
 from portal.catalog.models import Team
 from portal.db import utcnow
 from portal.oncall.importing import mappings
+from portal.oncall.importing.apply_result import ApplyResult
 from portal.oncall.importing.plan import PlanRotation, PlanSchedule, known_zone
 from portal.oncall.models import Override, Schedule
 from portal.oncall.rotation_models import LayeredRotation, RotationMember
-
-if TYPE_CHECKING:
-    from portal.oncall.importing.apply import ApplyResult
 
 SOURCE_NAMES = {"grafana-oncall": "Grafana OnCall", "opsgenie": "Opsgenie"}
 
@@ -58,7 +55,7 @@ def _schedule_row(session: Session, source: str, planned: PlanSchedule, team: Te
         schedule = Schedule(slug=_unique_slug(session, planned.name), name=planned.name[:120],
                             timezone=planned.time_zone, handoff_weekday=0,
                             handoff_time=time(10, 0), rotation_start=utcnow().date(),
-                            team_id=team.id if free else None)
+                            team_id=team.id if free and team is not None else None)
         session.add(schedule)
         session.flush()
         result.count("schedules", "created")

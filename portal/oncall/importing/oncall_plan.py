@@ -6,12 +6,14 @@ the same way. Whatever the portal cannot express goes to `plan.unmapped` with th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from portal.oncall.importing.oncall_shifts import shift_or_unmapped
 from portal.oncall.importing.plan import (
     ImportPlan,
     PlanChain,
     PlanOverride,
+    PlanRotation,
     PlanRoute,
     PlanSchedule,
     PlanStep,
@@ -20,7 +22,7 @@ from portal.oncall.importing.plan import (
     Unmapped,
 )
 
-SOURCE = "grafana-oncall"
+SOURCE: Final = "grafana-oncall"
 REPEATS = 5  # Grafana OnCall's "repeat escalation" runs the chain again up to five times
 
 
@@ -73,7 +75,8 @@ def _schedules(objects: OnCallObjects, plan: ImportPlan) -> None:
         zone = _text(schedule.get("time_zone") or "UTC", 64)
         ids = [_text(i) for i in schedule.get("shifts") or []]
         ids += [i for i, s in shifts.items() if s.get("schedule") == sid and i not in ids]
-        rotations, overrides = [], []
+        rotations: list[PlanRotation] = []
+        overrides: list[PlanOverride] = []
         for shift_id in ids:
             used.add(shift_id)
             if shift_id not in shifts:
@@ -91,7 +94,10 @@ def _schedules(objects: OnCallObjects, plan: ImportPlan) -> None:
                 plan.unmapped.append(Unmapped("user", missing, "", f"Shift {shift_id} names a "
                                               "user that was not found; the shift goes on "
                                               "without them."))
-            (overrides if isinstance(mapped, PlanOverride) else rotations).append(mapped)
+            if isinstance(mapped, PlanOverride):
+                overrides.append(mapped)
+            else:
+                rotations.append(mapped)
         plan.schedules.append(PlanSchedule(sid, name, zone, _text(schedule.get("team_id"))
                                            or None, tuple(rotations), tuple(overrides)))
     for shift_id, shift in shifts.items():

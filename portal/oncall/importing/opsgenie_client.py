@@ -9,6 +9,7 @@ to make the portal call an address nobody vetted).
 """
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -125,30 +126,31 @@ class OpsgenieClient:
                 raise OpsgenieError(f"Opsgenie's answer on {path} has no data list.")
             yield from (item for item in data if isinstance(item, dict))
             paging = body.get("paging")
-            url = self._next_page(path, paging.get("next") if isinstance(paging, dict)
-                                  else None)
-            if url is None or not data:
+            next_url = self._next_page(path, paging.get("next") if isinstance(paging, dict)
+                                       else None)
+            if next_url is None or not data:
                 return
+            url = next_url
         raise OpsgenieError(f"Opsgenie's {path} did not end after {MAX_PAGES} pages.")
 
-    def users(self) -> list[dict]:
+    def users(self) -> builtins.list[dict]:
         return list(self.list("/v2/users", paged=True))
 
-    def teams(self) -> list[dict]:
+    def teams(self) -> builtins.list[dict]:
         """Every team with its members (the list leaves members out, so each is read)."""
         return [self.get(f"/v2/teams/{quote(str(t.get('id', '')), safe='')}",
                          {"identifierType": "id"}) for t in self.list("/v2/teams")]
 
-    def schedules(self) -> list[dict]:
+    def schedules(self) -> builtins.list[dict]:
         return list(self.list("/v2/schedules", {"expand": "rotation"}))
 
-    def overrides(self, schedule_id: str) -> list[dict]:
+    def overrides(self, schedule_id: str) -> builtins.list[dict]:
         return list(self.list(f"/v2/schedules/{quote(schedule_id, safe='')}/overrides",
                               {"scheduleIdentifierType": "id"}))
 
-    def escalations(self) -> list[dict]:
+    def escalations(self) -> builtins.list[dict]:
         return list(self.list("/v2/escalations"))
 
-    def routing_rules(self, team_id: str) -> list[dict]:
+    def routing_rules(self, team_id: str) -> builtins.list[dict]:
         return list(self.list(f"/v2/teams/{quote(team_id, safe='')}/routing-rules",
                               {"teamIdentifierType": "id"}))

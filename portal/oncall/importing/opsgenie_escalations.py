@@ -43,7 +43,7 @@ def minutes(delay: object) -> int:
 def _notify_step(rule: Mapping, teams: Mapping[str, PlanTeam],
                  roles: Mapping[str, Mapping[str, str]], where: str,
                  notes: list[Unmapped]) -> PlanStep | None:
-    recipient = rule.get("recipient") if isinstance(rule.get("recipient"), Mapping) else {}
+    recipient = found if isinstance(found := rule.get("recipient"), Mapping) else {}
     kind, rid = recipient.get("type"), str(recipient.get("id") or "")
     notify = rule.get("notifyType") or "default"
     label = recipient.get("name") or recipient.get("username") or rid
@@ -107,7 +107,7 @@ def chain(raw: Mapping, *, teams: Mapping[str, PlanTeam],
             steps.append(PlanStep("wait", minutes=due - elapsed))
             elapsed = due
         steps.append(step)
-    repeat = raw.get("repeat") if isinstance(raw.get("repeat"), Mapping) else {}
+    repeat = found if isinstance(found := raw.get("repeat"), Mapping) else {}
     count = int(repeat.get("count") or 0)
     if count > 0 and steps:
         wait = int(repeat.get("waitInterval") or 0)
@@ -168,7 +168,8 @@ def routes(team_id: str, rules: Sequence[Mapping], *, team_name: str,
            schedule_names: Mapping[str, str], notes: list[Unmapped]
            ) -> tuple[list[PlanRoute], list[PlanChain]]:
     """A team's routing rules in order, and the one-step chains of rules naming a schedule."""
-    out, chains = [], []
+    out: list[PlanRoute] = []
+    chains: list[PlanChain] = []
     for rule in sorted((r for r in rules if isinstance(r, Mapping)),
                        key=lambda r: int(r.get("order") or 0)):
         rid = str(rule.get("id") or "")
@@ -182,7 +183,7 @@ def routes(team_id: str, rules: Sequence[Mapping], *, team_name: str,
         if isinstance(alternatives, str):
             notes.append(Unmapped("routing rule", rid, where, f"Left out: {alternatives}."))
             continue
-        notify = rule.get("notify") if isinstance(rule.get("notify"), Mapping) else {}
+        notify = found if isinstance(found := rule.get("notify"), Mapping) else {}
         target, kind = str(notify.get("id") or ""), notify.get("type")
         if kind == "escalation" and target:
             chain_id: str | None = target

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from portal.oncall.importing import opsgenie_escalations, opsgenie_rotations, opsgenie_schedules
 from portal.oncall.importing.opsgenie_client import REGIONS, OpsgenieClient, OpsgenieError
@@ -86,7 +87,7 @@ def read_opsgenie(*, base_url: str, api_key: str, allowlist: Iterable[str] = (),
                                       allowlist=allowlist)
     teams = client.teams()
     schedules = client.schedules()
-    answers = {
+    answers: dict[str, Any] = {
         "users": client.users(), "teams": teams, "schedules": schedules,
         "overrides": {str(s["id"]): client.overrides(str(s["id"]))
                       for s in schedules if s.get("id") and s.get("enabled") is not False},

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from portal.oncall.importing.plan import PlanRotation, PlanTeam, Unmapped, Window
+from portal.oncall.importing.plan import Frequency, PlanRotation, PlanTeam, Unmapped, Window
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 STEPS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
@@ -49,7 +50,7 @@ def zone_name(value: object) -> str | None:
     return str(value)
 
 
-def _minute(hour: object, minute: object) -> int:
+def _minute(hour: Any, minute: Any) -> int:
     h, m = int(hour or 0), int(minute or 0)
     if not (0 <= h <= 24 and 0 <= m < 60) or h * 60 + m > DAY_MIN:
         raise BadSource(f"{h:02}:{m:02} is not a time of day")
@@ -194,7 +195,8 @@ def rotations(raw: Mapping, *, number: int, time_zone: str, schedule_name: str,
                               "Not imported: nobody is ever on call in this rotation."))
         return []
     whole = PlanRotation(name=name, level=LEVEL, time_zone=time_zone, start=start,
-                         frequency=frequency, interval=length, participants=participants,
+                         frequency=cast(Frequency, frequency),  # one of STEPS, checked above
+                         interval=length, participants=participants,
                          windows=wins)
     parts = without_gaps(whole)
     return parts if until is None else [cut for part in parts for cut in ended(part, until)]

@@ -37,7 +37,7 @@ def override(raw: Mapping, *, schedule_name: str, rotation_ids: set[str],
              teams: Mapping[str, PlanTeam], notes: list[Unmapped]) -> PlanOverride | None:
     """One Opsgenie override, or None (with a note) when it cannot be imported."""
     alias = str(raw.get("alias") or "")
-    user = raw.get("user") if isinstance(raw.get("user"), Mapping) else {}
+    user = found if isinstance(found := raw.get("user"), Mapping) else {}
     who = user.get("username") or user.get("name") or user.get("id") or "?"
     where = f"{schedule_name}: override by {who}"
     try:
@@ -88,7 +88,7 @@ def schedule(raw: Mapping, overrides: Sequence[Mapping], *, teams: Mapping[str, 
               and (o := override(item, schedule_name=name, rotation_ids=rotation_ids,
                                  teams=teams, notes=notes)) is not None
               and o.ends_at > now]  # a cover that is over changes nothing
-    owner = raw.get("ownerTeam") if isinstance(raw.get("ownerTeam"), Mapping) else {}
+    owner = found if isinstance(found := raw.get("ownerTeam"), Mapping) else {}
     return PlanSchedule(external_id=sid, name=name, time_zone=tz,
                         team_id=str(owner["id"]) if owner.get("id") else None,
                         rotations=tuple(planned), overrides=tuple(covers))

@@ -4,7 +4,7 @@ again (and without the API token ever leaving the request that used it)."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, overload
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -32,6 +32,14 @@ class PlanExpired(ValueError):
 
 def _dt(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+@overload
+def _from_dt(value: str) -> datetime: ...
+
+
+@overload
+def _from_dt(value: None) -> None: ...
 
 
 def _from_dt(value: str | None) -> datetime | None:

@@ -14,7 +14,7 @@ from platform_services.registry import build
 from tests.integration.services import servers, tokens
 
 QUEUES = ["orders.shipments", "inventory.shipments", "inventory.cancellations",
-          "fulfillment.orders", "worker.jobs", "report.scheduled", "test.events"]
+          "fulfillment.orders", "worker.jobs", "test.events"]
 _ids = itertools.count(1)
 
 

@@ -1,6 +1,6 @@
 """End-to-end flows on RabbitMQ, PostgreSQL, Redis and moto's S3 server: a confirmed order
 is fulfilled (label in S3, order fulfilled, stock decremented); a tenant export is
-streamed to S3 under a distributed lock; reports are cached for 15 minutes."""
+streamed to S3 under a distributed lock."""
 from __future__ import annotations
 
 import json
@@ -100,17 +100,3 @@ def test_a_job_whose_lock_is_held_is_skipped_not_run_twice(config, run_service, 
     base.engine.dispose()
     assert done["status"] == "skipped" and "lock" in done["error"]
 
-
-def test_reports_are_written_as_csv_and_cached(config, run_service, tenant, s3_endpoint, s3):
-    _orders(config, run_service, tenant, 5)
-    report = run_service(config("report", redis_url=REDIS_URL, s3_endpoint_url=s3_endpoint))
-    url = f"{report.url}/v1/tenants/{tenant[1]}/reports"
-    first = api.post(url, json={"kind": "orders_by_day", "days": 7}, timeout=10).json()
-    second = api.post(url, json={"kind": "orders_by_day", "days": 7}, timeout=10).json()
-    assert (first["cached"], second["cached"]) == (False, True)
-    assert second["key"] == first["key"]
-    csv_text = s3.get_object(Bucket="meridian-reports", Key=first["key"])["Body"].read().decode()
-    assert csv_text.splitlines()[0] == "day,status,orders,units"
-    assert csv_text.splitlines()[1].endswith(",pending,5,10")
-    bad = api.post(url, json={"kind": "everything", "days": 0}, timeout=10)
-    assert bad.status_code == 422 and set(bad.json()["fields"]) == {"kind", "days"}

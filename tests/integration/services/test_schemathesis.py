@@ -32,11 +32,11 @@ from platform_services.common.service_tokens import ClientCredentials
 from platform_services.registry import build
 from tests.integration.services import servers, tokens
 from tests.integration.services.tokens import api
-from tests.integration.services2 import servers as stripe_servers
+from tests.integration.services_accounts import servers as stripe_servers
 
 pytestmark = pytest.mark.integration
 SERVICES = ("auth", "billing", "fulfillment", "inventory", "notification", "order",
-            "report", "search", "worker")
+            "search", "worker")
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 TENANT_SCOPES = sorted(s for s in tokens.ALL_SCOPES if s.endswith((":read", ":write"))
                        and s != "ops:read")
@@ -53,7 +53,7 @@ def localstripe(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fleet(services_db, run_prefix, broker, platform_auth, s3_endpoint, localstripe):
-    """The nine services (auth is the one that issues the tests' tokens) with Redis,
+    """The eight services (auth is the one that issues the tests' tokens) with Redis,
     moto's S3 and localstripe, a tenant registered with each, and an OAuth client of
     that tenant with every tenant scope."""
     make = servers.config_factory(services_db, run_prefix, redis_url=servers.REDIS_URL,

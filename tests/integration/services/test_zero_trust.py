@@ -1,4 +1,4 @@
-"""Zero trust across all nine services: every route of every service (each Flask app's
+"""Zero trust across all eight services: every route of every service (each Flask app's
 url_map, enumerated, so a new route is covered the day it is added) is called with no
 token, a garbage token, a token of another tenant and a token for another service; none
 of them gets a 2xx. The right token is let through."""
@@ -21,8 +21,8 @@ from tests.integration.services import servers, tokens
 from tests.integration.services.tokens import api
 
 pytestmark = pytest.mark.integration
-SERVICES = ("order", "inventory", "fulfillment", "worker", "report", "billing",
-            "notification", "search")
+SERVICES = ("order", "inventory", "fulfillment", "worker", "billing", "notification",
+            "search")
 # Public by design, each for a stated reason: liveness (nothing but "the process serves"),
 # the public keys themselves, and RFC 7009 revocation (answers 200 for any token).
 PUBLIC = {"healthz", "oauth.jwks", "oauth.revoke"}
@@ -35,7 +35,7 @@ _ids = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def fleet(services_db, run_prefix, broker, platform_auth):
-    """All nine services (auth with the test platform client) and two tenants, A and B,
+    """All eight services (auth with the test platform client) and two tenants, A and B,
     registered everywhere; B has an OAuth client with every tenant scope."""
     make = servers.config_factory(services_db, run_prefix,
                                   **tokens.service_credentials(platform_auth.url))

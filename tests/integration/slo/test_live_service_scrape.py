@@ -31,7 +31,7 @@ T0 = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 INVENTORY_TIMEOUT = 0.6
 ORDERS = "/v1/tenants/<tenant>/orders"
 # Settings the parent may carry that would give the service a broker, cache or store.
-_UNSET = ("REDIS_URL", "RABBITMQ_URL", "S3_ENDPOINT_URL", "REPLICA_DATABASE_URL")
+_UNSET = ("REDIS_URL", "RABBITMQ_URL", "S3_ENDPOINT_URL")
 
 
 @pytest.fixture(scope="module")

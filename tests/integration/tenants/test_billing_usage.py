@@ -1,6 +1,6 @@
 """Billing usage on the tenant dashboard against the real billing service
-(platform_services.billing.api.build, served on a free loopback port as the services2
-tests do) on the services' migrated database; usage is metered through its own API.
+(platform_services.billing.api.build, served on a free loopback port as the account
+services' tests do) on the services' migrated database; usage is metered through its own API.
 No Redis for the meter (it then counts in PostgreSQL directly) and no Stripe: reading
 usage needs neither."""
 from datetime import UTC, datetime

@@ -11,8 +11,8 @@ import yaml
 from platform_services.common.observability import Metrics
 from portal.catalog import grafana_dashboards as gd
 from portal.catalog import grafana_provisioning as gp
+from portal.catalog import service as catalog
 from portal.config import PROJECT_ROOT
-from portal.demo import meridian
 from portal.integrations import grafana_links
 
 GRAFANA = PROJECT_ROOT / "infra" / "grafana"
@@ -52,7 +52,7 @@ def test_committed_files_are_what_the_generator_writes(tmp_path):
 def test_the_five_key_dashboards_have_the_catalog_paths_as_uids():
     boards = {p.stem: json.loads(p.read_text()) for p in (GRAFANA / "dashboards").glob("*.json")}
     assert {f"/d/{uid}": b["title"] for uid, b in boards.items()} == {
-        path: title for title, path, _ in meridian.DASHBOARDS}
+        path: title for title, path, _ in catalog.dashboard_links()}
     for uid, board in boards.items():
         assert board["uid"] == uid and len(uid) <= 40
         ids = [p["id"] for p in board["panels"]]

@@ -11,8 +11,8 @@ from portal.catalog.readiness import HELM_ROOT
 from portal.integrations import helm
 from tests.unit.catalog.conftest import CHARTS
 
-PLATFORM_CHARTS = ["order", "inventory", "fulfillment", "worker", "report", "auth", "billing",
-                   "search", "notification", "api-gateway", "portal"]
+PLATFORM_CHARTS = ["order", "inventory", "fulfillment", "worker", "auth", "billing", "search",
+                   "notification", "api-gateway", "portal"]
 RULES = list(policies.POLICIES)
 
 

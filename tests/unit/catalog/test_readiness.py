@@ -122,7 +122,7 @@ def test_critical_checks_of_an_unknown_service_are_empty(seeded):
 
 
 @pytest.mark.parametrize("slug", ["api-gateway", "auth", "inventory", "search", "billing",
-                                  "fulfillment", "notification", "worker", "report"])
+                                  "fulfillment", "notification", "worker"])
 def test_platform_services_pass_every_critical_check(operated, slug):
     service = catalog.get_service(session=operated, slug=slug)
     card = readiness.evaluate(session=operated, service=service, rules={})

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from portal import events
 from portal.catalog import service as catalog
 from portal.incidents import alerts, service, timeline
-from portal.incidents.models import Incident, LinkedAlert
+from portal.incidents.models import Incident
+from portal.oncall import alerts as oncall_alerts
+from portal.oncall.models import ReceivedAlert
 
 T0 = datetime(2026, 11, 20, 14, 32, tzinfo=UTC)
 
@@ -23,8 +25,8 @@ def alert(status="firing", severity="critical", fingerprint="fp-1", service_slug
 
 
 def send(session, *batch):
-    """One webhook delivery of `batch`, as the on-call domain announces it."""
-    events.alert_received.send(session=session, alerts=list(batch))
+    """One webhook delivery of `batch`, as the on-call domain stores and announces it."""
+    oncall_alerts.record(session=session, alerts=list(batch))
 
 
 def incidents(session):
@@ -52,7 +54,7 @@ def test_critical_alert_opens_one_incident_and_dedupes_by_fingerprint(session, s
         "sev2", "alert", [svc.slug])
     assert [r.url for r in incident.runbooks] == [
         "https://portal.meridian.example/catalog/runbooks/high-error-rate"]
-    linked = session.scalar(select(LinkedAlert))
+    linked = session.scalar(select(ReceivedAlert))
     assert (linked.incident_id, linked.labels["alertname"]) == (incident.id, "HighErrorRate")
     assert sum("Alert fired" in s for s in summaries(session, incident)) == 1
     assert len(opened_signals) == 1
@@ -126,8 +128,8 @@ def test_a_batch_that_opens_nothing_costs_one_statement_whatever_its_size(sessio
     is one statement (read the existing rows, upsert) per delivery, not per alert; a copy
     loaded earlier in the transaction is not left stale."""
     send(session, alert(severity="warning", fingerprint="w"))
-    loaded = session.scalar(select(LinkedAlert).where(LinkedAlert.fingerprint == "w"))
-    assert (loaded.status, loaded.service_slug) == ("firing", svc.slug)
+    loaded = session.scalar(select(ReceivedAlert).where(ReceivedAlert.fingerprint == "w"))
+    assert (loaded.status, loaded.service) == ("firing", svc.slug)
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     sa_event.listen(session.connection(), "before_cursor_execute", listener)
@@ -148,5 +150,5 @@ def test_warning_that_escalates_to_critical_opens_an_incident(session, svc):
     assert incidents(session) == []
     send(session, alert(severity="critical", fingerprint="e"))
     [incident] = incidents(session)
-    assert session.scalar(select(LinkedAlert).where(
-        LinkedAlert.fingerprint == "e")).incident_id == incident.id
+    assert session.scalar(select(ReceivedAlert).where(
+        ReceivedAlert.fingerprint == "e")).incident_id == incident.id

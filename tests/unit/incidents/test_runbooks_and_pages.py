@@ -3,10 +3,10 @@ the links alerts carry, and an incident and its on-call pages link to each other
 import re
 from datetime import UTC, datetime
 
-from portal import events
 from portal.catalog import runbooks
 from portal.catalog import service as catalog
 from portal.incidents import service
+from portal.oncall import alerts as oncall_alerts
 from portal.oncall import paging
 
 T0 = datetime(2026, 11, 20, 14, 32, tzinfo=UTC)
@@ -30,7 +30,7 @@ def test_runbooks_of_the_services_and_alerts_show_on_the_incident(client, login_
     write_runbook(session, "order-db-failover", svc)
     write_runbook(session, "high-error-rate", alertnames=["HighErrorRate"])
     write_runbook(session, "search-reindex", other)
-    events.alert_received.send(session=session, alerts=[{
+    oncall_alerts.record(session=session, alerts=[{
         "fingerprint": "rb-1", "status": "firing", "severity": "critical", "service": svc.slug,
         "starts_at": T0, "ends_at": None,
         "labels": {"alertname": "HighErrorRate", "severity": "critical"},

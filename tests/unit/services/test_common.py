@@ -83,6 +83,18 @@ def test_service_config_prefixes_names():
     assert config.prefixed("orders.events") == "t1.orders.events"
 
 
+def test_only_loading_reads_the_environment(monkeypatch):
+    """A config built from values (tests, the dev server) ignores the process environment;
+    `from_env` reads only the variables named by a setting."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x/y")
+    monkeypatch.setenv("REDIS_URL", "redis://elsewhere:6379/0")
+    monkeypatch.setenv("exchange_prefix", "t1.")  # a field's own name is not its variable
+    assert ServiceConfig(service="order", database_url="x").redis_url is None
+    loaded = from_env("order")
+    assert (loaded.redis_url, loaded.exchange_prefix) == ("redis://elsewhere:6379/0", "")
+    assert loaded.with_(redis_url=None).redis_url is None and loaded.redis_url
+
+
 def test_every_service_setting_is_in_the_services_readme_table():
     """The README's configuration table is written by hand: this keeps it complete."""
     from pathlib import Path

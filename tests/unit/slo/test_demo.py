@@ -22,7 +22,7 @@ def test_seed_creates_specs_and_states(session):
     demo.seed(session=session)
     names = {(s.service.slug, s.name) for s in specs.list_slos(session=session)}
     assert ("api-gateway", "added-latency-p99") in names and ("notification", "delivery") in names
-    assert len(names) == sum(len(v) for v in demo.SEED_SLOS.values()) == 14
+    assert len(names) == sum(len(v) for v in demo.SEED_SLOS.values()) == 13
     assert _state(session, "search") == "exhausted"
     assert _state(session, "notification") == "at_risk"
     assert _state(session, "billing") == "healthy"
@@ -31,7 +31,7 @@ def test_seed_creates_specs_and_states(session):
     count = session.scalar(select(func.count()).select_from(Sample))
     demo.seed(session=session)
     assert session.scalar(select(func.count()).select_from(Sample)) == count
-    assert session.scalar(select(func.count()).select_from(Slo)) == 14
+    assert session.scalar(select(func.count()).select_from(Slo)) == 13
 
 
 def test_reseeding_replaces_specs_the_services_cannot_measure(session):

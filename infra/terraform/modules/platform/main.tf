@@ -82,7 +82,6 @@ module "iam" {
   oidc_issuer       = module.eks.oidc_issuer
   namespace         = "meridian-${var.environment}"
   service_buckets = {
-    report      = [module.s3.bucket_arns["reports"]]
     fulfillment = [module.s3.bucket_arns["fulfillment"]]
     worker      = [module.s3.bucket_arns["reports"]]
   }

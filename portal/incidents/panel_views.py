@@ -1,0 +1,58 @@
+"""Data for the panels other pages include (service page, home page, tenant page)."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_login import current_user
+
+from portal.catalog import service as catalog
+from portal.db import utcnow
+from portal.extensions import db
+from portal.incidents import postmortems, service
+from portal.incidents.blueprint import bp
+from portal.incidents.models import SEVERITIES
+
+
+@bp.app_template_global()
+def incidents_service_panel(svc) -> dict:
+    """Open incidents of a service and its team's overdue postmortems."""
+    return {"open": service.open_for_service(session=db.session, service_id=svc.id, bare=True),
+            "overdue": postmortems.overdue(session=db.session, team_slug=svc.team.slug),
+            "severities": SEVERITIES}
+
+
+@bp.app_template_global()
+def incidents_home_panel() -> dict:
+    """Open incidents, overdue postmortems and overdue action items for the home page."""
+    return {"open": service.list_incidents(session=db.session, status="open", limit=20,
+                                           bare=True),
+            "overdue": postmortems.overdue(session=db.session),
+            "late_items": postmortems.count_late_items(session=db.session,
+                                                       today=utcnow().date()),
+            "is_manager": current_user.has_role("manager")}
+
+
+@bp.app_template_global()
+def incidents_banners(tenant) -> list[tuple]:
+    """(incident, latest customer update) of open customer-facing incidents of a tenant."""
+    if tenant is None:
+        return []
+    found = service.for_tenant(session=db.session, tenant_id=tenant.id, open_only=True)
+    updates = service.updates_by_incident(session=db.session,
+                                          incident_ids=[i.id for i in found]) if found else {}
+    return [(incident, next(iter(updates.get(incident.id) or []), None)) for incident in found]
+
+
+@bp.app_template_global()
+def incident_runbooks(incident) -> list[dict]:
+    """The incident's runbooks: the catalog's for its services and alerts, then the links
+    its alerts carried (each URL once)."""
+    found = catalog.runbooks_for_incident(
+        session=db.session, service_ids=[svc.id for svc in incident.services],
+        alerts=[(alert.service, alert.alertname or None) for alert in incident.alerts])
+    links = [{"title": r.title, "url": url_for("catalog.runbook_show", slug=r.slug)}
+             for r in found if r is not None]
+    links += [{"title": r.title, "url": r.url} for r in incident.runbooks]
+    unique: dict[str, dict] = {}
+    for link in links:
+        unique.setdefault(link["url"], link)
+    return list(unique.values())

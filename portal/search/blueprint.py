@@ -1,0 +1,4 @@
+"""The search Blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("search", __name__, url_prefix="/search")
