@@ -198,6 +198,7 @@ def start(spec: StackSpec) -> AlertingStack:
 
 def _start_alertmanager(stack: AlertingStack, binary: str, spec: StackSpec) -> int:
     home = spec.instance_dir / "alertmanager"
+    assert stack.webhook_token is not None  # why: start() gives every stack it runs a token
     token_file = _write(home / "webhook-token", stack.webhook_token, 0o600)
     config = render_alertmanager(INFRA_DIR / "alertmanager" / "alertmanager.yml",
                                  webhook_url=spec.webhook_url, token_file=token_file)

@@ -79,8 +79,10 @@ def start(config, log_dir: Path) -> DemoProvider | None:
            "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": secret,
            "REDIRECT_URIS": f"{portal}/login/sso/callback",
            "POST_LOGOUT_REDIRECT_URIS": f"{portal}/login", "ACCOUNTS_FILE": str(accounts)}
+    node = shutil.which("node")
+    assert node is not None  # available() found it
     with open(log_dir / "oidc-provider.log", "ab") as log:
-        process = subprocess.Popen([shutil.which("node"), str(PROVIDER_DIR / "server.mjs")],
+        process = subprocess.Popen([node, str(PROVIDER_DIR / "server.mjs")],
                                    env=env, stdout=log, stderr=subprocess.STDOUT)
     if not _wait_ready(f"{issuer}/.well-known/openid-configuration", process):
         process.terminate()

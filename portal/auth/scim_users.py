@@ -62,6 +62,7 @@ def _display_name(model: ScimUserModel) -> str:
     parts = [name.given_name, name.family_name] if name else []
     full = (model.display_name or (name.formatted if name else None)
             or " ".join(p for p in parts if p) or model.user_name or "")
+    assert model.user_name is not None  # _store's callers validate userName first
     return full.strip()[:120] or model.user_name[:120]
 
 

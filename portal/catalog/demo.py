@@ -47,7 +47,8 @@ def seed(*, session: Session) -> None:
         slug = runbooks.slugify(symptom)
         if runbooks.get(session=session, slug=slug) is None:
             runbooks.save(session=session, slug=slug, title=symptom,
-                          body=entry_point_body(symptom, steps), service=slugs.get(owner),
+                          body=entry_point_body(symptom, steps),
+                          service=slugs.get(owner) if owner else None,
                           alertnames=alerts, actor_email=None)
     for slug, title, owner, alerts, body in ALERT_RUNBOOKS:
         if runbooks.get(session=session, slug=slug) is None:

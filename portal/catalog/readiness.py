@@ -129,7 +129,7 @@ def _alerts(ctx: Context):
 
 
 def _dashboards(ctx: Context):
-    titles = [d.get("title", d.get("path")) for d in ctx.service.dashboards]
+    titles = [d["title"] if "title" in d else d["path"] for d in ctx.service.dashboards]
     return _has(titles, "No Grafana dashboard is linked.", "Dashboards: " + ", ".join(titles) + ".")
 
 

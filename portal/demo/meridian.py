@@ -1,5 +1,7 @@
 """Meridian as described by its production readiness review. Demo data is taken from here,
 never invented elsewhere."""
+from typing import Any
+
 from portal.catalog import service as catalog_service
 
 TEAMS = {
@@ -15,7 +17,7 @@ TEAMS = {
 }
 
 # slug: name, team, tier, kind, language, purpose, SLO summary, failure modes, depends-on
-SERVICES = {
+SERVICES: dict[str, dict[str, Any]] = {
     "api-gateway": dict(
         name="API Gateway (Kong)", team="platform", tier=1, kind="service", language="Lua",
         purpose="Central entry point for all API traffic: JWT validation, per-tenant rate "

@@ -25,8 +25,8 @@ def seed_catalog(*, session: Session) -> None:
         degrading = {b for a, b in meridian.DEGRADING_DEPENDENCIES if a == slug}
         catalog.set_dependencies(session=session, service=services[slug],
                                  depends_on=spec["depends_on"], degrading=degrading)
-    for name, spec in meridian.CLUSTERS.items():
-        catalog.upsert_cluster(session=session, name=name, **spec)
+    for name, cluster in meridian.CLUSTERS.items():
+        catalog.upsert_cluster(session=session, name=name, **cluster)
 
 
 def seed_users(*, session: Session, argon2_params: dict | None = None) -> list[tuple]:

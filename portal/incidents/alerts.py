@@ -98,7 +98,7 @@ def _follow(session: Session, fingerprint: str, status: str, previous: str | Non
     row = session.get(ReceivedAlert, fingerprint, populate_existing=True)
     if row is None:
         return None
-    incident = row.incident
+    incident: Incident | None = row.incident
     if status == "resolved":
         if incident is not None and previous == "firing":
             timeline.add_entry(session=session, incident_id=incident.id, kind="alert",

@@ -5,6 +5,7 @@ without sending `incident_opened`, so seeding never pages anyone for last month'
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,7 +59,7 @@ PAST = [
          postmortem="late", summary="Auth could not rotate signing keys.",
          root_cause="The Vault token of the rotation job expired unnoticed."),
 ]
-OPEN = dict(title="Stale stock levels: warehouse sync delayed up to 15 minutes", severity="sev2",
+OPEN: dict[str, Any] = dict(title="Stale stock levels: warehouse sync delayed up to 15 minutes", severity="sev2",
             services=["inventory"], tenants=["acme-retail"], minutes_ago=35, ack=4,
             update="Stock levels shown in your dashboards may be up to 15 minutes old. "
                    "Orders are not affected; our engineers are working on the sync.")
@@ -88,11 +89,17 @@ def _incident(session: Session, spec: dict, opened) -> Incident:
         roles={"commander": ONCALL, "tech_lead": DEV, "comms_lead": MANAGER},
         opened_at=opened, services=[catalog.get_service(session=session, slug=s)
                                     for s in spec["services"]],
-        tenant_links=[IncidentTenant(tenant_id=tenants.get_by_slug(session=session, slug=t).id)
+        tenant_links=[IncidentTenant(tenant_id=_tenant_id(session, t))
                       for t in spec.get("tenants", [])])
     session.add(incident)
     session.flush()
     return incident
+
+
+def _tenant_id(session: Session, slug: str) -> int:
+    tenant = tenants.get_by_slug(session=session, slug=slug)
+    assert tenant is not None, slug  # the demo tenants are seeded before the incidents
+    return tenant.id
 
 
 def _past(session: Session, spec: dict) -> None:

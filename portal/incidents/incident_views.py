@@ -167,6 +167,7 @@ def add_note(incident_id: int):
     if error:
         return render_template("incidents/_note_form.html", incident=incident, note_form=form,
                                note_error=error), 422
+    assert entry.body_md is not None  # a note always stores its text
     audit_action("incidents.note", target_type="incident", target_id=incident.id,
                  details={"entry_id": entry.id, "chars": len(entry.body_md)})
     if not htmx:

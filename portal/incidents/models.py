@@ -19,7 +19,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, backref, foreign, mapped_column, relationship, synonym
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship, synonym
 
 from portal.catalog.models import Service
 from portal.db import Base, TenantScoped, Timestamped, utcnow
@@ -83,7 +83,7 @@ class Incident(Timestamped, Base):
     # the on-call domain's tables into this one), so the join is spelled out here.
     alerts: Mapped[list[ReceivedAlert]] = relationship(
         primaryjoin=lambda: Incident.id == foreign(ReceivedAlert.incident_id),
-        backref=backref("incident", lazy="select"),
+        back_populates="incident",
         order_by=lambda: (ReceivedAlert.starts_at, ReceivedAlert.fingerprint))
     runbooks: Mapped[list[Runbook]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="Runbook.id")

@@ -92,7 +92,8 @@ def find(*, session: Session, incident: Incident, hours: int = DEFAULT_HOURS,
     ledger = silence_ledger.changed_between(session=session, since=since, until=until,
                                             limit=limit)
     by_id = {r.id: r for r in reached.values()}
-    rows = [_job_row(job, by_id[job.service_id]) for job in jobs]
+    # The jobs were matched on their service id, so each has one.
+    rows = [_job_row(job, by_id[job.service_id]) for job in jobs if job.service_id is not None]
     rows += [row for entry in ledger
              for row in _silence_rows(entry, reached, since=since, until=until, now=now)]
     rows.sort(key=lambda r: r.at, reverse=True)

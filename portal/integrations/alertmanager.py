@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import requests
 
@@ -100,6 +100,28 @@ def parse_time(value: str | None) -> datetime | None:
 def iso(moment: datetime) -> str:
     """A datetime as Alertmanager wants it: UTC with a Z."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class AlertmanagerApi(Protocol):
+    """What callers use of an Alertmanager: one `AlertmanagerClient` or a whole
+    `AlertmanagerCluster`, which stand in for each other."""
+
+    base: str  # names the Alertmanager(s), e.g. as a cache key
+
+    def list_alerts(self, matchers: tuple[Matcher, ...] = (), *,
+                    include_suppressed: bool = True) -> list[Alert]: ...
+
+    def post_alerts(self, alerts: list[dict]) -> None: ...
+
+    def list_silences(self) -> list[Silence]: ...
+
+    def get_silence(self, silence_id: str) -> Silence: ...
+
+    def create_silence(self, silence: NewSilence) -> str: ...
+
+    def expire_silence(self, silence_id: str) -> None: ...
+
+    def ready(self) -> bool: ...
 
 
 class AlertmanagerClient:

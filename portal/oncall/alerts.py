@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -19,7 +20,7 @@ from portal.catalog.models import Service
 from portal.db import utcnow
 from portal.integrations.alertmanager import (
     Alert,
-    AlertmanagerClient,
+    AlertmanagerApi,
     AlertmanagerRejected,
     AlertmanagerUnavailable,
 )
@@ -179,7 +180,7 @@ def received_alerts(*, session: Session, status: str = "firing",
 
 def count_received(*, session: Session) -> int:
     """How many distinct alerts the webhook has seen."""
-    return session.scalar(select(func.count()).select_from(ReceivedAlert))
+    return session.execute(select(func.count()).select_from(ReceivedAlert)).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -299,9 +300,9 @@ def group(views: list[AlertView]) -> list[tuple[str, str, list[AlertView]]]:
             for svc, sev in keys]
 
 
-def board(*, session: Session, client: AlertmanagerClient | None,
+def board(*, session: Session, client: AlertmanagerApi | None,
           now: datetime | None = None, cache: AlertCache | None = None,
-          expanded: list[str] = ()) -> AlertBoard:
+          expanded: Sequence[str] = ()) -> AlertBoard:
     """Active alerts from Alertmanager; when it is down, the last known state and why.
     Without Alertmanager, the webhook's alerts summarised by the database (`expanded`:
     the "service/severity" groups to show in full)."""
@@ -325,7 +326,7 @@ def board(*, session: Session, client: AlertmanagerClient | None,
     return cache.store(client.base, now, _board(views, "alertmanager", now, None), views)
 
 
-def received_board(*, session: Session, expanded: list[str] = ()) -> AlertBoard:
+def received_board(*, session: Session, expanded: Sequence[str] = ()) -> AlertBoard:
     """The board of the alerts received by webhook: group sizes and the rows shown."""
     rows, sizes = webhook_board.summarised(session=session, rows_per_group=GROUP_ROWS,
                                            expanded=expanded)

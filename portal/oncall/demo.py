@@ -5,6 +5,7 @@ notification rules."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ DEFAULT_TEAM = "platform"
 MANAGER, VP = "manager@meridian.example", "admin@meridian.example"
 # severity: description, ack minutes, next business day, steps. A step is a dict of
 # `escalation.StepSpec` fields, with e-mails for people ("user", "users").
-POLICIES = {
+POLICIES: dict[str, tuple[str, int, bool, list[dict[str, Any]]]] = {
     "sev1": ("Service down, data loss risk", 5, False, [
         {"kind": "page", "target": "primary", "important": True, "label": "Primary on-call"},
         {"kind": "wait", "minutes": 5},
@@ -54,7 +55,8 @@ POLICIES = {
 }
 # A named chain and the route that sends the data team's database alerts to it: one
 # replica lag alert is noise, three within ten minutes wake everyone on call.
-CHAIN = ("Database alert storm", "Page only when several database alerts fire together", [
+CHAIN: tuple[str, str, list[dict[str, Any]]] = (
+    "Database alert storm", "Page only when several database alerts fire together", [
     {"kind": "notify_if_count", "count": 3, "minutes": 10},
     {"kind": "notify_schedule", "important": True, "label": "Everyone on call"},
     {"kind": "wait", "minutes": 10},

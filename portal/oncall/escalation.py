@@ -152,7 +152,8 @@ def _rows(steps: list[StepSpec]) -> list[EscalationStep]:
         minutes=s.minutes if s.kind in ("wait", "notify_if_count") else 0,
         count=s.count if s.kind in ("repeat", "notify_if_count") else 0,
         important=s.important, label=(s.label or "")[:80],
-        webhook_url=s.webhook_url.strip() if s.kind == "webhook" else None)
+        # validate_steps ran first, so a webhook step's URL is there (check_webhook_url).
+        webhook_url=(s.webhook_url or "").strip() if s.kind == "webhook" else None)
         for position, s in enumerate(steps, start=1)]
 
 

@@ -3,6 +3,7 @@ pages with their event log and notifications, and the alerts Alertmanager sent u
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -268,8 +269,15 @@ class ReceivedAlert(Base):
     last_received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                        server_default=func.now())
     # The incident the alert opened or joined: the incidents domain's id, written by it
-    # (portal.incidents.alerts), which also maps `incident` onto this class.
+    # (portal.incidents.alerts). No foreign key into that domain's tables, so the join is
+    # spelled out; "Incident" resolves by name once portal.models has loaded every domain.
+    # Typed loosely because on-call never imports the incidents domain, not even for type
+    # checkers (that would be an import cycle); portal.incidents.alerts reads it as an
+    # Incident.
     incident_id: Mapped[int | None] = mapped_column(index=True)
+    incident: Mapped[Any] = relationship(
+        primaryjoin="Incident.id == foreign(ReceivedAlert.incident_id)",
+        back_populates="alerts", lazy="select")
 
     @property
     def alertname(self) -> str:

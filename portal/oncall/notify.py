@@ -206,14 +206,19 @@ def send_email(relay: smtp.Relay, payload: dict) -> None:
 
 
 def send(channel: str, payload: dict, channels: Channels) -> str | None:
-    """Send one message over `channel`; returns the provider's id for SMS and calls."""
+    """Send one message over `channel`, which must be one of `channels.names` (every caller
+    checks that first); returns the provider's id for SMS and calls."""
     if channel == "webhook":
+        assert channels.webhook_url is not None  # why: "webhook" is in channels.names
         send_webhook(channels.webhook_url, payload, channels.timeout, channels.allowed_hosts)
     elif channel == "email":
+        assert channels.relay is not None  # why: "email" is in channels.names
         send_email(channels.relay, payload)
     elif channel == "sms":
+        assert channels.phone is not None  # why: "sms" is in channels.names
         return str(channels.phone.send_sms(to=payload["phone"], body=payload["text"]))[:120]
     elif channel == "voice":
+        assert channels.phone is not None  # why: "voice" is in channels.names
         return str(channels.phone.call(to=payload["phone"], message=payload["spoken"]))[:120]
     else:
         raise ValueError(f"unknown channel {channel!r}")

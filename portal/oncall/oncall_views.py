@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -20,6 +21,7 @@ from portal import nav
 from portal.auth import bearer
 from portal.auth import service as accounts
 from portal.auth.access import audit_action
+from portal.auth.models import User
 from portal.catalog import service as catalog
 from portal.extensions import csrf, db
 from portal.oncall import alerts, notify, paging, service
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 MAX_EXPANDED = 50
 
 
-def _board(expanded: list[str] = ()):
+def _board(expanded: Sequence[str] = ()):
     return alerts.board(session=db.session, client=am_client(), cache=alert_cache(),
                         expanded=expanded)
 
@@ -194,11 +196,16 @@ def oncall_pages_of_incident(incident_id: int) -> list:
     return paging.pages_for_incident(session=db.session, incident_id=incident_id)
 
 
+def _rostered(user: object) -> bool:
+    # why: the menu asks only about a signed-in account, and every login loader gives a User
+    assert isinstance(user, User)
+    return service.may_respond(session=db.session, user=user)
+
+
 @bp.record_once
 def _menu_for_rostered_people(state) -> None:
     # Anyone on a rota gets the On-call entry, whatever their role.
-    nav.also_allow(state.app, "oncall.index",
-                   lambda user: service.may_respond(session=db.session, user=user))
+    nav.also_allow(state.app, "oncall.index", _rostered)
 
 
 @bp.app_template_global()

@@ -122,12 +122,13 @@ def _advance(*, session: Session, page: Page, channels: notify.Channels | None,
         due = _due(page, step, page.step_at or page.due_at)
         if due > now:
             break
-        if kind == "notify_if_count":
+        # A step of any kind but "page" is never None (None stands for "page the primary").
+        if kind == "notify_if_count" and step is not None:
             if not _condition_holds(session, page, step, position, now):
                 break
             if page.held_since is not None:  # it opened now: later waits count from here
                 due, page.held_since = now, None
-        elif kind == "repeat" and page.cycle < step.count:
+        elif kind == "repeat" and step is not None and page.cycle < step.count:
             page.cycle += 1
             page.step, page.step_at, page.cycle_at = 0, due, due
             _record(session, page, "repeated", None, f"step {position}: from the top again "
@@ -137,7 +138,7 @@ def _advance(*, session: Session, page: Page, channels: notify.Channels | None,
         elif kind in NOTIFYING:
             _notify_step(session=session, page=page, position=position, step=step,
                          channels=channels, now=now, at_commit=at_commit)
-        elif kind == "webhook":
+        elif kind == "webhook" and step is not None:
             hook = step_webhooks.queue(session=session, page=page, position=position,
                                        url=step.webhook_url, now=now)
             _record(session, page, "webhook", None,
@@ -170,18 +171,20 @@ def _people(session: Session, page: Page, step: EscalationStep | None,
         found = [step.user] if step.user else []
     elif kind == "page":
         layer = step.target if step is not None else "primary"
+        assert layer is not None  # why: validate_steps requires a target on every page step
         shift = None if page.schedule is None else service.on_call(
             session=session, schedule=page.schedule, layer=layer, at=now)
         found = [shift.who] if shift and shift.who else []
-    elif kind == "notify_users":
+    elif kind == "notify_users" and step is not None:
         found = list(step.users)
-    elif kind == "notify_group" and step.team is not None:
+    elif kind == "notify_group" and step is not None and step.team is not None:
         found = team_members(session=session, team_slug=step.team.slug)
-    elif kind == "notify_schedule":
+    elif kind == "notify_schedule" and step is not None:
         schedule = step.schedule or page.schedule
-        for layer in LAYERS if schedule is not None else ():
-            shift = service.on_call(session=session, schedule=schedule, layer=layer, at=now)
-            found.extend(shift.everyone if shift else ())
+        if schedule is not None:
+            for layer in LAYERS:
+                shift = service.on_call(session=session, schedule=schedule, layer=layer, at=now)
+                found.extend(shift.everyone if shift else ())
     unique = {u.id: u for u in found if u is not None and u.is_active}
     return list(unique.values())
 
@@ -190,6 +193,7 @@ def _label(step: EscalationStep | None) -> str:
     if step is None:
         return "primary"
     if step.kind == "page":
+        assert step.target is not None  # why: validate_steps requires it on every page step
         return step.label or step.target
     return step.label or describe(step)
 
@@ -272,8 +276,8 @@ def escalate_now(*, session: Session, page: Page, user: User | None,
                           "escalates.")
     now = now or utcnow()
     steps = _steps(session, page)
-    position = next((i + 1 for i in range(page.step, len(steps))
-                     if steps[i] is None or steps[i].kind in NOTIFYING), None)
+    position = next((i + 1 for i, step in enumerate(steps[page.step:], start=page.step)
+                     if step is None or step.kind in NOTIFYING), None)
     if position is None:
         raise OncallError("It is already at the last escalation step.")
     _record(session, page, "escalate", user, f"escalation asked by {_who(user)} via {via}",

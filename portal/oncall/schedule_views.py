@@ -137,6 +137,7 @@ def add_override(slug: str):
     if not form.validate_on_submit():
         return _show(schedule, override_form=form, status=422)
     user = accounts.get_by_email(session=db.session, email=form.user_email.data)
+    assert user is not None  # why: the form accepts only the e-mail of a candidate just loaded
     try:
         override = service.add_override(
             session=db.session, schedule=schedule, layer=form.layer.data, user=user,

@@ -22,7 +22,7 @@ from portal.db import utcnow
 from portal.integrations import smtp
 from portal.integrations.alertmanager import (
     Alert,
-    AlertmanagerClient,
+    AlertmanagerApi,
     NewSilence,
     Silence,
 )
@@ -81,7 +81,7 @@ def parse_hours(raw: str | None, *, max_hours: int) -> int:
     return hours
 
 
-def extend(*, session: Session, client: AlertmanagerClient, silence_id: str, hours: int,
+def extend(*, session: Session, client: AlertmanagerApi, silence_id: str, hours: int,
            actor_email: str, max_hours: int, now: datetime | None = None) -> Extension:
     """Make an active silence end `hours` from now (at most `max_hours`) as `actor_email`.
 

@@ -18,7 +18,7 @@ from portal import events
 from portal.db import utcnow
 from portal.integrations.alertmanager import (
     Alert,
-    AlertmanagerClient,
+    AlertmanagerApi,
     Matcher,
     NewSilence,
     Silence,
@@ -137,12 +137,12 @@ def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.1f} hours"
 
 
-def preview(*, client: AlertmanagerClient, matchers: tuple[Matcher, ...]) -> list[Alert]:
+def preview(*, client: AlertmanagerApi, matchers: tuple[Matcher, ...]) -> list[Alert]:
     """The current alerts the matchers select, as Alertmanager itself matches them."""
     return client.list_alerts(matchers)
 
 
-def create(*, session: Session, client: AlertmanagerClient, request: SilenceRequest,
+def create(*, session: Session, client: AlertmanagerApi, request: SilenceRequest,
            actor_email: str, max_hours: int, now: datetime | None = None) -> str:
     """Validate and create the silence as `actor_email`; returns Alertmanager's id."""
     validate(request, max_hours=max_hours, now=now)
@@ -156,7 +156,7 @@ def create(*, session: Session, client: AlertmanagerClient, request: SilenceRequ
     return silence_id
 
 
-def expire(*, session: Session, client: AlertmanagerClient, silence_id: str, actor_email: str,
+def expire(*, session: Session, client: AlertmanagerApi, silence_id: str, actor_email: str,
            incident_id: int | None = None) -> Silence:
     """Expire a silence early; returns it as it was before."""
     silence = client.get_silence(silence_id)
@@ -170,7 +170,7 @@ def expire(*, session: Session, client: AlertmanagerClient, silence_id: str, act
     return silence
 
 
-def by_state(*, client: AlertmanagerClient) -> dict[str, list[Silence]]:
+def by_state(*, client: AlertmanagerApi) -> dict[str, list[Silence]]:
     """Silences grouped as active, pending and expired."""
     grouped: dict[str, list[Silence]] = {state: [] for state in STATES}
     for silence in client.list_silences():

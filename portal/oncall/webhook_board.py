@@ -7,6 +7,8 @@ opened group up to a cap), in one statement whatever the number of alerts.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -36,7 +38,7 @@ ORDER BY r.service, r.severity, r.n
 
 
 def summarised(*, session: Session, rows_per_group: int,
-               expanded: list[str]) -> tuple[list[tuple], dict[tuple[str, str], int]]:
+               expanded: Sequence[str]) -> tuple[list[tuple], dict[tuple[str, str], int]]:
     """The rows to show (fingerprint, labels, annotations, starts_at, severity, service,
     name) and the size of every service/severity group."""
     rows, sizes = [], {}

@@ -67,7 +67,7 @@ def run_job(job_id: str, *, worker: str) -> str:
             unlock(conn, target)
 
 
-def _start(job_id: str, *, conn: Connection, worker: str) -> tuple[JobSpec | None, str | None]:
+def _start(job_id: str, *, conn: Connection, worker: str) -> tuple[JobSpec | None, str]:
     with db.session_scope() as session:
         job = session.get(Job, uuid.UUID(job_id), with_for_update={"of": Job})
         if job is None or job.status not in ("queued", "running"):
@@ -102,7 +102,9 @@ def _mark_running(session, job: Job, worker: str) -> None:
 
 
 def _spec(job: Job) -> JobSpec:
-    return JobSpec(id=str(job.id), engine=job_templates.get(job.template).engine, action=job.action, tier=job.tier,
+    template = job_templates.get(job.template)
+    assert template is not None, job.template  # jobs are only requested from known templates
+    return JobSpec(id=str(job.id), engine=template.engine, action=job.action, tier=job.tier,
                    phase=job.phase, params=dict(job.params),
                    tags=dict(job.environment.tags) if job.environment else {},
                    timeout=job.timeout_seconds, requester_name=job.requested_by.name,
@@ -147,6 +149,7 @@ def _complete(spec: JobSpec, *, status: str, reason: str | None, outcome: dict |
             service.finish(session=session, job=job, status=status, reason=reason)
             _audit(session, job, status, {"reason": reason})
             return status
+        assert outcome is not None  # a phase that succeeded returned its plan or result
         if job.phase == "plan":
             return _planned(session, job, outcome)
         _applied(session, job, outcome)
@@ -249,9 +252,9 @@ class LogWriter:
         self.conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self.job_id = job_id
         self.lock = threading.Lock()
-        self.seq = self.conn.execute(
+        self.seq: int = self.conn.execute(
             text("SELECT coalesce(max(seq), 0) FROM selfservice_job_logs WHERE job_id = :j"),
-            {"j": job_id}).scalar()
+            {"j": job_id}).scalar_one()  # an aggregate: always one row, never NULL here
 
     def write(self, line: str) -> None:
         with self.lock:

@@ -212,10 +212,12 @@ def retry(*, session: Session, job: Job, user: User) -> Job:
         session.flush()
     raw = {k: v for k, v in job.params.items() if k not in ("reverts_job", "reverts_commit")}
     reapplied = job.environment if job.action == "update" else None
-    new = request_job(session=session, template_slug=job.template, raw=raw, requester=user,
-                      environment=reapplied) \
-        if job.action != "destroy" else destroy_environment(
-            session=session, environment=job.environment, user=user)
+    if job.action == "destroy":
+        assert job.environment is not None  # a destroy job is always of an environment
+        new = destroy_environment(session=session, environment=job.environment, user=user)
+    else:
+        new = request_job(session=session, template_slug=job.template, raw=raw,
+                          requester=user, environment=reapplied)
     new.retry_of_id = job.id
     session.flush()
     return new

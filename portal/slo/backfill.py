@@ -6,6 +6,7 @@ there (samples.record), so running the backfill again changes nothing.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -24,6 +25,16 @@ CHUNK = timedelta(minutes=10_000)
 _PENDING = "slo_backfills_to_send"
 
 
+@dataclass(frozen=True)
+class WindowQueries:
+    """What a backfill reads of an SLO, copied so that Prometheus is read outside any
+    transaction."""
+    id: int
+    window_days: int
+    good_query: str
+    total_query: str
+
+
 def chunks(start: datetime, end: datetime, size: timedelta = CHUNK
            ) -> list[tuple[datetime, datetime]]:
     """[start, end) cut into consecutive [a, b) ranges no longer than `size`."""
@@ -34,7 +45,8 @@ def chunks(start: datetime, end: datetime, size: timedelta = CHUNK
     return out
 
 
-def fetch(*, source: PrometheusSource, slo: Slo, now: datetime) -> list[MinuteSample]:
+def fetch(*, source: PrometheusSource, slo: Slo | WindowQueries, now: datetime
+          ) -> list[MinuteSample]:
     """Every minute of the SLO's window that Prometheus knows, read in chunks it accepts."""
     end = floor_minute(now)
     return [minute for a, b in chunks(end - timedelta(days=slo.window_days), end)

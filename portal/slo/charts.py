@@ -60,7 +60,8 @@ def hourly_points(status: SloStatus, series: list[tuple[datetime, Counts]], star
     as a share of the budget of `total` events or slices."""
     known = dict(series)
     allowed_bad = budget_fraction(status.slo.objective) * total
-    points, bad, hour = [], 0, samples.floor_hour(start)
+    points, hour = [], samples.floor_hour(start)
+    bad: int | Fraction = 0
     while hour < end:
         counts = known.get(hour)
         bad += counts.bad if counts else 0

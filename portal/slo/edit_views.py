@@ -73,6 +73,7 @@ def _save(form: SloForm, existing=None):
     if not form.validate_on_submit():
         return None
     service = catalog.get_service(session=db.session, slug=form.service.data)
+    assert service is not None  # the form accepts only a listed service's slug
     try:
         spec, options = _clean(form)
         options["window_duration"] = _kept_duration(existing, options)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -31,12 +32,13 @@ ADVISORY_LOCK_SPACE = 0x510  # first key of the per-SLO write locks (second key:
 
 @dataclass(frozen=True)
 class Counts:
-    """Good and total events; `bad` is what the error budget pays for."""
-    good: int = 0
+    """Good and total events; `bad` is what the error budget pays for. `good` is a Fraction
+    where it sums shares of good events (the charts' RatioTimeslices series)."""
+    good: int | Fraction = 0
     total: int = 0
 
     @property
-    def bad(self) -> int:
+    def bad(self) -> int | Fraction:
         return self.total - self.good
 
     def __add__(self, other: Counts) -> Counts:

@@ -25,6 +25,15 @@ from portal.slo.samples import MINUTE, MinuteSample, floor_minute
 SeriesValues = dict[str, float]          # series key -> raw counter value
 
 
+class SliQueries(Protocol):
+    """What reading an SLO's minutes from Prometheus needs of it: an `Slo`, or a copy of its
+    queries taken out of the session."""
+    @property
+    def good_query(self) -> str: ...
+    @property
+    def total_query(self) -> str: ...
+
+
 class SliSource(Protocol):
     def collect(self, *, session: Session, slos: list[Slo], now: datetime
                 ) -> dict[int, list[MinuteSample]]:
@@ -78,7 +87,8 @@ class PrometheusSource:
     def __init__(self, client: PrometheusClient, *, backfill: timedelta = timedelta(days=1)):
         self.client, self.backfill = client, backfill
 
-    def samples(self, *, slo: Slo, start: datetime, end: datetime) -> list[MinuteSample]:
+    def samples(self, *, slo: SliQueries, start: datetime, end: datetime
+                ) -> list[MinuteSample]:
         """Complete minutes in [start, end)."""
         start, end = floor_minute(start), floor_minute(end)
         if end <= start:

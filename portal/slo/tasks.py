@@ -3,7 +3,6 @@ SLO's history from Prometheus."""
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 from celery import shared_task
 from celery.schedules import crontab
@@ -65,8 +64,9 @@ def backfill_history(slo_id: int) -> int:
         found = specs.get(session=session, slo_id=slo_id)
         if found is None:
             return 0  # deleted before the task ran
-        spec = SimpleNamespace(id=found.id, window_days=found.window_days,
-                               good_query=found.good_query, total_query=found.total_query)
+        spec = backfill.WindowQueries(id=found.id, window_days=found.window_days,
+                                      good_query=found.good_query,
+                                      total_query=found.total_query)
     # Read Prometheus outside any transaction: a slow range query holds no connection.
     minutes = backfill.fetch(source=source, slo=spec, now=utcnow())
     with db.session_scope() as session:

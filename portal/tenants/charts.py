@@ -5,13 +5,16 @@ every property and cost more than all the dashboard's queries together.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from portal.rendering import figure_html
 
 COLORS = {"pending": "#9e9e9e", "confirmed": "#1e88e5", "fulfilled": "#2e7d32",
           "canceled": "#c62828"}
 PREVIOUS_LINE = {"dash": "dash", "width": 2}
-LAYOUT = dict(margin=dict(l=40, r=10, t=30, b=40), height=300, legend=dict(orientation="h"),
-              paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+LAYOUT: dict[str, Any] = dict(margin=dict(l=40, r=10, t=30, b=40), height=300,
+                              legend=dict(orientation="h"), paper_bgcolor="rgba(0,0,0,0)",
+                              plot_bgcolor="rgba(0,0,0,0)")
 
 
 def _html(data: list[dict], layout: dict, div_id: str) -> str:

@@ -31,7 +31,7 @@ def deliver(*, session: Session, report: Report) -> bool:
     if schedule is None or relay is None:
         log.info("report %s not mailed: schedule gone or SMTP not configured", report.id)
         return False
-    tenant = session.get(Tenant, report.tenant_id)
+    tenant = session.get_one(Tenant, report.tenant_id)  # a report's tenant_id is a foreign key
     title = f"{REPORT_KINDS[report.kind]} report {report.date_from} to {report.date_to}"
     message = mail.report_message(
         relay=relay, to=schedule.email, tenant_name=tenant.name,

@@ -160,7 +160,8 @@ def _seed_services(session: Session, tenant, now: datetime) -> None:
              "carrier": "ups", "status": "shipped",
              "confirmed_at": o.created_at + timedelta(seconds=60),
              "created_at": o.created_at + timedelta(seconds=60),
-             "updated_at": o.created_at + timedelta(seconds=60 + o.fulfill_seconds)}
+             # fulfilled orders always have fulfill_seconds; `or 0` only narrows the type
+             "updated_at": o.created_at + timedelta(seconds=60 + (o.fulfill_seconds or 0))}
             for o in shipped])
     session.execute(insert(sources.stock), [
         {"tenant_id": tenant.id, "sku": sku, "warehouse": wh, "on_hand": on_hand,

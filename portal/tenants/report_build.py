@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
+from portal.integrations.folder_store import FolderStore
 from portal.integrations.s3 import S3Client, StoredObject
 from portal.tenants import reports, sources
 from portal.tenants.models import DailyOrders, Report, Tenant
 from portal.tenants.report_files import csv_chunks, pdf_chunks
+from portal.tenants.report_rows import RowCounter
 
 BATCH = 2000
 _WAREHOUSE = """LEFT JOIN LATERAL (SELECT coalesce(min(l.warehouse), 'main') AS warehouse
@@ -65,7 +67,7 @@ class ReportUnavailable(RuntimeError):
 
 def tenant_name(*, session: Session, tenant_id: int) -> str:
     """The name a report's PDF is headed with."""
-    return session.get(Tenant, tenant_id).name
+    return session.get_one(Tenant, tenant_id).name
 
 
 def start(*, session: Session, report_id: int) -> Report | None:
@@ -103,12 +105,12 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def write(*, report: Report, source: Connection, s3: S3Client, bucket: str,
+def write(*, report: Report, source: Connection, s3: S3Client | FolderStore, bucket: str,
           pdf_max_rows: int, on_progress: Callable[[int], None],
           tenant_name: str) -> tuple[StoredObject, int, bool]:
     """Stream the report into S3; returns (stored object, rows written, truncated)."""
     header, stream = rows(source, report)
-    counter = {"rows": 0, "truncated": False}
+    counter: RowCounter = {"rows": 0, "truncated": False}
     if report.fmt == "csv":
         chunks = csv_chunks(header, stream, counter, on_progress)
         content_type = "text/csv"
@@ -127,14 +129,17 @@ def write(*, report: Report, source: Connection, s3: S3Client, bucket: str,
 
 def progress(*, session: Session, report_id: int, rows_written: int) -> None:
     """Record how many rows a running report has written so far."""
-    session.execute(Report.__table__.update().where(Report.id == report_id)
-                    .values(rows_written=rows_written))
+    session.execute(update(Report).where(Report.id == report_id)
+                    .values(rows_written=rows_written)
+                    # a plain UPDATE: Report objects loaded in the session are left as they are
+                    .execution_options(synchronize_session=False))
 
 
 def finish(*, session: Session, report_id: int, stored: StoredObject, rows_written: int,
            truncated: bool) -> Report:
     """Mark a report succeeded with its object's key, size and row count."""
-    report = session.get(Report, report_id, with_for_update=True)
+    # This build started the row, and a running report cannot be deleted (StillBuilding).
+    report = session.get_one(Report, report_id, with_for_update=True)
     report.status, report.finished_at = "succeeded", utcnow()
     report.object_key, report.size_bytes = stored.key, stored.size
     report.rows_written, report.truncated = rows_written, truncated

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from portal.tenants import report_pdf
+from portal.tenants.report_rows import RowCounter
 
 CSV_CHUNK = 256 * 1024
 PROGRESS = 5000
@@ -23,7 +24,7 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def csv_chunks(header, rows: Iterable[tuple], counter: dict,
+def csv_chunks(header, rows: Iterable[tuple], counter: RowCounter,
                on_progress: Callable[[int], None]) -> Iterator[bytes]:
     """CSV bytes in chunks of about CSV_CHUNK, header first."""
     buffer = io.StringIO()
@@ -42,7 +43,7 @@ def csv_chunks(header, rows: Iterable[tuple], counter: dict,
     on_progress(counter["rows"])
 
 
-def pdf_chunks(document: dict, header, rows: Iterable[tuple], counter: dict,
+def pdf_chunks(document: dict, header, rows: Iterable[tuple], counter: RowCounter,
                on_progress: Callable[[int], None], max_rows: int) -> Iterator[bytes]:
     """The report PDF (portal.tenants.report_pdf), spooled to a temporary file, then read
     in chunks; `document` holds its tenant_name, title, kind, date_from, date_to and

@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from portal.tenants.periods import label
+from portal.tenants.report_rows import RowCounter
 
 PAGE = landscape(A4)
 MARGIN = 36
@@ -156,7 +157,9 @@ def _logo(name: str) -> Drawing:
     words = ["".join(c for c in w if c.isalnum()) for w in name.replace("-", " ").split()]
     initials = "".join(w[0] for w in words if w)[:2].upper() or "?"
     box = Drawing(48, 48)
-    box.add(Rect(0, 0, 48, 48, rx=6, ry=6, fillColor=ACCENT, strokeColor=None))
+    # The stubs type Rect's **kw as the whole TypedDict (no Unpack), so no keyword passes.
+    box.add(Rect(0, 0, 48, 48, rx=6, ry=6,
+                 fillColor=ACCENT, strokeColor=None))  # type: ignore[arg-type]
     box.add(String(24, 17, initials, fontName="Helvetica-Bold", fontSize=18,
                    fillColor=colors.white, textAnchor="middle"))
     return box
@@ -166,7 +169,9 @@ def _bar_chart(title: str, names: list[str], values: list[int]) -> Drawing:
     drawing = Drawing(WIDTH, 170)
     drawing.add(String(0, 158, title, fontName="Helvetica-Bold", fontSize=10))
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 40, 25, WIDTH - 50, 120
+    # The stubs declare the plot area's geometry int; reportlab takes any number of points.
+    chart.x, chart.y, chart.height = 40, 25, 120
+    chart.width = WIDTH - 50  # type: ignore[assignment]
     chart.data = [values or [0]]
     step = max(1, len(names) // 31)  # at most about a month of labels under the bars
     chart.categoryAxis.categoryNames = [n if i % step == 0 else ""
@@ -194,14 +199,15 @@ def _cells(header, widths, row) -> list:
     cells = []
     for name, width, value in zip(header, widths, row):
         text, font = _text(value), MONO if name in MONO_COLUMNS else FONT
+        cell: str | Paragraph = text
         if stringWidth(text, font, SIZE) > width - 2 * PAD:
-            text = Paragraph(_escape(text), _MONO_CELL if font == MONO else _CELL)
-        cells.append(text)
+            cell = Paragraph(_escape(text), _MONO_CELL if font == MONO else _CELL)
+        cells.append(cell)
     return cells
 
 
 def build(out, *, tenant_name: str, title: str, kind: str, date_from: date, date_to: date,
-          generated_at: datetime, header, rows: Iterable[tuple], counter: dict,
+          generated_at: datetime, header, rows: Iterable[tuple], counter: RowCounter,
           on_progress: Callable[[int], None], progress_every: int, max_rows: int) -> None:
     """Write the whole PDF to the binary file `out`, counting table rows into `counter`."""
     summary = Summary(kind)

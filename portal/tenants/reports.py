@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import jobs
+from portal.integrations.folder_store import FolderStore
 from portal.integrations.s3 import S3Client
 from portal.tenants.dashboard import MAX_DAYS, WAREHOUSE
 from portal.tenants.models import REPORT_FORMATS, REPORT_KINDS, Report
@@ -91,8 +92,8 @@ class StillBuilding(Exception):
     """A queued or running report cannot be deleted: its worker would write it back."""
 
 
-def delete(*, session: Session, tenant_id: int, report_id: int, s3: S3Client,
-           bucket: str) -> Report | None:
+def delete(*, session: Session, tenant_id: int, report_id: int,
+           s3: S3Client | FolderStore, bucket: str) -> Report | None:
     """Delete a finished report of this tenant and its stored file (None: no such report).
 
     The file goes first: when the store fails (S3Unavailable) the row is untouched and
@@ -162,7 +163,8 @@ def check_token(token: str, *, tenant_id: int, report_id: int, now: datetime) ->
         raise LinkExpired()
 
 
-def presigned_url(*, report: Report, s3: S3Client, bucket: str, expires_in: int) -> str:
+def presigned_url(*, report: Report, s3: S3Client | FolderStore, bucket: str,
+                  expires_in: int) -> str:
     """A fresh S3 pre-signed URL of a finished report, inside its tenant's prefix only."""
     if report.status != "succeeded" or not report.object_key:
         raise LinkInvalid()

@@ -33,8 +33,10 @@ def next_run(cadence: str, after: datetime) -> datetime:
     """The first scheduled run strictly after `after`."""
     start = datetime.combine(after.astimezone(UTC).date(), RUN_AT)
     days = {"byweekday": rrule.MO} if cadence == "weekly" else {"bymonthday": 1}
-    return rrule.rrule(rrule.WEEKLY if cadence == "weekly" else rrule.MONTHLY,
-                       dtstart=start, **days).after(after)
+    run = rrule.rrule(rrule.WEEKLY if cadence == "weekly" else rrule.MONTHLY,
+                      dtstart=start, **days).after(after)
+    assert run is not None  # a rule without count or until never runs out of dates
+    return run
 
 
 def period(cadence: str, run_day: date) -> tuple[date, date]:

@@ -62,8 +62,9 @@ def build_one(*, tenant_id: int, inputs: sla_report.MonthInputs, store, bucket: 
 def mail_one(*, report_id: int, relay: smtp.Relay, store, bucket: str, now: datetime) -> bool:
     """E-mail one report to its tenant's recipients; False when it has none."""
     with db.session_scope() as session:
-        report = session.get(SlaReport, report_id)
-        tenant = session.get(Tenant, report.tenant_id)
+        # run() lists the report just before, and its tenant_id is a foreign key.
+        report = session.get_one(SlaReport, report_id)
+        tenant = session.get_one(Tenant, report.tenant_id)
         to = sla_report_runs.recipients(session=session, tenant_id=tenant.id)
         if not to:
             return False

@@ -71,9 +71,9 @@ def _build(report_id: int) -> str:
     config = current_app.config
     with db.session_scope() as session:
         report = report_build.start(session=session, report_id=report_id)
-        name = report and report_build.tenant_name(session=session, tenant_id=report.tenant_id)
-    if report is None:
-        return "skipped"
+        if report is None:
+            return "skipped"
+        name = report_build.tenant_name(session=session, tenant_id=report.tenant_id)
     try:
         with db.session_scope() as session, sources.reading(session) as source:
             stored, written, truncated = report_build.write(

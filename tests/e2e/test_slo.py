@@ -13,7 +13,7 @@ def test_manager_filters_overview_and_opens_detail_with_charts(sign_in, page: Pa
     page.get_by_role("link", name="SLOs").first.click()
     expect(page.get_by_role("heading", name="SLOs and error budgets")).to_be_visible()
     rows = page.locator("#slo-rows tr")
-    expect(rows).to_have_count(14)
+    expect(rows).to_have_count(13)
     expect(page.locator('#slo-rows tr[data-slo="search/availability"]')).to_have_attribute(
         "data-state", "exhausted")
     page.evaluate("window.__same_document = true")
