@@ -276,6 +276,7 @@ class ReceivedAlert(Base):
     # Incident.
     incident_id: Mapped[int | None] = mapped_column(index=True)
     incident: Mapped[Any] = relationship(
+        "Incident",
         primaryjoin="Incident.id == foreign(ReceivedAlert.incident_id)",
         back_populates="alerts", lazy="select")
 
