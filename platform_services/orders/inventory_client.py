@@ -49,9 +49,13 @@ class InventoryClient:
         self.base_url, self.timeout, self.metrics = base_url.rstrip("/"), timeout, metrics
         self.credentials = credentials
         # Up to 64 idle connections kept (one per request thread, with room); more are
-        # opened when needed and closed after use rather than making a thread wait.
-        self.http = urllib3.PoolManager(maxsize=64, block=False, retries=False)
+        # opened when needed and closed after use rather than making a thread wait. One
+        # host, so its pool is used directly: a PoolManager parses the URL and looks the
+        # pool up again on every call.
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        self.http = urllib3.connection_from_url(self.base_url, maxsize=64, block=False,
+                                                retries=False, timeout=self._timeout)
+        self._path_prefix = urllib3.util.parse_url(self.base_url).path or ""
         # A refusal is an answer, not a failure: it must not open the breaker.
         self.breaker = Breaker(fail_max, reset_seconds, excluded=(InventoryRejected,))
         gauge = metrics.breaker_open.labels(metrics.service, "inventory")
@@ -85,9 +89,10 @@ class InventoryClient:
         if self.credentials is not None:
             token = self.credentials.token(audience_of("inventory"))
             headers["Authorization"] = f"Bearer {token}"
-        response = self.http.request(method.upper(), self.base_url + path,
+        response = self.http.urlopen(method.upper(), self._path_prefix + path,
                                      body=json.dumps(payload).encode(), headers=headers,
-                                     timeout=self._timeout)
+                                     timeout=self._timeout, retries=False,
+                                     redirect=False, assert_same_host=False)
         if response.status >= 500:
             raise _CallFailed(f"inventory answered {response.status}")
         if response.status in (401, 403):

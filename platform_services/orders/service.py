@@ -136,7 +136,9 @@ def _earlier_for_key(engine: Engine, *, tenant_id: int, key: str | None,
 # The order, its lines and its order.created event in one statement: atomic on its own
 # (in autocommit one round trip, no BEGIN/COMMIT), and nothing but the order row when the
 # idempotency key is taken (ON CONFLICT waits for a twin's uncommitted row, so the replay
-# after it sees that row).
+# after it sees that row). The lines are read from the event's payload, which lists them as
+# stored: one JSON parameter instead of an array per column, which psycopg adapts at a
+# cost on every order.
 _INSERT_ORDER = text(f"""
 WITH new_order AS (
     INSERT INTO {orders.fullname} (id, tenant_id, customer_ref, idempotency_key,
@@ -145,14 +147,16 @@ WITH new_order AS (
             :total_quantity)
     ON CONFLICT DO NOTHING
     RETURNING id, tenant_id, status, customer_ref, total_quantity, created_at, updated_at
+), event AS (
+    SELECT CAST(:payload AS jsonb) AS payload
 ), new_lines AS (
     INSERT INTO {order_lines.fullname} (order_id, sku, quantity, warehouse)
     SELECT new_order.id, line.sku, line.quantity, line.warehouse
-    FROM new_order, unnest(CAST(:skus AS text[]), CAST(:quantities AS integer[]),
-                           CAST(:warehouses AS text[])) AS line(sku, quantity, warehouse)
+    FROM new_order, event, jsonb_to_recordset(event.payload -> 'lines')
+        AS line(sku text, quantity integer, warehouse text)
 ), new_event AS (
     INSERT INTO {outbox.fullname} (exchange, routing_key, payload)
-    SELECT 'orders.events', 'order.created', CAST(:payload AS jsonb) FROM new_order
+    SELECT 'orders.events', 'order.created', event.payload FROM new_order, event
 )
 SELECT * FROM new_order""").columns(  # typed, so the result's columns are read once
     orders.c.id, orders.c.tenant_id, orders.c.status, orders.c.customer_ref,
@@ -171,9 +175,6 @@ def _store(engine: Engine, *, order_id: str, tenant_id: int, tenant: str, req: O
             "id": order_id, "tenant_id": tenant_id, "customer_ref": req.customer_ref,
             "idempotency_key": key, "request_hash": req.fingerprint,
             "total_quantity": req.total_quantity,
-            "skus": [line["sku"] for line in stored],
-            "quantities": [line["quantity"] for line in stored],
-            "warehouses": [line["warehouse"] for line in stored],
             "payload": json.dumps(event)}).mappings().first()
         if row is None:
             return _replay(conn, tenant_id=tenant_id, key=key, req=req), False

@@ -49,6 +49,9 @@ def test_a_new_order_is_one_statement(order_stack, tenant, services_db):
     assert made.status_code == 201, made.text
     assert len(seen) == 1 and seen[0].startswith("WITH new_order AS ( INSERT INTO orders.orders")
     assert [line["sku"] for line in made.json()["lines"]] == ["SKU-1", "SKU-2"]
+    # The statement reads the lines from the event's JSON: the stored rows match the answer.
+    assert api.get(f"{url}/{made.json()['id']}", timeout=30).json()["lines"] == \
+        made.json()["lines"]
     assert counts(services_db, tenant[0]) == (2, 2, 6)  # orders, events, reserved units
 
 
