@@ -39,9 +39,10 @@ def when(value: datetime | None, zone: str = "UTC", fmt: str = DEFAULT_FORMAT,
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
-    local = value.astimezone(ZoneInfo(zone)).strftime(fmt)
-    utc = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return Markup('<time datetime="{iso}" title="{utc}" data-when>{local}'
-                  '<span class="when-rel"> · {rel}</span></time>').format(
-        iso=value.astimezone(UTC).isoformat(), utc=utc, local=escape(local),
-        rel=relative(value, now))
+    local = escape(value.astimezone(ZoneInfo(zone)).strftime(fmt))
+    instant = value.astimezone(UTC)
+    # A busy page renders dozens of these: plain formatting, each part escaped, is several
+    # times cheaper than Markup.format.
+    return Markup(f'<time datetime="{escape(instant.isoformat())}" '
+                  f'title="{escape(instant.strftime("%Y-%m-%d %H:%M:%S UTC"))}" data-when>'
+                  f'{local}<span class="when-rel"> · {escape(relative(value, now))}</span></time>')

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,10 +82,15 @@ def set_teams(*, session: Session, user: User, team_slugs: tuple[str, ...]) -> N
 
 def team_members(*, session: Session, team_slug: str) -> list[User]:
     """Active people who belong to the catalog team `team_slug`, by name."""
-    return list(session.scalars(
-        select(User).join(TeamMembership, TeamMembership.user_id == User.id)
-        .where(TeamMembership.team_slug == team_slug, User.is_active.is_(True))
-        .order_by(func.lower(User.name))))
+    return list(session.scalars(team_members_statement(team_slug)))
+
+
+def team_members_statement(team_slug: str | ColumnElement[str]) -> Select[tuple[User]]:
+    """The statement of `team_members`; `team_slug` may be an SQL expression, for a page
+    that reads the members within a larger statement."""
+    return (select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+            .where(TeamMembership.team_slug == team_slug, User.is_active.is_(True))
+            .order_by(func.lower(User.name)))
 
 
 def teams_of(*, session: Session, user: User) -> list[str]:

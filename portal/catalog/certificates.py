@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
+from cachetools import LRUCache
 from flask import current_app, has_app_context
 
+from portal.catalog import file_stamps
 from portal.catalog.helm import ChartError, load_chart
 from portal.config import PROJECT_ROOT
 from portal.integrations.prometheus import (
@@ -159,6 +161,27 @@ def _rendered(path: Path) -> tuple[list[Certificate], str | None]:
 def from_charts(root: Path = CHARTS_ROOT) -> tuple[list[Certificate], list[str]]:
     """The Certificates the charts under `root` render with the real Helm, by namespace and
     name, and why any chart could not be rendered."""
+    # Every service page's scorecard asks: walking and reading every chart on each view
+    # cost more than the rest of the page. What the charts render changes only with one of
+    # their files, so it is kept by the stamp of the whole tree (which includes the
+    # vendored library each chart renders with).
+    stamp = file_stamps.of_tree(root)
+    with _charts_lock:
+        kept = _charts_seen.get(root)
+    if kept is not None and kept[0] == stamp:
+        return list(kept[1]), []
+    found, errors = _render_charts(root)
+    if not errors:  # a failed render may be Helm's passing trouble: tried again next time
+        with _charts_lock:
+            _charts_seen[root] = (stamp, tuple(found))
+    return found, errors
+
+
+_charts_seen: LRUCache[Path, tuple[file_stamps.Stamp, tuple[Certificate, ...]]] = LRUCache(8)
+_charts_lock = threading.Lock()
+
+
+def _render_charts(root: Path) -> tuple[list[Certificate], list[str]]:
     charts = _chart_dirs(root)
     if not charts:
         return [], []

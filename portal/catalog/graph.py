@@ -5,11 +5,13 @@ dependent only degrades if the dependency fails (the failure modes say which).
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import networkx as nx
 import plotly.graph_objects as go
+import plotly.io as pio
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -61,9 +63,11 @@ def down_set(graph: nx.DiGraph, slug: str, critical: nx.DiGraph | None = None) -
     return {slug} | (nx.ancestors(critical, slug) if slug in critical else set())
 
 
-def blast_radius(graph: nx.DiGraph, slug: str) -> list[Impact]:
-    """What breaks if `slug` fails: transitive dependents, each down or degraded."""
-    down = down_set(graph, slug)
+def blast_radius(graph: nx.DiGraph, slug: str,
+                 critical: nx.DiGraph | None = None) -> list[Impact]:
+    """What breaks if `slug` fails: transitive dependents, each down or degraded (pass
+    `critical`, the critical-edge subgraph, when calling this for many entries)."""
+    down = down_set(graph, slug, critical)
     dependents = nx.ancestors(graph, slug)
     affected = dependents | {slug}
     impacts = []
@@ -101,12 +105,18 @@ def _journey_fails(graph: nx.DiGraph, service: str, down: set[str]) -> bool:
                for entry in USER_ENTRY_POINTS if entry in graph)
 
 
-def single_points_of_failure(graph: nx.DiGraph) -> list[str]:
+def critical_only(graph: nx.DiGraph) -> nx.DiGraph:
+    """The subgraph of the critical dependencies (a failure of those takes callers down)."""
+    return _critical_only(graph)
+
+
+def single_points_of_failure(graph: nx.DiGraph,
+                             critical: nx.DiGraph | None = None) -> list[str]:
     """Entries whose failure alone breaks the user's path to every critical service."""
     journeys = critical_services(graph)
     if not journeys:
         return []
-    critical = _critical_only(graph)
+    critical = _critical_only(graph) if critical is None else critical
     return sorted(node for node in graph.nodes
                   if all(_journey_fails(graph, j, down_set(graph, node, critical))
                          for j in journeys))
@@ -124,8 +134,18 @@ def _layers(graph: nx.DiGraph) -> dict[str, int]:
 
 
 def figure(graph: nx.DiGraph, *, focus: str | None = None, spofs: AbstractSet[str] = frozenset(),
-           nodes: set[str] | None = None) -> go.Figure:
-    """A Plotly network figure; the focus, its blast radius and the SPOFs are highlighted."""
+           nodes: set[str] | None = None, impacts: list[Impact] | None = None) -> go.Figure:
+    """A Plotly network figure; the focus, its blast radius (`impacts` when the caller has
+    it already) and the SPOFs are highlighted."""
+    return go.Figure(figure_spec(graph, focus=focus, spofs=spofs, nodes=nodes, impacts=impacts))
+
+
+def figure_spec(graph: nx.DiGraph, *, focus: str | None = None,
+                spofs: AbstractSet[str] = frozenset(), nodes: set[str] | None = None,
+                impacts: list[Impact] | None = None) -> dict:
+    """`figure` as the plain dict Plotly serialises it to, with the default template:
+    building the Figure object validates every property, which costs more than the
+    service page that shows it."""
     shown = graph.subgraph(nodes) if nodes else graph
     rows = _layers(shown)
     by_row: dict[int, list[str]] = {}
@@ -133,8 +153,10 @@ def figure(graph: nx.DiGraph, *, focus: str | None = None, spofs: AbstractSet[st
         by_row.setdefault(rows[node], []).append(node)
     pos = {n: ((i + 1) / (len(members) + 1), -row)
            for row, members in by_row.items() for i, n in enumerate(members)}
-    radius = {i.slug: i.state for i in blast_radius(graph, focus)} if focus else {}
-    fig = go.Figure()
+    if focus and impacts is None:
+        impacts = blast_radius(graph, focus)
+    radius = {i.slug: i.state for i in impacts or ()}
+    data: list[dict] = []
     critical: bool | None  # an edge's "critical" attribute
     for dashed in (False, True):
         xs, ys = [], []
@@ -143,23 +165,31 @@ def figure(graph: nx.DiGraph, *, focus: str | None = None, spofs: AbstractSet[st
                 continue
             xs += [pos[a][0], pos[b][0], None]
             ys += [pos[a][1], pos[b][1], None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip",
-                                 name="degrades only" if dashed else "critical dependency",
-                                 line={"width": 1, "color": "#999",
-                                       "dash": "dot" if dashed else "solid"}))
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip",
+                     "name": "degrades only" if dashed else "critical dependency",
+                     "line": {"width": 1, "color": "#999",
+                              "dash": "dot" if dashed else "solid"}})
     for label, color, members in _node_groups(shown, focus, radius, spofs):
-        fig.add_trace(go.Scatter(
-            x=[pos[n][0] for n in members], y=[pos[n][1] for n in members], name=label,
-            mode="markers+text", text=members, textposition="top center",
-            marker={"size": 14, "color": color, "line": {"width": 1, "color": "#333"},
-                    "symbol": [KIND_SYMBOLS[shown.nodes[n]["kind"]] for n in members]},
-            hovertext=[f"{shown.nodes[n]['name']} ({shown.nodes[n]['kind']}, tier "
-                       f"{shown.nodes[n]['tier']}, {shown.nodes[n]['team']})" for n in members],
-            hoverinfo="text"))
-    fig.update_layout(height=560, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis={"visible": False}, yaxis={"visible": False},
-                      legend={"orientation": "h"}, plot_bgcolor="rgba(0,0,0,0)")
-    return fig
+        data.append({
+            "type": "scatter", "x": [pos[n][0] for n in members],
+            "y": [pos[n][1] for n in members], "name": label, "mode": "markers+text",
+            "text": members, "textposition": "top center",
+            "marker": {"size": 14, "color": color, "line": {"width": 1, "color": "#333"},
+                       "symbol": [KIND_SYMBOLS[shown.nodes[n]["kind"]] for n in members]},
+            "hovertext": [f"{shown.nodes[n]['name']} ({shown.nodes[n]['kind']}, tier "
+                          f"{shown.nodes[n]['tier']}, {shown.nodes[n]['team']})"
+                          for n in members],
+            "hoverinfo": "text"})
+    layout = {"height": 560, "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+              "xaxis": {"visible": False}, "yaxis": {"visible": False},
+              "legend": {"orientation": "h"}, "plot_bgcolor": "rgba(0,0,0,0)",
+              "template": _default_template()}
+    return {"data": data, "layout": layout}
+
+
+@functools.cache
+def _default_template() -> dict:
+    return pio.templates[pio.templates.default].to_plotly_json()
 
 
 def _node_groups(graph, focus, radius, spofs):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 from cachetools import LRUCache
 from markupsafe import Markup
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, String, literal_column, text
 from sqlalchemy.orm import Session
 
 from portal.catalog import graph as dependency_graph
@@ -24,12 +24,13 @@ from portal.rendering import figure_html
 # built from: any insert, update or delete changes it, in this transaction and for every
 # other process once committed. Transaction ids only grow, so a rolled-back change can
 # never bring an old version back with different contents.
-_VERSION = text("""
+_VERSION_SQL = """
 SELECT (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM services)
     || '/' || (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0)
                FROM service_dependencies)
     || '/' || (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM teams)
-""")
+""".strip()
+_VERSION = text(_VERSION_SQL)
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,22 @@ class Focus:
 class _Derived:
     graph: nx.DiGraph
     _spofs: list[str] | None = None
+    _critical: nx.DiGraph | None = None
     focus: dict[str, Focus] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
+    def critical(self) -> nx.DiGraph:
+        # Copying the critical edges walks the whole catalog (milliseconds at thousands of
+        # entries): once per version, not once per blast radius.
+        if self._critical is None:
+            self._critical = dependency_graph.critical_only(self.graph)
+        return self._critical
+
+    @property
     def spofs(self) -> list[str]:
         if self._spofs is None:
-            self._spofs = dependency_graph.single_points_of_failure(self.graph)
+            self._spofs = dependency_graph.single_points_of_failure(self.graph, self.critical)
         return self._spofs
 
 
@@ -65,8 +75,15 @@ def version(*, session: Session) -> str:
     return session.execute(_VERSION).scalar_one()
 
 
-def _derived(session: Session) -> _Derived:
-    key = (str(session.get_bind().engine.url), version(session=session))
+def version_column() -> ColumnElement[str]:
+    """`version` as a column, for a page that reads it within its main statement (the
+    version must come from the same transaction as what the page shows of the catalog)."""
+    return literal_column(f"({_VERSION_SQL})", String)
+
+
+def _derived(session: Session, known_version: str | None = None) -> _Derived:
+    key = (str(session.get_bind().engine.url),
+           known_version if known_version is not None else version(session=session))
     with _cache_lock:
         found = _cache.get(key)
     if found is None:
@@ -86,19 +103,21 @@ def single_points_of_failure(*, session: Session) -> list[str]:
     return _derived(session).spofs
 
 
-def focus(*, session: Session, slug: str) -> Focus:
-    """Blast radius, SPOF flag, direct dependents and the neighbourhood figure of `slug`."""
-    derived = _derived(session)
+def focus(*, session: Session, slug: str, known_version: str | None = None) -> Focus:
+    """Blast radius, SPOF flag, direct dependents and the neighbourhood figure of `slug`;
+    `known_version`: the `version_column` the caller read in this transaction."""
+    derived = _derived(session, known_version)
     with derived.lock:
         found = derived.focus.get(slug)
     if found is not None:
         return found
     full, spofs = derived.graph, set(derived.spofs)
-    figure = dependency_graph.figure(full, focus=slug, spofs=spofs,
-                                     nodes=dependency_graph.neighbourhood(full, slug))
+    impacts = dependency_graph.blast_radius(full, slug, derived.critical)
+    figure = dependency_graph.figure_spec(full, focus=slug, spofs=spofs, impacts=impacts,
+                                          nodes=dependency_graph.neighbourhood(full, slug))
     dependents = sorted(((n, full.nodes[n]["name"]) for n in full.predecessors(slug)),
                         key=lambda pair: (pair[1], pair[0]))
-    found = Focus(impacts=dependency_graph.blast_radius(full, slug), is_spof=slug in spofs,
+    found = Focus(impacts=impacts, is_spof=slug in spofs,
                   dependents=dependents, graph_html=figure_html(figure, div_id="service-graph"))
     with derived.lock:
         if len(derived.focus) >= FOCUS_PER_VERSION:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from portal.catalog import file_stamps, policies
 from portal.integrations import helm
 
 
@@ -24,6 +25,12 @@ class Chart:
     path: Path
     values: dict
     objects: list[dict]
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A fingerprint of the rendered objects: a scorecard judges them against a dozen
+        policies, whose verdicts are kept by it (see portal.catalog.policies)."""
+        return policies.objects_digest(self.objects)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -41,12 +48,11 @@ def load_chart(path: Path) -> Chart:
     if not (path / "Chart.yaml").is_file():
         raise ChartError(f"no chart at {path.name}/ (Chart.yaml missing)")
     # Running helm costs a fraction of a second and charts change only with a commit.
-    files = tuple((f, f.stat().st_mtime_ns) for f in sorted(path.rglob("*")) if f.is_file())
-    return _rendered_chart(path, files)
+    return _rendered_chart(path, file_stamps.of_tree(path))
 
 
 @functools.lru_cache(maxsize=64)
-def _rendered_chart(path: Path, files: tuple[tuple[Path, int], ...]) -> Chart:
+def _rendered_chart(path: Path, files: file_stamps.Stamp) -> Chart:
     meta = _read_yaml(path / "Chart.yaml")
     values = _read_yaml(path / "values.yaml") if (path / "values.yaml").exists() else {}
     name = str(meta.get("name") or path.name)

@@ -42,9 +42,15 @@ POLICIES = {p.id: p for p in (
 )}
 
 
+def objects_digest(objects: list[dict]) -> str:
+    """A fingerprint of Kubernetes objects, by their content."""
+    return hashlib.sha256(json.dumps(objects, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def violations(policy_id: str, objects: list[dict], *, namespace: str = "default",
-               root: Path | None = None) -> list[str]:
-    """The policy's violation messages for the objects (empty = compliant).
+               root: Path | None = None, digest: str | None = None) -> list[str]:
+    """The policy's violation messages for the objects (empty = compliant); `digest`, when
+    given, is `objects_digest(objects)` computed once for several policies.
 
     Raises rego.RegoError when the policy files do not load or their Rego fails.
     """
@@ -53,8 +59,7 @@ def violations(policy_id: str, objects: list[dict], *, namespace: str = "default
     constraint = rego.load_constraint(root / "constraints" / policy.constraint)
     # A scorecard page evaluates every chart; the verdict changes only with the policy
     # files (reloaded when their mtime changes) or the rendered objects.
-    digest = hashlib.sha256(json.dumps(objects, sort_keys=True, default=str).encode()).hexdigest()
-    key = (template, constraint, namespace, digest)
+    key = (template, constraint, namespace, digest or objects_digest(objects))
     if key not in _verdicts:
         if len(_verdicts) >= _MAX_VERDICTS:
             _verdicts.clear()

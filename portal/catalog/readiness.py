@@ -11,9 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.catalog import alert_catalogue, certificates, policies, runbooks, secrets_rotation
+from portal.catalog import (
+    alert_catalogue,
+    certificates,
+    file_stamps,
+    policies,
+    runbooks,
+    secrets_rotation,
+)
 from portal.catalog.helm import Chart, ChartError, load_chart
-from portal.catalog.models import ScoreSnapshot, Service
+from portal.catalog.models import CatalogRunbook, ScoreSnapshot, Service
 from portal.config import PROJECT_ROOT
 from portal.integrations import rego
 
@@ -150,7 +157,8 @@ def _policy(policy_id: str, ok: str):
         try:
             problems = policies.violations(policy_id, ctx.chart.objects,
                                            namespace=str(ctx.chart.values.get("namespace",
-                                                                              "default")))
+                                                                              "default")),
+                                           digest=ctx.chart.digest)
         except rego.RegoError as exc:
             return "fail", f"Cannot be checked: the Gatekeeper policy fails to evaluate ({exc})."
         return ("fail", "; ".join(problems) + ".") if problems else ("pass", ok)
@@ -172,7 +180,9 @@ def _dr(ctx: Context):
 
 
 def _secrets(ctx: Context):
-    return secrets_rotation.readiness(service_slug=ctx.service.slug)
+    return secrets_rotation.readiness(
+        service_slug=ctx.service.slug,
+        found=secrets_rotation.fleet_of_service(ctx.service.slug))
 
 
 CHECKS: list[tuple[Check, Callable[[Context], tuple[str, str]]]] = [
@@ -229,17 +239,17 @@ CHECKS_BY_ID = {check.id: check for check, _ in CHECKS}
 
 def alert_rules(rules_root: Path = RULES_ROOT) -> dict[str, list[dict]]:
     """Alerting rules of infra/prometheus/ grouped by their `service` label."""
-    files = sorted(list(rules_root.rglob("*.yml")) + list(rules_root.rglob("*.yaml")))
     # Parsing the generated rule files costs far more than a page; reparse only on change.
-    return _parsed_rules(tuple((path, path.stat().st_mtime_ns) for path in files))
+    return _parsed_rules(tuple(entry for entry in file_stamps.of_tree(rules_root)
+                               if entry[0].endswith((".yml", ".yaml"))))
 
 
 @functools.lru_cache(maxsize=4)
-def _parsed_rules(files: tuple[tuple[Path, int], ...]) -> dict[str, list[dict]]:
+def _parsed_rules(files: file_stamps.Stamp) -> dict[str, list[dict]]:
     by_service: dict[str, list[dict]] = {}
-    for path, _ in files:
+    for path, _, _ in files:
         try:
-            data = yaml.safe_load(path.read_text())
+            data = yaml.safe_load(Path(path).read_text())
         except (OSError, yaml.YAMLError):
             continue  # rule files are validated by promtool in their own domain's tests
         for group in (data or {}).get("groups", []) if isinstance(data, dict) else []:
@@ -252,10 +262,15 @@ def _parsed_rules(files: tuple[tuple[Path, int], ...]) -> dict[str, list[dict]]:
 
 
 def _context(*, session: Session, service: Service, rules: dict[str, list[dict]],
-             helm_root: Path) -> Context:
+             helm_root: Path, resolved: runbooks.Resolved | None) -> Context:
     alerts = rules.get(service.slug, [])
-    own, found = runbooks.resolve(session=session, service=service,
-                                  alertnames=[a["alert"] for a in alerts])
+    names = [a["alert"] for a in alerts]
+    own: list[CatalogRunbook] | list[runbooks.RunbookLink]
+    found: dict[str, CatalogRunbook | None] | dict[str, runbooks.RunbookLink | None]
+    if resolved is not None and resolved.alertnames == tuple(sorted(set(names))):
+        own, found = resolved.own, resolved.answers
+    else:
+        own, found = runbooks.resolve(session=session, service=service, alertnames=names)
     ctx = Context(service=service, alerts=alerts, runbook_count=len(own), runbooks=own,
                   alert_runbooks={name: r.slug if r else None for name, r in found.items()},
                   certificates=certificates.current())
@@ -271,10 +286,13 @@ def _context(*, session: Session, service: Service, rules: dict[str, list[dict]]
 
 
 def evaluate(*, session: Session, service: Service, helm_root: Path = HELM_ROOT,
-             rules: dict[str, list[dict]] | None = None) -> Scorecard:
-    """Run every check against one service."""
+             rules: dict[str, list[dict]] | None = None,
+             resolved: runbooks.Resolved | None = None) -> Scorecard:
+    """Run every check against one service; `resolved`: its runbooks as a page read them
+    already (used when read for the same alerts)."""
     rules = alert_rules() if rules is None else rules
-    ctx = _context(session=session, service=service, rules=rules, helm_root=helm_root)
+    ctx = _context(session=session, service=service, rules=rules, helm_root=helm_root,
+                   resolved=resolved)
     card = Scorecard(service=service, runbooks=ctx.runbooks,
                      alerts=[(a, ctx.alert_runbooks.get(a["alert"]), alert_catalogue.readable(
                          (a.get("annotations") or {}).get("summary"))) for a in ctx.alerts])

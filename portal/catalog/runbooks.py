@@ -1,13 +1,16 @@
 """Runbooks: Markdown kept in the catalog, rendered sanitized, found by service or alert."""
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import nh3
 from markdown_it import MarkdownIt
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, Text, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from portal.catalog.models import CatalogRunbook, Service
 from portal.db import utcnow
@@ -19,6 +22,18 @@ _ALLOWED_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "ul", "ol", "li", "str
                  "code", "pre", "blockquote", "a", "table", "thead", "tbody", "tr", "th", "td",
                  "hr", "br"}
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class _Runbook(Protocol):
+    @property
+    def service_id(self) -> int | None: ...
+    @property
+    def alertnames(self) -> list[str]: ...
+    @property
+    def title(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Runbook)
 
 
 def render(body: str) -> str:
@@ -69,23 +84,71 @@ def lookup(*, session: Session, service_slug: str | None = None,
                           .order_by(CatalogRunbook.id).limit(1))
 
 
+def _resolving(service_id: int | ColumnElement[int] | QueryableAttribute[int],
+               names: list[str]) -> ColumnElement[bool]:
+    condition = CatalogRunbook.service_id == service_id
+    if names:
+        condition = condition | CatalogRunbook.alertnames.has_any(array(names))
+    return condition
+
+
+def _chosen(found: list[R], service_id: int, names: list[str]
+            ) -> tuple[list[R], dict[str, R | None]]:
+    own = [r for r in found if r.service_id == service_id]
+    answers: dict[str, R | None] = {}
+    for name in names:
+        candidates = [r for r in found if name in (r.alertnames or [])]
+        mine = [r for r in candidates if r.service_id == service_id]
+        answers[name] = next(iter(mine or candidates or own), None)
+    return sorted(own, key=lambda r: r.title), answers
+
+
 def resolve(*, session: Session, service: Service,
             alertnames: list[str]) -> tuple[list[CatalogRunbook], dict[str, CatalogRunbook | None]]:
     """The service's own runbooks by title, and the runbook answering each of `alertnames`
     (the same choice as `lookup`), from one query whatever the number of alerts."""
     names = sorted(set(alertnames))
-    condition = CatalogRunbook.service_id == service.id
-    if names:
-        condition = condition | CatalogRunbook.alertnames.has_any(array(names))
-    found = list(session.scalars(select(CatalogRunbook).where(condition)
+    found = list(session.scalars(select(CatalogRunbook).where(_resolving(service.id, names))
                                  .order_by(CatalogRunbook.id)))
-    own = [r for r in found if r.service_id == service.id]
-    answers: dict[str, CatalogRunbook | None] = {}
-    for name in names:
-        candidates = [r for r in found if name in (r.alertnames or [])]
-        mine = [r for r in candidates if r.service_id == service.id]
-        answers[name] = next(iter(mine or candidates or own), None)
-    return sorted(own, key=lambda r: r.title), answers
+    return _chosen(found, service.id, names)
+
+
+@dataclass(frozen=True)
+class RunbookLink:
+    """What a page shows of a runbook: its link, title and the alerts it answers."""
+    id: int
+    slug: str
+    title: str
+    service_id: int | None
+    alertnames: list[str]
+
+
+def resolving_column(*, service_id: ColumnElement[int] | QueryableAttribute[int],
+                     alertnames: list[str]) -> ScalarSelect[str]:
+    """The runbooks `resolve` chooses from, as one JSON text column of a larger statement
+    (`service_id` is the column of the service in it); see `resolved`."""
+    row = func.json_build_array(CatalogRunbook.id, CatalogRunbook.slug, CatalogRunbook.title,
+                                CatalogRunbook.service_id, CatalogRunbook.alertnames)
+    listed = func.json_agg(aggregate_order_by(row, CatalogRunbook.id))
+    return select(cast(func.coalesce(listed, literal_column("'[]'::json")), Text)) \
+        .where(_resolving(service_id, sorted(set(alertnames)))).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """`resolve`'s answer read with the page's main statement (`resolving_column`)."""
+    alertnames: tuple[str, ...]  # the alert names it was read for
+    own: list[RunbookLink]
+    answers: dict[str, RunbookLink | None]
+
+
+def resolved(value: str | None, *, service_id: int, alertnames: list[str]) -> Resolved:
+    """`resolve`'s choice among the runbooks of a `resolving_column` value."""
+    found = [RunbookLink(id_, slug, title, owner, list(names or []))
+             for id_, slug, title, owner, names in json.loads(value or "[]")]
+    names = sorted(set(alertnames))
+    own, answers = _chosen(found, service_id, names)
+    return Resolved(tuple(names), own, answers)
 
 
 def for_incident(*, session: Session, service_ids: list[int],

@@ -8,14 +8,16 @@ overdue, which fails the service's readiness check `secrets-rotated`.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, request
 
+from portal.catalog import file_stamps
 from portal.db import utcnow
 from portal.integrations.vault import VaultClient, VaultRefused, VaultUnavailable
 
@@ -88,6 +90,13 @@ def parse_age(text: str) -> timedelta:
 
 def load(path: Path | str) -> RotationData:
     """The rotation data of a file (policies in order, then the owned secrets)."""
+    # Read by every service page: parsed again only when the file changes.
+    ((name, mtime_ns, size),) = file_stamps.of_files([path])
+    return _parsed(name, mtime_ns, size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: str, mtime_ns: int, size: int) -> RotationData:
     try:
         raw = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -152,6 +161,18 @@ def fleet(*, data: RotationData | None = None, client: VaultClient | None = None
         return Fleet(tuple(status_of(secret=s, client=client, now=now) for s in wanted))
     except (VaultUnavailable, VaultRefused) as exc:
         return Fleet(error=str(exc))
+
+
+def fleet_of_service(service_slug: str) -> Fleet:
+    """`fleet(service_slug=...)`, asked of Vault once per request: a service page shows it
+    in its scorecard and in its secrets panel."""
+    if not has_request_context():
+        return fleet(service_slug=service_slug)
+    # Kept with the request itself: an application context (and its `g`) may outlive it.
+    asked = request.environ.setdefault("portal.catalog.secret_fleets", {})
+    if service_slug not in asked:
+        asked[service_slug] = fleet(service_slug=service_slug)
+    return asked[service_slug]
 
 
 def readiness(*, service_slug: str, found: Fleet | None = None) -> tuple[str, str]:

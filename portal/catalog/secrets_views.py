@@ -20,4 +20,4 @@ def secrets_index():
 @bp.app_template_global()
 def catalog_secrets_panel(service: Service) -> secrets_rotation.Fleet:
     """The rotation state of one service's secrets (templates/catalog/_security_panel.html)."""
-    return secrets_rotation.fleet(service_slug=service.slug)
+    return secrets_rotation.fleet_of_service(service.slug)

@@ -6,7 +6,7 @@ on the same Blueprint.
 from flask import abort, current_app, render_template, request, url_for
 
 from portal.auth.access import require_roles
-from portal.catalog import entity_store, graph_cache, readiness, team_members
+from portal.catalog import entity_store, graph_cache, readiness, service_page
 from portal.catalog import graph as dependency_graph
 from portal.catalog import service as catalog
 from portal.catalog.blueprint import STAFF, bp, plot
@@ -56,16 +56,18 @@ def search():
 def service_detail(slug: str):
     """A service: facts, dependencies both ways, Backstage relations, blast radius graph,
     panels, failure modes."""
-    service = catalog.get_service(session=db.session, slug=slug)
-    if service is None:
+    detail = service_page.service_detail(session=db.session, slug=slug)
+    if detail is None:
         abort(404)
-    around = graph_cache.focus(session=db.session, slug=slug)
+    service = detail.service
+    around = graph_cache.focus(session=db.session, slug=slug, known_version=detail.graph_version)
+    relations = entity_store.relations_of_service(session=db.session, service=service) \
+        if detail.has_relations else []
     return render_template(
         "catalog/service.html", service=service, dependents=around.dependents,
-        relations=entity_store.relations_of_service(session=db.session, service=service),
-        impacts=around.impacts, is_spof=around.is_spof, graph_html=around.graph_html,
-        oncall_url=_oncall_url(),
-        team_people=team_members.members(session=db.session, team=service.team))
+        relations=relations, impacts=around.impacts, is_spof=around.is_spof,
+        graph_html=around.graph_html, oncall_url=_oncall_url(),
+        team_people=detail.team_people, catalog_detail=detail)
 
 
 def _oncall_url() -> str | None:
@@ -104,7 +106,9 @@ def clusters():
 
 
 @bp.app_template_global()
-def catalog_panel(service: Service) -> dict:
-    """Scorecard summary and runbooks of a service, for templates/catalog/_service_panel.html."""
-    card = readiness.evaluate(session=db.session, service=service)
+def catalog_panel(service: Service, detail: service_page.ServiceDetail | None = None) -> dict:
+    """Scorecard summary and runbooks of a service, for templates/catalog/_service_panel.html;
+    `detail`: what the page read of the service already (its runbooks)."""
+    resolved = detail.runbooks if detail is not None and detail.service is service else None
+    card = readiness.evaluate(session=db.session, service=service, resolved=resolved)
     return {"card": card, "runbooks": card.runbooks}

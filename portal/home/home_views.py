@@ -1,11 +1,12 @@
 """The home page: one section per role the user holds."""
 from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal.auth import audit
 from portal.auth.access import require_roles
 from portal.catalog import service as catalog
-from portal.catalog import team_members
+from portal.catalog.models import Service, Team
 from portal.extensions import db
 from portal.home import now, overview
 from portal.home.blueprint import bp
@@ -20,14 +21,21 @@ def index():
     context = {"dashboards": catalog.dashboard_links(),
                "view_functions": current_app.view_functions}
     if user.is_internal:
-        # The overview's one statement also carries the service and per-plan tenant counts.
-        summary = context["overview"] = overview.overview(session=db.session)
+        # The overview's one statement also carries the service and per-plan tenant counts
+        # and the user's teams.
+        summary = context["overview"] = overview.overview(session=db.session, user_id=user.id)
         context["service_count"] = summary.fleet_total
         context["tenant_counts"] = summary.tenant_counts
-        context["my_services"] = team_members.services_of(session=db.session, user=user)
+        context["my_services"] = _services_of_teams(summary.team_slugs)
     if "my_services" not in context:
         context["my_services"] = []
     context["now"] = _now(user, context["my_services"])
+    # The panels below the first screen show what its sections have read already (memoized
+    # per request), rather than reading it again.
+    if user.has_role("oncall", "manager"):
+        context["home_incidents"] = now.open_incidents(session=db.session, user=user)
+    if user.has_role("developer"):
+        context["home_jobs"] = now.home_jobs(session=db.session, user=user)
     if user.has_role("admin"):
         context["recent_audit"] = audit.recent(session=db.session, limit=8)
     return render_template("home/index.html", **context)
@@ -38,6 +46,16 @@ def index():
 def my_tenant():
     """Shortcut to the signed-in tenant viewer's own tenant page."""
     return redirect(url_for("tenants.show", slug=current_user.tenant.slug))
+
+
+def _services_of_teams(team_slugs: list[str]) -> list[Service]:
+    """The catalog entries of these teams, as team_members.services_of lists a user's (whose
+    teams the overview has already read)."""
+    if not team_slugs:
+        return []
+    return list(db.session.scalars(select(Service).join(Team, Team.id == Service.team_id)
+                                   .where(Team.slug.in_(team_slugs))
+                                   .order_by(Team.name, Service.name)))
 
 
 def _now(user, my_services) -> dict:

@@ -6,34 +6,51 @@ silences ending today and their next shift; the developer their running and fail
 approvals waiting on them and the freeze state of their services; the manager budgets at
 risk with a forecast, approvals, open incidents and the MTTR trend; the tenant viewer
 their status, SLA this month, open incidents and latest reports. Every list is bounded,
-so the home costs the same few statements however busy Meridian is.
+so the home costs the same few statements however busy Meridian is. The open incidents
+and the jobs are each read in one statement per request (`open_incidents`, `home_jobs`)
+and shared by every section and home panel that shows them.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from flask import has_request_context, request
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.auth.models import User
 from portal.catalog.models import Service
 from portal.db import utcnow
 from portal.incidents import metrics
-from portal.incidents.models import ROLES, Incident
+from portal.incidents.models import ROLES, Incident, Postmortem
 from portal.incidents.service import WITHOUT_LINKS
 from portal.oncall import paging
 from portal.oncall import service as oncall
-from portal.oncall.models import LayerMember, ReceivedAlert, Schedule
-from portal.oncall.rotation_models import LayeredRotation, RotationMember
+from portal.oncall.models import ReceivedAlert
+from portal.oncall.schedule_cache import ScheduleInfo
 from portal.oncall.silence_ledger import LedgerSilence
-from portal.selfservice import service as selfservice
 from portal.selfservice.models import Job
-from portal.slo import present, specs
+from portal.slo import present, status_cache
 from portal.slo import service as slo
 from portal.statuspage import service as statuspage
 
 LIMIT = 5
+PANEL_LIMIT = 20     # open incidents on the incidents panel
 NEXT_SHIFT_HORIZON = timedelta(days=28)
 ACTIVE_JOBS = ("queued", "awaiting_approval", "running")
 RECENT_FAILURES = timedelta(days=7)
@@ -41,7 +58,7 @@ RECENT_FAILURES = timedelta(days=7)
 
 @dataclass(frozen=True)
 class NextShift:
-    schedule: Schedule
+    schedule: ScheduleInfo
     layer: str
     starts_at: datetime
     ends_at: datetime
@@ -71,14 +88,87 @@ def firing_alerts(*, session: Session, service_slugs: list[str] | None) -> Count
     return Counted([alert for alert, _ in rows], rows[0][1] if rows else 0)
 
 
+def _per_request(name: str) -> dict:
+    """A memo that lives as long as the current request: it is kept in the request's own
+    environ, since `g` belongs to the app context, which may serve several requests."""
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault(f"portal.home.{name}", {})
+
+
+@dataclass(frozen=True)
+class OpenIncidents:
+    """What the home shows of incidents, from one statement: the newest open ones (the
+    incidents panel and the manager's list), how many are open, those the viewer holds a
+    role in, and for a manager the overdue postmortems."""
+    newest: list[Incident]
+    total: int
+    with_role: list[tuple[Incident, list[str]]]
+    overdue_postmortems: list[Postmortem]
+
+
+def open_incidents(*, session: Session, user: User) -> OpenIncidents:
+    """The incidents every home section needs, read once per request (several sections and
+    the incidents panel share them)."""
+    memo = _per_request("open_incidents")
+    if user.id not in memo:
+        memo[user.id] = _read_open_incidents(session, user)
+    return memo[user.id]
+
+
+@functools.cache
+def _open_incidents_statement() -> Select:
+    """One pass over the open incidents numbers them newest first, overall and among those
+    the viewer (:email) holds a role in; the rows kept are the first few of either list,
+    and (for a manager, :manager) the incidents whose required postmortem is overdue, as
+    postmortems.overdue tells them, with that postmortem. Built once: only the parameters
+    change between requests."""
+    email = bindparam("email", type_=String)
+    held = func.coalesce(or_(*(Incident.roles[role].astext == email for role in ROLES)),
+                         False)
+    newest_first = (Incident.opened_at.desc(), Incident.id.desc())
+    ranked = (select(Incident.id, func.count().over().label("total"),
+                     func.row_number().over(order_by=newest_first).label("pos"),
+                     held.label("held"),
+                     func.row_number().over(partition_by=held, order_by=newest_first)
+                     .label("held_pos"))
+              .where(Incident.status != "resolved", Incident.resolved_at.is_(None))
+              .subquery())
+    c = ranked.c
+    overdue = and_(Postmortem.incident_id == Incident.id, Postmortem.required,
+                   Postmortem.completed_at.is_(None),
+                   Postmortem.due_at < bindparam("now", type_=DateTime(timezone=True)),
+                   bindparam("manager", type_=Boolean))
+    wanted = or_(c.pos <= PANEL_LIMIT, c.held & (c.held_pos <= LIMIT),
+                 Postmortem.id.is_not(None))
+    return (select(Incident, c.total, c.pos, c.held, Postmortem)
+            .outerjoin(ranked, c.id == Incident.id).outerjoin(Postmortem, overdue)
+            .where(wanted).options(*WITHOUT_LINKS)
+            .order_by(c.pos.nulls_last(), Incident.id))
+
+
+def _read_open_incidents(session: Session, user: User) -> OpenIncidents:
+    rows = session.execute(_open_incidents_statement(), {
+        "email": user.email, "now": utcnow(), "manager": user.has_role("manager")}).all()
+    open_rows = [r for r in rows if r.pos is not None]
+    overdue_postmortems = []
+    for r in rows:
+        if r.Postmortem is not None:
+            # The panel shows each postmortem's incident: the one of its row, not a reload.
+            set_committed_value(r.Postmortem, "incident", r.Incident)
+            overdue_postmortems.append(r.Postmortem)
+    return OpenIncidents(
+        newest=[r.Incident for r in open_rows if r.pos <= PANEL_LIMIT],
+        total=open_rows[0].total if open_rows else 0,
+        with_role=[(r.Incident, [ROLES[role] for role, who in (r.Incident.roles or {}).items()
+                                 if who == user.email])
+                   for r in open_rows if r.held][:LIMIT],
+        overdue_postmortems=sorted(overdue_postmortems, key=lambda pm: (pm.due_at, pm.id)))
+
+
 def incidents_with_role(*, session: Session, user: User) -> list[tuple[Incident, list[str]]]:
     """Open incidents in which `user` holds a role (commander, comms, scribe, ...)."""
-    rows = session.scalars(select(Incident).where(
-        Incident.resolved_at.is_(None),
-        or_(*(Incident.roles[role].astext == user.email for role in ROLES)))
-        .options(*WITHOUT_LINKS).order_by(Incident.opened_at.desc()).limit(LIMIT))
-    return [(i, [ROLES[r] for r, who in (i.roles or {}).items() if who == user.email])
-            for i in rows]
+    return open_incidents(session=session, user=user).with_role
 
 
 def silences_ending_today(*, session: Session, now: datetime) -> list[LedgerSilence]:
@@ -91,22 +181,11 @@ def silences_ending_today(*, session: Session, now: datetime) -> list[LedgerSile
 
 def next_shift(*, session: Session, user: User, now: datetime) -> NextShift | None:
     """The user's current or next shift over every schedule they are on, overrides included
-    (four statements however many schedules: theirs, overrides, layered rotations)."""
-    mine = or_(Schedule.id.in_(select(LayerMember.schedule_id)
-                               .where(LayerMember.user_id == user.id)),
-               Schedule.id.in_(select(LayeredRotation.schedule_id).join(RotationMember)
-                               .where(RotationMember.user_id == user.id)))
-    schedules = list(session.scalars(select(Schedule).where(mine).order_by(Schedule.id)))
-    timelines = oncall.layer_timelines(session=session, schedules=schedules, start=now,
-                                       end=now + NEXT_SHIFT_HORIZON)
-    by_id = {s.id: s for s in schedules}
-    best: NextShift | None = None
-    for (schedule_id, layer), shifts in timelines.items():
-        shift = next((sh for sh in shifts if sh.ends_at > now
-                      and any(who.id == user.id for who in sh.everyone)), None)
-        if shift is not None and (best is None or shift.starts_at < best.starts_at):
-            best = NextShift(by_id[schedule_id], layer, shift.starts_at, shift.ends_at)
-    return best
+    (one statement while the schedules have not changed; see oncall.schedule_cache)."""
+    found = oncall.next_shift_of(session=session, user_id=user.id, start=now,
+                                 end=now + NEXT_SHIFT_HORIZON)
+    return None if found is None else NextShift(found.schedule, found.layer, found.starts_at,
+                                                found.ends_at)
 
 
 def for_oncall(*, session: Session, user: User, my_services: list[Service],
@@ -122,11 +201,17 @@ def for_oncall(*, session: Session, user: User, my_services: list[Service],
 
 
 def _budget_rows(session: Session, service_ids: list[int] | None) -> list[dict]:
-    slos = specs.list_slos(session=session)
+    # The developer's and the manager's sections both show budgets: one check of the
+    # SLO cache's validity per request is enough.
+    memo = _per_request("slo_status")
+    if "current" not in memo:
+        memo["current"] = status_cache.current(session=session)
+    current = memo["current"]
+    slos = current.snapshot.slos
     if service_ids is not None:
         slos = [s for s in slos if s.service_id in service_ids]
     by_service: dict[int, list[slo.SloStatus]] = {}
-    for status in slo.evaluate(session=session, slos=slos):
+    for status in status_cache.evaluate(session=session, current=current, slos=slos):
         by_service.setdefault(status.slo.service_id, []).append(status)
     rows = []
     for statuses in by_service.values():
@@ -137,32 +222,90 @@ def _budget_rows(session: Session, service_ids: list[int] | None) -> list[dict]:
     return sorted(rows, key=lambda r: (-slo.POLICY_STATES.index(r["state"]), r["remaining"]))
 
 
+# The home shows a job's link, status, time and requester: the requester's row is joined,
+# not the environment, service and tenant rows every Job load joins by default.
+HOME_JOB_LOADS = (lazyload(Job.environment), lazyload(Job.service),
+                  joinedload(Job.requested_by).lazyload(User.tenant))
+
+
+@dataclass(frozen=True)
+class HomeJobs:
+    """The self-service jobs the home shows, from one statement: the user's newest, their
+    running and recently failed ones, and the prod jobs waiting for their approval."""
+    recent: list[Job]
+    active: list[Job]
+    approvals: list[Job]
+
+
+def home_jobs(*, session: Session, user: User, now: datetime | None = None) -> HomeJobs:
+    """The jobs of every home section and the self-service panel, read once per request."""
+    memo = _per_request("jobs")
+    if user.id not in memo:
+        memo[user.id] = _read_jobs(session, user, now or utcnow())
+    return memo[user.id]
+
+
+@functools.cache
+def _jobs_statement() -> Select:
+    """The conditions of selfservice's jobs_of and pending_approvals and of "my running and
+    failed jobs" for the user :user_id; each of their jobs is numbered newest first within
+    the lists it belongs to, and only the first few of each list are read. Built once."""
+    user_id = bindparam("user_id", type_=Integer)
+    mine = Job.requested_by_id == user_id
+    active = mine & or_(Job.status.in_(ACTIVE_JOBS),
+                        (Job.status == "failed")
+                        & (Job.created_at >= bindparam("failed_since",
+                                                       type_=DateTime(timezone=True))))
+    approval = ((Job.status == "awaiting_approval") & (Job.gate == "approval")
+                & (Job.requested_by_id != user_id))
+    newest_first = (Job.created_at.desc(), Job.id)
+    ranked = (select(Job.id, mine.label("mine"), active.label("active"),
+                     approval.label("approval"),
+                     func.row_number().over(partition_by=mine, order_by=newest_first)
+                     .label("mine_pos"),
+                     func.row_number().over(partition_by=active, order_by=newest_first)
+                     .label("active_pos"))
+              .where(or_(mine, approval)).subquery())
+    c = ranked.c
+    return (select(Job, c.mine, c.active, c.approval, c.mine_pos, c.active_pos)
+            .join(ranked, c.id == Job.id)
+            .where(or_(c.mine & (c.mine_pos <= LIMIT), c.active & (c.active_pos <= LIMIT),
+                       c.approval))
+            .options(*HOME_JOB_LOADS))
+
+
+def _read_jobs(session: Session, user: User, now: datetime) -> HomeJobs:
+    rows = session.execute(_jobs_statement(), {
+        "user_id": user.id, "failed_since": now - RECENT_FAILURES}).all()
+    return HomeJobs(
+        recent=[r[0] for r in sorted((r for r in rows if r.mine and r.mine_pos <= LIMIT),
+                                     key=lambda r: r.mine_pos)],
+        active=[r[0] for r in sorted((r for r in rows if r.active and r.active_pos <= LIMIT),
+                                     key=lambda r: r.active_pos)],
+        approvals=[r[0] for r in sorted((r for r in rows if r.approval),
+                                        key=lambda r: (r[0].planned_at is None,
+                                                       r[0].planned_at or now, r[0].id))])
+
+
 def for_developer(*, session: Session, user: User, my_services: list[Service],
                   now: datetime | None = None) -> dict:
-    now = now or utcnow()
-    jobs = list(session.scalars(select(Job).where(
-        Job.requested_by_id == user.id,
-        or_(Job.status.in_(ACTIVE_JOBS),
-            (Job.status == "failed") & (Job.created_at >= now - RECENT_FAILURES)))
-        .order_by(Job.created_at.desc()).limit(LIMIT)))
+    jobs = home_jobs(session=session, user=user, now=now)
     mine = my_services
     ids = [s.id for s in mine] or [s.id for s in session.scalars(
         select(Service).where(Service.tier == 1).order_by(Service.name).limit(LIMIT))]
-    return {"jobs": jobs,
-            "approvals": selfservice.pending_approvals(session=session, user=user)[:LIMIT],
+    return {"jobs": jobs.active,
+            "approvals": jobs.approvals[:LIMIT],
             "freeze": _budget_rows(session, ids)[:LIMIT],
             "freeze_scope": "your teams' services" if mine else "tier-1 services"}
 
 
 def for_manager(*, session: Session, user: User, now: datetime | None = None) -> dict:
     now = now or utcnow()
-    rows = session.execute(select(Incident, func.count().over())
-                           .where(Incident.resolved_at.is_(None)).options(*WITHOUT_LINKS)
-                           .order_by(Incident.opened_at.desc()).limit(LIMIT)).all()
-    opened = Counted([incident for incident, _ in rows], rows[0][1] if rows else 0)
+    shared = open_incidents(session=session, user=user)
+    opened = Counted(shared.newest[:LIMIT], shared.total)
     trend = metrics.by_month(session=session, since=metrics.since_months(6, now))
     return {"budgets": [r for r in _budget_rows(session, None) if r["state"] != "healthy"][:LIMIT],
-            "approvals": selfservice.pending_approvals(session=session, user=user)[:LIMIT],
+            "approvals": home_jobs(session=session, user=user, now=now).approvals[:LIMIT],
             "incidents": opened,
             "mttr": [(row.key, row.mttr_min, row.count) for row in trend]}
 

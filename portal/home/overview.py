@@ -4,19 +4,21 @@ One statement whatever the number of services, SLOs, samples or deploys: the fig
 aggregates (availability over 30 days and traffic over the last day from the hourly SLO
 rollups, the main service's running version from its last deploy), the fleet and the
 release timeline each under a LIMIT. The p99 latency comes from the main service's own
-/metrics and is cached per process briefly, so a slow or absent service costs one probe per
-cache lifetime, never one per page view. Replica counts come from the prod values files of
+/metrics, read by a background thread at most once per LATENCY_CACHE_SECONDS: a page view
+shows the last reading and never waits on the service. Replica counts come from the prod values files of
 the GitOps repo, parsed again only when a file changes.
 """
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import cachetools
 import yaml
 from flask import current_app
 from sqlalchemy import bindparam, text
@@ -28,6 +30,8 @@ from portal.integrations import services as service_probe
 from portal.selfservice.engines import gitops_path
 from portal.selfservice.models import FLAGGED_ROLLOUTS
 from portal.tenants.models import PLANS
+
+log = logging.getLogger(__name__)
 
 MAIN_SERVICE = "order"          # the service whose version and latency head the overview
 FLEET_LIMIT = 50
@@ -81,14 +85,17 @@ class Overview:
     fleet_total: int                # services in the catalog (the developer card's count)
     releases: list[Release]
     tenant_counts: dict[str, int]   # tenants per plan (the manager's badges)
+    late_action_items: int          # not done and past due (the incidents panel's count)
+    team_slugs: list[str]           # the viewer's catalog teams (their services' section)
 
 
 # One statement with three parts. Figures: each service's first availability SLO (no
 # latency threshold), so a service with several SLOs is not counted twice, summed over the
 # hourly rollups of both windows, and the version the main service's last succeeded prod
 # deploy or rollback left. Fleet and releases: bounded by LIMIT, returned as JSON arrays in
-# their order. The home's other internal counts (services, tenants per plan) ride along, so
-# the page pays one statement for all of it.
+# their order. The home's other internal counts (services, tenants per plan, late action
+# items) and the viewer's team memberships ride along, so the page pays one statement for
+# all of it.
 _OVERVIEW = text("""
 WITH main_slos AS (
     SELECT DISTINCT ON (service_id) id FROM slo_specs
@@ -141,7 +148,11 @@ SELECT traffic.*, main.version, main.at AS version_at, main.base_url,
        (SELECT coalesce(json_agg(fleet ORDER BY pos), '[]') FROM fleet) AS fleet,
        (SELECT coalesce(json_agg(releases ORDER BY pos), '[]') FROM releases) AS releases,
        (SELECT coalesce(json_object_agg(plan, n), '{}')
-        FROM (SELECT plan, count(*) AS n FROM tenants GROUP BY plan) AS plans) AS tenant_counts
+        FROM (SELECT plan, count(*) AS n FROM tenants GROUP BY plan) AS plans) AS tenant_counts,
+       (SELECT count(*) FROM incidents_action_items
+        WHERE status != 'done' AND due_date < :today) AS late_action_items,
+       (SELECT coalesce(json_agg(team_slug ORDER BY team_slug), '[]')
+        FROM user_team_memberships WHERE user_id = :user_id) AS team_slugs
 FROM traffic LEFT JOIN main ON true
 """).bindparams(bindparam("templates", expanding=True))
 
@@ -163,8 +174,8 @@ def main_service() -> str:
 
 
 def overview(*, session: Session, now: datetime | None = None,
-             release_limit: int = TIMELINE_LIMIT) -> Overview:
-    """Figures, fleet and releases in one statement (plus a cached latency probe)."""
+             release_limit: int = TIMELINE_LIMIT, user_id: int | None = None) -> Overview:
+    """Figures, fleet and releases in one statement (the latency from the background probe)."""
     if session.info.get("tenant_id") is not None:
         # Plain SQL skips the per-tenant row filter: the overview is for internal users.
         raise PermissionError("the status overview is not for tenant-bound sessions")
@@ -173,8 +184,9 @@ def overview(*, session: Session, now: datetime | None = None,
     main = main_service()
     row = session.execute(_OVERVIEW, {
         "since_avail": until - AVAILABILITY_WINDOW, "since_day": until - TRAFFIC_WINDOW,
-        "until": until, "now": now, "templates": list(RELEASE_TEMPLATES), "main": main,
-        "fleet_limit": FLEET_LIMIT, "release_limit": release_limit}).one()
+        "until": until, "now": now, "today": now.date(), "templates": list(RELEASE_TEMPLATES),
+        "main": main, "fleet_limit": FLEET_LIMIT, "release_limit": release_limit,
+        "user_id": user_id}).one()
     good_30d, total_30d = int(row.good_30d), int(row.total_30d)
     good_1d, total_1d = int(row.good_1d), int(row.total_1d)
     figures = Figures(availability=_percent(good_30d, total_30d), daily_requests=total_1d,
@@ -191,31 +203,67 @@ def overview(*, session: Session, now: datetime | None = None,
                         outcome=outcome(r["status"], r["rollout"])) for r in row.releases]
     return Overview(figures=figures, fleet=fleet,
                     fleet_total=row.fleet[0]["total"] if row.fleet else 0, releases=releases,
-                    tenant_counts={plan: 0 for plan in PLANS} | row.tenant_counts)
+                    tenant_counts={plan: 0 for plan in PLANS} | row.tenant_counts,
+                    late_action_items=int(row.late_action_items), team_slugs=row.team_slugs)
 
 
-_latency: cachetools.TTLCache = cachetools.TTLCache(maxsize=64, ttl=LATENCY_CACHE_SECONDS,
-                                                    timer=time.monotonic)
+# The latency tile never waits on the service: a page view shows the last reading and, when
+# it is older than LATENCY_CACHE_SECONDS, hands one probe to a background thread. A slow or
+# absent service (the probe's timeouts and retry take seconds) then costs no page anything.
+_latency: dict[str, tuple[float, float | None]] = {}   # base_url -> (read at, p99 ms)
+_probing: set[str] = set()
 _latency_lock = threading.Lock()
+_probe_pool: ThreadPoolExecutor | None = None
+
+
+def _forget_probe_pool() -> None:
+    # A forked worker inherits the pool object but not its thread (nor a lock's holder).
+    global _probe_pool, _latency_lock
+    _probe_pool, _latency_lock = None, threading.Lock()
+    _probing.clear()
+
+
+os.register_at_fork(after_in_child=_forget_probe_pool)
 
 
 def p99_ms(base_url: str | None) -> float | None:
-    """The main service's p99 request latency since it started (None when unknown); an
-    unreachable service is remembered as unknown for the cache lifetime too."""
+    """The main service's p99 request latency since it started, as last read in the
+    background (None until a first reading, or while the service cannot be reached)."""
     if not base_url:
         return None
     with _latency_lock:
-        if base_url in _latency:
-            return _latency[base_url]
-    try:
-        seconds = service_probe.red(base_url).p99_seconds
-    except service_probe.ServiceUnavailable:
-        seconds = None
-    value = None if seconds is None else seconds * 1000.0
-    with _latency_lock:
-        _latency[base_url] = value
+        read_at, value = _latency.get(base_url, (None, None))
+        stale = read_at is None or time.monotonic() - read_at >= LATENCY_CACHE_SECONDS
+        if stale and base_url not in _probing:
+            _probing.add(base_url)
+            _start_probe(base_url)
     return value
 
+
+def _start_probe(base_url: str) -> None:
+    global _probe_pool
+    if _probe_pool is None:
+        _probe_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="home-latency")
+    # The thread needs the app itself, not the proxy of this request.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _probe_pool.submit(_probe, app, base_url)
+
+
+def _probe(app, base_url: str) -> None:
+    """Read the service's /metrics (in the app's context: a platform token may be needed);
+    an unreachable service is remembered as unknown until the next probe."""
+    seconds = None
+    try:
+        with app.app_context():
+            seconds = service_probe.red(base_url).p99_seconds
+    except service_probe.ServiceUnavailable:
+        pass
+    except Exception:
+        # Whatever went wrong, the reading must be stored so that a later view probes again.
+        log.exception("latency probe of %s failed", base_url)
+    with _latency_lock:
+        _latency[base_url] = (time.monotonic(), None if seconds is None else seconds * 1000.0)
+        _probing.discard(base_url)
 
 
 def _values_root() -> Path:

@@ -15,9 +15,10 @@ STAFF = ("developer", "oncall", "manager")
 RESPONDERS = ("oncall", "manager")
 
 
-def load(incident_id: int) -> Incident:
-    """The incident or a 404."""
-    incident = service.get(session=db.session, incident_id=incident_id)
+def load(incident_id: int, *, for_page: bool = False) -> Incident:
+    """The incident or a 404; `for_page` loads at once what the incident page shows of it."""
+    incident = (service.get_for_page if for_page else service.get)(
+        session=db.session, incident_id=incident_id)
     if incident is None:
         abort(404)
     return incident

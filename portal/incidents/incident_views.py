@@ -53,7 +53,8 @@ def index():
     if status not in (None, "open", *STATUSES) or severity not in (None, *SEVERITIES):
         abort(400, description="Filter by a known status (or 'open') and severity (sev1-sev4).")
     incidents = service.list_incidents(session=db.session, status=status, severity=severity,
-                                       service=request.args.get("service") or None)
+                                       service=request.args.get("service") or None,
+                                       tenants=False)
     return page_or_fragment("incidents/index.html", "incidents/_rows.html", incidents=incidents,
                             selected=request.args, statuses=STATUSES, severities=SEVERITIES,
                             waiting=alerts.unlinked_firing(session=db.session),
@@ -97,9 +98,9 @@ def declare_from_alert(fingerprint: str):
 
 
 def _timeline_context(incident: Incident, kind: str | None) -> dict:
-    entries, more = timeline.window(session=db.session, incident_id=incident.id, kind=kind)
-    return {"entries": entries, "more": more, "kind": kind, "poll_seconds": POLL_SECONDS,
-            "after_id": timeline.latest_id(session=db.session, incident_id=incident.id)}
+    found = timeline.first_render(session=db.session, incident_id=incident.id, kind=kind)
+    return {"entries": found.entries, "more": found.more, "kind": kind,
+            "poll_seconds": POLL_SECONDS, "after_id": found.latest_id, "pins": found.pins}
 
 
 def _kind_arg() -> str | None:
@@ -113,12 +114,14 @@ def _kind_arg() -> str | None:
 @require_roles(*STAFF)
 def show(incident_id: int):
     """The incident with its live timeline; the timeline alone for htmx (kind filter)."""
-    incident = load(incident_id)
+    incident = load(incident_id, for_page=True)
     context = _timeline_context(incident, _kind_arg())
+    # The page lists customer updates only for a customer-facing incident.
+    updates = (service.updates(session=db.session, incident_id=incident.id)
+               if incident.customer_facing else [])
     return page_or_fragment(
         "incidents/show.html", "incidents/_timeline.html", incident=incident, **context,
-        pins=timeline.pinned(session=db.session, incident_id=incident.id),
-        updates=service.updates(session=db.session, incident_id=incident.id),
+        updates=updates,
         note_form=NoteForm(), severity_form=SeverityForm(severity=incident.severity),
         role_form=RoleForm(), update_form=CustomerUpdateForm(), kinds=ENTRY_KINDS,
         incident_roles=ROLES, **suspects_context(incident))

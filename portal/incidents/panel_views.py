@@ -21,14 +21,21 @@ def incidents_service_panel(svc) -> dict:
 
 
 @bp.app_template_global()
-def incidents_home_panel() -> dict:
-    """Open incidents, overdue postmortems and overdue action items for the home page."""
-    return {"open": service.list_incidents(session=db.session, status="open", limit=20,
-                                           bare=True),
-            "overdue": postmortems.overdue(session=db.session),
-            "late_items": postmortems.count_late_items(session=db.session,
-                                                       today=utcnow().date()),
-            "is_manager": current_user.has_role("manager")}
+def incidents_home_panel(open_incidents: list | None = None, late_items: int | None = None,
+                         overdue: list | None = None) -> dict:
+    """Open incidents, overdue postmortems and overdue action items for the home page; the
+    home passes what it has already read for its other sections (the newest open incidents,
+    the late item count, the overdue postmortems) so that they are not read twice."""
+    is_manager = current_user.has_role("manager")
+    if open_incidents is None:
+        open_incidents = service.list_incidents(session=db.session, status="open", limit=20,
+                                                bare=True)
+    if late_items is None and is_manager:
+        late_items = postmortems.count_late_items(session=db.session, today=utcnow().date())
+    return {"open": open_incidents,
+            "overdue": (overdue if overdue is not None
+                        else postmortems.overdue(session=db.session) if is_manager else []),
+            "late_items": late_items or 0, "is_manager": is_manager}
 
 
 @bp.app_template_global()

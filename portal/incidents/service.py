@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from portal import events
 from portal.auth import service as accounts
@@ -113,15 +113,30 @@ def get(*, session: Session, incident_id: int) -> Incident | None:
     return session.get(Incident, incident_id)
 
 
+def get_for_page(*, session: Session, incident_id: int) -> Incident | None:
+    """One incident with what its page shows: its services, tenants, runbooks and
+    postmortem joined in (a few rows each) and its alerts (up to hundreds) in a second
+    statement."""
+    return session.scalars(
+        select(Incident).where(Incident.id == incident_id)
+        .options(joinedload(Incident.services), joinedload(Incident.tenant_links),
+                 joinedload(Incident.runbooks), joinedload(Incident.postmortem),
+                 selectinload(Incident.alerts))
+    ).unique().one_or_none()
+
+
 def list_incidents(*, session: Session, status: str | None = None, severity: str | None = None,
                    service: str | None = None, limit: int = 200,
-                   bare: bool = False) -> list[Incident]:
+                   bare: bool = False, tenants: bool = True) -> list[Incident]:
     """Incidents newest first; `status` may be 'open' for everything not resolved.
 
-    `bare` skips loading their services and tenants (for lists that show neither)."""
+    `bare` skips loading their services and tenants (for lists that show neither),
+    `tenants=False` only their tenants (for lists that show only services)."""
     stmt = select(Incident).order_by(Incident.opened_at.desc()).limit(limit)
     if bare:
         stmt = stmt.options(*WITHOUT_LINKS)
+    elif not tenants:
+        stmt = stmt.options(lazyload(Incident.tenant_links))
     if status == "open":
         stmt = stmt.where(Incident.status != "resolved")
     elif status:

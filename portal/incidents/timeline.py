@@ -90,6 +90,40 @@ def window(*, session: Session, incident_id: int, kind: str | None = None,
     return list(reversed(rows[:limit])), len(rows) > limit
 
 
+@dataclass(frozen=True)
+class FirstRender:
+    """What the incident page shows of its timeline: `window`'s entries and flag, the
+    newest id of any kind (`latest_id`) and the pinned entries (`pinned`)."""
+    entries: list[TimelineEntry]
+    more: bool
+    latest_id: int
+    pins: list[TimelineEntry]
+
+
+def first_render(*, session: Session, incident_id: int, kind: str | None = None,
+                 limit: int = FIRST_RENDER_LIMIT) -> FirstRender:
+    """`window`, `latest_id` and `pinned` of one incident in one statement: the newest
+    `limit + 1` entries of the kind and every pinned entry, each row with the newest id."""
+    newest = (_base(incident_id, kind).with_only_columns(TimelineEntry.id)
+              .order_by(TimelineEntry.id.desc()).limit(limit + 1))
+    latest = (select(func.coalesce(func.max(TimelineEntry.id), 0))
+              .where(TimelineEntry.incident_id == incident_id).scalar_subquery())
+    rows = session.execute(
+        select(TimelineEntry, latest).where(
+            TimelineEntry.incident_id == incident_id,
+            TimelineEntry.id.in_(newest) | TimelineEntry.pinned)
+        .order_by(TimelineEntry.id.desc())).all()
+    if not rows:
+        # Nothing of this kind and no pins; entries of other kinds may still exist.
+        return FirstRender([], False, latest_id(session=session, incident_id=incident_id), [])
+    found = [entry for entry, _ in rows]
+    # Every entry of the kind among the newest limit + 1 is in `found`, so its first
+    # matches of the kind are exactly `window`'s rows.
+    matching = [e for e in found if kind is None or e.kind == kind][:limit + 1]
+    return FirstRender(entries=list(reversed(matching[:limit])), more=len(matching) > limit,
+                       latest_id=rows[0][1], pins=[e for e in reversed(found) if e.pinned])
+
+
 def latest_id(*, session: Session, incident_id: int) -> int:
     """The id of the newest entry of any kind (0 when the timeline is empty)."""
     return session.execute(select(func.coalesce(func.max(TimelineEntry.id), 0))

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -253,6 +255,15 @@ class ReceivedAlert(Base):
     """The latest state of each alert Alertmanager sent, one row per fingerprint: the only
     stored copy of an alert. The incidents domain reads it and links it to an incident."""
     __tablename__ = "oncall_alerts"
+    __table_args__ = (
+        # The board's groups in order, firing alerts only: its statement spells the status
+        # as a literal so the planner can use this partial index.
+        Index("ix_oncall_alerts_board", "group_service", "group_severity", "alert_name",
+              "fingerprint", postgresql_where=text("status = 'firing'")),
+        # The incidents page's firing alerts that no incident covers, latest first.
+        Index("ix_oncall_alerts_waiting", "status", "last_received_at",
+              postgresql_where=text("incident_id IS NULL")),
+    )
 
     fingerprint: Mapped[str] = mapped_column(String(128), primary_key=True)
     status: Mapped[str] = mapped_column(String(10))
@@ -275,6 +286,16 @@ class ReceivedAlert(Base):
     # checkers (that would be an import cycle); portal.incidents.alerts reads it as an
     # Incident.
     incident_id: Mapped[int | None] = mapped_column(index=True)
+    # The board's grouping, kept by the database as the labels change (the board reads
+    # them for thousands of alerts per poll). Cut to 200 characters so an absurdly long
+    # label cannot make the index entry too large to store the alert.
+    group_service: Mapped[str | None] = mapped_column(Text, Computed(
+        "left(coalesce(nullif(labels->>'service', ''), nullif(labels->>'job', ''), "
+        "'unknown'), 200)", persisted=True))
+    group_severity: Mapped[str | None] = mapped_column(Text, Computed(
+        "coalesce(nullif(severity, ''), 'none')", persisted=True))
+    alert_name: Mapped[str | None] = mapped_column(Text, Computed(
+        "left(coalesce(labels->>'alertname', ''), 200)", persisted=True))
     incident: Mapped[Any] = relationship(
         "Incident",
         primaryjoin="Incident.id == foreign(ReceivedAlert.incident_id)",

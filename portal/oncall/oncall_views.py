@@ -183,11 +183,10 @@ def in_zone(value, zone: str, fmt: str = "%a %d %b %H:%M %Z") -> str:
 @bp.app_template_global()
 def oncall_for_service(service_obj) -> dict | None:
     """Who is on call for a catalog service's team (for the service page's panel)."""
-    schedule = service.schedule_for_team(session=db.session, team_id=service_obj.team_id)
-    if schedule is None:
+    row = service.on_call_for_team(session=db.session, team_id=service_obj.team_id)
+    if row is None:
         return None
-    row = service.who_is_on_call(session=db.session, schedules=[schedule])[0]
-    return {"row": row, "team_schedule": schedule.team_id == service_obj.team_id}
+    return {"row": row, "team_schedule": row.schedule.team_id == service_obj.team_id}
 
 
 @bp.app_template_global()

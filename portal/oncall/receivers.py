@@ -4,13 +4,11 @@ owning team have a schedule with people in it)."""
 from __future__ import annotations
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal import events
 from portal.auth import service as accounts
-from portal.oncall import notify, paging, roster_notices
-from portal.oncall.models import Schedule
+from portal.db import utcnow
+from portal.oncall import notify, paging, roster_notices, schedule_cache
 
 
 @events.incident_opened.connect
@@ -38,13 +36,15 @@ def follow_incident(sender, *, session, incident_id, status, actor_email, at, **
 @events.readiness_facts.connect
 def oncall_facts(sender, *, session, service, **_) -> dict:
     """The owning team's schedule and how many people rotate in its primary layer."""
-    schedule = None if service.team_id is None else session.scalars(
-        select(Schedule).where(Schedule.team_id == service.team_id)
-        .options(joinedload(Schedule.members))).unique().first()
+    # Read from the per-version schedule cache: the service page has already paid for its
+    # version check, so the scorecard's question costs no statement.
+    found = schedule_cache.structure(session=session, since=utcnow())
+    schedule = None if service.team_id is None else next(
+        (s for s in found.schedules if s.team_id == service.team_id), None)
     if schedule is None:
         return {"oncall": None}
     return {"oncall": {"schedule": schedule.name,
-                       "people": len(schedule.participants("primary"))}}
+                       "people": len(found.rotations[(schedule.id, "primary")].participants)}}
 
 
 @events.person_deprovisioned.connect

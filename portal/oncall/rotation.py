@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,15 +50,18 @@ class Shift:
         return () if self.who is None else (self.who, *self.also)
 
 
-def _first_handoff_local(rot: Rotation) -> datetime:
-    days = (rot.handoff_weekday - rot.start.weekday()) % 7
-    return datetime.combine(rot.start + timedelta(days=days), rot.handoff_time)
+# Pages ask for the same few hand-offs of the same schedules over and over, and each costs
+# a time-zone conversion; the instant depends on nothing but these fields.
+@lru_cache(maxsize=16384)
+def _handoff(timezone: str, weekday: int, at: time, start: date, n: int) -> datetime:
+    days = (weekday - start.weekday()) % 7
+    local = datetime.combine(start + timedelta(days=days), at) + n * WEEK
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def handoff_at(rot: Rotation, n: int) -> datetime:
     """The UTC instant of hand-off number `n` (0 = the first), at local wall-clock time."""
-    local = _first_handoff_local(rot) + n * WEEK
-    return local.replace(tzinfo=ZoneInfo(rot.timezone)).astimezone(UTC)
+    return _handoff(rot.timezone, rot.handoff_weekday, rot.handoff_time, rot.start, n)
 
 
 def shift_number(rot: Rotation, at: datetime) -> int | None:
@@ -65,9 +69,10 @@ def shift_number(rot: Rotation, at: datetime) -> int | None:
     first = handoff_at(rot, 0)
     if at < first:
         return None
-    local = at.astimezone(ZoneInfo(rot.timezone)).replace(tzinfo=None)
-    n = max(0, (local - _first_handoff_local(rot)) // WEEK)
-    while handoff_at(rot, n + 1) <= at:  # wall-clock estimate can be off by one near DST
+    # Weeks of UTC time are off by at most the zone's daylight-saving shift, which the
+    # walks below correct against the exact (local wall-clock) hand-offs.
+    n = max(0, (at - first) // WEEK)
+    while handoff_at(rot, n + 1) <= at:
         n += 1
     while n > 0 and handoff_at(rot, n) > at:
         n -= 1
@@ -99,15 +104,17 @@ def timeline(rot: Rotation, covers: Sequence[Cover], start: datetime,
     for c in covers:
         cuts |= {t for t in (c.starts_at, c.ends_at) if start < t < end}
     points = sorted(cuts)
-    merged: list[Shift] = []
+    # Runs of the same person and source are merged before any Shift is made: pages ask
+    # for many timelines, and most pieces join the run before them.
+    runs: list[list[Any]] = []  # [who, source, starts_at, ends_at]
     for a, b in zip(points, points[1:]):
-        piece = _who_during(base, covers, a, b)
-        if merged and (merged[-1].who, merged[-1].source) == (piece.who, piece.source) \
-                and merged[-1].ends_at == a:
-            merged[-1] = Shift(piece.who, merged[-1].starts_at, b, piece.source)
+        who, source = _who_during(base, covers, a, b)
+        last = runs[-1] if runs else None
+        if last is not None and (last[0], last[1]) == (who, source) and last[3] == a:
+            last[0], last[3] = who, b
         else:
-            merged.append(piece)
-    return merged
+            runs.append([who, source, a, b])
+    return [Shift(who, a, b, source) for who, source, a, b in runs]
 
 
 def handoffs_between(rot: Rotation, start: datetime, end: datetime) -> list[datetime]:
@@ -130,14 +137,14 @@ def shift_pieces(rot: Rotation, covers: Sequence[Cover], start: datetime,
 
 
 def _who_during(base: list[Shift], covers: Sequence[Cover], a: datetime,
-                b: datetime) -> Shift:
+                b: datetime) -> tuple[Any, str]:
     for c in reversed(covers):
         if c.starts_at <= a and b <= c.ends_at:
-            return Shift(c.who, a, b, "override")
+            return c.who, "override"
     for s in base:
         if s.starts_at <= a and b <= s.ends_at:
-            return Shift(s.who, a, b, "rotation")
-    return Shift(None, a, b, "gap")
+            return s.who, "rotation"
+    return None, "gap"
 
 
 def on_call_at(rot: Rotation, covers: Sequence[Cover], at: datetime) -> Shift | None:

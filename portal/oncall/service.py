@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from portal.auth.models import User
 from portal.catalog import service as catalog
 from portal.db import utcnow
-from portal.oncall import layered, rotation
+from portal.oncall import layered, rotation, schedule_cache
 from portal.oncall.models import (
     LAYERS,
     SEVERITIES,
@@ -26,7 +26,7 @@ from portal.oncall.models import (
     Override,
     Schedule,
 )
-from portal.oncall.rotation_models import LayeredRotation, RotationMember
+from portal.oncall.rotation_models import LayeredRotation
 
 
 class OncallError(ValueError):
@@ -35,7 +35,7 @@ class OncallError(ValueError):
 
 @dataclass(frozen=True)
 class OnCallRow:
-    schedule: Schedule
+    schedule: schedule_cache.ScheduleInfo
     primary: rotation.Shift | None
     secondary: rotation.Shift | None
     next_primary: rotation.Shift | None
@@ -70,14 +70,6 @@ def schedule_for_services(*, session: Session, service_slugs: list[str]) -> Sche
     return default_schedule(session=session)
 
 
-def schedule_for_team(*, session: Session, team_id: int | None) -> Schedule | None:
-    """The team's schedule with its participants (one statement), else the default."""
-    found = None if team_id is None else session.scalars(
-        select(Schedule).where(Schedule.team_id == team_id)
-        .options(joinedload(Schedule.members))).unique().first()
-    return found if found is not None else default_schedule(session=session)
-
-
 def rotation_of(schedule: Schedule, layer: str) -> rotation.Rotation:
     """The pure rotation of one layer of a schedule."""
     return rotation.Rotation(schedule.timezone, schedule.handoff_weekday, schedule.handoff_time,
@@ -97,14 +89,7 @@ def _as_layer(row: LayeredRotation) -> layered.Layer:
     groups: dict[int, list[User]] = defaultdict(list)
     for member in row.members:
         groups[member.position].append(member.user)
-    return layered.Layer(
-        level=row.level, time_zone=row.time_zone, start=row.starts_at,
-        frequency=row.frequency, interval=row.interval,
-        participants=tuple(tuple(groups[p]) for p in sorted(groups)),
-        duration=None if row.duration_seconds is None else timedelta(seconds=row.duration_seconds),
-        until=row.until,
-        windows=tuple(layered.Window(tuple(w["weekdays"]), time.fromisoformat(w["start"]),
-                                     time.fromisoformat(w["end"])) for w in row.windows))
+    return schedule_cache.layer_of(row, tuple(tuple(groups[p]) for p in sorted(groups)))
 
 
 def layers_of(*, session: Session, schedules: list[Schedule]) -> dict[int, list[layered.Layer]]:
@@ -153,24 +138,39 @@ def layer_timeline(*, session: Session, schedule: Schedule, layer: str, start: d
                                     start=start, end=end), start, end)
 
 
-def layer_timelines(*, session: Session, schedules: list[Schedule], start: datetime,
-                    end: datetime) -> dict[tuple[int, str], list[rotation.Shift]]:
-    """Both layers' timelines over [start, end) of several schedules: three statements
-    however many schedules (their overrides, their layered rotations with members)."""
-    if not schedules:
-        return {}
-    found = _covers_of(session, schedules, start, end)
-    stacks = layers_of(session=session, schedules=schedules)
-    timelines = {}
-    for schedule in schedules:
+@dataclass(frozen=True)
+class UpcomingShift:
+    schedule: schedule_cache.ScheduleInfo
+    layer: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def next_shift_of(*, session: Session, user_id: int, start: datetime,
+                  end: datetime) -> UpcomingShift | None:
+    """A person's current or next shift within [start, end) over every schedule they are
+    on (a layer member or in a layered rotation), overrides included."""
+    found = schedule_cache.structure(session=session, since=start)
+    best: UpcomingShift | None = None
+    for schedule_id in found.rostered.get(user_id, ()):
         for layer in LAYERS:
-            covers_of = found[(schedule.id, layer)]
-            if layer == "primary" and schedule.id in stacks:
-                shifts = layered.timeline(stacks[schedule.id], covers_of, start, end)
-            else:
-                shifts = rotation.timeline(rotation_of(schedule, layer), covers_of, start, end)
-            timelines[(schedule.id, layer)] = shifts
-    return timelines
+            shift = next((sh for sh in _timeline(found, schedule_id, layer, start, end)
+                          if sh.ends_at > start and any(who.id == user_id
+                                                        for who in sh.everyone)), None)
+            if shift is not None and (best is None or shift.starts_at < best.starts_at):
+                info = found.by_id(schedule_id)
+                assert info is not None  # rostered lists only the structure's schedules
+                best = UpcomingShift(info, layer, shift.starts_at, shift.ends_at)
+    return best
+
+
+def _timeline(found: schedule_cache.Structure, schedule_id: int, layer: str, start: datetime,
+              end: datetime) -> list[rotation.Shift]:
+    covers_of = found.covers(schedule_id, layer, start, end)
+    stack = found.stacks.get(schedule_id) if layer == "primary" else None
+    if stack:
+        return layered.timeline(stack, covers_of, start, end)
+    return rotation.timeline(found.rotations[(schedule_id, layer)], covers_of, start, end)
 
 
 def on_call(*, session: Session, schedule: Schedule, layer: str,
@@ -190,43 +190,45 @@ def on_call(*, session: Session, schedule: Schedule, layer: str,
 LOOKAROUND = timedelta(days=35)  # how far a layered shift is followed either side of `at`
 
 
-def _covers_of(session: Session, schedules: list[Schedule], start: datetime,
-               end: datetime) -> dict[tuple[int, str], list[rotation.Cover]]:
-    """Overrides overlapping [start, end) of several schedules in one query, by layer."""
-    found: dict[tuple[int, str], list[rotation.Cover]] = defaultdict(list)
-    stmt = (select(Override).where(Override.schedule_id.in_([s.id for s in schedules]),
-                                   Override.ends_at > start, Override.starts_at < end)
-            .order_by(Override.id))
-    for o in session.scalars(stmt):
-        found[(o.schedule_id, o.layer)].append(rotation.Cover(o.user, o.starts_at, o.ends_at))
-    return found
-
-
 def who_is_on_call(*, session: Session, at: datetime | None = None,
-                   schedules: list[Schedule] | None = None) -> list[OnCallRow]:
-    """Now and next for each schedule (one query for every schedule's overrides)."""
+                   schedule_ids: list[int] | None = None) -> list[OnCallRow]:
+    """Now and next for each schedule (or those of `schedule_ids`, in that order), by
+    name; one statement when the schedules have not changed since the last ask."""
     at = at or utcnow()
-    schedules = schedules if schedules is not None else list_schedules(session=session)
-    found = _covers_of(session, schedules, at - LOOKAROUND, at + timedelta(days=36)) \
-        if schedules else defaultdict(list)
-    stacks = layers_of(session=session, schedules=schedules)
-    rows = []
-    for schedule in schedules:
-        primary, secondary = rotation_of(schedule, "primary"), rotation_of(schedule, "secondary")
-        covers_1, covers_2 = found[(schedule.id, "primary")], found[(schedule.id, "secondary")]
-        if schedule.id in stacks:  # imported layered rotations answer the primary layer
-            layers = stacks[schedule.id]
-            rows.append(OnCallRow(schedule, layered.on_call_at(layers, covers_1, at, LOOKAROUND),
-                                  rotation.on_call_at(secondary, covers_2, at),
-                                  layered.next_on_call(layers, covers_1, at, LOOKAROUND)))
-            continue
-        # Overrides that ended before `at` never mattered to the weekly rotation's answer.
-        covers_1 = [c for c in covers_1 if c.ends_at > at]
-        covers_2 = [c for c in covers_2 if c.ends_at > at]
-        rows.append(OnCallRow(schedule, rotation.on_call_at(primary, covers_1, at),
-                              rotation.on_call_at(secondary, covers_2, at),
-                              rotation.next_on_call(primary, covers_1, at)))
-    return rows
+    found = schedule_cache.structure(session=session, since=at - LOOKAROUND)
+    if schedule_ids is None:
+        infos = list(found.schedules)
+    else:
+        infos = [info for info in map(found.by_id, schedule_ids) if info is not None]
+    return [_row(found, info, at) for info in infos]
+
+
+def on_call_for_team(*, session: Session, team_id: int | None,
+                     at: datetime | None = None) -> OnCallRow | None:
+    """Now and next on the team's schedule, else the default one (where its pages go)."""
+    at = at or utcnow()
+    found = schedule_cache.structure(session=session, since=at - LOOKAROUND)
+    info = found.for_team(team_id)
+    return None if info is None else _row(found, info, at)
+
+
+def _row(found: schedule_cache.Structure, info: schedule_cache.ScheduleInfo,
+         at: datetime) -> OnCallRow:
+    covers_1 = found.covers(info.id, "primary", at - LOOKAROUND, at + timedelta(days=36))
+    covers_2 = found.covers(info.id, "secondary", at - LOOKAROUND, at + timedelta(days=36))
+    secondary = found.rotations[(info.id, "secondary")]
+    layers = found.stacks.get(info.id)
+    if layers:  # imported layered rotations answer the primary layer
+        return OnCallRow(info, layered.on_call_at(layers, covers_1, at, LOOKAROUND),
+                         rotation.on_call_at(secondary, covers_2, at),
+                         layered.next_on_call(layers, covers_1, at, LOOKAROUND))
+    primary = found.rotations[(info.id, "primary")]
+    # Overrides that ended before `at` never mattered to the weekly rotation's answer.
+    covers_1 = [c for c in covers_1 if c.ends_at > at]
+    covers_2 = [c for c in covers_2 if c.ends_at > at]
+    return OnCallRow(info, rotation.on_call_at(primary, covers_1, at),
+                     rotation.on_call_at(secondary, covers_2, at),
+                     rotation.next_on_call(primary, covers_1, at))
 
 
 def add_override(*, session: Session, schedule: Schedule, layer: str, user: User,
@@ -256,9 +258,7 @@ def _on_schedule(schedule: Schedule, user: User) -> bool:
 
 def is_rostered(*, session: Session, user: User) -> bool:
     """Whether `user` is on a layer of any schedule (whatever their role)."""
-    return session.scalar(select(LayerMember.id).where(LayerMember.user_id == user.id)
-                          .limit(1)) is not None or session.scalar(
-        select(RotationMember.id).where(RotationMember.user_id == user.id).limit(1)) is not None
+    return user.id in schedule_cache.structure(session=session, since=utcnow()).rostered
 
 
 def may_respond(*, session: Session, user: User) -> bool:

@@ -220,13 +220,15 @@ def selfservice_service_jobs(service_obj: Service):
 
 
 @bp.app_template_global()
-def selfservice_home(user, approvals: bool = True):
+def selfservice_home(user, approvals: bool = True, jobs: list | None = None):
     """What the home panel shows: my environments and jobs, or approvals waiting for me
-    (`approvals` False when the home already shows them)."""
+    (`approvals` False when the home already shows them; `jobs` the user's newest five
+    when the home has already read them)."""
     data: dict[str, list] = {"environments": [], "jobs": [], "approvals": []}
     if user.has_role("developer"):
         data["environments"] = service.my_environments(session=db.session, user=user)
-        data["jobs"] = service.jobs_of(session=db.session, user=user, limit=5)
+        data["jobs"] = jobs if jobs is not None else service.jobs_of(session=db.session,
+                                                                     user=user, limit=5)
     if approvals and user.has_role("manager"):
         data["approvals"] = service.pending_approvals(session=db.session, user=user)
     return data

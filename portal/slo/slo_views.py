@@ -7,7 +7,6 @@ from datetime import datetime
 from flask import Response, abort, render_template, request
 
 from portal.auth.access import require_roles
-from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.extensions import db
 from portal.rendering import page_or_fragment
@@ -19,6 +18,7 @@ from portal.slo import (
     samples,
     spec_words,
     specs,
+    status_cache,
 )
 from portal.slo import service as slo
 from portal.slo.blueprint import READERS, bp
@@ -41,22 +41,22 @@ def _overview_args() -> dict:
                            else direction == "desc")}
 
 
-def _statuses(args: dict, now: datetime) -> list[slo.SloStatus]:
-    found = specs.list_slos(session=db.session, team=args["team"], service=args["service"])
-    return present.filter_and_sort(slo.evaluate(session=db.session, slos=found, now=now),
-                                   state=args["state"], sort=args["sort"],
-                                   descending=args["descending"])
+def _statuses(current: status_cache.Current, args: dict, now: datetime
+              ) -> list[slo.SloStatus]:
+    found = status_cache.slos(current, team=args["team"], service=args["service"])
+    return present.filter_and_sort(
+        status_cache.evaluate(session=db.session, current=current, slos=found, now=now),
+        state=args["state"], sort=args["sort"], descending=args["descending"])
 
 
 @bp.get("/")
 @require_roles(*READERS)
 def index():
     """Every SLO with its budget, burn rates, alert and policy state; filterable, sortable."""
-    args = _overview_args()
+    args, current = _overview_args(), status_cache.current(session=db.session)
     return page_or_fragment("slo/index.html", "slo/_rows.html",
-                            statuses=_statuses(args, utcnow()), args=args,
-                            teams=catalog.list_teams(session=db.session),
-                            services=catalog.list_services(session=db.session, kind="service"),
+                            statuses=_statuses(current, args, utcnow()), args=args,
+                            teams=current.snapshot.teams, services=current.snapshot.services,
                             present=present, words=spec_words)
 
 
@@ -65,7 +65,8 @@ def index():
 def export_csv():
     """The overview, with the same filters, as CSV."""
     now = samples.floor_minute(utcnow())
-    body = present.to_csv(_statuses(_overview_args(), now), now=now)
+    current = status_cache.current(session=db.session)
+    body = present.to_csv(_statuses(current, _overview_args(), now), now=now)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=slos-{utcnow():%Y%m%d-%H%M}.csv"})
 
@@ -119,10 +120,11 @@ def detail(slo_id: int):
 @bp.app_template_global()
 def slo_service_panel(service) -> dict:
     """Policy state, freeze and SLO statuses of one service (catalog page panel)."""
-    found = specs.list_slos(session=db.session, service=service.slug)
-    statuses = slo.evaluate(session=db.session, slos=found)
+    current = status_cache.current(session=db.session)
+    statuses = status_cache.evaluate(session=db.session, current=current,
+                                     slos=status_cache.slos(current, service=service.slug))
     state = slo.worst_state([s.policy for s in statuses])
-    override = slo.active_override(session=db.session, service_id=service.id)
+    override = status_cache.active_override(current, service_id=service.id)
     # The freeze follows from what was just evaluated, not from a second evaluation.
     return {"statuses": statuses, "state": state, "override": override, "present": present,
             "freeze": slo.freeze_reason(name=service.name, state=state, override=override)}
@@ -138,7 +140,9 @@ def slo_override_form() -> OverrideForm:
 def slo_home_panel() -> list[dict]:
     """Services at risk or exhausted, worst first (managers' home panel)."""
     by_service: dict[int, list[slo.SloStatus]] = {}
-    for st in slo.evaluate(session=db.session, slos=specs.list_slos(session=db.session)):
+    current = status_cache.current(session=db.session)
+    for st in status_cache.evaluate(session=db.session, current=current,
+                                    slos=current.snapshot.slos):
         by_service.setdefault(st.slo.service_id, []).append(st)
     rows = [{"service": sts[0].slo.service, "state": slo.worst_state([s.policy for s in sts]),
              "slos": [s for s in sts if s.policy != "healthy"]} for sts in by_service.values()]

@@ -36,18 +36,28 @@ from tests.seeded_demo import connection, counting, seeded_connection  # noqa: F
 # The service page's image-vulnerability panel adds one (the service's scan reports).
 # Hard ceilings guard against new per-page statements; the service page has grown panels
 # (vulnerabilities, secret rotation, DR, team members) and its goal of 10 is still open.
+# The catalog's part of it is one statement (the entry with its dependencies, the graph's
+# version, the team's people, whether it has relations or scan reports) plus its runbooks.
 # The home's first screen ("needs you now") gathers from every domain for each role the
 # admin holds: open pages, firing alerts, incident roles, silences, next shift, budgets
-# with forecast, approvals, open incidents and the MTTR trend (22 with all of them). Who is
-# on call reads the schedules' layered (imported) rotations in one more statement.
-CEILINGS = {"/": 23, "/catalog/services/order": 19}
+# with forecast, approvals, open incidents and the MTTR trend. Each is read once per
+# request and shared with the panels below: the open incidents with incident roles and
+# overdue postmortems are one statement, the jobs (mine, running or failed, awaiting my
+# approval) one, and the late action items and the viewer's teams ride on the overview's.
+CEILINGS = {"/": 12, "/catalog/services/order": 8}
 
 
 def statements(client, conn, path: str) -> int:
-    assert client.get(path).status_code == 200, path  # warm the per-version caches
-    with counting(conn) as seen:
-        response = client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
+    # SLO statuses are cached per version and minute: a warm request and a counted one
+    # that straddle a minute boundary would count the evaluation, so that pair is redone.
+    for _ in range(3):
+        minute = utcnow().replace(second=0, microsecond=0)
+        assert client.get(path).status_code == 200, path  # warm the per-version caches
+        with counting(conn) as seen:
+            response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        if utcnow().replace(second=0, microsecond=0) == minute:
+            break
     return len(seen)
 
 
@@ -207,6 +217,9 @@ def test_statements_do_not_grow_with_rows(path, client, session, login_as):
         assert counts[1] <= CEILINGS[path], f"{path}: {counts[1]} statements"
 
 
+INCIDENT_PAGE_CEILING = 12
+
+
 def test_incident_page_statements_do_not_grow(client, session, login_as):
     user = _admin(login_as, session)
     incident = _incidents(session, 1, "page")[0]
@@ -217,6 +230,8 @@ def test_incident_page_statements_do_not_grow(client, session, login_as):
         session.commit()
         counts.append(statements(client, session.connection(), f"/incidents/{incident.id}"))
     assert counts[0] == counts[1], counts
+    # 18 before the incident, its links and its timeline were each read in one statement.
+    assert counts[1] <= INCIDENT_PAGE_CEILING, counts
 
 
 def test_board_counts_every_alert_but_loads_only_what_it_shows(client, session, login_as):

@@ -1,5 +1,9 @@
 """Blast radius and the SPOF method on the seeded dependency graph."""
+import json
+
 import networkx as nx
+import plotly.graph_objects as go
+import plotly.io as pio
 
 from portal.catalog import graph
 
@@ -42,3 +46,23 @@ def test_figure_highlights_focus_radius_and_spofs_and_survives_cycles():
                                                                       "b": "degraded"}
     overview = graph.figure(g, spofs={"a"})
     assert [t.name for t in overview.data][2:] == ["single point of failure", "other"]
+
+
+def test_the_plain_figure_spec_serialises_as_the_plotly_figure():
+    g = nx.DiGraph()
+    for n, kind in (("gw", "service"), ("api", "service"), ("db", "datastore"),
+                    ("mq", "infrastructure")):
+        g.add_node(n, name=n.upper(), kind=kind, tier=1, team="t")
+    g.add_edge("gw", "api", critical=True)
+    g.add_edge("api", "db", critical=True)
+    g.add_edge("api", "mq", critical=False)
+    for focus in ("db", "mq", None):
+        nodes = graph.neighbourhood(g, focus) if focus else None
+        plain = graph.figure_spec(g, focus=focus, spofs={"api"}, nodes=nodes,
+                                  impacts=graph.blast_radius(g, focus) if focus else None)
+        # What Plotly makes of it, validating every property and adding its default template.
+        built = go.Figure({"data": plain["data"], "layout": {
+            k: v for k, v in plain["layout"].items() if k != "template"}})
+        assert json.loads(pio.to_json(plain, validate=False)) == \
+            json.loads(pio.to_json(built, validate=False))
+        assert [t["name"] for t in plain["data"]] == [t.name for t in built.data]
