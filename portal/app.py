@@ -19,7 +19,9 @@ from portal.config import PROJECT_ROOT
 from portal.embedded import resolve_database_url
 from portal.extensions import csrf, db, htmx, limiter, login_manager
 from portal.integrations import folder_store, grafana_links, phone_status
+from portal.routing import SharedBuilderRule
 from portal.security import events, headers, inputs, production, sessions
+from portal.templating import BYTECODE_CACHE
 from portal.worker import make_celery
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the portal: settings, extensions, blueprints, error handlers, Celery."""
     app = Flask("portal", template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"))
+    app.url_rule_class = SharedBuilderRule  # route builders compiled once per process
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": BYTECODE_CACHE}  # and templates
     app.config.update(portal_config.flask_config(portal_config.from_env()))
     app.config.update(config or {})
     production.check(app.config)
@@ -147,7 +151,13 @@ def _install_template_helpers(app: Flask) -> None:
     @app.template_filter("when")
     def _when(value, fmt: str = timefmt.DEFAULT_FORMAT):
         """A <time> in the viewer's zone with "12 min ago" wording; UTC on hover."""
-        zone = (current_user.timezone or "UTC") if current_user.is_authenticated else "UTC"
+        # Asked once per request (a page may show dozens of times), kept in the request's
+        # own environ: `g` may outlive a request.
+        known = request.environ if has_request_context() else {}
+        zone = known.get("portal.viewer_zone")
+        if zone is None:
+            zone = known["portal.viewer_zone"] = (
+                (current_user.timezone or "UTC") if current_user.is_authenticated else "UTC")
         return timefmt.when(value, zone, fmt)
 
     @app.template_filter("localtime")

@@ -8,12 +8,13 @@ configuration table is checked against `all_settings()` by a test, so they canno
 """
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
@@ -87,13 +88,26 @@ class EnvSettings(BaseSettings):
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Self:
         """The settings from `environ` (default: os.environ); ValueError names a bad one."""
-        values = _Environment(cls, os.environ if environ is None else environ)()
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            reason = error.get("ctx", {}).get("error") or error["msg"]
-            raise ValueError(f"invalid {error['loc'][0]}: {reason}") from exc
+        environ = os.environ if environ is None else environ
+        given = tuple((name, environ[name]) for name in cls.model_fields if name in environ)
+        return _validated(cls, given)
+
+
+_S = TypeVar("_S", bound=EnvSettings)
+
+
+# Validating the settings is a good part of building an app, and every app of a
+# process (each test builds one) is given the same variables; settings are frozen, so
+# equal variables can share one instance.
+@functools.lru_cache(maxsize=256)
+def _validated(cls: type[_S], given: tuple[tuple[str, str], ...]) -> _S:
+    values = _Environment(cls, dict(given))()
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        reason = error.get("ctx", {}).get("error") or error["msg"]
+        raise ValueError(f"invalid {error['loc'][0]}: {reason}") from exc
 
 
 @dataclass(frozen=True)
