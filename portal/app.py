@@ -10,7 +10,18 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, user_unauthorized
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import commands, domains, errors, models, nav, observability, timefmt, vendor, webapp
+from portal import (
+    commands,
+    domains,
+    errors,
+    models,
+    nav,
+    observability,
+    request_memo,
+    timefmt,
+    vendor,
+    webapp,
+)
 from portal import config as portal_config
 from portal.auth import bearer
 from portal.auth import service as accounts
@@ -151,12 +162,11 @@ def _install_template_helpers(app: Flask) -> None:
     @app.template_filter("when")
     def _when(value, fmt: str = timefmt.DEFAULT_FORMAT):
         """A <time> in the viewer's zone with "12 min ago" wording; UTC on hover."""
-        # Asked once per request (a page may show dozens of times), kept in the request's
-        # own environ: `g` may outlive a request.
-        known = request.environ if has_request_context() else {}
-        zone = known.get("portal.viewer_zone")
+        # Asked once per request: a page may show dozens of times.
+        known = request_memo.memo("viewer")
+        zone = known.get("zone")
         if zone is None:
-            zone = known["portal.viewer_zone"] = (
+            zone = known["zone"] = (
                 (current_user.timezone or "UTC") if current_user.is_authenticated else "UTC")
         return timefmt.when(value, zone, fmt)
 

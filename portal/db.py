@@ -39,6 +39,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def rows_version_sql(*tables: str | tuple[str, str]) -> str:
+    """SQL of one text value that changes with any insert, update or delete in `tables`
+    (a name, or (name, WHERE clause) for part of a table): per table, the row count and the
+    sum of the rows' transaction ids (xmin). It changes in the writing transaction at once
+    and for every other one when that commits, so caches keyed by it are exact in every
+    process with no invalidation; transaction ids only grow, so a rolled-back change never
+    brings an old value back."""
+    parts = []
+    for table in tables:
+        name, where = (table, "") if isinstance(table, str) else table
+        parts.append(f"(SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) "
+                     f"FROM {name}{' ' + where if where else ''})")
+    return " || '/' || ".join(parts)
+
+
 def utcnow() -> datetime:
     """Timezone-aware now in UTC; every stored timestamp is timestamptz."""
     return datetime.now(UTC)

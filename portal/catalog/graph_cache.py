@@ -18,18 +18,11 @@ from sqlalchemy import ColumnElement, String, literal_column, text
 from sqlalchemy.orm import Session
 
 from portal.catalog import graph as dependency_graph
+from portal.db import rows_version_sql
 from portal.rendering import figure_html
 
-# Row count and the sum of the rows' transaction ids (xmin) of every table the graph is
-# built from: any insert, update or delete changes it, in this transaction and for every
-# other process once committed. Transaction ids only grow, so a rolled-back change can
-# never bring an old version back with different contents.
-_VERSION_SQL = """
-SELECT (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM services)
-    || '/' || (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0)
-               FROM service_dependencies)
-    || '/' || (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM teams)
-""".strip()
+# Changes with any change to what the graph is built from (see db.rows_version_sql).
+_VERSION_SQL = "SELECT " + rows_version_sql("services", "service_dependencies", "teams")
 _VERSION = text(_VERSION_SQL)
 
 

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
-from flask import current_app, has_app_context, has_request_context, request
+from flask import current_app, has_app_context
 
+from portal import request_memo
 from portal.catalog import file_stamps
 from portal.db import utcnow
 from portal.integrations.vault import VaultClient, VaultRefused, VaultUnavailable
@@ -166,10 +167,7 @@ def fleet(*, data: RotationData | None = None, client: VaultClient | None = None
 def fleet_of_service(service_slug: str) -> Fleet:
     """`fleet(service_slug=...)`, asked of Vault once per request: a service page shows it
     in its scorecard and in its secrets panel."""
-    if not has_request_context():
-        return fleet(service_slug=service_slug)
-    # Kept with the request itself: an application context (and its `g`) may outlive it.
-    asked = request.environ.setdefault("portal.catalog.secret_fleets", {})
+    asked = request_memo.memo("catalog.secret_fleets")
     if service_slug not in asked:
         asked[service_slug] = fleet(service_slug=service_slug)
     return asked[service_slug]

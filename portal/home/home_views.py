@@ -1,12 +1,11 @@
 """The home page: one section per role the user holds."""
 from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.auth import audit
 from portal.auth.access import require_roles
 from portal.catalog import service as catalog
-from portal.catalog.models import Service, Team
+from portal.catalog import team_members
 from portal.extensions import db
 from portal.home import now, overview
 from portal.home.blueprint import bp
@@ -26,7 +25,8 @@ def index():
         summary = context["overview"] = overview.overview(session=db.session, user_id=user.id)
         context["service_count"] = summary.fleet_total
         context["tenant_counts"] = summary.tenant_counts
-        context["my_services"] = _services_of_teams(summary.team_slugs)
+        context["my_services"] = team_members.services_of_teams(
+            session=db.session, team_slugs=summary.team_slugs)
     if "my_services" not in context:
         context["my_services"] = []
     context["now"] = _now(user, context["my_services"])
@@ -46,16 +46,6 @@ def index():
 def my_tenant():
     """Shortcut to the signed-in tenant viewer's own tenant page."""
     return redirect(url_for("tenants.show", slug=current_user.tenant.slug))
-
-
-def _services_of_teams(team_slugs: list[str]) -> list[Service]:
-    """The catalog entries of these teams, as team_members.services_of lists a user's (whose
-    teams the overview has already read)."""
-    if not team_slugs:
-        return []
-    return list(db.session.scalars(select(Service).join(Team, Team.id == Service.team_id)
-                                   .where(Team.slug.in_(team_slugs))
-                                   .order_by(Team.name, Service.name)))
 
 
 def _now(user, my_services) -> dict:

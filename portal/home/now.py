@@ -16,7 +16,6 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import has_request_context, request
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -33,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from portal import request_memo
 from portal.auth.models import User
 from portal.catalog.models import Service
 from portal.db import utcnow
@@ -88,14 +88,6 @@ def firing_alerts(*, session: Session, service_slugs: list[str] | None) -> Count
     return Counted([alert for alert, _ in rows], rows[0][1] if rows else 0)
 
 
-def _per_request(name: str) -> dict:
-    """A memo that lives as long as the current request: it is kept in the request's own
-    environ, since `g` belongs to the app context, which may serve several requests."""
-    if not has_request_context():
-        return {}
-    return request.environ.setdefault(f"portal.home.{name}", {})
-
-
 @dataclass(frozen=True)
 class OpenIncidents:
     """What the home shows of incidents, from one statement: the newest open ones (the
@@ -110,7 +102,7 @@ class OpenIncidents:
 def open_incidents(*, session: Session, user: User) -> OpenIncidents:
     """The incidents every home section needs, read once per request (several sections and
     the incidents panel share them)."""
-    memo = _per_request("open_incidents")
+    memo = request_memo.memo("home.open_incidents")
     if user.id not in memo:
         memo[user.id] = _read_open_incidents(session, user)
     return memo[user.id]
@@ -203,7 +195,7 @@ def for_oncall(*, session: Session, user: User, my_services: list[Service],
 def _budget_rows(session: Session, service_ids: list[int] | None) -> list[dict]:
     # The developer's and the manager's sections both show budgets: one check of the
     # SLO cache's validity per request is enough.
-    memo = _per_request("slo_status")
+    memo = request_memo.memo("home.slo_status")
     if "current" not in memo:
         memo["current"] = status_cache.current(session=session)
     current = memo["current"]
@@ -239,7 +231,7 @@ class HomeJobs:
 
 def home_jobs(*, session: Session, user: User, now: datetime | None = None) -> HomeJobs:
     """The jobs of every home section and the self-service panel, read once per request."""
-    memo = _per_request("jobs")
+    memo = request_memo.memo("home.jobs")
     if user.id not in memo:
         memo[user.id] = _read_jobs(session, user, now or utcnow())
     return memo[user.id]

@@ -22,29 +22,23 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, noload
 
 from portal.auth.models import User
-from portal.db import utcnow
+from portal.db import rows_version_sql, utcnow
 from portal.oncall import layered, rotation
 from portal.oncall.models import LAYERS, LayerMember, Override, Schedule
 from portal.oncall.rotation_models import LayeredRotation, RotationMember
 
-
-def _table(name: str, where: str = "") -> str:
-    return f"(SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM {name} {where})"
-
-
-# Row count and the sum of the rows' transaction ids (xmin) of every table the structure is
-# read from: any insert, update or delete changes it, in this transaction and for every
-# other process once committed. People are read for their names: only those on a schedule
-# count, so signing in elsewhere in the portal does not reload schedules. The transaction's
-# own id, when it has written anything, keeps what it sees (uncommitted, perhaps rolled
-# back) out of what other transactions share.
+# Changes with any change to what the structure is read from (see db.rows_version_sql).
+# People are read for their names: only those on a schedule count, so signing in elsewhere
+# in the portal does not reload schedules. The transaction's own id, when it has written
+# anything, keeps what it sees (uncommitted, perhaps rolled back) out of what other
+# transactions share.
 _VERSION = text(
-    "SELECT " + " || '/' || ".join((
-        _table("oncall_schedules"), _table("oncall_layer_members"), _table("oncall_overrides"),
-        _table("oncall_rotations"), _table("oncall_rotation_members"),
-        _table("users", "WHERE id IN (SELECT user_id FROM oncall_layer_members UNION "
-                        "SELECT user_id FROM oncall_rotation_members UNION "
-                        "SELECT user_id FROM oncall_overrides)"))) +
+    "SELECT " + rows_version_sql(
+        "oncall_schedules", "oncall_layer_members", "oncall_overrides", "oncall_rotations",
+        "oncall_rotation_members",
+        ("users", "WHERE id IN (SELECT user_id FROM oncall_layer_members UNION "
+                  "SELECT user_id FROM oncall_rotation_members UNION "
+                  "SELECT user_id FROM oncall_overrides)")) +
     ", txid_current_if_assigned()")
 
 # Overrides that ended this long before the structure was loaded are left out: every answer

@@ -23,24 +23,19 @@ from sqlalchemy.orm import Session
 
 from portal.catalog import service as catalog
 from portal.catalog.models import Service, Team
-from portal.db import utcnow
+from portal.db import rows_version_sql, utcnow
 from portal.slo import samples
 from portal.slo import service as slo_service
 from portal.slo.models import PolicyOverride, Slo
 from portal.slo.service import SloStatus
 
-# Row count and the sum of the rows' transaction ids (xmin) per table: any insert, update or
-# delete changes it, in this transaction and for every other process once committed
-# (transaction ids only grow, so a rolled-back change never brings an old version back).
-# The first part covers what the specs are loaded from; the second the samples: every write
-# of samples (portal.slo.samples.record, the demo) also writes the day rollup of each minute
-# it stores, and removing an SLO removes its rollups, so the small day table stands for all
-# three sample tables.
-_PART = "(SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM {})"
+# Two versions (see db.rows_version_sql). The first covers what the specs are loaded from;
+# the second the samples: every write of samples (portal.slo.samples.record, the demo) also
+# writes the day rollup of each minute it stores, and removing an SLO removes its rollups,
+# so the small day table stands for all three sample tables.
 _SPEC_TABLES = ("slo_specs", "slo_exclusions", "slo_policy_overrides", "services", "teams")
-_VERSION = text(
-    "SELECT " + " || '/' || ".join(_PART.format(t) for t in _SPEC_TABLES)
-    + ", " + _PART.format("slo_sample_days"))
+_VERSION = text("SELECT " + rows_version_sql(*_SPEC_TABLES) + ", "
+                + rows_version_sql("slo_sample_days"))
 
 
 @dataclass

@@ -4,7 +4,7 @@ own rows give."""
 from __future__ import annotations
 
 import secrets
-from datetime import date, time, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, event, select
@@ -16,6 +16,7 @@ from portal.db import utcnow
 from portal.oncall import rotation, schedule_cache, service
 from portal.oncall.models import LAYERS, LayerMember, Override, Schedule
 from portal.oncall.rotation_models import LayeredRotation, RotationMember
+from tests import oncall_rows
 from tests.conftest import FAST_ARGON2
 
 AT = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=12)
@@ -29,15 +30,8 @@ def _user(session: Session, tag: str) -> User:
 
 def _schedule(session: Session, slug: str, primary: list[User], secondary: list[User],
               tz: str = "Europe/Berlin") -> Schedule:
-    schedule = Schedule(slug=f"{slug}-{secrets.token_hex(3)}", name=f"{slug} on-call",
-                        timezone=tz, handoff_weekday=0, handoff_time=time(10, 0),
-                        rotation_start=date(2026, 1, 5))
-    for layer, users in (("primary", primary), ("secondary", secondary)):
-        for position, user in enumerate(users, start=1):
-            schedule.members.append(LayerMember(layer=layer, position=position, user=user))
-    session.add(schedule)
-    session.flush()
-    return schedule
+    return oncall_rows.schedule(session, primary, secondary,
+                                slug=f"{slug}-{secrets.token_hex(3)}", tz=tz)
 
 
 def _count(session: Session):

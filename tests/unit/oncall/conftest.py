@@ -1,27 +1,16 @@
 """Factories for on-call rows: a team schedule with ordered layers, and the escalation policies."""
-from datetime import date, time
+import functools
 
 import pytest
 
 from portal.catalog import service as catalog
 from portal.oncall import service
-from portal.oncall.models import LayerMember, Schedule
+from tests import oncall_rows
 
 
 @pytest.fixture
 def make_schedule(session):
-    def factory(primary, secondary=(), *, slug="sched", team=None, tz="Europe/Berlin",
-                start=date(2026, 1, 5), default=False):
-        schedule = Schedule(slug=slug, name=f"{slug} on-call", timezone=tz, handoff_weekday=0,
-                            handoff_time=time(10, 0), rotation_start=start, is_default=default,
-                            team_id=team.id if team else None)
-        for layer, users in (("primary", primary), ("secondary", secondary)):
-            for position, user in enumerate(users, start=1):
-                schedule.members.append(LayerMember(layer=layer, position=position, user=user))
-        session.add(schedule)
-        session.flush()
-        return schedule
-    return factory
+    return functools.partial(oncall_rows.schedule, session)
 
 
 # The ladders as they were before step kinds: `page` steps at minute offsets. Kept here so
