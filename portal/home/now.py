@@ -42,7 +42,6 @@ from portal.incidents.service import WITHOUT_LINKS
 from portal.oncall import paging
 from portal.oncall import service as oncall
 from portal.oncall.models import ReceivedAlert
-from portal.oncall.schedule_cache import ScheduleInfo
 from portal.oncall.silence_ledger import LedgerSilence
 from portal.selfservice.models import Job
 from portal.slo import present, status_cache
@@ -54,18 +53,6 @@ PANEL_LIMIT = 20     # open incidents on the incidents panel
 NEXT_SHIFT_HORIZON = timedelta(days=28)
 ACTIVE_JOBS = ("queued", "awaiting_approval", "running")
 RECENT_FAILURES = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class NextShift:
-    schedule: ScheduleInfo
-    layer: str
-    starts_at: datetime
-    ends_at: datetime
-
-    @property
-    def now(self) -> bool:
-        return self.starts_at <= utcnow() < self.ends_at
 
 
 @dataclass
@@ -171,13 +158,11 @@ def silences_ending_today(*, session: Session, now: datetime) -> list[LedgerSile
         .order_by(LedgerSilence.ends_at).limit(LIMIT)))
 
 
-def next_shift(*, session: Session, user: User, now: datetime) -> NextShift | None:
+def next_shift(*, session: Session, user: User, now: datetime) -> oncall.UpcomingShift | None:
     """The user's current or next shift over every schedule they are on, overrides included
     (one statement while the schedules have not changed; see oncall.schedule_cache)."""
-    found = oncall.next_shift_of(session=session, user_id=user.id, start=now,
-                                 end=now + NEXT_SHIFT_HORIZON)
-    return None if found is None else NextShift(found.schedule, found.layer, found.starts_at,
-                                                found.ends_at)
+    return oncall.next_shift_of(session=session, user_id=user.id, start=now,
+                                end=now + NEXT_SHIFT_HORIZON)
 
 
 def for_oncall(*, session: Session, user: User, my_services: list[Service],

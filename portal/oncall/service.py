@@ -145,6 +145,11 @@ class UpcomingShift:
     starts_at: datetime
     ends_at: datetime
 
+    @property
+    def now(self) -> bool:
+        """Whether the shift is under way."""
+        return self.starts_at <= utcnow() < self.ends_at
+
 
 def next_shift_of(*, session: Session, user_id: int, start: datetime,
                   end: datetime) -> UpcomingShift | None:
