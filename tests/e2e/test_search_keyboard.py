@@ -21,6 +21,7 @@ def fresh_page(e2e_app):
 
 def test_ctrl_k_finds_a_service_and_enter_opens_it(sign_in, page: Page, live_url):
     sign_in("oncall")
+    page.wait_for_load_state()  # the page's scripts (and their key handlers) have run
     page.get_by_role("heading", level=1).click()  # the page has the focus, not the browser
     page.keyboard.press("Control+k")
     expect(page.locator("#global-search")).to_be_focused()
