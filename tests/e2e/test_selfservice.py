@@ -46,6 +46,7 @@ def test_developer_requests_watches_plan_confirms_sees_outputs_destroys(
     sign_in("developer")
     page.locator("#main-nav").get_by_role("link", name="Self-service").click()
     page.locator("#template-dev-environment").get_by_role("button", name="Request").click()
+    page.wait_for_load_state()  # htmx has bound the field's inline check
     page.get_by_label("Environment name").fill('"; rm -rf /')
     expect(page.locator("#name-msg")).to_contain_text("Environment name cannot contain")
     page.get_by_label("Environment name").fill(name)
