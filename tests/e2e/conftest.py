@@ -68,5 +68,8 @@ def sign_in(page: Page, live_url):
         target.get_by_label("Password").fill(meridian.demo_password(email))
         target.get_by_role("button", name="Sign in").click()
         expect(target.locator("#logout")).to_be_visible()
+        # The page after sign-in is usable once its scripts have run: a key press or a
+        # typed value before htmx binds its handlers would be lost.
+        target.wait_for_load_state()
         return target
     return _sign_in

@@ -13,6 +13,7 @@ def test_declare_watch_live_resolve_postmortem_and_metrics(sign_in, page: Page, 
     sign_in("oncall")
     page.goto(f"{live_url}/incidents/")
     page.locator("#declare-link").click()
+    page.wait_for_load_state()
     page.get_by_label("Title").fill("Checkout returns 502 for EU tenants")
     page.locator("#severity").select_option("sev2")
     page.locator("#services").select_option(label="Order Service")

@@ -180,6 +180,7 @@ def test_manager_builds_an_escalation_chain(sign_in, page: Page, live_url, outsi
 
     # Add a step to the saved chain: it is listed after the others.
     row.get_by_role("link", name="Edit").click()
+    page.wait_for_load_state()
     page.get_by_label("Step 4 kind").select_option("repeat")
     page.get_by_label("Step 4 count").fill("1")
     page.get_by_role("button", name="Save chain").click()

@@ -55,6 +55,7 @@ def test_tenant_viewer_filters_the_dashboard_and_downloads_a_csv_report(
     expect(page).to_have_url(re.compile(rf"from={start}"))
 
     page.locator("#link-reports").click()
+    page.wait_for_load_state()
     page.get_by_label("Report").first.select_option("usage")
     page.locator("#report-form").get_by_label("Format").select_option("csv")
     page.locator("#report-form").get_by_label("From").fill(start)
