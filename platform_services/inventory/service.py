@@ -30,54 +30,18 @@ def _held(conn: Connection, tenant_id: int, reference: str) -> list[dict[str, An
     return [dict(r) for r in rows]
 
 
-# The whole reservation in one statement, so in autocommit it is one round trip and atomic:
-# `earlier` answers a retry with what the reference already holds; `locked` locks every
-# warehouse row of the requested SKUs in (sku, warehouse) order, the order settle() and the
-# other reservations lock in, so they never deadlock; `pick` takes per SKU the warehouse
-# with the most available, from the locked (latest) row versions; only when every line
-# fits does `made` insert the reservations, and `taken` reserves stock for exactly the
-# rows `made` inserted (a concurrent retry of the same reference inserts nothing: ON
-# CONFLICT waits for the first and yields). updated_at is clock_timestamp(): taken under
-# the row locks it orders a SKU's changes, the version the stock cache keeps the newest by.
+# The whole reservation in one statement, so in autocommit it is one round trip and atomic.
+# The statement lives in PostgreSQL as inventory.reserve_stock (migration
+# svc_inventory_0002, where each of its steps is explained): PL/pgSQL keeps its plan for the
+# session, whereas sent from here it was planned on every call (prepared statements are
+# off for PgBouncer), and planning took longer than running it. It locks the requested
+# SKUs' rows in (sku, warehouse) order, reserves every line or none, answers a repeated
+# reference with what it holds, and returns one row per 'earlier' reservation, 'made'
+# reservation, 'pick' (the best warehouse per SKU) and 'level' (the SKUs' new stock rows).
 RESERVE = text("""
-WITH req AS (
-    SELECT * FROM unnest(CAST(:skus AS text[]), CAST(:quantities AS int[])) AS r(sku, quantity)
-), earlier AS (
-    SELECT sku, quantity, warehouse, status FROM inventory.reservations
-    WHERE tenant_id = :tenant_id AND reference = :reference
-), locked AS MATERIALIZED (
-    SELECT s.sku, s.warehouse, s.on_hand, s.reserved, s.updated_at FROM inventory.stock s
-    WHERE s.tenant_id = :tenant_id AND s.sku = ANY(CAST(:skus AS text[]))
-      AND NOT EXISTS (SELECT 1 FROM earlier)
-    ORDER BY s.sku, s.warehouse FOR UPDATE
-), pick AS (
-    SELECT DISTINCT ON (l.sku) l.sku, l.warehouse, l.on_hand - l.reserved AS available,
-           r.quantity
-    FROM locked l JOIN req r ON r.sku = l.sku
-    ORDER BY l.sku, l.on_hand - l.reserved DESC, l.warehouse
-), made AS (
-    INSERT INTO inventory.reservations (tenant_id, reference, sku, warehouse, quantity)
-    SELECT :tenant_id, :reference, sku, warehouse, quantity FROM pick
-    WHERE (SELECT count(*) = cardinality(CAST(:skus AS text[]))
-                  AND coalesce(bool_and(available >= quantity), false) FROM pick)
-    ON CONFLICT ON CONSTRAINT uq_reservations_reference_sku DO NOTHING
-    RETURNING sku, quantity, warehouse, status
-), taken AS (
-    UPDATE inventory.stock s
-    SET reserved = s.reserved + m.quantity, updated_at = clock_timestamp()
-    FROM made m
-    WHERE s.tenant_id = :tenant_id AND s.sku = m.sku AND s.warehouse = m.warehouse
-    RETURNING s.sku, s.warehouse, s.on_hand, s.reserved, s.updated_at
-)
-SELECT 'earlier' AS kind, sku, warehouse, quantity, status, NULL::int AS available,
-       NULL::int AS on_hand, NULL::int AS reserved, NULL::timestamptz AS updated_at
-FROM earlier
-UNION ALL SELECT 'made', sku, warehouse, quantity, status, NULL, NULL, NULL, NULL FROM made
-UNION ALL SELECT 'pick', sku, warehouse, quantity, NULL, available, NULL, NULL, NULL FROM pick
-UNION ALL SELECT 'level', l.sku, l.warehouse, NULL, NULL, NULL,
-       coalesce(t.on_hand, l.on_hand), coalesce(t.reserved, l.reserved),
-       coalesce(t.updated_at, l.updated_at)
-FROM locked l LEFT JOIN taken t ON t.sku = l.sku AND t.warehouse = l.warehouse
+SELECT kind, sku, warehouse, quantity, status, available, on_hand, reserved, updated_at
+FROM inventory.reserve_stock(:tenant_id, :reference, CAST(:skus AS text[]),
+                             CAST(:quantities AS int[]))
 """).columns(  # typed, so the result's columns are read once, not on every reservation
     column("kind", String), column("sku", String), column("warehouse", String),
     column("quantity", Integer), column("status", String), column("available", Integer),
