@@ -19,6 +19,7 @@ from portal import (
     observability,
     request_memo,
     timefmt,
+    url_memo,
     vendor,
     webapp,
 )
@@ -82,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _install_request_hooks(app)
     _install_template_helpers(app)
+    url_memo.init_app(app)  # after every blueprint and its url_defaults are known
     commands.register(app)
     return app
 
