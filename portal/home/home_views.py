@@ -58,7 +58,8 @@ def _now(user, my_services) -> dict:
     if "developer" in held:
         sections["developer"] = now.for_developer(session=session, user=user, my_services=my_services)
     if held & {"manager", "admin"}:
-        sections["manager"] = now.for_manager(session=session, user=user)
+        sections["manager"] = now.for_manager(session=session, user=user,
+                                              my_services=my_services)
     if "tenant_viewer" in held and user.tenant is not None:
         sections["tenant"] = now.for_tenant(session=session, tenant=user.tenant)
     if "oncall" not in held and user.is_internal and oncall_service.may_respond(

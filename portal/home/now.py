@@ -8,11 +8,14 @@ risk with a forecast, approvals, open incidents and the MTTR trend; the tenant v
 their status, SLA this month, open incidents and latest reports. Every list is bounded,
 so the home costs the same few statements however busy Meridian is. The open incidents
 and the jobs are each read in one statement per request (`open_incidents`, `home_jobs`)
-and shared by every section and home panel that shows them.
+and shared by every section and home panel that shows them; the firing alerts, silences
+ending today and the MTTR trend share one more (`glance`). Rows are read as the columns
+the home shows, into small immutable records, not as ORM entities.
 """
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,13 +27,12 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    case,
     func,
     or_,
     select,
+    text,
 )
-from sqlalchemy.orm import Session, joinedload, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 
 from portal import request_memo
 from portal.auth.models import User
@@ -38,11 +40,8 @@ from portal.catalog.models import Service
 from portal.db import utcnow
 from portal.incidents import metrics
 from portal.incidents.models import ROLES, Incident, Postmortem
-from portal.incidents.service import WITHOUT_LINKS
 from portal.oncall import paging
 from portal.oncall import service as oncall
-from portal.oncall.models import ReceivedAlert
-from portal.oncall.silence_ledger import LedgerSilence
 from portal.selfservice.models import Job
 from portal.slo import present, status_cache
 from portal.slo import service as slo
@@ -62,17 +61,136 @@ class Counted:
     total: int = 0
 
 
-def firing_alerts(*, session: Session, service_slugs: list[str] | None) -> Counted:
-    """Firing alerts, of `service_slugs` when given, most severe and newest first; the
-    total comes with the rows (a window count), so this is one statement."""
-    where = [ReceivedAlert.status == "firing"]
-    if service_slugs is not None:
-        where.append(ReceivedAlert.service.in_(service_slugs))
-    severe = case((ReceivedAlert.severity.in_(("critical", "page")), 0),
-                  (ReceivedAlert.severity == "warning", 1), else_=2)
-    rows = session.execute(select(ReceivedAlert, func.count().over()).where(*where)
-                           .order_by(severe, ReceivedAlert.starts_at.desc()).limit(LIMIT)).all()
-    return Counted([alert for alert, _ in rows], rows[0][1] if rows else 0)
+@dataclass(frozen=True)
+class FiringAlert:
+    """What the home shows of a firing alert."""
+    fingerprint: str
+    severity: str | None
+    labels: dict
+    service: str | None
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class EndingSilence:
+    """What the home shows of a silence ending soon."""
+    comment: str
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class TrendMonth:
+    """MTTR of the incidents opened in one month, as incidents.metrics.by_month gives it."""
+    key: str
+    count: int
+    mttr_min: float | None
+
+
+@dataclass(frozen=True)
+class Glance:
+    """The home's small lists that no other page shares, from one statement: the on-call
+    section's firing alerts and silences ending today, and the manager's MTTR trend."""
+    alerts: Counted
+    silences: list[EndingSilence]
+    trend: list[TrendMonth]
+
+
+# One round trip for three small lists (each was an ORM statement of its own). Each part
+# keeps the conditions and order of the query it replaced (the firing alerts most severe
+# and newest first, the silences by end, incidents.metrics.by_month's grouping); a part the
+# viewer's roles do not show is switched off by its flag.
+_GLANCE = text("""
+SELECT
+  (SELECT coalesce(json_agg(json_build_object(
+              'fingerprint', a.fingerprint, 'severity', a.severity, 'labels', a.labels,
+              'service', a.service, 'starts_at', a.starts_at, 'total', a.total) ORDER BY a.pos),
+          '[]')
+   FROM (SELECT fingerprint, severity, labels, service, starts_at,
+                count(*) OVER () AS total,
+                row_number() OVER (ORDER BY CASE WHEN severity IN ('critical', 'page') THEN 0
+                                                 WHEN severity = 'warning' THEN 1 ELSE 2 END,
+                                            starts_at DESC) AS pos
+         FROM oncall_alerts
+         WHERE :alerts AND status = 'firing'
+           AND (NOT :scoped OR service IN :slugs)) AS a
+   WHERE a.pos <= :limit) AS alerts,
+  (SELECT coalesce(json_agg(json_build_object('comment', s.comment, 'ends_at', s.ends_at)
+                            ORDER BY s.ends_at, s.pos), '[]')
+   FROM (SELECT comment, ends_at, row_number() OVER (ORDER BY ends_at) AS pos
+         FROM oncall_silence_ledger
+         WHERE :silences AND expired_at IS NULL AND ends_at > :now
+           AND ends_at <= :silences_until
+         ORDER BY ends_at LIMIT :limit) AS s) AS silences,
+  (SELECT coalesce(json_agg(json_build_object('key', m.key, 'count', m.n, 'mttr', m.mttr)
+                            ORDER BY m.key), '[]')
+   FROM (SELECT to_char(date_trunc('month', opened_at), 'YYYY-MM') AS key, count(*) AS n,
+                avg(CAST(extract(epoch FROM resolved_at - opened_at) AS double precision)
+                    / 60.0) AS mttr
+         FROM incidents_incidents
+         WHERE :trend AND opened_at >= :trend_since
+         GROUP BY 1) AS m) AS trend
+""").bindparams(bindparam("slugs", expanding=True))
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def glance(*, session: Session, user: User, now: datetime,
+           service_slugs: list[str] | None = None, any_scope: bool = False) -> Glance:
+    """The firing alerts (of `service_slugs` when given), silences ending within a day and
+    the MTTR trend, read once per request for every section of the user's roles that
+    shows them; `any_scope` takes what was read for any alert scope (the manager's section
+    shows no alerts)."""
+    memo = request_memo.memo("home.glance")
+    found = memo.get(user.id)
+    if found is not None and (any_scope or found[0] == service_slugs):
+        return found[1]
+    read = _read_glance(session, user, service_slugs, now)
+    memo[user.id] = (service_slugs, read)
+    return read
+
+
+def _read_glance(session: Session, user: User, service_slugs: list[str] | None,
+                 now: datetime) -> Glance:
+    held = set(user.roles)
+    # The on-call section also shows for rostered people without the role; reading its two
+    # small lists for every internal viewer is cheaper than a second round trip.
+    oncall_part = bool(user.is_internal or "oncall" in held)
+    trend_part = bool(held & {"manager", "admin"})
+    row = session.execute(_GLANCE, {
+        "alerts": oncall_part, "silences": oncall_part, "trend": trend_part,
+        "scoped": service_slugs is not None, "slugs": list(service_slugs or [""]),
+        "limit": LIMIT, "now": now, "silences_until": now + timedelta(hours=24),
+        "trend_since": metrics.since_months(6, now)}).one()
+    alerts = [FiringAlert(a["fingerprint"], a["severity"], a["labels"], a["service"],
+                          _instant(a["starts_at"])) for a in row.alerts]
+    return Glance(
+        alerts=Counted(alerts, row.alerts[0]["total"] if row.alerts else 0),
+        silences=[EndingSilence(s["comment"], _instant(s["ends_at"])) for s in row.silences],
+        trend=[TrendMonth(m["key"], m["count"], None if m["mttr"] is None else float(m["mttr"]))
+               for m in row.trend])
+
+
+@dataclass(frozen=True)
+class HomeIncident:
+    """What the home and its incidents panel show of an incident (read as columns: the
+    Incident rows with their relationships are not needed)."""
+    id: int
+    title: str
+    severity: str
+    status: str
+    opened_at: datetime
+    roles: dict | None
+
+
+@dataclass(frozen=True)
+class HomePostmortem:
+    """An overdue postmortem as the incidents panel shows it, with its incident."""
+    id: int
+    incident_id: int
+    due_at: datetime
+    incident: HomeIncident
 
 
 @dataclass(frozen=True)
@@ -80,10 +198,10 @@ class OpenIncidents:
     """What the home shows of incidents, from one statement: the newest open ones (the
     incidents panel and the manager's list), how many are open, those the viewer holds a
     role in, and for a manager the overdue postmortems."""
-    newest: list[Incident]
+    newest: list[HomeIncident]
     total: int
-    with_role: list[tuple[Incident, list[str]]]
-    overdue_postmortems: list[Postmortem]
+    with_role: list[tuple[HomeIncident, list[str]]]
+    overdue_postmortems: list[HomePostmortem]
 
 
 def open_incidents(*, session: Session, user: User) -> OpenIncidents:
@@ -120,42 +238,35 @@ def _open_incidents_statement() -> Select:
                    bindparam("manager", type_=Boolean))
     wanted = or_(c.pos <= PANEL_LIMIT, c.held & (c.held_pos <= LIMIT),
                  Postmortem.id.is_not(None))
-    return (select(Incident, c.total, c.pos, c.held, Postmortem)
+    return (select(Incident.id, Incident.title, Incident.severity, Incident.status,
+                   Incident.opened_at, Incident.roles, c.total, c.pos, c.held,
+                   Postmortem.id.label("pm_id"), Postmortem.due_at.label("pm_due_at"))
             .outerjoin(ranked, c.id == Incident.id).outerjoin(Postmortem, overdue)
-            .where(wanted).options(*WITHOUT_LINKS)
-            .order_by(c.pos.nulls_last(), Incident.id))
+            .where(wanted).order_by(c.pos.nulls_last(), Incident.id))
 
 
 def _read_open_incidents(session: Session, user: User) -> OpenIncidents:
     rows = session.execute(_open_incidents_statement(), {
         "email": user.email, "now": utcnow(), "manager": user.has_role("manager")}).all()
+    incidents = {r.id: HomeIncident(r.id, r.title, r.severity, r.status, r.opened_at, r.roles)
+                 for r in rows}
     open_rows = [r for r in rows if r.pos is not None]
-    overdue_postmortems = []
-    for r in rows:
-        if r.Postmortem is not None:
-            # The panel shows each postmortem's incident: the one of its row, not a reload.
-            set_committed_value(r.Postmortem, "incident", r.Incident)
-            overdue_postmortems.append(r.Postmortem)
+    # The panel shows each postmortem's incident: the one of its row, not a reload.
+    overdue_postmortems = [HomePostmortem(r.pm_id, r.id, r.pm_due_at, incidents[r.id])
+                           for r in rows if r.pm_id is not None]
     return OpenIncidents(
-        newest=[r.Incident for r in open_rows if r.pos <= PANEL_LIMIT],
+        newest=[incidents[r.id] for r in open_rows if r.pos <= PANEL_LIMIT],
         total=open_rows[0].total if open_rows else 0,
-        with_role=[(r.Incident, [ROLES[role] for role, who in (r.Incident.roles or {}).items()
-                                 if who == user.email])
+        with_role=[(incidents[r.id], [ROLES[role] for role, who in (r.roles or {}).items()
+                                      if who == user.email])
                    for r in open_rows if r.held][:LIMIT],
         overdue_postmortems=sorted(overdue_postmortems, key=lambda pm: (pm.due_at, pm.id)))
 
 
-def incidents_with_role(*, session: Session, user: User) -> list[tuple[Incident, list[str]]]:
+def incidents_with_role(*, session: Session, user: User
+                        ) -> list[tuple[HomeIncident, list[str]]]:
     """Open incidents in which `user` holds a role (commander, comms, scribe, ...)."""
     return open_incidents(session=session, user=user).with_role
-
-
-def silences_ending_today(*, session: Session, now: datetime) -> list[LedgerSilence]:
-    """Portal-made silences still in force that end within the next 24 hours."""
-    return list(session.scalars(select(LedgerSilence).where(
-        LedgerSilence.expired_at.is_(None), LedgerSilence.ends_at > now,
-        LedgerSilence.ends_at <= now + timedelta(hours=24))
-        .order_by(LedgerSilence.ends_at).limit(LIMIT)))
 
 
 def next_shift(*, session: Session, user: User, now: datetime) -> oncall.UpcomingShift | None:
@@ -169,21 +280,36 @@ def for_oncall(*, session: Session, user: User, my_services: list[Service],
                now: datetime | None = None) -> dict:
     now = now or utcnow()
     slugs = [s.slug for s in my_services]
+    seen = glance(session=session, user=user, now=now, service_slugs=slugs or None)
     return {"pages": paging.open_pages(session=session, user=user, limit=LIMIT),
-            "alerts": firing_alerts(session=session, service_slugs=slugs or None),
+            "alerts": seen.alerts,
             "alerts_scope": "your teams' services" if slugs else "all services",
             "incidents": incidents_with_role(session=session, user=user),
-            "silences": silences_ending_today(session=session, now=now),
+            "silences": seen.silences,
             "shift": next_shift(session=session, user=user, now=now)}
 
 
-def _budget_rows(session: Session, service_ids: list[int] | None) -> list[dict]:
+def _budget_rows(session: Session, service_ids: list[int] | None,
+                 every: bool = False) -> list[dict]:
+    """The worst budget of each service (of `service_ids` when given), most at risk first.
+    With `every`, the rows of every service are made once per request and the subset taken
+    from them: a service's row depends on its own SLOs only, and the order is kept."""
     # The developer's and the manager's sections both show budgets: one check of the
     # SLO cache's validity per request is enough.
     memo = request_memo.memo("home.slo_status")
     if "current" not in memo:
         memo["current"] = status_cache.current(session=session)
-    current = memo["current"]
+    if every or service_ids is None:
+        if "every" not in memo:
+            memo["every"] = _rows_of(session, memo["current"], None)
+        rows = memo["every"]
+        return rows if service_ids is None else [
+            r for r in rows if r["slo"].service_id in service_ids]
+    return _rows_of(session, memo["current"], service_ids)
+
+
+def _rows_of(session: Session, current: status_cache.Current,
+             service_ids: list[int] | None) -> list[dict]:
     slos = current.snapshot.slos
     if service_ids is not None:
         slos = [s for s in slos if s.service_id in service_ids]
@@ -199,19 +325,35 @@ def _budget_rows(session: Session, service_ids: list[int] | None) -> list[dict]:
     return sorted(rows, key=lambda r: (-slo.POLICY_STATES.index(r["state"]), r["remaining"]))
 
 
-# The home shows a job's link, status, time and requester: the requester's row is joined,
-# not the environment, service and tenant rows every Job load joins by default.
-HOME_JOB_LOADS = (lazyload(Job.environment), lazyload(Job.service),
-                  joinedload(Job.requested_by).lazyload(User.tenant))
+@dataclass(frozen=True)
+class Requester:
+    email: str
+
+
+@dataclass(frozen=True)
+class HomeJob:
+    """What the home and its self-service panel show of a job: its link, status, time and
+    requester (read as columns: the Job rows with their relationships are not needed)."""
+    id: uuid.UUID
+    template: str
+    action: str
+    status: str
+    created_at: datetime
+    planned_at: datetime | None
+    requested_by: Requester | None
+
+    @property
+    def label(self) -> str:
+        return str(self.id)[:8]
 
 
 @dataclass(frozen=True)
 class HomeJobs:
     """The self-service jobs the home shows, from one statement: the user's newest, their
     running and recently failed ones, and the prod jobs waiting for their approval."""
-    recent: list[Job]
-    active: list[Job]
-    approvals: list[Job]
+    recent: list[HomeJob]
+    active: list[HomeJob]
+    approvals: list[HomeJob]
 
 
 def home_jobs(*, session: Session, user: User, now: datetime | None = None) -> HomeJobs:
@@ -244,24 +386,30 @@ def _jobs_statement() -> Select:
                      .label("active_pos"))
               .where(or_(mine, approval)).subquery())
     c = ranked.c
-    return (select(Job, c.mine, c.active, c.approval, c.mine_pos, c.active_pos)
+    return (select(Job.id, Job.template, Job.action, Job.status, Job.created_at,
+                   Job.planned_at, User.email.label("requester"),
+                   c.mine, c.active, c.approval, c.mine_pos, c.active_pos)
             .join(ranked, c.id == Job.id)
+            .outerjoin(User, User.id == Job.requested_by_id)
             .where(or_(c.mine & (c.mine_pos <= LIMIT), c.active & (c.active_pos <= LIMIT),
-                       c.approval))
-            .options(*HOME_JOB_LOADS))
+                       c.approval)))
 
 
 def _read_jobs(session: Session, user: User, now: datetime) -> HomeJobs:
     rows = session.execute(_jobs_statement(), {
         "user_id": user.id, "failed_since": now - RECENT_FAILURES}).all()
+    jobs = {r.id: HomeJob(r.id, r.template, r.action, r.status, r.created_at, r.planned_at,
+                          None if r.requester is None else Requester(r.requester))
+            for r in rows}
     return HomeJobs(
-        recent=[r[0] for r in sorted((r for r in rows if r.mine and r.mine_pos <= LIMIT),
-                                     key=lambda r: r.mine_pos)],
-        active=[r[0] for r in sorted((r for r in rows if r.active and r.active_pos <= LIMIT),
-                                     key=lambda r: r.active_pos)],
-        approvals=[r[0] for r in sorted((r for r in rows if r.approval),
-                                        key=lambda r: (r[0].planned_at is None,
-                                                       r[0].planned_at or now, r[0].id))])
+        recent=[jobs[r.id] for r in sorted((r for r in rows if r.mine and r.mine_pos <= LIMIT),
+                                           key=lambda r: r.mine_pos)],
+        active=[jobs[r.id] for r in sorted((r for r in rows
+                                            if r.active and r.active_pos <= LIMIT),
+                                           key=lambda r: r.active_pos)],
+        approvals=[jobs[r.id] for r in sorted((r for r in rows if r.approval),
+                                              key=lambda r: (r.planned_at is None,
+                                                             r.planned_at or now, r.id))])
 
 
 def for_developer(*, session: Session, user: User, my_services: list[Service],
@@ -272,15 +420,22 @@ def for_developer(*, session: Session, user: User, my_services: list[Service],
         select(Service).where(Service.tier == 1).order_by(Service.name).limit(LIMIT))]
     return {"jobs": jobs.active,
             "approvals": jobs.approvals[:LIMIT],
-            "freeze": _budget_rows(session, ids)[:LIMIT],
+            # The manager's section, when shown, takes its rows from the same evaluation.
+            "freeze": _budget_rows(session, ids,
+                                   every=bool({"manager", "admin"} & set(user.roles)))[:LIMIT],
             "freeze_scope": "your teams' services" if mine else "tier-1 services"}
 
 
-def for_manager(*, session: Session, user: User, now: datetime | None = None) -> dict:
+def for_manager(*, session: Session, user: User, now: datetime | None = None,
+                my_services: list[Service] | None = None) -> dict:
+    """With `my_services` (those the on-call section scopes its alerts to), the small lists
+    both sections show are read for that scope at once."""
     now = now or utcnow()
     shared = open_incidents(session=session, user=user)
     opened = Counted(shared.newest[:LIMIT], shared.total)
-    trend = metrics.by_month(session=session, since=metrics.since_months(6, now))
+    slugs = None if my_services is None else [s.slug for s in my_services] or None
+    trend = glance(session=session, user=user, now=now, service_slugs=slugs,
+                   any_scope=my_services is None).trend
     return {"budgets": [r for r in _budget_rows(session, None) if r["state"] != "healthy"][:LIMIT],
             "approvals": home_jobs(session=session, user=user, now=now).approvals[:LIMIT],
             "incidents": opened,

@@ -86,11 +86,13 @@ def rotation_shifts(rot: Rotation, start: datetime, end: datetime) -> list[Shift
     n = shift_number(rot, start)
     n = 0 if n is None else n
     shifts = []
-    while (begin := handoff_at(rot, n)) < end:
+    people, count = rot.participants, len(rot.participants)
+    begin = handoff_at(rot, n)
+    while begin < end:
+        # Each shift ends at the next one's hand-off: each instant is looked up once.
         finish = handoff_at(rot, n + 1)
-        who = rot.participants[n % len(rot.participants)]
-        shifts.append(Shift(who, max(begin, start), min(finish, end), "rotation"))
-        n += 1
+        shifts.append(Shift(people[n % count], max(begin, start), min(finish, end), "rotation"))
+        begin, n = finish, n + 1
     return shifts
 
 
@@ -98,6 +100,34 @@ def timeline(rot: Rotation, covers: Sequence[Cover], start: datetime,
              end: datetime) -> list[Shift]:
     """Who is on call over [start, end): rotation, overrides on top, and gaps, merged."""
     base = rotation_shifts(rot, start, end)
+    if not covers:
+        return _without_covers(base, start, end)
+    return _merged(base, covers, start, end)
+
+
+def _without_covers(base: list[Shift], start: datetime, end: datetime) -> list[Shift]:
+    # Most timelines pages ask for have no override in their window: the rotation's shifts,
+    # which follow one another without a hole from the first hand-off on, are then the
+    # answer once runs of the same person are joined, after a gap before the first hand-off.
+    # Same result as _merged, without looking up who is on call piece by piece.
+    if end <= start:
+        return []
+    if not base:
+        return [Shift(None, start, end, "gap")]
+    found = [] if base[0].starts_at == start else [Shift(None, start, base[0].starts_at, "gap")]
+    who, begin, finish = base[0].who, base[0].starts_at, base[0].ends_at
+    for s in base[1:]:
+        if s.who == who and s.starts_at == finish:
+            finish = s.ends_at
+        else:
+            found.append(Shift(who, begin, finish, "rotation"))
+            who, begin, finish = s.who, s.starts_at, s.ends_at
+    found.append(Shift(who, begin, finish, "rotation"))
+    return found
+
+
+def _merged(base: list[Shift], covers: Sequence[Cover], start: datetime,
+            end: datetime) -> list[Shift]:
     cuts = {start, end}
     for s in base:
         cuts |= {s.starts_at, s.ends_at}
@@ -149,7 +179,16 @@ def _who_during(base: list[Shift], covers: Sequence[Cover], a: datetime,
 
 def on_call_at(rot: Rotation, covers: Sequence[Cover], at: datetime) -> Shift | None:
     """The shift (with its full extent from the rotation) containing `at`, or None."""
-    pieces = timeline(rot, covers, at, at + WEEK + timedelta(hours=1))
+    window_end = at + WEEK + timedelta(hours=1)
+    if not covers:
+        # Without overrides the first piece is the rotation's shift number n (or a gap):
+        # the answer `timeline` would give, without building the week's pieces.
+        n = shift_number(rot, at)
+        if n is None or not rot.participants:
+            return None
+        return Shift(rot.participants[n % len(rot.participants)], handoff_at(rot, n),
+                     min(handoff_at(rot, n + 1), window_end), "rotation")
+    pieces = timeline(rot, covers, at, window_end)
     first = pieces[0] if pieces else None
     if first is None or first.who is None:
         return None
