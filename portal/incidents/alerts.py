@@ -15,6 +15,8 @@ Severity mapping (escalation levels and alert rules):
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -148,3 +150,19 @@ def unlinked_firing(*, session: Session, limit: int = 50) -> list[ReceivedAlert]
     return list(session.scalars(select(ReceivedAlert).where(
         ReceivedAlert.status == "firing", ReceivedAlert.incident_id.is_(None))
         .order_by(ReceivedAlert.last_received_at.desc()).limit(limit)))
+
+
+_ALERTS = ReceivedAlert.__table__
+
+
+def unlinked_firing_rows(*, session: Session, limit: int = 50) -> list[SimpleNamespace]:
+    """`unlinked_firing` as plain rows of what the incident list shows of each alert (its
+    name, labels, annotations, severity, service, start and fingerprint): cheaper to load
+    than the alerts themselves."""
+    c = _ALERTS.c
+    rows = session.execute(
+        select(c.fingerprint, c.labels, c.annotations, c.severity, c.service, c.starts_at)
+        .where(c.status == "firing", c.incident_id.is_(None))
+        .order_by(c.last_received_at.desc()).limit(limit))
+    return [SimpleNamespace(**r._mapping, alertname=str((r.labels or {}).get("alertname", "")))
+            for r in rows]

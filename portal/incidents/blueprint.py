@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.incidents import service, suspect_silences, suspects
-from portal.incidents.forms import SuspectRollbackForm
 from portal.incidents.models import Incident
 from portal.selfservice.blueprint import REQUESTERS as DEPLOY_REQUESTERS
 
@@ -43,7 +42,6 @@ def suspects_context(incident: Incident, hours: int = suspects.DEFAULT_HOURS) ->
         found = suspects.find(session=db.session, incident=incident, hours=hours)
     except ValueError as exc:
         abort(400, description=str(exc))
-    return {"suspects": found, "rollback_form": SuspectRollbackForm(formdata=None),
-            "may_roll_back": current_user.has_role(*DEPLOY_REQUESTERS),
+    return {"suspects": found, "may_roll_back": current_user.has_role(*DEPLOY_REQUESTERS),
             "may_undo_silence": current_user.has_role(*suspect_silences.UNDOERS),
             "hour_choices": (1, 3, suspects.DEFAULT_HOURS, 12, 24, suspects.MAX_HOURS)}

@@ -5,14 +5,15 @@ the panels other domains include are fed by `panel_views.py`.
 """
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, get_template_attribute, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import service as catalog
 from portal.extensions import db, htmx
-from portal.incidents import alerts, service, timeline
+from portal.incidents import alerts, page_cache, service, timeline
 from portal.incidents.blueprint import RESPONDERS, STAFF, bp, load, run, suspects_context
 from portal.incidents.forms import (
     CustomerUpdateForm,
@@ -28,7 +29,6 @@ from portal.incidents.models import (
     SEVERITIES,
     SEVERITY_DEFINITIONS,
     STATUSES,
-    Incident,
 )
 from portal.rendering import page_or_fragment
 from portal.tenants import service as tenants
@@ -52,13 +52,11 @@ def index():
     status, severity = request.args.get("status") or None, request.args.get("severity") or None
     if status not in (None, "open", *STATUSES) or severity not in (None, *SEVERITIES):
         abort(400, description="Filter by a known status (or 'open') and severity (sev1-sev4).")
-    incidents = service.list_incidents(session=db.session, status=status, severity=severity,
-                                       service=request.args.get("service") or None,
-                                       tenants=False)
+    incidents = service.list_rows(session=db.session, status=status, severity=severity,
+                                  service=request.args.get("service") or None)
     return page_or_fragment("incidents/index.html", "incidents/_rows.html", incidents=incidents,
                             selected=request.args, statuses=STATUSES, severities=SEVERITIES,
-                            waiting=alerts.unlinked_firing(session=db.session),
-                            alert_form=FromAlertForm())
+                            waiting=alerts.unlinked_firing_rows(session=db.session))
 
 
 @bp.route("/declare", methods=["GET", "POST"])
@@ -97,10 +95,21 @@ def declare_from_alert(fingerprint: str):
     return redirect(url_for("incidents.show", incident_id=incident.id), 303)
 
 
-def _timeline_context(incident: Incident, kind: str | None) -> dict:
-    found = timeline.first_render(session=db.session, incident_id=incident.id, kind=kind)
-    return {"entries": found.entries, "more": found.more, "kind": kind,
-            "poll_seconds": POLL_SECONDS, "after_id": found.latest_id, "pins": found.pins}
+# The Respond section's fields look the same to every responder for one severity (a GET
+# carries no form data and the choices are fixed): rendered once per process. Its forms'
+# CSRF tokens are written by the template.
+_respond_fields: dict[str, dict[str, Markup]] = {}
+
+
+def _respond(severity: str) -> dict[str, Markup]:
+    found = _respond_fields.get(severity)
+    if found is None:
+        field = get_template_attribute("_field.html", "field")
+        role_form = RoleForm(formdata=None)
+        found = _respond_fields[severity] = {
+            "severity": field(SeverityForm(formdata=None, severity=severity).severity),
+            "role": field(role_form.role) + field(role_form.email)}
+    return found
 
 
 def _kind_arg() -> str | None:
@@ -114,17 +123,20 @@ def _kind_arg() -> str | None:
 @require_roles(*STAFF)
 def show(incident_id: int):
     """The incident with its live timeline; the timeline alone for htmx (kind filter)."""
-    incident = load(incident_id, for_page=True)
-    context = _timeline_context(incident, _kind_arg())
-    # The page lists customer updates only for a customer-facing incident.
-    updates = (service.updates(session=db.session, incident_id=incident.id)
-               if incident.customer_facing else [])
+    kind = _kind_arg()
+    data = page_cache.page_data(session=db.session, incident_id=incident_id,
+                                kind=kind) or abort(404)
+    incident = data.incident
+    # The page lists customer updates only for a customer-facing incident (`data.updates`).
     return page_or_fragment(
-        "incidents/show.html", "incidents/_timeline.html", incident=incident, **context,
-        updates=updates,
-        note_form=NoteForm(), severity_form=SeverityForm(severity=incident.severity),
-        role_form=RoleForm(), update_form=CustomerUpdateForm(), kinds=ENTRY_KINDS,
-        incident_roles=ROLES, **suspects_context(incident))
+        "incidents/show.html", "incidents/_timeline.html", incident=incident,
+        entries=data.entries, more=data.more, kind=kind, poll_seconds=POLL_SECONDS,
+        after_id=data.latest_id, pins=data.pins, runbooks=data.runbooks, incident_pages=data.pages,
+        respond_fields=_respond(incident.severity),
+        updates=data.updates,
+        note_form=NoteForm(),
+        update_form=CustomerUpdateForm() if incident.customer_facing else None,
+        kinds=ENTRY_KINDS, incident_roles=ROLES, **suspects_context(incident))
 
 
 @bp.get("/<int:incident_id>/timeline")

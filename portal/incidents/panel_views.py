@@ -1,13 +1,11 @@
 """Data for the panels other pages include (service page, home page, tenant page)."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_login import current_user
 
-from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.extensions import db
-from portal.incidents import postmortems, service
+from portal.incidents import page_cache, postmortems, service
 from portal.incidents.blueprint import bp
 from portal.incidents.models import SEVERITIES
 
@@ -43,7 +41,9 @@ def incidents_banners(tenant) -> list[tuple]:
     """(incident, latest customer update) of open customer-facing incidents of a tenant."""
     if tenant is None:
         return []
-    found = service.for_tenant(session=db.session, tenant_id=tenant.id, open_only=True)
+    # The banners show neither the incidents' services nor their tenants.
+    found = service.for_tenant(session=db.session, tenant_id=tenant.id, open_only=True,
+                               bare=True)
     updates = service.updates_by_incident(session=db.session,
                                           incident_ids=[i.id for i in found]) if found else {}
     return [(incident, next(iter(updates.get(incident.id) or []), None)) for incident in found]
@@ -53,13 +53,4 @@ def incidents_banners(tenant) -> list[tuple]:
 def incident_runbooks(incident) -> list[dict]:
     """The incident's runbooks: the catalog's for its services and alerts, then the links
     its alerts carried (each URL once)."""
-    found = catalog.runbooks_for_incident(
-        session=db.session, service_ids=[svc.id for svc in incident.services],
-        alerts=[(alert.service, alert.alertname or None) for alert in incident.alerts])
-    links = [{"title": r.title, "url": url_for("catalog.runbook_show", slug=r.slug)}
-             for r in found if r is not None]
-    links += [{"title": r.title, "url": r.url} for r in incident.runbooks]
-    unique: dict[str, dict] = {}
-    for link in links:
-        unique.setdefault(link["url"], link)
-    return list(unique.values())
+    return page_cache.runbook_links(db.session, incident)

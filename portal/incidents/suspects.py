@@ -10,15 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from types import SimpleNamespace
+from typing import Any
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from portal.auth.models import User
 from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.incidents.models import Incident
-from portal.oncall import silence_ledger, silences
+from portal.integrations.alertmanager import Matcher
+from portal.oncall import silences
+from portal.oncall.silence_ledger import LedgerSilence
 from portal.selfservice import job_templates
-from portal.selfservice import service as selfservice
 from portal.selfservice.models import Job
 
 DEFAULT_HOURS = 6
@@ -38,7 +44,7 @@ class Suspect:
     what: str
     outcome: str
     path: tuple[str, ...]  # affected service -> ... -> the changed entry
-    job: Job | None = None
+    job: Any = None  # the job's columns the panel reads, with its requester
     silence_id: str | None = None
     silence_undo: str | None = None  # expire | recreate: what undoes this silence change
 
@@ -86,11 +92,9 @@ def find(*, session: Session, incident: Incident, hours: int = DEFAULT_HOURS,
     since, until = window(incident=incident, hours=hours, now=now)
     own = {s.slug for s in incident.services}
     reached = {r.slug: r for r in catalog.dependency_subgraph(session=session, slugs=own)}
-    jobs = selfservice.changes_for_services(
-        session=session, service_ids=[r.id for r in reached.values()], since=since,
-        until=until, limit=limit)
-    ledger = silence_ledger.changed_between(session=session, since=since, until=until,
-                                            limit=limit)
+    jobs = _jobs(session, [r.id for r in reached.values()], since=since, until=until,
+                 limit=limit)
+    ledger = _ledger(session, since=since, until=until, limit=limit)
     by_id = {r.id: r for r in reached.values()}
     # The jobs were matched on their service id, so each has one.
     rows = [_job_row(job, by_id[job.service_id]) for job in jobs if job.service_id is not None]
@@ -102,7 +106,60 @@ def find(*, session: Session, incident: Incident, hours: int = DEFAULT_HOURS,
                     services=sorted(own), dependencies=len(set(reached) - own))
 
 
-def _job_row(job: Job, reached: catalog.Reached) -> Suspect:
+# The panel reads a few columns of each job and silence: plain rows of exactly those are
+# several times cheaper to load than the mapped objects of `selfservice.changes_for_services`
+# and `silence_ledger.changed_between`, whose rows and order these two reads keep.
+_JOBS, _USERS = Job.__table__, User.__table__
+_LEDGER = LedgerSilence.__table__
+_JOB_CHANGED_AT = func.coalesce(_JOBS.c.finished_at, _JOBS.c.started_at, _JOBS.c.created_at)
+
+
+def _jobs(session: Session, service_ids: list[int], *, since: datetime, until: datetime,
+          limit: int) -> list[SimpleNamespace]:
+    """Jobs on these catalog entries that reached their apply phase in the window (by when
+    they finished, else started, else were requested), newest first, with their requester."""
+    if not service_ids:
+        return []
+    c = _JOBS.c
+    rows = session.execute(
+        select(c.id, c.template, c.action, c.tier, c.params, c.result, c.plan, c.status,
+               c.status_reason, c.finished_at, c.started_at, c.created_at, c.service_id,
+               _USERS.c.name, _USERS.c.email)
+        .join_from(_JOBS, _USERS, _USERS.c.id == c.requested_by_id)
+        .where(c.service_id.in_(service_ids), c.phase == "apply",
+               _JOB_CHANGED_AT.between(since, until))
+        .order_by(_JOB_CHANGED_AT.desc()).limit(limit))
+    return [SimpleNamespace(
+        id=r.id, template=r.template, action=r.action, tier=r.tier, params=r.params,
+        result=r.result, plan=r.plan, status=r.status, status_reason=r.status_reason,
+        finished_at=r.finished_at, started_at=r.started_at, created_at=r.created_at,
+        service_id=r.service_id, label=str(r.id)[:8],
+        requested_by=SimpleNamespace(name=r.name, email=r.email)) for r in rows]
+
+
+def _ledger(session: Session, *, since: datetime, until: datetime,
+            limit: int) -> list[SimpleNamespace]:
+    """Portal silences created, expired or re-created in the window, newest first by
+    creation (the ends_at index bounds the scan, as in `silence_ledger.changed_between`)."""
+    c = _LEDGER.c
+    rows = session.execute(
+        select(c.silence_id, c.matchers, c.created_at, c.created_by, c.recreated_at,
+               c.expired_at, c.ends_at, c.comment)
+        .where(c.ends_at >= since, c.created_at <= until, or_(
+            c.created_at.between(since, until), c.expired_at.between(since, until),
+            c.recreated_at.between(since, until)))
+        .order_by(c.created_at.desc()).limit(limit))
+    return [SimpleNamespace(**r._mapping, matcher_tuple=partial(_matchers, r.matchers))
+            for r in rows]
+
+
+def _matchers(stored: list) -> tuple[Matcher, ...]:
+    # As `LedgerSilence.matcher_tuple`.
+    return tuple(Matcher(m["name"], m["value"], m.get("isRegex", False),
+                         m.get("isEqual", True)) for m in stored)
+
+
+def _job_row(job: Any, reached: catalog.Reached) -> Suspect:
     template = job_templates.get(job.template)
     engine = template.engine if template else ""
     kind = job.action if engine == "argocd" else engine or job.action
@@ -113,7 +170,7 @@ def _job_row(job: Job, reached: catalog.Reached) -> Suspect:
                    job=job)
 
 
-def job_summary(job: Job) -> str:
+def job_summary(job: Any) -> str:
     """What the job changed, in a line: version, revision or plan summary."""
     params, result, plan = job.params, job.result or {}, job.plan or {}
     if job.action == "deploy":
@@ -132,7 +189,7 @@ def job_summary(job: Job) -> str:
     return text + (f", commit {commit[:12]}" if commit else "")
 
 
-def _job_outcome(job: Job) -> str:
+def _job_outcome(job: Any) -> str:
     if job.status == "awaiting_approval":
         return "awaiting approval"
     return job.status + (f": {job.status_reason}" if job.status_reason else "")
