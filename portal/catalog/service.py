@@ -2,12 +2,15 @@
 entry points for other domains (runbook_for, critical_checks_failing, record_event)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import networkx as nx
-from sqlalchemy import func, select
+from cachetools import LRUCache
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal import events
@@ -38,9 +41,19 @@ def list_services(*, session: Session, team: str | None = None, kind: str | None
     return list(session.scalars(stmt))
 
 
+class ServiceRow(NamedTuple):
+    """What the catalog's list shows of one entry."""
+    slug: str
+    name: str
+    kind: str
+    tier: int
+    slo_summary: str
+    team_name: str
+
+
 @dataclass(frozen=True)
 class ServicePage:
-    services: list[Service]
+    services: list[ServiceRow]
     total: int
     page: int
     pages: int
@@ -49,24 +62,54 @@ class ServicePage:
 def page_of_services(*, session: Session, team: str | None = None, kind: str | None = None,
                      tier: int | None = None, page: int = 1,
                      per_page: int = 100) -> ServicePage:
-    """One page of `list_services`' order (a page past the end is the last one)."""
+    """One page of `list_services`' order (a page past the end is the last one): the
+    columns the list shows, with the number of matching entries, from one statement."""
+    page = max(1, page)
+    found = list(session.execute(
+        _page_statement(bool(team), bool(kind), bool(tier), per_page),
+        {"team": team, "kind": kind, "tier": tier, "page_index": page - 1}))
+    count = found[0][-1] if found else 0  # no row on the last page: nothing matches
+    pages = max(1, -(-count // per_page))
+    return ServicePage([ServiceRow(*row[:-1]) for row in found], count, min(page, pages), pages)
+
+
+# Building the list's statement and deriving SQLAlchemy's cache key from it cost as much as
+# reading the rows; it differs only by which filters are set (their values and the page are
+# bound parameters), so one object per shape is kept.
+_page_statements: LRUCache[tuple[bool, bool, bool, int], Select] = LRUCache(maxsize=32)
+_page_statements_lock = threading.Lock()
+
+
+def _page_statement(team: bool, kind: bool, tier: bool, per_page: int) -> Select:
+    key = (team, kind, tier, per_page)
+    with _page_statements_lock:
+        found = _page_statements.get(key)
+    if found is not None:
+        return found
     ids = select(Service.id)
     if team:
-        ids = ids.join(Team, Team.id == Service.team_id).where(Team.slug == team)
+        ids = ids.join(Team, Team.id == Service.team_id).where(Team.slug == bindparam("team"))
     if kind:
-        ids = ids.where(Service.kind == kind)
+        ids = ids.where(Service.kind == bindparam("kind"))
     if tier:
-        ids = ids.where(Service.tier == tier)
-    total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    # The page's ids are picked from narrow rows, then only those entries are read whole:
-    # sorting thousands of full rows to keep a hundred costs ten times more.
+        ids = ids.where(Service.tier == bindparam("tier"))
+    # The number of matching entries is counted once (a CTE) and read twice: shown, and to
+    # turn a page past the end into the last one within the same statement.
+    matching = select(func.count().label("n")).select_from(ids.subquery()).cte("matching")
+    total = select(matching.c.n).scalar_subquery()
+    last = func.greatest((total + per_page - 1) // per_page - 1, 0)
+    # The page's ids are picked from narrow rows, then only those entries' shown columns
+    # are read: sorting thousands of full rows to keep a hundred costs ten times more, and
+    # whole entities cost far more to load than the six columns the list shows.
     chosen = (ids.order_by(Service.tier, Service.name, Service.id).limit(per_page)
-              .offset((page - 1) * per_page))
-    rows = session.scalars(select(Service).where(Service.id.in_(chosen.scalar_subquery()))
-                           .order_by(Service.tier, Service.name, Service.id))
-    return ServicePage(list(rows), total, page, pages)
+              .offset(func.least(bindparam("page_index", type_=Integer), last) * per_page))
+    statement = select(Service.slug, Service.name, Service.kind, Service.tier,
+                       Service.slo_summary, func.coalesce(Team.name, ""), total) \
+        .outerjoin(Team, Team.id == Service.team_id) \
+        .where(Service.id.in_(chosen.scalar_subquery())) \
+        .order_by(Service.tier, Service.name, Service.id)
+    with _page_statements_lock:
+        return _page_statements.setdefault(key, statement)
 
 
 def count_services(*, session: Session, kind: str | None = None) -> int:
@@ -122,6 +165,17 @@ def customer_map(*, session: Session) -> CustomerMap:
     components = sorted(session.scalars(select(Service).where(Service.slug.in_(facing))),
                         key=lambda s: (rank.get(s.slug, len(rank)), s.tier, s.name))
     return CustomerMap(components=components, impact=impact)
+
+
+class TeamChoice(NamedTuple):
+    slug: str
+    name: str
+
+
+def team_choices(*, session: Session) -> list[TeamChoice]:
+    """The slug and name of every team, by name (the catalog list's filter)."""
+    return [TeamChoice(*row) for row in session.execute(
+        select(Team.slug, Team.name).order_by(Team.name))]
 
 
 def list_teams(*, session: Session) -> list[Team]:

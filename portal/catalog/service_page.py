@@ -9,9 +9,11 @@ the runbooks its scorecard resolves its alerts with come with the entry too.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from cachetools import LRUCache
+from sqlalchemy import BindParameter, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.catalog import graph_cache, readiness, runbooks, team_members
@@ -29,24 +31,47 @@ class ServiceDetail:
     runbooks: runbooks.Resolved  # its own and those answering its alerts, for its scorecard
 
 
-def service_detail(*, session: Session, slug: str) -> ServiceDetail | None:
-    """The entry `slug` and what its page needs besides, from one statement; None when
-    there is no such entry."""
+def _statement(alertnames: tuple[str, ...]) -> Select:
+    slug: BindParameter[str] = bindparam("slug")
     team_slug = select(Team.slug).join(Service, Service.team_id == Team.id) \
         .where(Service.slug == slug).scalar_subquery()
     relations = exists().where(EntityRelation.source_id == CatalogEntity.id,
                                CatalogEntity.service_id == Service.id)
     reports = select(func.count(VulnerabilityReport.id)) \
         .where(VulnerabilityReport.service_id == Service.id).scalar_subquery()
+    books = runbooks.resolving_column(service_id=Service.id, alertnames=list(alertnames))
+    # Joined, not selectin: the entry and its dependencies in the same statement; of the
+    # entries it depends on, the page shows only their link and name.
+    return select(Service, graph_cache.version_column(),
+                  team_members.members_column(team_slug), relations, reports, books) \
+        .where(Service.slug == slug) \
+        .options(joinedload(Service.dependencies).joinedload(Dependency.depends_on)
+                 .load_only(Service.slug, Service.name))
+
+
+# Building this statement and deriving SQLAlchemy's cache key from it cost more than the
+# rest of the read; it differs only by the alert names (the slug is a bound parameter), so
+# one object per set of names is kept: SQLAlchemy remembers a statement object's cache key.
+_statements: LRUCache[tuple[str, ...], Select] = LRUCache(maxsize=256)
+_statements_lock = threading.Lock()
+
+
+def _statement_for(alertnames: list[str]) -> Select:
+    key = tuple(sorted(set(alertnames)))
+    with _statements_lock:
+        found = _statements.get(key)
+    if found is None:
+        found = _statement(key)
+        with _statements_lock:
+            found = _statements.setdefault(key, found)
+    return found
+
+
+def service_detail(*, session: Session, slug: str) -> ServiceDetail | None:
+    """The entry `slug` and what its page needs besides, from one statement; None when
+    there is no such entry."""
     alertnames = [rule["alert"] for rule in readiness.alert_rules().get(slug, [])]
-    books = runbooks.resolving_column(service_id=Service.id, alertnames=alertnames)
-    # Joined, not selectin: the entry and its dependencies in the same statement.
-    row = session.execute(
-        select(Service, graph_cache.version_column(), team_members.members_column(team_slug),
-               relations, reports, books)
-        .where(Service.slug == slug)
-        .options(joinedload(Service.dependencies).joinedload(Dependency.depends_on))
-    ).unique().first()
+    row = session.execute(_statement_for(alertnames), {"slug": slug}).unique().first()
     if row is None:
         return None
     service, version, people, has_relations, report_count, found = row

@@ -28,7 +28,7 @@ def index():
     found = catalog.page_of_services(session=db.session, team=request.args.get("team") or None,
                                      kind=kind, tier=tier, page=_page_number())
     return page_or_fragment("catalog/index.html", "catalog/_rows.html", services=found.services,
-                            listing=found, teams=catalog.list_teams(session=db.session),
+                            listing=found, teams=catalog.team_choices(session=db.session),
                             kinds=SERVICE_KINDS, selected=request.args)
 
 
