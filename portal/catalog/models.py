@@ -220,9 +220,3 @@ class EntityRelation(Base):
 
     source: Mapped[CatalogEntity] = relationship(back_populates="relations")
 
-
-# Scan reports live in their own module; imported here so the schema sees their tables.
-from portal.catalog.vulnerability_models import (  # noqa: E402,F401
-    VulnerabilityFinding,
-    VulnerabilityReport,
-)

@@ -182,5 +182,3 @@ class ReportSchedule(TenantScoped, Timestamped, Base):
     created_by: Mapped[str | None] = mapped_column(String(254))
     tenant_key = synonym("tenant_id")
 
-
-from portal.tenants.sla_report_models import SlaReport  # noqa: E402,F401  (registers the table)
