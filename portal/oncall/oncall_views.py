@@ -6,8 +6,6 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -18,7 +16,6 @@ from flask import (
     request,
 )
 from flask_login import current_user
-from sqlalchemy import text
 
 from portal import nav
 from portal.auth import bearer
@@ -31,7 +28,6 @@ from portal.oncall import alerts, notify, paging, service
 from portal.oncall.access import may_see_page, require_responder
 from portal.oncall.am import alert_cache, am_client
 from portal.oncall.blueprint import ONCALL, bp
-from portal.oncall.models import Page
 from portal.oncall.service import OncallError
 from portal.rendering import page_or_fragment
 from portal.security.redirects import safe_redirect
@@ -56,56 +52,14 @@ def _expanded() -> list[str]:
     return [key for key in request.args.getlist("open")[:MAX_EXPANDED] if len(key) <= 300]
 
 
-@dataclass(frozen=True)
-class _Assignee:
-    name: str
+OPEN_PAGES_SHOWN = paging.OPEN_PAGES_SHOWN  # each list shows the newest this many
 
 
-@dataclass(frozen=True)
-class PageRow:
-    """What the board's page lists show of an open page (`oncall/_pages.html`)."""
-    id: int
-    title: str
-    incident_id: int | None
-    severity: str
-    status: str
-    assignee_id: int | None
-    created_at: datetime
-    assignee: _Assignee | None
-
-
-OPEN_PAGES_SHOWN = 50  # each list shows the newest this many, as paging.open_pages does
-# Both lists of the board (the viewer's open pages, and every open page when the viewer may
-# see them) in one statement of plain columns: loading Page objects would also join two
-# users and the schedule and read every page's events, none of which the lists show.
-_OPEN_PAGES = text(f"""
-SELECT p.id, p.title, p.incident_id, p.severity, p.status, p.assignee_id, p.created_at,
-       u.name, p.mine
-FROM ((SELECT id, title, incident_id, severity, status, assignee_id, created_at, true AS mine
-       FROM {Page.__tablename__} WHERE status <> 'resolved' AND assignee_id = :viewer
-       ORDER BY id DESC LIMIT :shown)
-      UNION ALL
-      (SELECT id, title, incident_id, severity, status, assignee_id, created_at, false
-       FROM {Page.__tablename__} WHERE status <> 'resolved' AND CAST(:others AS boolean)
-       ORDER BY id DESC LIMIT :shown)) p
-LEFT JOIN {User.__tablename__} u ON u.id = p.assignee_id
-ORDER BY p.mine DESC, p.id DESC
-""")
-
-
-def _open_pages(viewer_id: int, others: bool) -> tuple[list[PageRow], list[PageRow]]:
-    """The viewer's open pages and (when `others`) every open page, newest first: the same
-    pages as paging.open_pages with and without the user."""
-    mine: list[PageRow] = []
-    every: list[PageRow] = []
-    found = db.session.execute(
-        _OPEN_PAGES, {"viewer": viewer_id, "others": others, "shown": OPEN_PAGES_SHOWN})
-    for page_id, title, incident_id, severity, status, assignee_id, created_at, name, \
-            is_mine in found:
-        row = PageRow(page_id, title, incident_id, severity, status, assignee_id, created_at,
-                      None if assignee_id is None else _Assignee(name))
-        (mine if is_mine else every).append(row)
-    return mine, every
+def _open_pages(viewer_id: int, others: bool
+                ) -> tuple[list[paging.PageRow], list[paging.PageRow]]:
+    """The viewer's open pages and (when `others`) every open page, newest first."""
+    return paging.open_page_lists(session=db.session, viewer_id=viewer_id, others=others,
+                                  limit=OPEN_PAGES_SHOWN)
 
 
 @bp.get("/")

@@ -18,11 +18,12 @@ page commits (not on the next tick); the tick sends what later steps queue.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from portal import events
@@ -325,12 +326,65 @@ def get_page(*, session: Session, page_id: int) -> Page | None:
     return session.get(Page, page_id)
 
 
-def open_pages(*, session: Session, user: User | None = None, limit: int = 50) -> list[Page]:
+@dataclass(frozen=True)
+class Assignee:
+    name: str
+
+
+@dataclass(frozen=True)
+class PageRow:
+    """What the lists of open pages show of a page (`oncall/_pages.html`)."""
+    id: int
+    title: str
+    incident_id: int | None
+    severity: str
+    status: str
+    assignee_id: int | None
+    created_at: datetime
+    assignee: Assignee | None
+
+
+OPEN_PAGES_SHOWN = 50  # the newest this many, unless the caller asks for another limit
+# The viewer's open pages and (when asked) every open page in one statement of plain
+# columns: loading Page objects would also join two users and the schedule and read every
+# page's events, none of which the lists show.
+_OPEN_PAGES = text(f"""
+SELECT p.id, p.title, p.incident_id, p.severity, p.status, p.assignee_id, p.created_at,
+       u.name, p.mine
+FROM ((SELECT id, title, incident_id, severity, status, assignee_id, created_at, true AS mine
+       FROM {Page.__tablename__} WHERE status <> 'resolved' AND assignee_id = :viewer
+       ORDER BY id DESC LIMIT :shown)
+      UNION ALL
+      (SELECT id, title, incident_id, severity, status, assignee_id, created_at, false
+       FROM {Page.__tablename__} WHERE status <> 'resolved' AND CAST(:others AS boolean)
+       ORDER BY id DESC LIMIT :shown)) p
+LEFT JOIN {User.__tablename__} u ON u.id = p.assignee_id
+ORDER BY p.mine DESC, p.id DESC
+""")
+
+
+def open_page_lists(*, session: Session, viewer_id: int | None, others: bool,
+                    limit: int = OPEN_PAGES_SHOWN) -> tuple[list[PageRow], list[PageRow]]:
+    """The unresolved pages assigned to `viewer_id` and (when `others`) every unresolved
+    page, each list newest first and at most `limit` long."""
+    mine: list[PageRow] = []
+    every: list[PageRow] = []
+    found = session.execute(_OPEN_PAGES, {"viewer": viewer_id, "others": others,
+                                          "shown": limit})
+    for page_id, title, incident_id, severity, status, assignee_id, created_at, name, \
+            is_mine in found:
+        row = PageRow(page_id, title, incident_id, severity, status, assignee_id, created_at,
+                      None if assignee_id is None else Assignee(name))
+        (mine if is_mine else every).append(row)
+    return mine, every
+
+
+def open_pages(*, session: Session, user: User | None = None,
+               limit: int = OPEN_PAGES_SHOWN) -> list[PageRow]:
     """Unresolved pages, newest first; only those assigned to `user` when given."""
-    stmt = select(Page).where(Page.status != "resolved").order_by(Page.id.desc()).limit(limit)
-    if user is not None:
-        stmt = stmt.where(Page.assignee_id == user.id)
-    return list(session.scalars(stmt).unique())
+    mine, every = open_page_lists(session=session, viewer_id=None if user is None else user.id,
+                                  others=user is None, limit=limit)
+    return mine if user is not None else every
 
 
 def recent_pages(*, session: Session, limit: int = 20) -> list[Page]:

@@ -159,6 +159,8 @@ def next_shift_of(*, session: Session, user_id: int, start: datetime,
     best: UpcomingShift | None = None
     for schedule_id in found.rostered.get(user_id, ()):
         for layer in LAYERS:
+            if not _may_hold(found, schedule_id, layer, user_id, start, end):
+                continue
             shift = next((sh for sh in _timeline(found, schedule_id, layer, start, end)
                           if sh.ends_at > start and any(who.id == user_id
                                                         for who in sh.everyone)), None)
@@ -167,6 +169,22 @@ def next_shift_of(*, session: Session, user_id: int, start: datetime,
                 assert info is not None  # rostered lists only the structure's schedules
                 best = UpcomingShift(info, layer, shift.starts_at, shift.ends_at)
     return best
+
+
+def _may_hold(found: schedule_cache.Structure, schedule_id: int, layer: str, user_id: int,
+              start: datetime, end: datetime) -> bool:
+    """Whether the person can be on call on the layer over [start, end): everyone on its
+    timeline comes from its rotation or its overrides, so a layer they are in neither of
+    need not be worked out (most people are on one layer of a schedule)."""
+    stack = found.stacks.get(schedule_id) if layer == "primary" else None
+    if stack:
+        rotating = any(person.id == user_id for level in stack
+                       for group in level.participants for person in group)
+    else:
+        rotating = any(person.id == user_id
+                       for person in found.rotations[(schedule_id, layer)].participants)
+    return rotating or any(cover.who.id == user_id
+                           for cover in found.covers(schedule_id, layer, start, end))
 
 
 def _timeline(found: schedule_cache.Structure, schedule_id: int, layer: str, start: datetime,

@@ -216,7 +216,7 @@ def _permissions(job) -> dict[str, bool]:
 @bp.app_template_global()
 def selfservice_service_jobs(service_obj: Service):
     """Recent self-service jobs (deploys, rollbacks) of a service, for its catalog page."""
-    return service.jobs_for_service(session=db.session, service_id=service_obj.id)
+    return service.service_jobs(session=db.session, service_id=service_obj.id)
 
 
 @bp.app_template_global()
@@ -226,7 +226,7 @@ def selfservice_home(user, approvals: bool = True, jobs: list | None = None):
     when the home has already read them)."""
     data: dict[str, list] = {"environments": [], "jobs": [], "approvals": []}
     if user.has_role("developer"):
-        data["environments"] = service.my_environments(session=db.session, user=user)
+        data["environments"] = service.my_environment_names(session=db.session, user=user)
         data["jobs"] = jobs if jobs is not None else service.jobs_of(session=db.session,
                                                                      user=user, limit=5)
     if approvals and user.has_role("manager"):

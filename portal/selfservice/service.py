@@ -3,10 +3,12 @@ portal.selfservice.execution)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session, raiseload
 
 from portal.auth import audit
@@ -14,7 +16,14 @@ from portal.auth.models import User
 from portal.catalog import service as catalog
 from portal.db import utcnow
 from portal.selfservice import dispatch, job_templates, policy
-from portal.selfservice.models import CHANGED_AT, FINISHED, Environment, Job, JobLog
+from portal.selfservice.models import (
+    CHANGED_AT,
+    FINISHED,
+    FLAGGED_ROLLOUTS,
+    Environment,
+    Job,
+    JobLog,
+)
 from portal.selfservice.parameters import clean_all
 
 
@@ -309,10 +318,34 @@ def jobs_of(*, session: Session, user: User, limit: int = 20) -> list[Job]:
 
 
 def my_environments(*, session: Session, user: User) -> list[Environment]:
-    """Environments the user owns that are not destroyed yet."""
+    """Environments the user owns that are not destroyed yet, newest first (the home panel
+    reads the same ones with my_environment_names)."""
     return list(session.scalars(select(Environment).where(
         Environment.owner_id == user.id, Environment.status != "destroyed")
-        .order_by(Environment.created_at.desc())))
+        .order_by(Environment.created_at.desc(), Environment.id.desc())))
+
+
+@dataclass(frozen=True)
+class EnvironmentName:
+    """What the home panel shows of an environment."""
+    name: str
+    status: str
+
+
+# The same environments as my_environments, as two plain columns: a text statement costs
+# the home page no ORM statement building for a list that shows names and states only.
+_MY_ENVIRONMENT_NAMES = text(f"""
+SELECT name, status FROM {Environment.__tablename__}
+WHERE owner_id = :owner AND status <> 'destroyed'
+ORDER BY created_at DESC, id DESC
+""")
+
+
+def my_environment_names(*, session: Session, user: User) -> list[EnvironmentName]:
+    """The names and states of my_environments, in its order, instead of the environments
+    with their owner, variables and outputs."""
+    rows = session.execute(_MY_ENVIRONMENT_NAMES, {"owner": user.id})
+    return [EnvironmentName(name, status) for name, status in rows]
 
 
 def pending_approvals(*, session: Session, user: User) -> list[Job]:
@@ -323,9 +356,62 @@ def pending_approvals(*, session: Session, user: User) -> list[Job]:
 
 
 def jobs_for_service(*, session: Session, service_id: int, limit: int = 10) -> list[Job]:
-    """The newest jobs touching a service (deploys and rollbacks)."""
+    """The newest jobs touching a service (deploys and rollbacks); the service page reads
+    the same ones with service_jobs."""
     return list(session.scalars(select(Job).where(Job.service_id == service_id)
-                                .order_by(Job.created_at.desc()).limit(limit)))
+                                .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Requester:
+    email: str
+
+
+@dataclass(frozen=True)
+class ServiceJob:
+    """What a catalog service page shows of one of its jobs (selfservice/_service_panel):
+    the fields of Job it reads, with only the parameters it shows."""
+    id: uuid.UUID
+    template: str
+    action: str
+    tier: str
+    status: str
+    created_at: datetime
+    params: dict[str, Any]
+    rollout_outcome: Any
+    requested_by: Requester
+
+    @property
+    def label(self) -> str:
+        return str(self.id)[:8]
+
+    @property
+    def flagged(self) -> bool:
+        return self.status == "succeeded" and self.rollout_outcome in FLAGGED_ROLLOUTS
+
+
+# The jobs of jobs_for_service, as the service page shows them: plain columns and the few
+# JSON values shown (as JSON, so they print as before), instead of whole jobs with their
+# environment, service and people.
+_SERVICE_JOBS = text(f"""
+SELECT j.id, j.template, j.action, j.tier, j.status, j.created_at,
+       j.params -> 'image_tag', j.params -> 'reverts_commit',
+       j.result -> 'rollout' -> 'outcome', u.email
+FROM {Job.__tablename__} j JOIN {User.__tablename__} u ON u.id = j.requested_by_id
+WHERE j.service_id = :service_id
+ORDER BY j.created_at DESC, j.id DESC
+LIMIT :shown
+""")
+
+
+def service_jobs(*, session: Session, service_id: int, limit: int = 10) -> list[ServiceJob]:
+    """The newest jobs touching a service, as jobs_for_service finds them."""
+    rows = session.execute(_SERVICE_JOBS, {"service_id": service_id, "shown": limit})
+    return [ServiceJob(job_id, template, action, tier, status, created_at,
+                       {"image_tag": image_tag, "reverts_commit": reverts_commit}, outcome,
+                       Requester(email))
+            for job_id, template, action, tier, status, created_at, image_tag, reverts_commit,
+            outcome, email in rows]
 
 
 def changes_for_services(*, session: Session, service_ids: list[int], since: datetime,

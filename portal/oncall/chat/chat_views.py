@@ -18,7 +18,6 @@ from portal.auth import bearer
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import service as catalog
 from portal.extensions import csrf, db
-from portal.oncall import paging
 from portal.oncall.blueprint import chat_bp as bp
 from portal.oncall.chat import delivery, inbound, mattermost, slack, targets
 from portal.oncall.chat.common import PLATFORM_NAMES
@@ -194,6 +193,4 @@ def oncall_chat_of_page(page_id: int) -> list:
 @bp.app_template_global()
 def oncall_chat_of_incident(incident_id: int) -> list:
     """An incident's chat messages and its pages', with their state (incident page)."""
-    pages = paging.pages_for_incident(session=db.session, incident_id=incident_id)
-    return delivery.for_incident(session=db.session, incident_id=incident_id,
-                                 page_ids=[p.id for p in pages])
+    return delivery.for_incident(session=db.session, incident_id=incident_id)

@@ -144,10 +144,15 @@ def for_page(*, session: Session, page_id: int) -> list[ChatMessage]:
                                 .order_by(ChatMessage.id)))
 
 
-def for_incident(*, session: Session, incident_id: int, page_ids: Sequence[int] = ()
+def for_incident(*, session: Session, incident_id: int, page_ids: Sequence[int] | None = None
                  ) -> list[ChatMessage]:
-    """An incident's chat messages and those of its pages, oldest first."""
+    """An incident's chat messages and those of its pages, oldest first. Without
+    `page_ids` the incident's pages are found in the same statement (the incident page
+    needs only their messages, not the pages)."""
     cond = ChatMessage.incident_id == incident_id
-    if page_ids:
+    if page_ids is None:
+        cond = or_(cond, ChatMessage.page_id.in_(
+            select(Page.id).where(Page.incident_id == incident_id)))
+    elif page_ids:
         cond = or_(cond, ChatMessage.page_id.in_(list(page_ids)))
     return list(session.scalars(select(ChatMessage).where(cond).order_by(ChatMessage.id)))
