@@ -12,10 +12,11 @@ from portal.incidents.models import SEVERITIES
 
 @bp.app_template_global()
 def incidents_service_panel(svc) -> dict:
-    """Open incidents of a service and its team's overdue postmortems."""
-    return {"open": service.open_for_service(session=db.session, service_id=svc.id, bare=True),
-            "overdue": postmortems.overdue(session=db.session, team_slug=svc.team.slug),
-            "severities": SEVERITIES}
+    """Open incidents of a service (id, title, severity and status: what the panel shows)
+    and how many of its team's postmortems are overdue (the panel shows only the count)."""
+    open_incidents, overdue = service.service_panel_rows(
+        session=db.session, service_id=svc.id, team_slug=svc.team.slug)
+    return {"open": open_incidents, "overdue_count": overdue, "severities": SEVERITIES}
 
 
 @bp.app_template_global()

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from portal import events
 from portal.auth import service as accounts
 from portal.catalog import service as catalog
-from portal.catalog.models import Service
+from portal.catalog.models import Service, Team
 from portal.db import utcnow
 from portal.incidents import postmortems, timeline
 from portal.incidents.models import (
@@ -21,6 +21,7 @@ from portal.incidents.models import (
     Incident,
     IncidentService,
     IncidentTenant,
+    Postmortem,
     Runbook,
 )
 from portal.tenants import service as tenants
@@ -189,6 +190,44 @@ def open_for_service(*, session: Session, service_id: int,
             .where(IncidentService.service_id == service_id, Incident.status != "resolved")
             .order_by(Incident.opened_at.desc()))
     return list(session.scalars(stmt.options(*WITHOUT_LINKS) if bare else stmt))
+
+
+def _service_panel_statement():
+    overdue = (select(func.count().label("n")).select_from(Postmortem)
+               .where(Postmortem.required, Postmortem.completed_at.is_(None),
+                      Postmortem.due_at < bindparam("now"),
+                      Postmortem.incident_id.in_(
+                          select(IncidentService.incident_id)
+                          .join(Service, Service.id == IncidentService.service_id)
+                          .join(Team, Team.id == Service.team_id)
+                          .where(Team.slug == bindparam("team_slug"))))
+               .subquery())
+    open_ = (select(Incident.id, Incident.title, Incident.severity, Incident.status,
+                    Incident.opened_at)
+             .join(IncidentService, IncidentService.incident_id == Incident.id)
+             .where(IncidentService.service_id == bindparam("service_id"),
+                    Incident.status != "resolved")
+             .subquery())
+    # The count's single row, left-joined to the open incidents, still comes back when the
+    # service has none (its incident columns are then null).
+    return (select(overdue.c.n, open_.c.id, open_.c.title, open_.c.severity, open_.c.status)
+            .select_from(overdue.outerjoin(open_, true()))
+            .order_by(open_.c.opened_at.desc()))
+
+
+# Built once: the statement only differs by its parameters, and building it anew on every
+# service page costs more than running it.
+_SERVICE_PANEL = _service_panel_statement()
+
+
+def service_panel_rows(*, session: Session, service_id: int, team_slug: str,
+                       now: datetime | None = None) -> tuple[list, int]:
+    """The service page's incidents panel in one statement: the open incidents affecting the
+    service (as `open_for_service`, only the id, title, severity and status it shows) and
+    how many postmortems of the team are overdue (as `postmortems.overdue`, counted)."""
+    rows = session.execute(_SERVICE_PANEL, {"service_id": service_id, "team_slug": team_slug,
+                                            "now": now or utcnow()}).all()
+    return [r for r in rows if r.id is not None], rows[0].n
 
 
 def _check_move(incident: Incident, to: str, actor) -> None:

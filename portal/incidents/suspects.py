@@ -3,8 +3,8 @@ depend on, from some hours before it opened until it was resolved (or now).
 
 Deploys, rollbacks, Terraform applies and Ansible runs are self-service jobs; silence
 changes come from the on-call silence ledger. The cost does not grow with history or with
-the number of changes: one read of the dependency graph, one job query and one silence
-query, each bounded by the time window (indexed) and a LIMIT.
+the number of changes: one read of the dependency graph and one query of the jobs and the
+silence changes together, each part bounded by the time window (indexed) and a LIMIT.
 """
 from __future__ import annotations
 
@@ -14,7 +14,17 @@ from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    bindparam,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from portal.auth.models import User
@@ -92,9 +102,8 @@ def find(*, session: Session, incident: Incident, hours: int = DEFAULT_HOURS,
     since, until = window(incident=incident, hours=hours, now=now)
     own = {s.slug for s in incident.services}
     reached = {r.slug: r for r in catalog.dependency_subgraph(session=session, slugs=own)}
-    jobs = _jobs(session, [r.id for r in reached.values()], since=since, until=until,
-                 limit=limit)
-    ledger = _ledger(session, since=since, until=until, limit=limit)
+    jobs, ledger = _changes(session, [r.id for r in reached.values()], since=since,
+                            until=until, limit=limit)
     by_id = {r.id: r for r in reached.values()}
     # The jobs were matched on their service id, so each has one.
     rows = [_job_row(job, by_id[job.service_id]) for job in jobs if job.service_id is not None]
@@ -113,44 +122,84 @@ _JOBS, _USERS = Job.__table__, User.__table__
 _LEDGER = LedgerSilence.__table__
 _JOB_CHANGED_AT = func.coalesce(_JOBS.c.finished_at, _JOBS.c.started_at, _JOBS.c.created_at)
 
-
-def _jobs(session: Session, service_ids: list[int], *, since: datetime, until: datetime,
-          limit: int) -> list[SimpleNamespace]:
-    """Jobs on these catalog entries that reached their apply phase in the window (by when
-    they finished, else started, else were requested), newest first, with their requester."""
-    if not service_ids:
-        return []
-    c = _JOBS.c
-    rows = session.execute(
-        select(c.id, c.template, c.action, c.tier, c.params, c.result, c.plan, c.status,
-               c.status_reason, c.finished_at, c.started_at, c.created_at, c.service_id,
-               _USERS.c.name, _USERS.c.email)
-        .join_from(_JOBS, _USERS, _USERS.c.id == c.requested_by_id)
-        .where(c.service_id.in_(service_ids), c.phase == "apply",
-               _JOB_CHANGED_AT.between(since, until))
-        .order_by(_JOB_CHANGED_AT.desc()).limit(limit))
-    return [SimpleNamespace(
-        id=r.id, template=r.template, action=r.action, tier=r.tier, params=r.params,
-        result=r.result, plan=r.plan, status=r.status, status_reason=r.status_reason,
-        finished_at=r.finished_at, started_at=r.started_at, created_at=r.created_at,
-        service_id=r.service_id, label=str(r.id)[:8],
-        requested_by=SimpleNamespace(name=r.name, email=r.email)) for r in rows]
+# The jobs and the silence changes come in one statement: each part keeps its own order and
+# LIMIT, the rows of the other part's columns are null, and `part` tells them apart. It is
+# built once, with its values as parameters: building it (and its cache key) on every
+# incident page costs more than running it.
+_SINCE, _UNTIL = bindparam("since", type_=DateTime(timezone=True)), bindparam(
+    "until", type_=DateTime(timezone=True))
+_LIMIT = bindparam("limit", type_=Integer)
+_JOB_COLUMNS = (_JOBS.c.id, _JOBS.c.template, _JOBS.c.action, _JOBS.c.tier, _JOBS.c.params,
+                _JOBS.c.result, _JOBS.c.plan, _JOBS.c.status, _JOBS.c.status_reason,
+                _JOBS.c.finished_at, _JOBS.c.started_at, _JOBS.c.created_at,
+                _JOBS.c.service_id, _USERS.c.name, _USERS.c.email)
+_LEDGER_COLUMNS = (_LEDGER.c.silence_id, _LEDGER.c.matchers, _LEDGER.c.created_at,
+                   _LEDGER.c.created_by, _LEDGER.c.recreated_at, _LEDGER.c.expired_at,
+                   _LEDGER.c.ends_at, _LEDGER.c.comment)
 
 
-def _ledger(session: Session, *, since: datetime, until: datetime,
-            limit: int) -> list[SimpleNamespace]:
-    """Portal silences created, expired or re-created in the window, newest first by
-    creation (the ends_at index bounds the scan, as in `silence_ledger.changed_between`)."""
-    c = _LEDGER.c
-    rows = session.execute(
-        select(c.silence_id, c.matchers, c.created_at, c.created_by, c.recreated_at,
-               c.expired_at, c.ends_at, c.comment)
-        .where(c.ends_at >= since, c.created_at <= until, or_(
-            c.created_at.between(since, until), c.expired_at.between(since, until),
-            c.recreated_at.between(since, until)))
-        .order_by(c.created_at.desc()).limit(limit))
-    return [SimpleNamespace(**r._mapping, matcher_tuple=partial(_matchers, r.matchers))
-            for r in rows]
+def _nulls(columns) -> list:
+    return [null().cast(c.type).label(f"{c.table.name}_{c.name}") for c in columns]
+
+
+def _labelled(columns) -> list:
+    return [c.label(f"{c.table.name}_{c.name}") for c in columns]
+
+
+def _changes_statement():
+    # Jobs on these catalog entries that reached their apply phase in the window (by when
+    # they finished, else started, else were requested), newest first, with their requester.
+    jobs = (select(literal_column("0", Integer).label("part"),
+                   _JOB_CHANGED_AT.label("changed_at"),
+                   *_labelled(_JOB_COLUMNS), *_nulls(_LEDGER_COLUMNS))
+            .join_from(_JOBS, _USERS, _USERS.c.id == _JOBS.c.requested_by_id)
+            .where(_JOBS.c.service_id.in_(bindparam("service_ids", expanding=True)),
+                   _JOBS.c.phase == "apply", _JOB_CHANGED_AT.between(_SINCE, _UNTIL))
+            .order_by(_JOB_CHANGED_AT.desc()).limit(_LIMIT).subquery())
+    # Portal silences created, expired or re-created in the window, newest first by
+    # creation (the ends_at index bounds the scan, as in `silence_ledger.changed_between`).
+    ledger = (select(literal_column("1", Integer).label("part"),
+                     _LEDGER.c.created_at.label("changed_at"),
+                     *_nulls(_JOB_COLUMNS), *_labelled(_LEDGER_COLUMNS))
+              .where(_LEDGER.c.ends_at >= _SINCE, _LEDGER.c.created_at <= _UNTIL, or_(
+                  _LEDGER.c.created_at.between(_SINCE, _UNTIL),
+                  _LEDGER.c.expired_at.between(_SINCE, _UNTIL),
+                  _LEDGER.c.recreated_at.between(_SINCE, _UNTIL)))
+              .order_by(_LEDGER.c.created_at.desc()).limit(_LIMIT).subquery())
+    both = union_all(select(jobs), select(ledger)).subquery()
+    return select(both).order_by(both.c.part, both.c.changed_at.desc())
+
+
+_CHANGES = _changes_statement()
+
+
+def _changes(session: Session, service_ids: list[int], *, since: datetime, until: datetime,
+             limit: int) -> tuple[list[SimpleNamespace], list[SimpleNamespace]]:
+    """The jobs on these catalog entries and the portal's silence changes in the window."""
+    jobs: list[SimpleNamespace] = []
+    ledger: list[SimpleNamespace] = []
+    for r in session.execute(_CHANGES, {"service_ids": service_ids, "since": since,
+                                        "until": until, "limit": limit}):
+        m = r._mapping
+        if r.part == 0:
+            jobs.append(SimpleNamespace(
+                id=m["selfservice_jobs_id"], template=m["selfservice_jobs_template"],
+                action=m["selfservice_jobs_action"], tier=m["selfservice_jobs_tier"],
+                params=m["selfservice_jobs_params"], result=m["selfservice_jobs_result"],
+                plan=m["selfservice_jobs_plan"], status=m["selfservice_jobs_status"],
+                status_reason=m["selfservice_jobs_status_reason"],
+                finished_at=m["selfservice_jobs_finished_at"],
+                started_at=m["selfservice_jobs_started_at"],
+                created_at=m["selfservice_jobs_created_at"],
+                service_id=m["selfservice_jobs_service_id"],
+                label=str(m["selfservice_jobs_id"])[:8],
+                requested_by=SimpleNamespace(name=m["users_name"], email=m["users_email"])))
+        else:
+            matchers = m["oncall_silence_ledger_matchers"]
+            ledger.append(SimpleNamespace(
+                **{c.name: m[f"oncall_silence_ledger_{c.name}"] for c in _LEDGER_COLUMNS},
+                matcher_tuple=partial(_matchers, matchers)))
+    return jobs, ledger
 
 
 def _matchers(stored: list) -> tuple[Matcher, ...]:

@@ -120,7 +120,8 @@ def detail(slo_id: int):
 @bp.app_template_global()
 def slo_service_panel(service) -> dict:
     """Policy state, freeze and SLO statuses of one service (catalog page panel)."""
-    current = status_cache.current(session=db.session)
+    current = status_cache.for_request(session=db.session) or status_cache.current(
+        session=db.session)
     statuses = status_cache.evaluate(session=db.session, current=current,
                                      slos=status_cache.slos(current, service=service.slug))
     state = slo.worst_state([s.policy for s in statuses])

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from cachetools import LRUCache
+from flask import has_request_context, request
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from portal import request_memo
 from portal.catalog import service as catalog
 from portal.catalog.models import Service, Team
 from portal.db import rows_version_sql, utcnow
@@ -71,6 +73,19 @@ def current(*, session: Session) -> Current:
         with _cache_lock:
             found = _cache.setdefault(key, found)
     return Current(found, samples_version)
+
+
+def for_request(*, session: Session) -> Current | None:
+    """`current` read once per page request and shared by its panels (the service page's
+    SLO panel and its readiness facts ask for it both); None outside a GET or HEAD request,
+    whose callers read what they need themselves. A request that writes could change the
+    SLOs after its first read, so only the reading methods keep the answer."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return None
+    known = request_memo.memo("slo.status_cache")
+    if session not in known:
+        known[session] = current(session=session)
+    return known[session]
 
 
 def _load(session: Session) -> Snapshot:
