@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -80,6 +81,20 @@ def check_signed_in(url: str, cookie: str) -> None:
     assert answer.status_code == 200, (url, answer.status_code)
 
 
+def warm(url: str, cookie: str, clients: int, per_client: int = 10) -> None:
+    """`clients` connections each wait for `per_client` answers of `url`, so that every
+    worker has built its caches for the page before any round (a short wrk run instead
+    would leave the slow first views running into the measured rounds); every answer must
+    be 200 (wrk counts a redirect to the login as a success)."""
+    def one_client() -> None:
+        for _ in range(per_client):  # a new connection each time: any worker may take it
+            check_signed_in(url, cookie)
+
+    with ThreadPoolExecutor(clients) as pool:
+        for done in [pool.submit(one_client) for _ in range(clients)]:
+            done.result()
+
+
 def seed(database_url: str) -> int:
     """Demo data; returns the id of a demo incident for the incident page."""
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "b" * 40,
@@ -95,9 +110,7 @@ def seed(database_url: str) -> int:
 def measure(url: str, pages: list[str], args) -> dict[str, list[dict]]:
     cookie = sign_in(url)
     for path in ["/healthz", *pages]:  # warm every worker's caches and check each page
-        check_signed_in(url + path, cookie)
-        run_wrk(url + path, cookie, args.clients, 1)
-        check_signed_in(url + path, cookie)  # wrk counts a redirect to the login as success
+        warm(url + path, cookie, args.clients)
     results: dict[str, list[dict]] = {path: [] for path in ["/healthz", *pages]}
     for n in range(args.rounds):
         load = os.getloadavg()
