@@ -170,7 +170,9 @@ def _install_template_helpers(app: Flask) -> None:
         if zone is None:
             zone = known["zone"] = (
                 (current_user.timezone or "UTC") if current_user.is_authenticated else "UTC")
-        return timefmt.when(value, zone, fmt)
+            # One instant per request: every time on the page is worded against it.
+            known["now"] = datetime.now(UTC)
+        return timefmt.when(value, zone, fmt, known["now"])
 
     @app.template_filter("localtime")
     def _localtime(value, fmt: str = "%Y-%m-%d %H:%M:%S %Z"):

@@ -5,9 +5,21 @@ the panels other domains include are fed by `panel_views.py`.
 """
 from __future__ import annotations
 
-from flask import abort, get_template_attribute, redirect, render_template, request, url_for
+from datetime import UTC, datetime
+from functools import partial
+
+from flask import (
+    abort,
+    current_app,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth.access import audit_action, require_roles
@@ -30,6 +42,7 @@ from portal.incidents.models import (
     SEVERITY_DEFINITIONS,
     STATUSES,
 )
+from portal.integrations import grafana_links
 from portal.rendering import page_or_fragment
 from portal.tenants import service as tenants
 
@@ -128,15 +141,42 @@ def show(incident_id: int):
                                 kind=kind) or abort(404)
     incident = data.incident
     # The page lists customer updates only for a customer-facing incident (`data.updates`).
-    return page_or_fragment(
-        "incidents/show.html", "incidents/_timeline.html", incident=incident,
-        entries=data.entries, more=data.more, kind=kind, poll_seconds=POLL_SECONDS,
-        after_id=data.latest_id, pins=data.pins, runbooks=data.runbooks, incident_pages=data.pages,
-        respond_fields=_respond(incident.severity),
-        updates=data.updates,
-        note_form=NoteForm(),
-        update_form=CustomerUpdateForm() if incident.customer_facing else None,
-        kinds=ENTRY_KINDS, incident_roles=ROLES, **suspects_context(incident))
+    context = {"incident": incident, "entries": data.entries, "more": data.more, "kind": kind,
+               "poll_seconds": POLL_SECONDS, "after_id": data.latest_id, "pins": data.pins,
+               "runbooks": data.runbooks, "incident_pages": data.pages,
+               "respond_fields": _respond(incident.severity), "updates": data.updates,
+               "kinds": ENTRY_KINDS, "incident_roles": ROLES}
+
+    def render(template: str, **more) -> str:
+        # A GET carries no form data: the forms are empty but for their CSRF token.
+        return render_template(template, **context, **more, note_form=NoteForm(),
+                               update_form=CustomerUpdateForm() if incident.customer_facing
+                               else None)
+
+    # Grafana links are made for the time of the render: no reuse of a render with them.
+    if grafana_links.GrafanaConfig.from_settings(current_app.config).url:
+        if _wants_fragment():
+            return render("incidents/_timeline.html")
+        return render("incidents/show.html", **suspects_context(incident))
+    reuse = partial(page_cache.reused_html, data=data, kind=kind,
+                    zone=current_user.timezone or "UTC", now=datetime.now(UTC),
+                    csrf_token=str(escape(generate_csrf())))
+    if _wants_fragment():
+        return render_template("incidents/_timeline.html", timeline_html=reuse(
+            "timeline", render=lambda: render("incidents/_timeline.html")))
+    # The head shows the Respond section and links to pages only to responders.
+    head = reuse("head", viewer=(current_user.has_role("oncall", "manager"),),
+                 render=lambda: render("incidents/_show_head.html"))
+    key_events = reuse("key_events", render=lambda: render("incidents/_key_events.html"))
+    tail = reuse("tail", render=lambda: render("incidents/_show_tail.html"))
+    return render_template("incidents/show.html", **context, show_head=head,
+                           key_events=key_events, show_tail=tail, **suspects_context(incident))
+
+
+def _wants_fragment() -> bool:
+    # As `page_or_fragment`: htmx wants the fragment, but for boosted and history-restore
+    # requests, which want the whole page like a plain navigation.
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 @bp.get("/<int:incident_id>/timeline")

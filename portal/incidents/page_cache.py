@@ -10,14 +10,18 @@ times relative to now are added when the page is rendered.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from flask import url_for
+from flask import current_app, request, url_for
+from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from portal import timefmt
 from portal.catalog import service as catalog
 from portal.db import rows_version_sql
 from portal.incidents import service, timeline
@@ -133,3 +137,54 @@ def page_data(*, session: Session, incident_id: int, kind: str | None) -> PageDa
             _kept.clear()
         _kept[key] = (version, data)
     return data
+
+
+
+# Parts of the incident page (its head, its timeline and the rest below), rendered once per
+# copy above, viewer zone and filter (and, where they show controls, whether the viewer
+# responds). Their HTML depends on nothing else but the CSRF token and the wording of times
+# relative to now: those are left as markers when a part is rendered, and filled in on
+# every request.
+CSRF_MARK = "\x00C\x00"
+MAX_PARTS = 256
+_parts: dict[tuple, tuple[Any, PageData, list[Any]]] = {}
+
+
+def reused_html(part: str, data: PageData, *, kind: str | None, zone: str,
+                viewer: tuple = (), now: datetime, csrf_token: str,
+                render: Callable[[], str]) -> Markup:
+    """The HTML `render` writes for `part` of `data`'s page, for this request's CSRF token
+    and `now`. `viewer` holds whatever else of the viewer the part shows.
+
+    `data` is kept with it: a new copy of the incident (`page_data` makes one whenever a
+    row changed) is never served an old render.
+    """
+    held = _kept.get((data.incident.id, kind))
+    if held is None or held[1] is not data:
+        # A copy `page_data` does not keep (a tenant's view) is never shown again.
+        return Markup(render())
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Links are written under the script root of the request.
+    key = (part, id(app), request.script_root, data.incident.id, kind, zone, viewer)
+    kept = _parts.get(key)
+    if kept is None or kept[0] is not app or kept[1] is not data:
+        with timefmt.deferring_relative() as instants:
+            html = render()
+        if not csrf_token or html.count("\x00") != 2 * len(instants):
+            # Some shown text held a NUL of its own: render plainly, keep nothing.
+            return Markup(render())
+        # Literal text at even places, a marker at odd ones: None for the CSRF token, else
+        # the instant whose relative wording goes there ("R" and its index).
+        pieces: list[Any] = html.replace(csrf_token, CSRF_MARK).split("\x00")
+        for i in range(1, len(pieces), 2):
+            pieces[i] = None if pieces[i] == "C" else instants[int(pieces[i][1:])]
+        kept = (app, data, pieces)
+        with _lock:
+            if len(_parts) >= MAX_PARTS:
+                _parts.clear()
+            _parts[key] = kept
+    out = kept[2][:]
+    for i in range(1, len(out), 2):
+        at = out[i]
+        out[i] = csrf_token if at is None else timefmt.relative(at, now)
+    return Markup("".join(out))
