@@ -82,6 +82,25 @@ def search(*, session: Session, flt: AuditFilter, before_id: int | None = None,
     return list(session.execute(stmt.order_by(AuditEntry.id.desc()).limit(limit)))
 
 
+@dataclass(frozen=True)
+class RecentEntry:
+    """An entry as `search` reads it (the columns of SHOWN), from a JSON object of them."""
+    id: int
+    at: datetime
+    actor_email: str | None
+    action: str
+    details: dict | None
+    target_type: str | None
+    target_id: str | None
+    outcome: str
+    ip: str | None
+
+    @classmethod
+    def from_json(cls, e: dict) -> RecentEntry:
+        return cls(e["id"], datetime.fromisoformat(e["at"]), e["actor_email"], e["action"],
+                   e["details"], e["target_type"], e["target_id"], e["outcome"], e["ip"])
+
+
 # `search` with no filter, built once: the home page asks it on every view.
 _RECENT = select(*SHOWN).order_by(AuditEntry.id.desc()).limit(bindparam("limit", type_=Integer))
 

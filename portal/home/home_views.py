@@ -2,7 +2,6 @@
 from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from portal.auth import audit
 from portal.auth.access import require_roles
 from portal.catalog import service as catalog
 from portal.catalog import team_members
@@ -37,7 +36,7 @@ def index():
     if user.has_role("developer"):
         context["home_jobs"] = now.home_jobs(session=db.session, user=user)
     if user.has_role("admin"):
-        context["recent_audit"] = audit.recent(session=db.session, limit=8)
+        context["recent_audit"] = now.recent_audit(session=db.session, user=user)
     return render_template("home/index.html", **context)
 
 

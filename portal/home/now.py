@@ -15,10 +15,12 @@ the home shows, into small immutable records, not as ORM entities.
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cachetools import LRUCache
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -35,15 +37,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from portal import request_memo
+from portal.auth import audit
 from portal.auth.models import User
 from portal.catalog.models import Service
 from portal.db import utcnow
 from portal.incidents import metrics
 from portal.incidents.models import ROLES, Incident, Postmortem
-from portal.oncall import paging
+from portal.oncall import paging, schedule_cache
 from portal.oncall import service as oncall
 from portal.selfservice.models import Job
-from portal.slo import present, status_cache
+from portal.slo import present, samples, status_cache
 from portal.slo import service as slo
 from portal.statuspage import service as statuspage
 
@@ -52,6 +55,7 @@ PANEL_LIMIT = 20     # open incidents on the incidents panel
 NEXT_SHIFT_HORIZON = timedelta(days=28)
 ACTIVE_JOBS = ("queued", "awaiting_approval", "running")
 RECENT_FAILURES = timedelta(days=7)
+AUDIT_LIMIT = 8      # recent audit entries on the admin's home
 
 
 @dataclass
@@ -93,6 +97,8 @@ class Glance:
     alerts: Counted
     silences: list[EndingSilence]
     trend: list[TrendMonth]
+    audit: list[audit.RecentEntry] | None = None
+    pages: list[paging.PageRow] | None = None
 
 
 # One round trip for three small lists (each was an ORM statement of its own). Each part
@@ -128,7 +134,24 @@ SELECT
                     / 60.0) AS mttr
          FROM incidents_incidents
          WHERE :trend AND opened_at >= :trend_since
-         GROUP BY 1) AS m) AS trend
+         GROUP BY 1) AS m) AS trend,
+  (SELECT coalesce(json_agg(json_build_object(
+              'id', l.id, 'at', l.at, 'actor_email', l.actor_email, 'action', l.action,
+              'details', l.details, 'target_type', l.target_type, 'target_id', l.target_id,
+              'outcome', l.outcome, 'ip', l.ip) ORDER BY l.id DESC), '[]')
+   FROM (SELECT id, at, actor_email, action, details, target_type, target_id, outcome, ip
+         FROM audit_log WHERE :audit ORDER BY id DESC LIMIT :audit_limit) AS l) AS audit,
+  (SELECT coalesce(json_agg(json_build_object(
+              'id', p.id, 'title', p.title, 'incident_id', p.incident_id,
+              'severity', p.severity, 'status', p.status, 'assignee_id', p.assignee_id,
+              'created_at', p.created_at, 'name', u.name) ORDER BY p.id DESC), '[]')
+   FROM (SELECT id, title, incident_id, severity, status, assignee_id, created_at
+         FROM oncall_pages
+         WHERE :pages AND status <> 'resolved' AND assignee_id = :viewer
+         ORDER BY id DESC LIMIT :limit) AS p
+   LEFT JOIN users u ON u.id = p.assignee_id) AS pages,
+  CASE WHEN :schedules THEN """ + schedule_cache.VERSION_SQL + """ END AS schedules_version,
+  CASE WHEN :schedules THEN txid_current_if_assigned() END AS schedules_writer
 """).bindparams(bindparam("slugs", expanding=True))
 
 
@@ -158,18 +181,34 @@ def _read_glance(session: Session, user: User, service_slugs: list[str] | None,
     # small lists for every internal viewer is cheaper than a second round trip.
     oncall_part = bool(user.is_internal or "oncall" in held)
     trend_part = bool(held & {"manager", "admin"})
+    # The admin's recent audit entries and the schedules' version (who is on call and the
+    # next shift need it) ride along: each would be a round trip of its own.
+    audit_part = "admin" in held
     row = session.execute(_GLANCE, {
         "alerts": oncall_part, "silences": oncall_part, "trend": trend_part,
+        "audit": audit_part, "audit_limit": AUDIT_LIMIT, "schedules": oncall_part,
+        "pages": oncall_part, "viewer": user.id,
         "scoped": service_slugs is not None, "slugs": list(service_slugs or [""]),
         "limit": LIMIT, "now": now, "silences_until": now + timedelta(hours=24),
         "trend_since": metrics.since_months(6, now)}).one()
     alerts = [FiringAlert(a["fingerprint"], a["severity"], a["labels"], a["service"],
                           _instant(a["starts_at"])) for a in row.alerts]
+    if oncall_part:
+        schedule_cache.seed_version(session, row.schedules_version, row.schedules_writer)
     return Glance(
+        audit=[audit.RecentEntry.from_json(e) for e in row.audit] if audit_part else None,
+        pages=[_page_row(p) for p in row.pages] if oncall_part else None,
         alerts=Counted(alerts, row.alerts[0]["total"] if row.alerts else 0),
         silences=[EndingSilence(s["comment"], _instant(s["ends_at"])) for s in row.silences],
         trend=[TrendMonth(m["key"], m["count"], None if m["mttr"] is None else float(m["mttr"]))
                for m in row.trend])
+
+
+def _page_row(p: dict) -> paging.PageRow:
+    # As paging.open_pages makes it of the viewer's open pages.
+    return paging.PageRow(p["id"], p["title"], p["incident_id"], p["severity"], p["status"],
+                          p["assignee_id"], _instant(p["created_at"]),
+                          None if p["assignee_id"] is None else paging.Assignee(p["name"]))
 
 
 @dataclass(frozen=True)
@@ -269,11 +308,26 @@ def incidents_with_role(*, session: Session, user: User
     return open_incidents(session=session, user=user).with_role
 
 
+# The next shift of a person, per schedules' version and minute (the home asks on each view).
+_next_shifts: LRUCache[tuple, oncall.UpcomingShift | None] = LRUCache(maxsize=256)
+_next_shifts_lock = threading.Lock()
+
+
 def next_shift(*, session: Session, user: User, now: datetime) -> oncall.UpcomingShift | None:
     """The user's current or next shift over every schedule they are on, overrides included
     (one statement while the schedules have not changed; see oncall.schedule_cache)."""
-    return oncall.next_shift_of(session=session, user_id=user.id, start=now,
-                                end=now + NEXT_SHIFT_HORIZON)
+    version = schedule_cache.shared_version(session)
+    key = None if version is None else (version, user.id, now.replace(second=0, microsecond=0))
+    if key is not None:
+        with _next_shifts_lock:
+            if key in _next_shifts:
+                return _next_shifts[key]
+    found = oncall.next_shift_of(session=session, user_id=user.id, start=now,
+                                 end=now + NEXT_SHIFT_HORIZON)
+    if key is not None:
+        with _next_shifts_lock:
+            _next_shifts[key] = found
+    return found
 
 
 def for_oncall(*, session: Session, user: User, my_services: list[Service],
@@ -281,7 +335,10 @@ def for_oncall(*, session: Session, user: User, my_services: list[Service],
     now = now or utcnow()
     slugs = [s.slug for s in my_services]
     seen = glance(session=session, user=user, now=now, service_slugs=slugs or None)
-    return {"pages": paging.open_pages(session=session, user=user, limit=LIMIT),
+    # The glance read the viewer's open pages along.
+    pages = seen.pages if seen.pages is not None else paging.open_pages(
+        session=session, user=user, limit=LIMIT)
+    return {"pages": pages,
             "alerts": seen.alerts,
             "alerts_scope": "your teams' services" if slugs else "all services",
             "incidents": incidents_with_role(session=session, user=user),
@@ -301,20 +358,40 @@ def _budget_rows(session: Session, service_ids: list[int] | None,
         memo["current"] = status_cache.current(session=session)
     if every or service_ids is None:
         if "every" not in memo:
-            memo["every"] = _rows_of(session, memo["current"], None)
+            memo["every"] = _every_row(session, memo["current"])
         rows = memo["every"]
         return rows if service_ids is None else [
             r for r in rows if r["slo"].service_id in service_ids]
     return _rows_of(session, memo["current"], service_ids)
 
 
+# Every service's budget row is made of the statuses status_cache.evaluate keeps per
+# snapshot, samples' version and minute: the rows are kept on the same key (the snapshot
+# is held with them, so that a reused id cannot match another snapshot).
+_every_rows: LRUCache[tuple, tuple[object, list[dict]]] = LRUCache(maxsize=8)
+_every_rows_lock = threading.Lock()
+
+
+def _every_row(session: Session, current: status_cache.Current) -> list[dict]:
+    key = (id(current.snapshot), current.samples_version, samples.floor_minute(utcnow()))
+    with _every_rows_lock:
+        kept = _every_rows.get(key)
+    if kept is not None and kept[0] is current.snapshot:
+        return list(kept[1])
+    rows = _rows_of(session, current, None, now=key[2])
+    with _every_rows_lock:
+        _every_rows[key] = (current.snapshot, rows)
+    return list(rows)
+
+
 def _rows_of(session: Session, current: status_cache.Current,
-             service_ids: list[int] | None) -> list[dict]:
+             service_ids: list[int] | None, now: datetime | None = None) -> list[dict]:
     slos = current.snapshot.slos
     if service_ids is not None:
         slos = [s for s in slos if s.service_id in service_ids]
     by_service: dict[int, list[slo.SloStatus]] = {}
-    for status in status_cache.evaluate(session=session, current=current, slos=slos):
+    for status in status_cache.evaluate(session=session, current=current, slos=slos,
+                                        now=now):
         by_service.setdefault(status.slo.service_id, []).append(status)
     rows = []
     for statuses in by_service.values():
@@ -447,3 +524,12 @@ def for_tenant(*, session: Session, tenant, now: datetime | None = None) -> dict
     status = statuspage.page(session=session, tenant=tenant, now=now)
     return {"status": status, "incidents": status.open_incidents[:LIMIT],
             "degraded": [c for c in status.components if c.state != "operational"][:LIMIT]}
+
+
+def recent_audit(*, session: Session, user: User) -> list:
+    """The admin's latest audit entries: those the glance read along (see `_read_glance`),
+    else read now."""
+    found = request_memo.memo("home.glance").get(user.id)
+    if found is not None and found[1].audit is not None:
+        return found[1].audit
+    return audit.recent(session=session, limit=AUDIT_LIMIT)

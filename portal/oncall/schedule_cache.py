@@ -33,14 +33,15 @@ from portal.oncall.rotation_models import LayeredRotation, RotationMember
 # in the portal does not reload schedules. The transaction's own id, when it has written
 # anything, keeps what it sees (uncommitted, perhaps rolled back) out of what other
 # transactions share.
-_VERSION = text(
-    "SELECT " + rows_version_sql(
-        "oncall_schedules", "oncall_layer_members", "oncall_overrides", "oncall_rotations",
-        "oncall_rotation_members",
-        ("users", "WHERE id IN (SELECT user_id FROM oncall_layer_members UNION "
-                  "SELECT user_id FROM oncall_rotation_members UNION "
-                  "SELECT user_id FROM oncall_overrides)")) +
-    ", txid_current_if_assigned()")
+# The version's SQL expression on its own, so that a page's combined statement may read it
+# too (see seed_version).
+VERSION_SQL = rows_version_sql(
+    "oncall_schedules", "oncall_layer_members", "oncall_overrides", "oncall_rotations",
+    "oncall_rotation_members",
+    ("users", "WHERE id IN (SELECT user_id FROM oncall_layer_members UNION "
+              "SELECT user_id FROM oncall_rotation_members UNION "
+              "SELECT user_id FROM oncall_overrides)"))
+_VERSION = text("SELECT " + VERSION_SQL + ", txid_current_if_assigned()")
 
 # Overrides that ended this long before the structure was loaded are left out: every answer
 # looks back at most LOOKBACK from a moment no earlier than the load (older moments load
@@ -217,6 +218,27 @@ def _version(session: Session) -> tuple[str, int | None]:
     found = (str(row[0]), None if row[1] is None else int(row[1]))
     session.info[_MEMO] = (session.get_transaction(), found)
     return found
+
+
+def shared_version(session: Session) -> tuple[str, str] | None:
+    """The database and the schedules' version, as a cache key for answers derived from the
+    structure; None while this transaction has written (its answers are its own)."""
+    version, writer = _version(session)
+    return None if writer is not None else (str(session.get_bind().engine.url), version)
+
+
+def seed_version(session: Session, version: object, writer: object) -> None:
+    """Keep a version that another statement of this transaction read (`VERSION_SQL` and
+    txid_current_if_assigned()), so that `_version` need not ask again. Only while nothing
+    waits to be flushed: `_version` would flush first, and the flush may change schedules."""
+    transaction = session.get_transaction()
+    if transaction is None or session.new or session.dirty or session.deleted:
+        return
+    memo = session.info.get(_MEMO)
+    if memo is not None and memo[0] is transaction:
+        return
+    session.info[_MEMO] = (transaction,
+                           (str(version), None if writer is None else int(str(writer))))
 
 
 def structure(*, session: Session, since: datetime) -> Structure:

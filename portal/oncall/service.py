@@ -3,11 +3,13 @@ participants and escalation policies."""
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
+from cachetools import LRUCache
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -213,17 +215,36 @@ def on_call(*, session: Session, schedule: Schedule, layer: str,
 LOOKAROUND = timedelta(days=35)  # how far a layered shift is followed either side of `at`
 
 
+# Every schedule's now and next, as the home and the on-call page ask it on each view: the
+# answer for a version of the schedules holds for the minute it was worked out in.
+_now_rows: LRUCache[tuple, tuple[OnCallRow, ...]] = LRUCache(maxsize=32)
+_now_rows_lock = threading.Lock()
+
+
 def who_is_on_call(*, session: Session, at: datetime | None = None,
                    schedule_ids: list[int] | None = None) -> list[OnCallRow]:
     """Now and next for each schedule (or those of `schedule_ids`, in that order), by
     name; one statement when the schedules have not changed since the last ask."""
-    at = at or utcnow()
-    found = schedule_cache.structure(session=session, since=at - LOOKAROUND)
+    moment = at or utcnow()
+    found = schedule_cache.structure(session=session, since=moment - LOOKAROUND)
+    key = None
+    if at is None and schedule_ids is None:
+        version = schedule_cache.shared_version(session)
+        if version is not None:
+            key = (version, moment.replace(second=0, microsecond=0))
+            with _now_rows_lock:
+                kept = _now_rows.get(key)
+            if kept is not None:
+                return list(kept)
     if schedule_ids is None:
         infos = list(found.schedules)
     else:
         infos = [info for info in map(found.by_id, schedule_ids) if info is not None]
-    return [_row(found, info, at) for info in infos]
+    rows = [_row(found, info, moment) for info in infos]
+    if key is not None:
+        with _now_rows_lock:
+            _now_rows[key] = tuple(rows)
+    return rows
 
 
 def on_call_for_team(*, session: Session, team_id: int | None,
