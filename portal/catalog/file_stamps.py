@@ -104,13 +104,23 @@ def _current(top: str) -> _Tree:
 
 
 def _unchanged(tree: _Tree) -> bool:
+    # A plain loop: every service page checks a couple of hundred entries, and generator
+    # expressions with a call per entry cost about as much as the stat calls themselves.
+    stat = os.stat
     try:
-        return all(_signature(os.stat(path)) == sig for path, sig in tree.dirs) \
-            and all(_signature(os.stat(path)) == sig
-                    for (path, _, _), sig in zip(tree.stamp, tree.files, strict=True)) \
-            and not any(os.path.isfile(path) for path in tree.others)
+        for path, sig in tree.dirs:
+            info = stat(path)
+            if (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns,
+                    info.st_size) != sig:
+                return False
+        for (path, _, _), sig in zip(tree.stamp, tree.files, strict=True):
+            info = stat(path)
+            if (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns,
+                    info.st_size) != sig:
+                return False
     except OSError:
         return False
+    return not any(os.path.isfile(path) for path in tree.others)
 
 
 def _walk(top: str) -> tuple[_Tree, bool]:

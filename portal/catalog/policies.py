@@ -7,6 +7,7 @@ object and container and what is wrong, so a failed scorecard check says exactly
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -47,6 +48,14 @@ def objects_digest(objects: list[dict]) -> str:
     return hashlib.sha256(json.dumps(objects, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
+def _files(policy_id: str, root: Path) -> tuple[Path, Path]:
+    # A scorecard asks for every policy on each view: joining the same paths again cost
+    # more than looking their verdicts up.
+    policy = POLICIES[policy_id]
+    return root / "templates" / policy.template, root / "constraints" / policy.constraint
+
+
 def violations(policy_id: str, objects: list[dict], *, namespace: str = "default",
                root: Path | None = None, digest: str | None = None) -> list[str]:
     """The policy's violation messages for the objects (empty = compliant); `digest`, when
@@ -54,9 +63,9 @@ def violations(policy_id: str, objects: list[dict], *, namespace: str = "default
 
     Raises rego.RegoError when the policy files do not load or their Rego fails.
     """
-    policy, root = POLICIES[policy_id], root or GATEKEEPER_ROOT
-    template = rego.load_template(root / "templates" / policy.template)
-    constraint = rego.load_constraint(root / "constraints" / policy.constraint)
+    template_path, constraint_path = _files(policy_id, root or GATEKEEPER_ROOT)
+    template = rego.load_template(template_path)
+    constraint = rego.load_constraint(constraint_path)
     # A scorecard page evaluates every chart; the verdict changes only with the policy
     # files (reloaded when their mtime changes) or the rendered objects.
     key = (template, constraint, namespace, digest or objects_digest(objects))
