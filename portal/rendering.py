@@ -19,8 +19,13 @@ def page_or_fragment(page: str, fragment: str, *, http_status: int = 200, **cont
     `http_status` is not called `status`: pages use that name for their own filters, and a
     context value must never become the response's status line.
     """
-    wants_fragment = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-    return render_template(fragment if wants_fragment else page, **context), http_status
+    return render_template(fragment if wants_fragment() else page, **context), http_status
+
+
+def wants_fragment() -> bool:
+    """Whether this request wants a fragment: htmx asks, but not for a boosted or a
+    history-restore request, which want the whole page like a plain navigation."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def figure_html(figure, *, div_id: str, config: dict | None = None) -> Markup:

@@ -2,14 +2,13 @@
 entry points for other domains (runbook_for, critical_checks_failing, record_event)."""
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import networkx as nx
-from cachetools import LRUCache
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -76,16 +75,8 @@ def page_of_services(*, session: Session, team: str | None = None, kind: str | N
 # Building the list's statement and deriving SQLAlchemy's cache key from it cost as much as
 # reading the rows; it differs only by which filters are set (their values and the page are
 # bound parameters), so one object per shape is kept.
-_page_statements: LRUCache[tuple[bool, bool, bool, int], Select] = LRUCache(maxsize=32)
-_page_statements_lock = threading.Lock()
-
-
+@functools.lru_cache(maxsize=32)
 def _page_statement(team: bool, kind: bool, tier: bool, per_page: int) -> Select:
-    key = (team, kind, tier, per_page)
-    with _page_statements_lock:
-        found = _page_statements.get(key)
-    if found is not None:
-        return found
     ids = select(Service.id)
     if team:
         ids = ids.join(Team, Team.id == Service.team_id).where(Team.slug == bindparam("team"))
@@ -103,13 +94,11 @@ def _page_statement(team: bool, kind: bool, tier: bool, per_page: int) -> Select
     # whole entities cost far more to load than the six columns the list shows.
     chosen = (ids.order_by(Service.tier, Service.name, Service.id).limit(per_page)
               .offset(func.least(bindparam("page_index", type_=Integer), last) * per_page))
-    statement = select(Service.slug, Service.name, Service.kind, Service.tier,
-                       Service.slo_summary, func.coalesce(Team.name, ""), total) \
+    return select(Service.slug, Service.name, Service.kind, Service.tier,
+                  Service.slo_summary, func.coalesce(Team.name, ""), total) \
         .outerjoin(Team, Team.id == Service.team_id) \
         .where(Service.id.in_(chosen.scalar_subquery())) \
         .order_by(Service.tier, Service.name, Service.id)
-    with _page_statements_lock:
-        return _page_statements.setdefault(key, statement)
 
 
 def count_services(*, session: Session, kind: str | None = None) -> int:

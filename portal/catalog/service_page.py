@@ -9,10 +9,9 @@ the runbooks its scorecard resolves its alerts with come with the entry too.
 """
 from __future__ import annotations
 
-import threading
+import functools
 from dataclasses import dataclass
 
-from cachetools import LRUCache
 from sqlalchemy import BindParameter, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -31,6 +30,10 @@ class ServiceDetail:
     runbooks: runbooks.Resolved  # its own and those answering its alerts, for its scorecard
 
 
+# Building this statement and deriving SQLAlchemy's cache key from it cost more than the
+# rest of the read; it differs only by the alert names (the slug is a bound parameter), so
+# one object per set of names is kept: SQLAlchemy remembers a statement object's cache key.
+@functools.lru_cache(maxsize=256)
 def _statement(alertnames: tuple[str, ...]) -> Select:
     slug: BindParameter[str] = bindparam("slug")
     team_slug = select(Team.slug).join(Service, Service.team_id == Team.id) \
@@ -49,22 +52,8 @@ def _statement(alertnames: tuple[str, ...]) -> Select:
                  .load_only(Service.slug, Service.name))
 
 
-# Building this statement and deriving SQLAlchemy's cache key from it cost more than the
-# rest of the read; it differs only by the alert names (the slug is a bound parameter), so
-# one object per set of names is kept: SQLAlchemy remembers a statement object's cache key.
-_statements: LRUCache[tuple[str, ...], Select] = LRUCache(maxsize=256)
-_statements_lock = threading.Lock()
-
-
 def _statement_for(alertnames: list[str]) -> Select:
-    key = tuple(sorted(set(alertnames)))
-    with _statements_lock:
-        found = _statements.get(key)
-    if found is None:
-        found = _statement(key)
-        with _statements_lock:
-            found = _statements.setdefault(key, found)
-    return found
+    return _statement(tuple(sorted(set(alertnames))))
 
 
 def service_detail(*, session: Session, slug: str) -> ServiceDetail | None:

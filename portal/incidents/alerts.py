@@ -145,20 +145,13 @@ def get(*, session: Session, fingerprint: str) -> ReceivedAlert | None:
     return session.get(ReceivedAlert, fingerprint)
 
 
-def unlinked_firing(*, session: Session, limit: int = 50) -> list[ReceivedAlert]:
-    """Firing alerts that no incident covers, most recently notified first."""
-    return list(session.scalars(select(ReceivedAlert).where(
-        ReceivedAlert.status == "firing", ReceivedAlert.incident_id.is_(None))
-        .order_by(ReceivedAlert.last_received_at.desc()).limit(limit)))
-
-
 _ALERTS = ReceivedAlert.__table__
 
 
-def unlinked_firing_rows(*, session: Session, limit: int = 50) -> list[SimpleNamespace]:
-    """`unlinked_firing` as plain rows of what the incident list shows of each alert (its
-    name, labels, annotations, severity, service, start and fingerprint): cheaper to load
-    than the alerts themselves."""
+def unlinked_firing(*, session: Session, limit: int = 50) -> list[SimpleNamespace]:
+    """Firing alerts that no incident covers, most recently notified first, as plain rows of
+    what the incident list shows of each (its name, labels, annotations, severity, service,
+    start and fingerprint): cheaper to load than the alerts themselves."""
     c = _ALERTS.c
     rows = session.execute(
         select(c.fingerprint, c.labels, c.annotations, c.severity, c.service, c.starts_at)

@@ -43,7 +43,7 @@ from portal.incidents.models import (
     STATUSES,
 )
 from portal.integrations import grafana_links
-from portal.rendering import page_or_fragment
+from portal.rendering import page_or_fragment, wants_fragment
 from portal.tenants import service as tenants
 
 POLL_SECONDS = 3
@@ -69,7 +69,7 @@ def index():
                                   service=request.args.get("service") or None)
     return page_or_fragment("incidents/index.html", "incidents/_rows.html", incidents=incidents,
                             selected=request.args, statuses=STATUSES, severities=SEVERITIES,
-                            waiting=alerts.unlinked_firing_rows(session=db.session))
+                            waiting=alerts.unlinked_firing(session=db.session))
 
 
 @bp.route("/declare", methods=["GET", "POST"])
@@ -155,13 +155,13 @@ def show(incident_id: int):
 
     # Grafana links are made for the time of the render: no reuse of a render with them.
     if grafana_links.GrafanaConfig.from_settings(current_app.config).url:
-        if _wants_fragment():
+        if wants_fragment():
             return render("incidents/_timeline.html")
         return render("incidents/show.html", **suspects_context(incident))
     reuse = partial(page_cache.reused_html, data=data, kind=kind,
                     zone=current_user.timezone or "UTC", now=datetime.now(UTC),
                     csrf_token=str(escape(generate_csrf())))
-    if _wants_fragment():
+    if wants_fragment():
         return render_template("incidents/_timeline.html", timeline_html=reuse(
             "timeline", render=lambda: render("incidents/_timeline.html")))
     # The head shows the Respond section and links to pages only to responders.
@@ -171,12 +171,6 @@ def show(incident_id: int):
     tail = reuse("tail", render=lambda: render("incidents/_show_tail.html"))
     return render_template("incidents/show.html", **context, show_head=head,
                            key_events=key_events, show_tail=tail, **suspects_context(incident))
-
-
-def _wants_fragment() -> bool:
-    # As `page_or_fragment`: htmx wants the fragment, but for boosted and history-restore
-    # requests, which want the whole page like a plain navigation.
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 @bp.get("/<int:incident_id>/timeline")

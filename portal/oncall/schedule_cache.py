@@ -21,7 +21,6 @@ from cachetools import LRUCache
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, noload
 
-from portal import request_memo
 from portal.auth.models import User
 from portal.db import rows_version_sql, utcnow
 from portal.oncall import layered, rotation
@@ -244,24 +243,6 @@ def seed_version(session: Session, version: object, writer: object) -> None:
 def structure(*, session: Session, since: datetime) -> Structure:
     """Every schedule's structure now, with (at least) the overrides that end after
     `since`, the earliest moment the caller looks at."""
-    # Several panels of one page ask (the service page's on-call panel and its scorecard):
-    # the request keeps the answer for as long as the transaction's version stands, which
-    # a flush or a write ends (see _forget_version).
-    kept = request_memo.memo(_MEMO)
-    held = session.info.get(_MEMO)
-    answer = kept.get(id(session))
-    if (held is not None and answer is not None and answer[0] is held
-            and held[0] is session.get_transaction()
-            and (answer[1].covers_since is None or since >= answer[1].covers_since)):
-        return answer[1]
-    found = _structure(session, since)
-    held = session.info.get(_MEMO)
-    if held is not None:
-        kept[id(session)] = (held, found)
-    return found
-
-
-def _structure(session: Session, since: datetime) -> Structure:
     version, writer = _version(session)
     key = (str(session.get_bind().engine.url), version, writer)
     cache = _shared if writer is None else _private

@@ -7,8 +7,8 @@ from flask_login import current_user
 from portal.auth.access import audit_action, require_roles
 from portal.catalog import service as catalog
 from portal.catalog.models import Service
-from portal.extensions import db, htmx
-from portal.rendering import page_or_fragment
+from portal.extensions import db
+from portal.rendering import page_or_fragment, wants_fragment
 from portal.selfservice import job_templates, policy, review, service
 from portal.selfservice.blueprint import REQUESTERS, STAFF, bp, job_or_404, template_or_404
 from portal.selfservice.forms import request_form
@@ -119,7 +119,7 @@ def job_detail(job_id: str):
     lines = service.logs_after(session=db.session, job=job, after=0)
     # Only while the deploy can still be stopped (a finished job's page tells its history),
     # and only on the page: scoring renders the Helm chart, too slow for each status poll.
-    polling = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    polling = wants_fragment()
     checks = _critical_context(job.service if not (job.finished or polling) else None,
                                action=job.action, environment=job.tier)
     return page_or_fragment("selfservice/job.html", "selfservice/_job_status.html", job=job,

@@ -355,13 +355,6 @@ def pending_approvals(*, session: Session, user: User) -> list[Job]:
         Job.requested_by_id != user.id).order_by(Job.planned_at)))
 
 
-def jobs_for_service(*, session: Session, service_id: int, limit: int = 10) -> list[Job]:
-    """The newest jobs touching a service (deploys and rollbacks); the service page reads
-    the same ones with service_jobs."""
-    return list(session.scalars(select(Job).where(Job.service_id == service_id)
-                                .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)))
-
-
 @dataclass(frozen=True)
 class Requester:
     email: str
@@ -390,9 +383,9 @@ class ServiceJob:
         return self.status == "succeeded" and self.rollout_outcome in FLAGGED_ROLLOUTS
 
 
-# The jobs of jobs_for_service, as the service page shows them: plain columns and the few
-# JSON values shown (as JSON, so they print as before), instead of whole jobs with their
-# environment, service and people.
+# The newest jobs touching a service (deploys and rollbacks), as the service page shows
+# them: plain columns and the few JSON values shown (as JSON, so they print as before),
+# instead of whole jobs with their environment, service and people.
 _SERVICE_JOBS = text(f"""
 SELECT j.id, j.template, j.action, j.tier, j.status, j.created_at,
        j.params -> 'image_tag', j.params -> 'reverts_commit',
@@ -405,7 +398,7 @@ LIMIT :shown
 
 
 def service_jobs(*, session: Session, service_id: int, limit: int = 10) -> list[ServiceJob]:
-    """The newest jobs touching a service, as jobs_for_service finds them."""
+    """The newest jobs touching a service (deploys and rollbacks), newest first."""
     rows = session.execute(_SERVICE_JOBS, {"service_id": service_id, "shown": limit})
     return [ServiceJob(job_id, template, action, tier, status, created_at,
                        {"image_tag": image_tag, "reverts_commit": reverts_commit}, outcome,

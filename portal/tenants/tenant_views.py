@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from portal.auth.access import require_roles
 from portal.db import utcnow
-from portal.extensions import db, htmx
-from portal.rendering import page_or_fragment
+from portal.extensions import db
+from portal.rendering import page_or_fragment, wants_fragment
 from portal.tenants import (
     billing_usage,
     charts,
@@ -65,7 +65,7 @@ def show_dashboard(slug: str):
     warehouses = dashboard.warehouses(session=db.session, tenant_id=tenant.id, today=today)
     filters, form = dashboard.filter_form(request.args, today=today, warehouses=warehouses)
     errors = form["errors"]
-    if errors and htmx and not htmx.boosted and not htmx.history_restore_request:
+    if errors and wants_fragment():
         return (render_template("tenants/_filters.html", tenant=tenant, filters=filters,
                                 form=form), 422,
                 {"HX-Retarget": "#dashboard-filters", "HX-Reswap": "outerHTML",

@@ -79,7 +79,8 @@ def test_alert_firing_after_its_incident_resolved_opens_a_new_one(session, svc, 
 def test_warning_waits_for_a_human_who_can_declare_from_it(session, svc):
     send(session, alert(severity="warning", fingerprint="w"))
     assert incidents(session) == []
-    [waiting] = alerts.unlinked_firing(session=session)
+    [row] = alerts.unlinked_firing(session=session)
+    waiting = alerts.get(session=session, fingerprint=row.fingerprint)
     assert alerts.suggested_severity(waiting) == "sev3"
     incident = alerts.declare_from(session=session, alert=waiting, severity="sev3",
                                    actor_email="oncall@test.example")

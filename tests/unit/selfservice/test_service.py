@@ -115,7 +115,8 @@ def test_prod_deploy_needs_a_second_persons_approval(app, session, make_user, me
     entries = catalog.timeline(session=session, service=meridian["order"])
     assert entries[0].summary == "Self-service deploy of v4.2.1 to prod: approved"
     assert entries[0].actor_email == manager.email
-    assert job in service.jobs_for_service(session=session, service_id=meridian["order"].id)
+    assert job.id in [j.id for j in service.service_jobs(session=session,
+                                                         service_id=meridian["order"].id)]
 
 
 def test_staging_deploy_syncs_without_a_gate(app, session, make_user, meridian, sent):
